@@ -1,0 +1,126 @@
+// Backend: the closed set of operations the models are written in. The CPU backend (cpu_backend.cpp,
+// Eigen) is the reference; the CUDA backend (kernels/) implements the same table and is tested
+// against it op by op. Tensors passed to a backend live on its device (`device()`); outputs are new
+// tensors on that device. All layouts are row-major (see tensor.h).
+//
+// Shape letters: T tokens in this call, D model width, Di inner width, N state dims, H heads,
+// P head dim, G groups, K conv kernel, E experts, V vocab.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tensor.h"
+#include "trace.h"
+
+namespace ss {
+
+// Keys and values of every past position of one attention layer, on the backend's device.
+struct KvCache {
+  Tensor k;                // [Hkv, capacity, hd]
+  Tensor v;                // [Hkv, capacity, hd]
+  int64_t length = 0;      // positions held
+  int64_t capacity() const { return k.empty() ? 0 : k.size(1); }
+};
+
+// Mamba-1 selective scan over T tokens from state h:
+//   h_t = exp(Δ_t A) ∘ h_{t-1} + (Δ_t x_t) B_t^T ;  y_t = h_t C_t + D ∘ x_t ;  y_t *= silu(z_t) if z given.
+struct SelectiveScanArgs {
+  const Tensor* x = nullptr;      // [T, Di]   scan input u
+  const Tensor* delta = nullptr;  // [T, Di]   Δ after softplus
+  const Tensor* A = nullptr;      // [Di, N]   negative: -exp(A_log)
+  const Tensor* B = nullptr;      // [T, N]
+  const Tensor* C = nullptr;      // [T, N]
+  const Tensor* D = nullptr;      // [Di]
+  const Tensor* z = nullptr;      // [T, Di]   optional gate
+  Tensor* state = nullptr;        // [Di, N]   h before token 0; overwritten with h after the last token
+  int64_t pos0 = 0;               // absolute position of token 0
+  int64_t checkpoint_every = 0;   // E > 0: save h after every absolute position p with (p + 1) % E == 0
+  Tensor* checkpoints = nullptr;  // out [C, Di, N], C = number of such p in this call (allocated by the op)
+};
+
+// Mamba-2 SSD over T tokens from state h (per head h: A scalar, B/C shared by the heads of a group):
+//   h_t = exp(Δ_t A) h_{t-1} + Δ_t x_t B_t^T ;  y_t = h_t C_t + D x_t.
+struct SsdArgs {
+  const Tensor* x = nullptr;      // [T, H, P]
+  const Tensor* delta = nullptr;  // [T, H]    Δ after softplus and clamp
+  const Tensor* A = nullptr;      // [H]       negative: -exp(A_log)
+  const Tensor* B = nullptr;      // [T, G, N]
+  const Tensor* C = nullptr;      // [T, G, N]
+  const Tensor* D = nullptr;      // [H]
+  int chunk_size = 64;            // chunked (parallel) form only
+  Tensor* state = nullptr;        // [H, P, N] in/out
+  int64_t pos0 = 0;
+  int64_t checkpoint_every = 0;
+  Tensor* checkpoints = nullptr;  // out [C, H, P, N]
+};
+
+// Causal attention of T queries at positions pos0.. against a cache holding positions 0..pos0+T-1.
+struct AttentionArgs {
+  const Tensor* q = nullptr;      // [T, Hq, hd] (RoPE already applied)
+  const KvCache* cache = nullptr;
+  int64_t pos0 = 0;
+  float scale = 1.0f;             // usually 1/sqrt(hd)
+  std::optional<TraceWindow> window;  // optional: record one head's probabilities
+  Tensor* probs = nullptr;        // out [W, W] host or device: rows = queries window.t0.., cols = keys
+                                  // window.t0..; rows outside this call stay untouched (allocated by caller)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;  // "cpu" or "cuda (device name)"
+  virtual Device device() const = 0;
+
+  // --- memory ---
+  virtual Tensor empty(const Shape& shape) = 0;              // uninitialised
+  virtual Tensor zeros(const Shape& shape) = 0;
+  virtual Tensor upload(const Tensor& host) = 0;             // a copy on this device
+  virtual Tensor to_host(const Tensor& t) = 0;               // a host copy
+  virtual Tensor clone(const Tensor& t) = 0;
+
+  // --- token and row ops ---
+  virtual Tensor embedding(const Tensor& table, const std::vector<int32_t>& ids) = 0;  // table [V, D] -> [T, D]
+  virtual Tensor linear(const Tensor& x, const Tensor& w, const Tensor* bias) = 0;     // [T, in] x [out, in]^T (+ [out]) -> [T, out]
+  virtual Tensor rms_norm(const Tensor& x, const Tensor& w, float eps) = 0;            // [T, D] -> [T, D]
+  virtual Tensor rms_norm_gated(const Tensor& x, const Tensor& z, const Tensor& w,     // rms_norm(x * silu(z)) over
+                                float eps, int group_size) = 0;                        // groups of group_size columns
+  virtual Tensor add(const Tensor& a, const Tensor& b) = 0;                            // same shapes
+  virtual Tensor mul(const Tensor& a, const Tensor& b) = 0;                            // same shapes
+  virtual Tensor silu(const Tensor& x) = 0;
+  virtual Tensor silu_mul(const Tensor& gate, const Tensor& up) = 0;                   // silu(gate) * up
+  virtual Tensor softplus(const Tensor& x, const Tensor* bias) = 0;                    // softplus(x + bias[col])
+  virtual Tensor clamp(const Tensor& x, float lo, float hi) = 0;
+  virtual Tensor slice_cols(const Tensor& x, int64_t c0, int64_t c1) = 0;             // [T, n] -> [T, c1 - c0]
+  virtual Tensor row_norms(const Tensor& x) = 0;                                       // [T, D] -> [T] L2 norms
+
+  // --- sequence mixing ---
+  // Causal depthwise conv1d: x [T, C], w [C, K], bias [C] or null. `state` [C, K-1] holds the K-1
+  // inputs before x and is updated to the last K-1 inputs. Applies SiLU after when `silu`.
+  virtual Tensor conv1d_causal(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& state, bool silu) = 0;
+  virtual Tensor selective_scan(const SelectiveScanArgs& a) = 0;       // parallel form, [T, Di]
+  virtual Tensor selective_scan_step(const SelectiveScanArgs& a) = 0;  // recurrent form, T = 1
+  virtual Tensor ssd_chunked(const SsdArgs& a) = 0;                    // chunked matrix form, [T, H, P]
+  virtual Tensor ssd_step(const SsdArgs& a) = 0;                       // recurrent form, T = 1
+  virtual void rope(Tensor& x, int64_t pos0, float theta) = 0;         // in place on [T, H, hd] (rotate-half)
+  virtual void kv_append(KvCache& cache, const Tensor& k, const Tensor& v) = 0;  // k, v [T, Hkv, hd]
+  virtual Tensor attention(const AttentionArgs& a) = 0;                // [T, Hq, hd]
+
+  // --- mixture of experts ---
+  virtual Tensor gather_rows(const Tensor& x, const std::vector<int32_t>& rows) = 0;  // [T, D] -> [R, D]
+  // y[rows[i]] += weights[i] * src[i]
+  virtual void scatter_add_rows(Tensor& y, const Tensor& src, const std::vector<int32_t>& rows,
+                                const std::vector<float>& weights) = 0;
+};
+
+// The CPU reference backend (always available).
+std::unique_ptr<Backend> make_cpu_backend();
+
+// "cpu", "cuda" or "auto": cuda when built with CUDA and a GPU is present, else cpu. Throws ss::Error
+// for "cuda" when no GPU can be used, saying why.
+std::unique_ptr<Backend> make_backend(const std::string& device);
+
+}  // namespace ss

@@ -1,0 +1,97 @@
+#include "checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config.h"
+#include "error.h"
+
+namespace ss {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+static json read_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "", "cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parse_json_relaxed(ss.str());
+  } catch (const json::exception& e) {
+    throw Error(path, "", std::string("not valid JSON (") + e.what() + ")");
+  }
+}
+
+Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) throw Error(dir_, "", "not a model folder (no such directory)");
+  config_path_ = (fs::path(dir_) / "config.json").string();
+  if (!fs::exists(config_path_, ec)) throw Error(config_path_, "", "missing: a model folder needs config.json");
+  config_ = read_json(config_path_);
+  if (!config_.is_object()) throw Error(config_path_, "", "is not a JSON object");
+
+  const std::string single = (fs::path(dir_) / "model.safetensors").string();
+  const std::string index = (fs::path(dir_) / "model.safetensors.index.json").string();
+  if (fs::exists(single, ec)) {
+    weights_path_ = single;
+    shards_.push_back(std::make_unique<SafetensorsFile>(single));
+    for (const auto& [name, entry] : shards_.back()->entries()) where_[name] = shards_.back().get();
+  } else if (fs::exists(index, ec)) {
+    weights_path_ = index;
+    const json j = read_json(index);
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      throw Error(index, "weight_map", "missing or not an object");
+    std::map<std::string, SafetensorsFile*> by_file;
+    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+      if (!it.value().is_string()) throw Error(index, "weight_map." + it.key(), "shard name is not a string");
+      const std::string shard = it.value().get<std::string>();
+      if (shard.empty() || shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard == "." || shard == "..")
+        throw Error(index, "weight_map." + it.key(), "shard '" + shard + "' is not a plain file name in the model folder");
+      SafetensorsFile*& file = by_file[shard];
+      if (!file) {
+        shards_.push_back(std::make_unique<SafetensorsFile>((fs::path(dir_) / shard).string()));
+        file = shards_.back().get();
+      }
+      if (!file->contains(it.key())) throw Error(file->path(), it.key(), "listed in " + index + " but not in this shard");
+      where_[it.key()] = file;
+    }
+  } else {
+    throw Error(dir_, "model.safetensors", "missing: the folder has neither model.safetensors nor model.safetensors.index.json");
+  }
+}
+
+bool Checkpoint::has(const std::string& name) const { return where_.count(name) != 0; }
+
+std::string Checkpoint::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  return it == where_.end() ? weights_path_ : it->second->path();
+}
+
+Shape Checkpoint::shape_of(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the checkpoint");
+  return it->second->entries().at(name).shape;
+}
+
+Tensor Checkpoint::get(const std::string& name, const Shape& expected) {
+  const Shape actual = shape_of(name);
+  if (actual != expected)
+    throw Error(file_of(name), name, "shape " + shape_to_string(actual) + " but the config implies " + shape_to_string(expected));
+  return where_.at(name)->read(name);
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, file] : where_) out.push_back(name);
+  return out;
+}
+
+int64_t Checkpoint::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& [name, file] : where_) n += shape_numel(file->entries().at(name).shape);
+  return n;
+}
+
+}  // namespace ss

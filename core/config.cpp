@@ -1,0 +1,296 @@
+#include "config.h"
+
+#include <cmath>
+#include <limits>
+
+#include "error.h"
+
+namespace ss {
+
+using json = nlohmann::json;
+
+const char* architecture_name(Architecture a) {
+  switch (a) {
+    case Architecture::Mamba: return "MambaForCausalLM";
+    case Architecture::Mamba2: return "Mamba2ForCausalLM";
+    case Architecture::Llama: return "LlamaForCausalLM";
+    case Architecture::Jamba: return "JambaForCausalLM";
+  }
+  return "?";
+}
+const char* mixer_name(MixerKind k) {
+  switch (k) {
+    case MixerKind::Mamba: return "mamba";
+    case MixerKind::Mamba2: return "mamba2";
+    case MixerKind::Attention: return "attention";
+  }
+  return "?";
+}
+const char* ffn_name(FfnKind k) {
+  switch (k) {
+    case FfnKind::None: return "none";
+    case FfnKind::Mlp: return "mlp";
+    case FfnKind::Moe: return "moe";
+  }
+  return "?";
+}
+
+json parse_json_relaxed(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') { in_string = true; out += c; continue; }
+    bool replaced = false;
+    for (const char* tok : {"-Infinity", "Infinity", "NaN"}) {
+      const size_t n = std::char_traits<char>::length(tok);
+      if (text.compare(i, n, tok) == 0) {
+        out += '"'; out += tok; out += '"';
+        i += n - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += c;
+  }
+  return json::parse(out);
+}
+
+namespace {
+
+// Typed, range-checked access to config.json fields; every error names the file and the key.
+class Fields {
+ public:
+  Fields(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
+
+  int integer(const std::string& key, int lo, int hi) const {
+    if (!has(key)) throw Error(path_, key, "missing");
+    return check_int(j_[key], key, lo, hi);
+  }
+  int integer_or(const std::string& key, int fallback, int lo, int hi) const {
+    return has(key) ? integer(key, lo, hi) : fallback;
+  }
+  double number(const json& v, const std::string& key) const {
+    if (v.is_number()) return v.get<double>();
+    if (v.is_string()) {
+      const std::string s = v.get<std::string>();
+      if (s == "Infinity") return std::numeric_limits<double>::infinity();
+      if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
+    }
+    throw Error(path_, key, "is not a number");
+  }
+  double real_or(const std::string& key, double fallback, double lo, double hi) const {
+    if (!has(key)) return fallback;
+    const double v = number(j_[key], key);
+    if (!(v >= lo && v <= hi)) throw Error(path_, key, "value " + std::to_string(v) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  }
+  bool boolean_or(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_boolean()) throw Error(path_, key, "is not true/false");
+    return j_[key].get<bool>();
+  }
+  // A rank that may be the string "auto" (ceil(d_model / 16), as transformers does).
+  int rank_or_auto(const std::string& key, int d_model) const {
+    if (!has(key) || (j_[key].is_string() && j_[key].get<std::string>() == "auto")) return (d_model + 15) / 16;
+    return integer(key, 1, 1 << 16);
+  }
+  const json& raw(const std::string& key) const { return j_[key]; }
+  const std::string& path() const { return path_; }
+
+  int check_int(const json& v, const std::string& key, int lo, int hi) const {
+    if (!v.is_number_integer()) throw Error(path_, key, "is not an integer");
+    const int64_t x = v.get<int64_t>();
+    if (x < lo || x > hi) throw Error(path_, key, "value " + std::to_string(x) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return static_cast<int>(x);
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+constexpr int kMaxDim = 1 << 16;     // hidden sizes, intermediate sizes
+constexpr int kMaxLayers = 1024;
+constexpr int kMaxVocab = 1 << 21;
+constexpr int kMaxHeads = 1024;
+
+void require(bool ok, const std::string& path, const std::string& key, const std::string& msg) {
+  if (!ok) throw Error(path, key, msg);
+}
+
+void parse_mamba(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("layer_norm_epsilon", 1e-5, 0.0, 1.0));
+  const int expand = f.integer_or("expand", 2, 1, 64);
+  c.mamba.d_inner = f.integer_or("intermediate_size", expand * c.d_model, 1, kMaxDim * 4);
+  c.mamba.d_state = f.integer("state_size", 1, 4096);
+  c.mamba.d_conv = f.integer_or("conv_kernel", 4, 1, 64);
+  c.mamba.dt_rank = f.rank_or_auto("time_step_rank", c.d_model);
+  c.mamba.conv_bias = f.boolean_or("use_conv_bias", true);
+  c.mamba.proj_bias = f.boolean_or("use_bias", false);
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", true);
+  c.mixers.assign(c.n_layers, MixerKind::Mamba);
+  c.ffns.assign(c.n_layers, FfnKind::None);
+}
+
+void parse_mamba2(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("layer_norm_epsilon", 1e-5, 0.0, 1.0));
+  Mamba2Params& m = c.mamba2;
+  m.n_heads = f.integer("num_heads", 1, kMaxHeads);
+  m.head_dim = f.integer("head_dim", 1, 4096);
+  m.d_inner = m.n_heads * m.head_dim;
+  const int expand = f.integer_or("expand", 2, 1, 64);
+  require(m.d_inner == expand * c.d_model, f.path(), "num_heads",
+          "num_heads * head_dim = " + std::to_string(m.d_inner) + " but expand * hidden_size = " + std::to_string(expand * c.d_model));
+  m.n_groups = f.integer_or("n_groups", 1, 1, kMaxHeads);
+  require(m.n_heads % m.n_groups == 0, f.path(), "n_groups", "num_heads must be a multiple of n_groups");
+  m.d_state = f.integer("state_size", 1, 4096);
+  m.d_conv = f.integer_or("conv_kernel", 4, 1, 64);
+  m.chunk_size = f.integer_or("chunk_size", 256, 1, 1 << 14);
+  m.conv_bias = f.boolean_or("use_conv_bias", true);
+  m.proj_bias = f.boolean_or("use_bias", false);
+  m.dt_min = 0.0f;
+  m.dt_max = std::numeric_limits<float>::infinity();
+  if (f.has("time_step_limit")) {
+    const json& lim = f.raw("time_step_limit");
+    require(lim.is_array() && lim.size() == 2, f.path(), "time_step_limit", "is not a [min, max] pair");
+    m.dt_min = static_cast<float>(f.number(lim[0], "time_step_limit"));
+    m.dt_max = static_cast<float>(f.number(lim[1], "time_step_limit"));
+    require(m.dt_min >= 0 && m.dt_max > m.dt_min, f.path(), "time_step_limit", "needs 0 <= min < max");
+  }
+  // transformers' MambaRMSNormGated normalises each group of d_inner / n_groups channels.
+  m.norm_group_size = m.d_inner / m.n_groups;
+  require(f.boolean_or("rms_norm", true), f.path(), "rms_norm", "only rms_norm = true is supported");
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  c.mixers.assign(c.n_layers, MixerKind::Mamba2);
+  c.ffns.assign(c.n_layers, FfnKind::None);
+}
+
+void parse_attention(const Fields& f, ModelConfig& c) {
+  AttentionParams& a = c.attn;
+  a.n_heads = f.integer("num_attention_heads", 1, kMaxHeads);
+  a.n_kv_heads = f.integer_or("num_key_value_heads", a.n_heads, 1, kMaxHeads);
+  require(a.n_heads % a.n_kv_heads == 0, f.path(), "num_key_value_heads", "num_attention_heads must be a multiple of it");
+  if (f.has("head_dim")) {
+    a.head_dim = f.integer("head_dim", 1, 4096);
+  } else {
+    require(c.d_model % a.n_heads == 0, f.path(), "num_attention_heads", "hidden_size is not a multiple of it");
+    a.head_dim = c.d_model / a.n_heads;
+  }
+  a.bias = f.boolean_or("attention_bias", false);
+  c.ffn.intermediate = f.integer("intermediate_size", 1, kMaxDim * 4);
+  c.ffn.mlp_bias = f.boolean_or("mlp_bias", false);
+  if (f.has("hidden_act")) {
+    const json& act = f.raw("hidden_act");
+    require(act.is_string() && act.get<std::string>() == "silu", f.path(), "hidden_act", "only \"silu\" is supported");
+  }
+}
+
+void parse_rope(const Fields& f, ModelConfig& c) {
+  // transformers 5 keeps RoPE settings in rope_parameters; older configs have rope_theta at the top.
+  double theta = f.real_or("rope_theta", 10000.0, 1.0, 1e12);
+  if (f.has("rope_parameters")) {
+    const json& rp = f.raw("rope_parameters");
+    require(rp.is_object(), f.path(), "rope_parameters", "is not an object");
+    if (rp.contains("rope_theta")) theta = f.number(rp["rope_theta"], "rope_parameters.rope_theta");
+    if (rp.contains("rope_type")) {
+      require(rp["rope_type"].is_string() && rp["rope_type"].get<std::string>() == "default", f.path(),
+              "rope_parameters.rope_type", "only the default RoPE is supported");
+    }
+  }
+  if (f.has("rope_scaling") && !f.raw("rope_scaling").is_null()) {
+    const json& rs = f.raw("rope_scaling");
+    const bool plain = rs.is_object() && rs.contains("rope_type") && rs["rope_type"] == "default";
+    require(plain, f.path(), "rope_scaling", "RoPE scaling is not supported");
+  }
+  require(theta >= 1.0 && std::isfinite(theta), f.path(), "rope_theta", "must be a finite number >= 1");
+  c.attn.rope = true;
+  c.attn.rope_theta = static_cast<float>(theta);
+}
+
+void parse_llama(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-6, 0.0, 1.0));
+  parse_attention(f, c);
+  parse_rope(f, c);
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  c.mixers.assign(c.n_layers, MixerKind::Attention);
+  c.ffns.assign(c.n_layers, FfnKind::Mlp);
+}
+
+void parse_jamba(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-6, 0.0, 1.0));
+  parse_attention(f, c);
+  c.attn.rope = false;  // Jamba's attention layers carry no positional encoding
+  c.ffn.n_experts = f.integer_or("num_experts", 16, 1, 4096);
+  c.ffn.top_k = f.integer_or("num_experts_per_tok", 2, 1, 4096);
+  require(c.ffn.top_k <= c.ffn.n_experts, f.path(), "num_experts_per_tok", "exceeds num_experts");
+  const int attn_period = f.integer_or("attn_layer_period", 8, 1, kMaxLayers);
+  const int attn_offset = f.integer_or("attn_layer_offset", 4, 0, kMaxLayers);
+  const int exp_period = f.integer_or("expert_layer_period", 2, 1, kMaxLayers);
+  const int exp_offset = f.integer_or("expert_layer_offset", 1, 0, kMaxLayers);
+  require(attn_offset < attn_period, f.path(), "attn_layer_offset", "must be less than attn_layer_period");
+  require(exp_offset < exp_period, f.path(), "expert_layer_offset", "must be less than expert_layer_period");
+  MambaParams& m = c.mamba;
+  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
+  m.d_inner = expand * c.d_model;
+  m.d_state = f.integer_or("mamba_d_state", 16, 1, 4096);
+  m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
+  m.dt_rank = f.rank_or_auto("mamba_dt_rank", c.d_model);
+  m.conv_bias = f.boolean_or("mamba_conv_bias", true);
+  m.proj_bias = f.boolean_or("mamba_proj_bias", false);
+  m.dt_bc_norms = true;
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  for (int i = 0; i < c.n_layers; ++i) {
+    c.mixers.push_back(i % attn_period == attn_offset ? MixerKind::Attention : MixerKind::Mamba);
+    c.ffns.push_back(i % exp_period == exp_offset && c.ffn.n_experts > 1 ? FfnKind::Moe : FfnKind::Mlp);
+  }
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const json& j, const std::string& path) {
+  Fields f(j, path);
+  ModelConfig c;
+  std::string arch;
+  if (f.has("architectures")) {
+    const json& a = f.raw("architectures");
+    if (!a.is_array() || a.empty() || !a[0].is_string()) throw Error(path, "architectures", "is not a list of names");
+    arch = a[0].get<std::string>();
+  } else if (f.has("model_type") && f.raw("model_type").is_string()) {
+    const std::string mt = f.raw("model_type").get<std::string>();
+    if (mt == "mamba") arch = "MambaForCausalLM";
+    else if (mt == "mamba2") arch = "Mamba2ForCausalLM";
+    else if (mt == "llama") arch = "LlamaForCausalLM";
+    else if (mt == "jamba") arch = "JambaForCausalLM";
+    else throw Error(path, "model_type", "unknown model type '" + mt + "'");
+  } else {
+    throw Error(path, "architectures", "missing (and no model_type either)");
+  }
+
+  c.vocab_size = f.integer("vocab_size", 1, kMaxVocab);
+  if (arch == "MambaForCausalLM") { c.arch = Architecture::Mamba; parse_mamba(f, c); }
+  else if (arch == "Mamba2ForCausalLM") { c.arch = Architecture::Mamba2; parse_mamba2(f, c); }
+  else if (arch == "LlamaForCausalLM") { c.arch = Architecture::Llama; parse_llama(f, c); }
+  else if (arch == "JambaForCausalLM") { c.arch = Architecture::Jamba; parse_jamba(f, c); }
+  else throw Error(path, "architectures", "unknown architecture '" + arch + "' (StateScope runs MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM and JambaForCausalLM)");
+  return c;
+}
+
+}  // namespace ss

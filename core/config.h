@@ -1,0 +1,84 @@
+// ModelConfig: the architecture-independent description of a model, parsed from a HuggingFace
+// config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM) with the
+// field names transformers uses, each value range-checked.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ss {
+
+enum class Architecture { Mamba, Mamba2, Llama, Jamba };
+enum class MixerKind { Mamba, Mamba2, Attention };  // what mixes information across tokens
+enum class FfnKind { None, Mlp, Moe };             // the per-token feed-forward after the mixer
+
+const char* architecture_name(Architecture a);  // "MambaForCausalLM", ...
+const char* mixer_name(MixerKind k);            // "mamba", "mamba2", "attention"
+const char* ffn_name(FfnKind k);                // "none", "mlp", "moe"
+
+struct MambaParams {   // Mamba-1 mixer (also Jamba's Mamba layers)
+  int d_inner = 0;     // expand * d_model: channels of the SSM
+  int d_state = 0;     // N: state dims per channel
+  int d_conv = 0;      // causal depthwise conv kernel
+  int dt_rank = 0;     // rank of the Δ projection
+  bool conv_bias = true;
+  bool proj_bias = false;     // in_proj / out_proj bias
+  bool dt_bc_norms = false;   // Jamba: RMSNorm on dt, B and C after x_proj
+};
+
+struct Mamba2Params {  // Mamba-2 (SSD) mixer
+  int d_inner = 0;     // n_heads * head_dim
+  int n_heads = 0;     // H
+  int head_dim = 0;    // P
+  int n_groups = 0;    // G: heads share B and C within a group
+  int d_state = 0;     // N
+  int d_conv = 0;
+  int chunk_size = 0;
+  bool conv_bias = true;
+  bool proj_bias = false;
+  float dt_min = 0.0f;  // time_step_limit clamp on Δ after softplus
+  float dt_max = 0.0f;  // +inf when unlimited
+  int norm_group_size = 0;  // gated RMSNorm normalises groups of this many channels
+};
+
+struct AttentionParams {
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;
+  bool rope = true;          // Jamba's attention layers use no positional encoding
+  float rope_theta = 10000.0f;
+  bool bias = false;         // q/k/v/o projection bias
+};
+
+struct FfnParams {
+  int intermediate = 0;
+  int n_experts = 0;         // MoE layers only
+  int top_k = 0;
+  bool mlp_bias = false;
+};
+
+struct ModelConfig {
+  Architecture arch = Architecture::Mamba;
+  int vocab_size = 0;
+  int d_model = 0;
+  int n_layers = 0;
+  float norm_eps = 1e-5f;
+  bool tied_embeddings = true;
+  std::vector<MixerKind> mixers;  // [n_layers]
+  std::vector<FfnKind> ffns;      // [n_layers]
+  MambaParams mamba;
+  Mamba2Params mamba2;
+  AttentionParams attn;
+  FfnParams ffn;
+};
+
+// Parses and validates; throws ss::Error naming `path` and the offending key.
+ModelConfig parse_model_config(const nlohmann::json& j, const std::string& path);
+
+// config.json as transformers writes it may hold the bare tokens Infinity / NaN (Python's json);
+// this reader accepts them, turning each into the string "Infinity" etc. that number fields accept.
+nlohmann::json parse_json_relaxed(const std::string& text);
+
+}  // namespace ss

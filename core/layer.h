@@ -1,0 +1,58 @@
+// The pieces a decoder layer is made of: a sequence mixer (Mamba, Mamba-2 or attention) and a
+// per-token feed-forward (none, MLP or mixture of experts). Each kind lives in its own file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "trace.h"
+
+namespace ss {
+
+// What one layer carries from token to token. SSM layers use conv_state and ssm_state (fixed size);
+// attention layers use kv (grows by one position per token).
+struct LayerState {
+  Tensor conv_state;  // Mamba: [Di, K-1]; Mamba-2: [Di + 2GN, K-1]
+  Tensor ssm_state;   // Mamba: [Di, N];   Mamba-2: [H, P, N]
+  KvCache kv;         // attention
+};
+
+class Mixer {
+ public:
+  virtual ~Mixer() = default;
+  virtual MixerKind kind() const = 0;
+  // A fresh (zero) state on the backend's device.
+  virtual LayerState initial_state(Backend& be) const = 0;
+  // Parallel form over x [T, D] (already normalised), continuing from `state`; returns [T, D].
+  virtual Tensor forward(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer) const = 0;
+  // Recurrent form for one token x [1, D]; returns [1, D].
+  virtual Tensor step(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer) const = 0;
+  // Bytes of fixed recurrent state (fp32) and of KV cache (fp32) this state holds now.
+  virtual int64_t state_bytes() const { return 0; }
+  virtual int64_t kv_bytes(int64_t positions) const { (void)positions; return 0; }
+};
+
+class FeedForward {
+ public:
+  virtual ~FeedForward() = default;
+  virtual FfnKind kind() const = 0;
+  virtual Tensor forward(Backend& be, const Tensor& x, const Tracer& cb, int layer) const = 0;  // [T, D] -> [T, D]
+};
+
+// Loaders, one per kind (defined beside each mixer). `prefix` is the tensor-name prefix of the
+// module, e.g. "backbone.layers.3.mixer." or "model.layers.3.mamba.".
+std::unique_ptr<Mixer> load_mamba_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> load_mamba2_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> load_attention_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<FeedForward> load_mlp(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<FeedForward> load_moe(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+
+// Loads a weight onto the backend, checking its shape; an optional one is empty when absent.
+Tensor load_weight(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape);
+Tensor load_optional(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape);
+
+}  // namespace ss

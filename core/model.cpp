@@ -1,0 +1,177 @@
+#include "model.h"
+
+#include <filesystem>
+
+#include "checkpoint.h"
+#include "error.h"
+
+namespace ss {
+
+Tensor load_weight(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape) {
+  if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the checkpoint (expected shape " + shape_to_string(shape) + ")");
+  return be.upload(ck.get(name, shape));
+}
+
+Tensor load_optional(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape) {
+  return ck.has(name) ? be.upload(ck.get(name, shape)) : Tensor();
+}
+
+namespace {
+
+struct Names {  // tensor names of the architecture's modules
+  std::string embed, final_norm, layer, norm, mixer, ffn_norm, ffn;
+};
+
+Names names_for(Architecture a) {
+  switch (a) {
+    case Architecture::Mamba:
+    case Architecture::Mamba2:
+      return {"backbone.embeddings.weight", "backbone.norm_f.weight", "backbone.layers.", "norm.weight", "mixer.", "", ""};
+    case Architecture::Llama:
+      return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "self_attn.",
+              "post_attention_layernorm.weight", "mlp."};
+    case Architecture::Jamba:
+      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "",
+              "pre_ff_layernorm.weight", "feed_forward."};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
+  Checkpoint ck(dir);
+  ModelConfig c = parse_model_config(ck.config(), ck.config_path());
+  std::unique_ptr<Model> m(new Model(c, dir, be));
+  m->parameter_count_ = ck.parameter_count();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  m->has_tokenizer_ = fs::exists(fs::path(dir) / "tokenizer.json", ec) || fs::exists(fs::path(dir) / "tokenizer.model", ec);
+
+  const Names n = names_for(c.arch);
+  const int64_t V = c.vocab_size, D = c.d_model;
+  m->embed_ = load_weight(ck, be, n.embed, {V, D});
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string p = n.layer + std::to_string(i) + ".";
+    Layer L;
+    L.norm = load_weight(ck, be, p + n.norm, {D});
+    switch (c.mixers[i]) {
+      case MixerKind::Mamba:
+        L.mixer = load_mamba_mixer(ck, c, p + (c.arch == Architecture::Jamba ? "mamba." : n.mixer), be);
+        break;
+      case MixerKind::Mamba2:
+        L.mixer = load_mamba2_mixer(ck, c, p + n.mixer, be);
+        break;
+      case MixerKind::Attention:
+        L.mixer = load_attention_mixer(ck, c, p + "self_attn.", be);
+        break;
+    }
+    if (c.ffns[i] != FfnKind::None) {
+      L.ffn_norm = load_weight(ck, be, p + n.ffn_norm, {D});
+      L.ffn = c.ffns[i] == FfnKind::Moe ? load_moe(ck, c, p + n.ffn, be) : load_mlp(ck, c, p + n.ffn, be);
+    }
+    m->layers_.push_back(std::move(L));
+  }
+  m->norm_f_ = load_weight(ck, be, n.final_norm, {D});
+  if (c.tied_embeddings) m->lm_head_ = m->embed_;
+  else m->lm_head_ = load_weight(ck, be, "lm_head.weight", {V, D});
+  return m;
+}
+
+ModelState Model::initial_state() const {
+  ModelState s;
+  for (const Layer& L : layers_) s.layers.push_back(L.mixer->initial_state(be_));
+  return s;
+}
+
+ModelState Model::clone_state(const ModelState& s) const {
+  ModelState out;
+  out.position = s.position;
+  for (const LayerState& ls : s.layers) {
+    LayerState c;
+    if (!ls.conv_state.empty()) c.conv_state = be_.clone(ls.conv_state);
+    if (!ls.ssm_state.empty()) c.ssm_state = be_.clone(ls.ssm_state);
+    if (!ls.kv.k.empty()) {
+      c.kv.k = be_.clone(ls.kv.k);
+      c.kv.v = be_.clone(ls.kv.v);
+    }
+    c.kv.length = ls.kv.length;
+    out.layers.push_back(std::move(c));
+  }
+  return out;
+}
+
+Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent) const {
+  if (state.layers.size() != layers_.size()) state = initial_state();
+  for (int il = 0; il < static_cast<int>(layers_.size()); ++il) {
+    const Layer& L = layers_[il];
+    Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
+    h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il) : L.mixer->forward(be_, h, state.layers[il], cb, il);
+    x = be_.add(x, h);
+    if (L.ffn) {
+      Tensor f = be_.rms_norm(x, L.ffn_norm, config_.norm_eps);
+      x = be_.add(x, L.ffn->forward(be_, f, cb, il));
+    }
+    if (cb.wants(trace::kResidualNorm, il)) cb(trace::kResidualNorm, il, be_.row_norms(x));
+  }
+  return x;
+}
+
+Tensor Model::head(const Tensor& x, const Tracer& cb, bool want_logits) const {
+  if (!want_logits && !cb.wants(trace::kLogits, -1)) return Tensor();
+  Tensor logits = be_.linear(be_.rms_norm(x, norm_f_, config_.norm_eps), lm_head_, nullptr);  // [T, V]
+  cb(trace::kLogits, -1, logits);
+  return want_logits ? be_.to_host(logits) : Tensor();
+}
+
+void Model::trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const {
+  if (!cb.wants(trace::kStateBytes, -1) && !cb.wants(trace::kKvBytes, -1)) return;
+  Tensor state = Tensor::zeros({T}), kv = Tensor::zeros({T});
+  for (int64_t t = 0; t < T; ++t) {
+    state.at(t) = static_cast<float>(state_bytes());
+    kv.at(t) = static_cast<float>(kv_bytes_per_token() * (pos0 + t + 1));
+  }
+  cb(trace::kStateBytes, -1, state);
+  cb(trace::kKvBytes, -1, kv);
+}
+
+static void check_tokens(const std::vector<int32_t>& tokens, int vocab) {
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      throw Error("", "token " + std::to_string(i), "id " + std::to_string(tokens[i]) + " outside the vocabulary of " + std::to_string(vocab));
+}
+
+Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const {
+  if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
+  check_tokens(tokens, config_.vocab_size);
+  const Tracer cb(sink, &be_, state.position);
+  Tensor x = be_.embedding(embed_, tokens);  // [T, D]
+  x = run_layers(x, state, cb, /*recurrent=*/false);
+  trace_memory(cb, state.position, static_cast<int64_t>(tokens.size()));
+  state.position += static_cast<int64_t>(tokens.size());
+  return head(x, cb, want_logits);
+}
+
+Tensor Model::step(int32_t token, ModelState& state, TraceSink* sink) const {
+  check_tokens({token}, config_.vocab_size);
+  const Tracer cb(sink, &be_, state.position);
+  Tensor x = be_.embedding(embed_, {token});  // [1, D]
+  x = run_layers(x, state, cb, /*recurrent=*/true);
+  trace_memory(cb, state.position, 1);
+  state.position += 1;
+  return head(x, cb, true);
+}
+
+int64_t Model::state_bytes() const {
+  int64_t b = 0;
+  for (const Layer& L : layers_) b += L.mixer->state_bytes();
+  return b;
+}
+
+int64_t Model::kv_bytes_per_token() const {
+  int64_t b = 0;
+  for (const Layer& L : layers_) b += L.mixer->kv_bytes(1);
+  return b;
+}
+
+}  // namespace ss

@@ -1,0 +1,79 @@
+// Model: embeddings, a stack of decoder layers (mixer + feed-forward, each with its pre-norm and
+// residual), a final norm and the LM head, for every supported architecture.
+//
+//   x_0 = embed(tokens)                                     [T, D]
+//   for each layer l:  x = x + mixer_l(norm_l(x))           (SSM or attention)
+//                      x = x + ffn_l(ffn_norm_l(x))         (Llama / Jamba only)
+//   logits = lm_head(norm_f(x))                             [T, V]
+//
+// Two explicit paths: forward() runs a whole chunk of tokens in the parallel form; step() runs one
+// token in the recurrent form. Both continue from, and update, a ModelState.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "config.h"
+#include "layer.h"
+#include "trace.h"
+
+namespace ss {
+
+struct ModelState {
+  std::vector<LayerState> layers;  // one per layer
+  int64_t position = 0;            // tokens consumed so far
+};
+
+class Model {
+ public:
+  // Loads a HuggingFace folder onto `be` (which must outlive the model). Throws ss::Error.
+  static std::unique_ptr<Model> load(const std::string& dir, Backend& be);
+
+  const ModelConfig& config() const { return config_; }
+  const std::string& dir() const { return dir_; }
+  Backend& backend() const { return be_; }
+  int64_t parameter_count() const { return parameter_count_; }
+  bool has_tokenizer() const { return has_tokenizer_; }
+  const Mixer& mixer(int layer) const { return *layers_[layer].mixer; }
+
+  ModelState initial_state() const;
+  ModelState clone_state(const ModelState& s) const;
+
+  // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
+  // when `want_logits` (the LM head is skipped otherwise); traces go to `sink` if given.
+  Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink = nullptr, bool want_logits = true) const;
+  // Recurrent form: one token from `state`. Returns logits [1, V] on the host.
+  Tensor step(int32_t token, ModelState& state, TraceSink* sink = nullptr) const;
+
+  // Memory per position: fixed recurrent state (all SSM layers) and KV cache growth (all attention
+  // layers), in bytes at fp32.
+  int64_t state_bytes() const;
+  int64_t kv_bytes_per_token() const;
+
+ private:
+  Model(ModelConfig c, std::string dir, Backend& be) : config_(std::move(c)), dir_(std::move(dir)), be_(be) {}
+  Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent) const;
+  Tensor head(const Tensor& x, const Tracer& cb, bool want_logits) const;
+  void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
+
+  struct Layer {
+    Tensor norm;                      // [D]
+    std::unique_ptr<Mixer> mixer;
+    Tensor ffn_norm;                  // [D] (when ffn)
+    std::unique_ptr<FeedForward> ffn;
+  };
+  ModelConfig config_;
+  std::string dir_;
+  Backend& be_;
+  Tensor embed_;    // [V, D]
+  std::vector<Layer> layers_;
+  Tensor norm_f_;   // [D]
+  Tensor lm_head_;  // [V, D] (the embedding when tied)
+  int64_t parameter_count_ = 0;
+  bool has_tokenizer_ = false;
+};
+
+}  // namespace ss

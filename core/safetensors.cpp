@@ -1,0 +1,152 @@
+#include "safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "error.h"
+
+namespace ss {
+
+using json = nlohmann::json;
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  const uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal half: normalise into a float
+      int e = -1;
+      uint32_t m = mant;
+      do { ++e; m <<= 1; } while ((m & 0x400u) == 0);
+      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (m & 0x3ffu) << 13;
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | mant << 13;  // inf / nan
+  } else {
+    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  return std::bit_cast<float>(bits);
+}
+
+float bfloat16_to_float(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+  }
+  return "?";
+}
+
+size_t dtype_bytes(DType d) { return d == DType::F32 ? 4 : 2; }
+
+SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path_, ec);
+  if (ec) throw Error(path_, "", "cannot read file (" + ec.message() + ")");
+  stream_.open(path_, std::ios::binary);
+  if (!stream_) throw Error(path_, "", "cannot open file");
+  if (file_bytes < 8) throw Error(path_, "header length", "file is " + std::to_string(file_bytes) + " bytes, too short for a safetensors header");
+
+  unsigned char len_bytes[8];
+  stream_.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | len_bytes[i];
+  if (header_len > kMaxHeaderBytes)
+    throw Error(path_, "header length", "claims " + std::to_string(header_len) + " bytes (limit " + std::to_string(kMaxHeaderBytes) + ")");
+  if (header_len > file_bytes - 8)
+    throw Error(path_, "header length", "claims " + std::to_string(header_len) + " bytes but the file has only " + std::to_string(file_bytes - 8) + " after it (truncated?)");
+
+  std::string header(header_len, '\0');
+  stream_.read(header.data(), static_cast<std::streamsize>(header_len));
+  if (!stream_) throw Error(path_, "header", "could not read the header");
+  data_start_ = 8 + header_len;
+  data_bytes_ = file_bytes - data_start_;
+
+  json j;
+  try {
+    j = json::parse(header);
+  } catch (const json::exception& e) {
+    throw Error(path_, "header", std::string("not valid JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) throw Error(path_, "header", "is not a JSON object");
+
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& name = it.key();
+    if (name == "__metadata__") continue;
+    const json& e = it.value();
+    const std::string where = "tensor '" + name + "'";
+    if (!e.is_object()) throw Error(path_, where, "entry is not an object");
+    if (!e.contains("dtype") || !e["dtype"].is_string()) throw Error(path_, where + ".dtype", "missing or not a string");
+    if (!e.contains("shape") || !e["shape"].is_array()) throw Error(path_, where + ".shape", "missing or not an array");
+    if (!e.contains("data_offsets") || !e["data_offsets"].is_array() || e["data_offsets"].size() != 2)
+      throw Error(path_, where + ".data_offsets", "missing or not a [begin, end] pair");
+
+    SafetensorsEntry entry;
+    const std::string dt = e["dtype"].get<std::string>();
+    if (dt == "F32") entry.dtype = DType::F32;
+    else if (dt == "F16") entry.dtype = DType::F16;
+    else if (dt == "BF16") entry.dtype = DType::BF16;
+    else throw Error(path_, where + ".dtype", "unsupported dtype '" + dt + "' (StateScope reads F32, F16 and BF16)");
+
+    uint64_t numel = 1;
+    for (const json& d : e["shape"]) {
+      if (!d.is_number_unsigned()) throw Error(path_, where + ".shape", "dimension is not a non-negative integer");
+      const uint64_t v = d.get<uint64_t>();
+      if (v > (1ull << 40) || (v && numel > (1ull << 40) / v)) throw Error(path_, where + ".shape", "absurd size");
+      numel *= v;
+      entry.shape.push_back(static_cast<int64_t>(v));
+    }
+    for (const json& o : e["data_offsets"])
+      if (!o.is_number_unsigned()) throw Error(path_, where + ".data_offsets", "offset is not a non-negative integer");
+    entry.begin = e["data_offsets"][0].get<uint64_t>();
+    entry.end = e["data_offsets"][1].get<uint64_t>();
+    if (entry.end < entry.begin) throw Error(path_, where + ".data_offsets", "end before begin");
+    if (entry.end > data_bytes_)
+      throw Error(path_, where + ".data_offsets", "ends at byte " + std::to_string(entry.end) + " of a " + std::to_string(data_bytes_) + "-byte data section (truncated file?)");
+    if (entry.end - entry.begin != numel * dtype_bytes(entry.dtype))
+      throw Error(path_, where + ".data_offsets", "spans " + std::to_string(entry.end - entry.begin) + " bytes but shape " + shape_to_string(entry.shape) + " of " + dt + " needs " + std::to_string(numel * dtype_bytes(entry.dtype)));
+    spans.emplace_back(entry.begin, entry.end);
+    entries_.emplace(name, std::move(entry));
+  }
+
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (spans[i].first < spans[i - 1].second)
+      throw Error(path_, "data_offsets", "two tensors overlap at byte " + std::to_string(spans[i].first));
+}
+
+Tensor SafetensorsFile::read(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) throw Error(path_, name, "no such tensor");
+  const SafetensorsEntry& e = it->second;
+  Tensor t = Tensor::zeros(e.shape);
+  const uint64_t bytes = e.end - e.begin;
+  stream_.clear();
+  stream_.seekg(static_cast<std::streamoff>(data_start_ + e.begin));
+  if (e.dtype == DType::F32) {
+    stream_.read(reinterpret_cast<char*>(t.data()), static_cast<std::streamsize>(bytes));
+  } else {
+    std::vector<uint16_t> raw(bytes / 2);
+    stream_.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(bytes));
+    float* out = t.data();
+    if (e.dtype == DType::F16)
+      for (size_t i = 0; i < raw.size(); ++i) out[i] = half_to_float(raw[i]);
+    else
+      for (size_t i = 0; i < raw.size(); ++i) out[i] = bfloat16_to_float(raw[i]);
+  }
+  if (!stream_) throw Error(path_, name, "could not read the tensor's bytes");
+  return t;
+}
+
+}  // namespace ss

@@ -1,0 +1,67 @@
+#include "tensor.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace ss {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Tensor::Tensor(std::shared_ptr<float> storage, Shape shape, Device device)
+    : storage_(std::move(storage)), shape_(std::move(shape)), device_(device) {}
+
+Tensor Tensor::zeros(Shape shape) {
+  const int64_t n = shape_numel(shape);
+  std::shared_ptr<float> storage(new float[n > 0 ? n : 1](), std::default_delete<float[]>());
+  return Tensor(std::move(storage), std::move(shape), Device::Cpu);
+}
+
+Tensor Tensor::from(Shape shape, std::vector<float> values) {
+  if (static_cast<int64_t>(values.size()) != shape_numel(shape))
+    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
+                                shape_to_string(shape));
+  Tensor t = zeros(std::move(shape));
+  if (!values.empty()) std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+int64_t Tensor::size(int dim) const {
+  const int r = rank();
+  if (dim < 0) dim += r;
+  if (dim < 0 || dim >= r) throw std::out_of_range("Tensor::size: dim out of range for " + shape_string());
+  return shape_[dim];
+}
+
+int64_t Tensor::numel() const { return storage_ ? shape_numel(shape_) : 0; }
+
+std::string Tensor::shape_string() const { return shape_to_string(shape_); }
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (shape_numel(shape) != numel())
+    throw std::invalid_argument("Tensor::reshaped: " + shape_string() + " -> " + shape_to_string(shape));
+  return Tensor(storage_, std::move(shape), device_);
+}
+
+MatrixMap Tensor::rows() const {
+  if (device_ != Device::Cpu) throw std::logic_error("Tensor::rows: not a host tensor");
+  const int64_t cols = rank() ? shape_.back() : 1;
+  const int64_t r = cols ? numel() / cols : 0;
+  return MatrixMap(data(), r, cols);
+}
+
+VectorMap Tensor::flat() const {
+  if (device_ != Device::Cpu) throw std::logic_error("Tensor::flat: not a host tensor");
+  return VectorMap(data(), numel());
+}
+
+}  // namespace ss
