@@ -19,3 +19,24 @@ std::string temp_dir(const std::string& tag);                // a fresh empty fo
 void write_file(const std::string& path, const std::string& bytes);
 
 }  // namespace ss::test
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace ss::test {
+
+// Writes an F32 safetensors file holding `tensors`.
+void write_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors);
+// A safetensors file with a hand-written header and `data_bytes` zero bytes after it.
+void write_raw_safetensors(const std::string& path, const std::string& header, size_t data_bytes, uint64_t claimed_len = 0);
+
+// A random Mamba-1 model folder (config + weights with O(1) activations). Returns its path.
+struct TinyMamba {
+  int d_model = 16, n_layers = 2, d_state = 4, d_conv = 4, expand = 2, dt_rank = 2, vocab = 256;
+  bool tied = true, proj_bias = false, conv_bias = true;
+  unsigned seed = 1;
+};
+std::string make_tiny_mamba(const TinyMamba& spec, const std::string& dir);
+nlohmann::json tiny_mamba_config(const TinyMamba& spec);
+
+}  // namespace ss::test
