@@ -1,5 +1,7 @@
 #include "cpu_backend.h"
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -16,11 +18,16 @@ void require_same(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 inline float silu_f(float v) { return v / (1.0f + std::exp(-v)); }
-inline float softplus_f(float v) { return v > 20.0f ? v : std::log1p(std::exp(v)); }  // as torch: linear above 20
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend() {
+  // Ops allocate their outputs; keep freed blocks for reuse instead of returning each large one to
+  // the kernel (which would page-fault and zero it again on the next call).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  return std::make_unique<CpuBackend>();
+}
 
 Tensor CpuBackend::empty(const Shape& shape) {
   const int64_t n = shape_numel(shape);
@@ -105,29 +112,30 @@ Tensor CpuBackend::mul(const Tensor& a, const Tensor& b) {
 
 Tensor CpuBackend::silu(const Tensor& x) {
   Tensor y = empty(x.shape());
-  const float* in = x.data();
-  float* out = y.data();
-  for (int64_t i = 0; i < x.numel(); ++i) out[i] = silu_f(in[i]);
+  const auto v = x.flat().array();
+  y.flat().array() = v / (1.0f + (-v).exp());
   return y;
 }
 
 Tensor CpuBackend::silu_mul(const Tensor& gate, const Tensor& up) {
   require_same(gate, up, "silu_mul");
   Tensor y = empty(gate.shape());
-  const float* g = gate.data();
-  const float* u = up.data();
-  float* out = y.data();
-  for (int64_t i = 0; i < gate.numel(); ++i) out[i] = silu_f(g[i]) * u[i];
+  const auto g = gate.flat().array();
+  y.flat().array() = g / (1.0f + (-g).exp()) * up.flat().array();
   return y;
 }
 
 Tensor CpuBackend::softplus(const Tensor& x, const Tensor* bias) {
   Tensor y = empty(x.shape());
-  const int64_t cols = x.size(-1), n = x.numel();
-  const float* in = x.data();
-  const float* b = bias && !bias->empty() ? bias->data() : nullptr;
-  float* out = y.data();
-  for (int64_t i = 0; i < n; ++i) out[i] = softplus_f(in[i] + (b ? b[i % cols] : 0.0f));
+  MatrixMap Y = y.rows();
+  Y = x.rows();
+  if (bias && !bias->empty()) Y.rowwise() += bias->flat().transpose();
+  // softplus(v) = log1p(exp(v)) = max(v, 0) + log1p(exp(-|v|)), written with vectorised exp and log:
+  // log1p(u) = log(w) * u / (w - 1) with w = 1 + u (exact to rounding; u itself when w rounds to 1).
+  auto v = y.flat().array();
+  const Eigen::ArrayXf u = (-v.abs()).exp();
+  const Eigen::ArrayXf w = 1.0f + u;
+  v = v.max(0.0f) + (w == 1.0f).select(u, w.log() * u / (w - 1.0f));
   return y;
 }
 

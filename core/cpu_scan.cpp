@@ -7,51 +7,61 @@
 
 namespace ss {
 
-using ArrayRows = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 Tensor CpuBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& state, bool apply_silu) {
   const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
   if (w.size(0) != C || state.size(0) != C || state.size(1) != K - 1)
     throw std::invalid_argument("conv1d_causal: x " + x.shape_string() + ", w " + w.shape_string() + ", state " + state.shape_string());
-  // Work on a padded copy, channel-major: pad[c, 0..K-2] = state, pad[c, K-1..] = x[:, c].
+  // Time-major padded input: pad[0..K-2] = state (transposed), pad[K-1..] = x; rows of C channels,
+  // so the inner loop runs over contiguous channels and vectorises.
   const int64_t L = T + K - 1;
-  std::vector<float> pad(C * L);
+  std::vector<float> pad(L * C), wt(K * C);  // [L, C], [K, C]
   for (int64_t c = 0; c < C; ++c) {
-    std::memcpy(&pad[c * L], state.data() + c * (K - 1), (K - 1) * sizeof(float));
-    for (int64_t t = 0; t < T; ++t) pad[c * L + K - 1 + t] = x.data()[t * C + c];
+    for (int64_t k = 0; k < K - 1; ++k) pad[k * C + c] = state.data()[c * (K - 1) + k];
+    for (int64_t k = 0; k < K; ++k) wt[k * C + c] = w.data()[c * K + k];
   }
+  std::memcpy(pad.data() + (K - 1) * C, x.data(), T * C * sizeof(float));
   Tensor y = empty({T, C});  // [T, C]
-  const float* wd = w.data();
   const float* bd = bias && !bias->empty() ? bias->data() : nullptr;
   for (int64_t t = 0; t < T; ++t) {
     float* out = y.data() + t * C;
-    for (int64_t c = 0; c < C; ++c) {
-      const float* p = &pad[c * L + t];
-      const float* wc = wd + c * K;
-      float acc = bd ? bd[c] : 0.0f;
-      for (int64_t k = 0; k < K; ++k) acc += wc[k] * p[k];
-      out[c] = apply_silu ? acc / (1.0f + std::exp(-acc)) : acc;
+    for (int64_t c = 0; c < C; ++c) out[c] = bd ? bd[c] : 0.0f;
+    for (int64_t k = 0; k < K; ++k) {
+      const float* p = pad.data() + (t + k) * C;
+      const float* wk = wt.data() + k * C;
+      for (int64_t c = 0; c < C; ++c) out[c] += wk[c] * p[c];
     }
   }
+  if (apply_silu) {
+    auto v = y.flat().array();
+    v = v / (1.0f + (-v).exp());
+  }
   for (int64_t c = 0; c < C; ++c)  // the last K-1 inputs become the new state
-    std::memcpy(state.data() + c * (K - 1), &pad[c * L + T], (K - 1) * sizeof(float));
+    for (int64_t k = 0; k < K - 1; ++k) state.data()[c * (K - 1) + k] = pad[(T + k) * C + c];
   return y;
 }
 
 void selective_scan_token(float* h, const float* x, const float* delta, const float* A, const float* B, const float* C,
                           const float* D, float* y_out, int64_t Di, int64_t N) {
-  Eigen::Map<ArrayRows> H(h, Di, N);                          // [Di, N]
-  const Eigen::Map<const ArrayRows> Am(A, Di, N);             // [Di, N]
-  const Eigen::Map<const Eigen::ArrayXf> dt(delta, Di);       // [Di]
-  const Eigen::Map<const Eigen::ArrayXf> xv(x, Di);           // [Di]
-  const Eigen::Map<const Eigen::RowVectorXf> Bv(B, N);        // [N]
-  const Eigen::Map<const Eigen::VectorXf> Cv(C, N);           // [N]
-  const Eigen::ArrayXf dx = dt * xv;                          // Δ x
+  // exp(Δ A) for every (channel, state dim), as one contiguous vectorised exp.
+  thread_local std::vector<float> decay;
+  decay.resize(Di * N);
+  float* e = decay.data();
+  for (int64_t d = 0; d < Di; ++d)
+    for (int64_t n = 0; n < N; ++n) e[d * N + n] = A[d * N + n] * delta[d];
+  Eigen::Map<Eigen::ArrayXf> ea(e, Di * N);
+  ea = ea.exp();
   // h = exp(Δ A) ∘ h + (Δ x) B^T
-  H = (Am.colwise() * dt).exp() * H + (dx.matrix() * Bv).array();
+  for (int64_t d = 0; d < Di; ++d) {
+    const float dx = delta[d] * x[d];
+    float* hd = h + d * N;
+    const float* ed = e + d * N;
+    for (int64_t n = 0; n < N; ++n) hd[n] = ed[n] * hd[n] + dx * B[n];
+  }
+  // y = h C + D ∘ x
   Eigen::Map<Eigen::VectorXf> y(y_out, Di);
-  y.noalias() = H.matrix() * Cv;
-  y.array() += Eigen::Map<const Eigen::ArrayXf>(D, Di) * xv;
+  y.noalias() = Eigen::Map<const RowMatrix>(h, Di, N) * Eigen::Map<const Eigen::VectorXf>(C, N);
+  y.array() += Eigen::Map<const Eigen::ArrayXf>(D, Di) * Eigen::Map<const Eigen::ArrayXf>(x, Di);
 }
 
 static Tensor scan(CpuBackend& be, const SelectiveScanArgs& a) {
@@ -74,10 +84,9 @@ static Tensor scan(CpuBackend& be, const SelectiveScanArgs& a) {
     if (E > 0 && a.checkpoints && (a.pos0 + t + 1) % E == 0)
       std::memcpy(a.checkpoints->data() + (ck++) * Di * N, a.state->data(), Di * N * sizeof(float));
   }
-  if (a.z) {
-    const float* z = a.z->data();
-    float* yd = y.data();
-    for (int64_t i = 0; i < T * Di; ++i) yd[i] *= z[i] / (1.0f + std::exp(-z[i]));
+  if (a.z) {  // y *= silu(z)
+    const auto z = a.z->flat().array();
+    y.flat().array() *= z / (1.0f + (-z).exp());
   }
   return y;
 }

@@ -1,0 +1,185 @@
+#include "random_checkpoint.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "config.h"
+
+namespace fs = std::filesystem;
+
+namespace ss::testkit {
+
+void write_safetensors_f32(const std::string& path, const std::map<std::string, Tensor>& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    const uint64_t bytes = t.numel() * 4;
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary);
+  const uint64_t len = h.size();
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>(len >> (8 * i) & 0xff));
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  for (const auto& [name, t] : tensors) out.write(reinterpret_cast<const char*>(t.data()), t.numel() * 4);
+}
+
+namespace {
+
+class Weights {
+ public:
+  explicit Weights(unsigned seed) : rng_(seed) {}
+  void normal(const std::string& name, Shape shape, float scale, float mean = 0.0f) {
+    Tensor t = Tensor::zeros(shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.at(i) = mean + scale * n_(rng_);
+    w_[name] = t;
+  }
+  void linear(const std::string& name, int64_t out, int64_t in) { normal(name, {out, in}, 1.0f / std::sqrt(float(in))); }
+  void norm(const std::string& name, int64_t d) { normal(name, {d}, 0.1f, 1.0f); }
+  // softplus(bias) spread log-uniformly over [0.001, 0.1], as Mamba initialises Δ.
+  void dt_bias(const std::string& name, int64_t n) {
+    Tensor t = Tensor::zeros({n});
+    for (int64_t i = 0; i < n; ++i) {
+      const float dt = std::exp(std::log(0.001f) + u_(rng_) * (std::log(0.1f) - std::log(0.001f)));
+      t.at(i) = dt + std::log(-std::expm1(-dt));
+    }
+    w_[name] = t;
+  }
+  void a_log(const std::string& name, Shape shape) {
+    Tensor t = Tensor::zeros(shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.at(i) = std::log(1.0f + 15.0f * u_(rng_));
+    w_[name] = t;
+  }
+  const std::map<std::string, Tensor>& all() const { return w_; }
+
+ private:
+  std::mt19937 rng_;
+  std::normal_distribution<float> n_{0.0f, 1.0f};
+  std::uniform_real_distribution<float> u_{0.0f, 1.0f};
+  std::map<std::string, Tensor> w_;
+};
+
+void mamba_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
+  const MambaParams& m = c.mamba;
+  const int64_t D = c.d_model, Di = m.d_inner, N = m.d_state, R = m.dt_rank;
+  w.linear(p + "in_proj.weight", 2 * Di, D);
+  w.normal(p + "conv1d.weight", {Di, 1, m.d_conv}, 0.4f);
+  if (m.conv_bias) w.normal(p + "conv1d.bias", {Di}, 0.1f);
+  w.linear(p + "x_proj.weight", R + 2 * N, Di);
+  w.normal(p + "dt_proj.weight", {Di, R}, 1.0f / std::sqrt(float(R)));
+  w.dt_bias(p + "dt_proj.bias", Di);
+  w.a_log(p + "A_log", {Di, N});
+  w.normal(p + "D", {Di}, 0.3f, 1.0f);
+  w.linear(p + "out_proj.weight", D, Di);
+  if (m.proj_bias) {
+    w.normal(p + "in_proj.bias", {2 * Di}, 0.1f);
+    w.normal(p + "out_proj.bias", {D}, 0.1f);
+  }
+  if (m.dt_bc_norms) {
+    w.norm(p + "dt_layernorm.weight", R);
+    w.norm(p + "b_layernorm.weight", N);
+    w.norm(p + "c_layernorm.weight", N);
+  }
+}
+
+void mamba2_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
+  const Mamba2Params& m = c.mamba2;
+  const int64_t D = c.d_model, Di = m.d_inner, GN = int64_t(m.n_groups) * m.d_state, H = m.n_heads;
+  w.linear(p + "in_proj.weight", 2 * Di + 2 * GN + H, D);
+  w.normal(p + "conv1d.weight", {Di + 2 * GN, 1, m.d_conv}, 0.4f);
+  if (m.conv_bias) w.normal(p + "conv1d.bias", {Di + 2 * GN}, 0.1f);
+  w.dt_bias(p + "dt_bias", H);
+  w.a_log(p + "A_log", {H});
+  w.normal(p + "D", {H}, 0.3f, 1.0f);
+  w.norm(p + "norm.weight", Di);
+  w.linear(p + "out_proj.weight", D, Di);
+}
+
+void attention(Weights& w, const ModelConfig& c, const std::string& p) {
+  const AttentionParams& a = c.attn;
+  const int64_t D = c.d_model;
+  w.linear(p + "q_proj.weight", int64_t(a.n_heads) * a.head_dim, D);
+  w.linear(p + "k_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
+  w.linear(p + "v_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
+  w.linear(p + "o_proj.weight", D, int64_t(a.n_heads) * a.head_dim);
+}
+
+void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
+  const int64_t D = c.d_model, I = c.ffn.intermediate;
+  w.linear(p + "gate_proj.weight", I, D);
+  w.linear(p + "up_proj.weight", I, D);
+  w.linear(p + "down_proj.weight", D, I);
+}
+
+}  // namespace
+
+std::string write_random_checkpoint(const nlohmann::json& config, const std::string& dir, unsigned seed) {
+  const ModelConfig c = parse_model_config(config, dir + "/config.json");
+  Weights w(seed);
+  const int64_t V = c.vocab_size, D = c.d_model;
+  const bool ssm_naming = c.arch == Architecture::Mamba || c.arch == Architecture::Mamba2;
+  const std::string root = ssm_naming ? "backbone." : "model.";
+  w.normal(root + (ssm_naming ? "embeddings.weight" : "embed_tokens.weight"), {V, D}, 1.0f);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = root + "layers." + std::to_string(l) + ".";
+    switch (c.arch) {
+      case Architecture::Mamba:
+        w.norm(p + "norm.weight", D);
+        mamba_mixer(w, c, p + "mixer.");
+        break;
+      case Architecture::Mamba2:
+        w.norm(p + "norm.weight", D);
+        mamba2_mixer(w, c, p + "mixer.");
+        break;
+      case Architecture::Llama:
+        w.norm(p + "input_layernorm.weight", D);
+        attention(w, c, p + "self_attn.");
+        w.norm(p + "post_attention_layernorm.weight", D);
+        mlp(w, c, p + "mlp.");
+        break;
+      case Architecture::Jamba:
+        w.norm(p + "input_layernorm.weight", D);
+        if (c.mixers[l] == MixerKind::Attention) attention(w, c, p + "self_attn.");
+        else mamba_mixer(w, c, p + "mamba.");
+        w.norm(p + "pre_ff_layernorm.weight", D);
+        if (c.ffns[l] == FfnKind::Moe) {
+          w.linear(p + "feed_forward.router.weight", c.ffn.n_experts, D);
+          for (int e = 0; e < c.ffn.n_experts; ++e) mlp(w, c, p + "feed_forward.experts." + std::to_string(e) + ".");
+        } else {
+          mlp(w, c, p + "feed_forward.");
+        }
+        break;
+    }
+  }
+  w.norm(root + (c.arch == Architecture::Jamba ? "final_layernorm.weight" : ssm_naming ? "norm_f.weight" : "norm.weight"), D);
+  if (!c.tied_embeddings) w.linear("lm_head.weight", V, D);
+  fs::create_directories(dir);
+  write_safetensors_f32((fs::path(dir) / "model.safetensors").string(), w.all());
+  std::ofstream((fs::path(dir) / "config.json").string()) << config.dump(2);
+  return dir;
+}
+
+nlohmann::json bench_config(const std::string& family) {
+  if (family == "mamba")
+    return {{"architectures", {"MambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"state_size", 16}, {"conv_kernel", 4}, {"expand", 2}, {"time_step_rank", 16}, {"tie_word_embeddings", true}};
+  if (family == "mamba2")
+    return {{"architectures", {"Mamba2ForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"num_heads", 8}, {"head_dim", 64}, {"expand", 2}, {"n_groups", 1}, {"state_size", 64}, {"conv_kernel", 4},
+            {"chunk_size", 64}, {"tie_word_embeddings", true}};
+  if (family == "llama")
+    return {{"architectures", {"LlamaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 704}, {"rope_theta", 10000.0},
+            {"tie_word_embeddings", true}};
+  return {{"architectures", {"JambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+          {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"intermediate_size", 512}, {"attn_layer_offset", 2},
+          {"attn_layer_period", 4}, {"expert_layer_offset", 1}, {"expert_layer_period", 2}, {"num_experts", 4},
+          {"num_experts_per_tok", 2}, {"mamba_d_state", 16}, {"mamba_d_conv", 4}, {"mamba_expand", 2}, {"mamba_dt_rank", 16},
+          {"tie_word_embeddings", true}};
+}
+
+}  // namespace ss::testkit

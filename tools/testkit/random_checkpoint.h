@@ -1,0 +1,24 @@
+// Random checkpoints of every supported family, written as transformers would (config.json +
+// model.safetensors with transformers' tensor names), with weights scaled so activations are O(1).
+// Used by tests and benchmarks that need models of shapes no fixture has. Qt-free.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tensor.h"
+
+namespace ss::testkit {
+
+// Writes `config` (a transformers config.json object with "architectures") and matching random
+// weights into `dir`. Returns dir.
+std::string write_random_checkpoint(const nlohmann::json& config, const std::string& dir, unsigned seed = 1);
+
+// Example configs for the benchmark's byte models: 4 layers, d_model 256.
+nlohmann::json bench_config(const std::string& family);  // "mamba", "mamba2", "llama", "jamba"
+
+void write_safetensors_f32(const std::string& path, const std::map<std::string, Tensor>& tensors);
+
+}  // namespace ss::testkit
