@@ -1,6 +1,6 @@
 #include "trace_store.h"
 
-#include <cstring>
+#include <algorithm>
 
 namespace ss {
 
@@ -32,24 +32,25 @@ void TraceStore::record(const std::string& name, int layer, int64_t pos0, const 
     for (int64_t p = pos0, n = 0; n < host.size(0); ++p)
       if (E > 0 && (p + 1) % E == 0) { pos.push_back(p); ++n; }
   }
-  auto it = tensors_.find(key);
-  if (it == tensors_.end() || is_snapshot(name) || host.rank() == 0) {
-    tensors_[key] = host;
-    return;
-  }
-  // Concatenate along dim 0.
-  const Tensor& old = it->second;
-  Shape shape = old.shape();
-  shape[0] += host.size(0);
-  Tensor cat = Tensor::zeros(shape);
-  std::memcpy(cat.data(), old.data(), old.numel() * sizeof(float));
-  std::memcpy(cat.data() + old.numel(), host.data(), host.numel() * sizeof(float));
-  it->second = cat;
+  auto& pieces = pieces_[key];
+  if (is_snapshot(name) || host.rank() == 0) pieces.clear();
+  pieces.push_back(host);
 }
 
 Tensor TraceStore::get(const std::string& name, int layer) const {
-  auto it = tensors_.find({name, layer});
-  return it == tensors_.end() ? Tensor() : it->second;
+  auto it = pieces_.find({name, layer});
+  if (it == pieces_.end() || it->second.empty()) return Tensor();
+  std::vector<Tensor>& pieces = it->second;
+  if (pieces.size() > 1) {  // join along dim 0
+    Shape shape = pieces[0].shape();
+    shape[0] = 0;
+    for (const Tensor& p : pieces) shape[0] += p.size(0);
+    Tensor cat = Tensor::zeros(shape);
+    float* out = cat.data();
+    for (const Tensor& p : pieces) out = std::copy(p.data(), p.data() + p.numel(), out);
+    pieces.assign(1, cat);
+  }
+  return pieces[0];
 }
 
 std::vector<int64_t> TraceStore::checkpoint_positions(const std::string& name, int layer) const {
@@ -59,7 +60,7 @@ std::vector<int64_t> TraceStore::checkpoint_positions(const std::string& name, i
 
 std::vector<std::pair<std::string, int>> TraceStore::keys() const {
   std::vector<std::pair<std::string, int>> out;
-  for (const auto& [k, v] : tensors_) out.push_back(k);
+  for (const auto& [k, v] : pieces_) out.push_back(k);
   return out;
 }
 

@@ -31,15 +31,17 @@ class TraceStore final : public TraceSink {
   // A recorded tensor: per-token traces are concatenated along dim 0 over calls; state snapshots
   // (mamba.state, mamba2.state) and windows keep the latest. Empty tensor if never recorded.
   Tensor get(const std::string& name, int layer) const;
-  bool has(const std::string& name, int layer) const { return tensors_.count({name, layer}) != 0; }
+  bool has(const std::string& name, int layer) const { return pieces_.count({name, layer}) != 0; }
   // Absolute token positions of the rows of a checkpoint trace.
   std::vector<int64_t> checkpoint_positions(const std::string& name, int layer) const;
   std::vector<std::pair<std::string, int>> keys() const;
-  void clear() { tensors_.clear(); }
+  void clear() { pieces_.clear(); checkpoint_pos_.clear(); }
 
  private:
   TraceRequest request_;
-  std::map<std::pair<std::string, int>, Tensor> tensors_;
+  // Per-token traces arrive in pieces (a forward, then steps); they are joined on first read, so
+  // recording stays O(1) per call.
+  mutable std::map<std::pair<std::string, int>, std::vector<Tensor>> pieces_;
   std::map<std::pair<std::string, int>, std::vector<int64_t>> checkpoint_pos_;
 };
 
