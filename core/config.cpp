@@ -81,6 +81,7 @@ class Fields {
   }
   double number(const json& v, const std::string& key) const {
     if (v.is_number()) return v.get<double>();
+    if (v.is_object() && v.contains("__float__")) return number(v["__float__"], key);  // transformers 5: {"__float__": "Infinity"}
     if (v.is_string()) {
       const std::string s = v.get<std::string>();
       if (s == "Infinity") return std::numeric_limits<double>::infinity();
@@ -171,8 +172,9 @@ void parse_mamba2(const Fields& f, ModelConfig& c) {
     m.dt_max = static_cast<float>(f.number(lim[1], "time_step_limit"));
     require(m.dt_min >= 0 && m.dt_max > m.dt_min, f.path(), "time_step_limit", "needs 0 <= min < max");
   }
-  // transformers' MambaRMSNormGated normalises each group of d_inner / n_groups channels.
-  m.norm_group_size = m.d_inner / m.n_groups;
+  // transformers 5.17's MambaRMSNormGated normalises over the whole d_inner, whatever n_groups is
+  // (the original mamba_ssm kernel normalises each group separately); we match transformers.
+  m.norm_group_size = m.d_inner;
   require(f.boolean_or("rms_norm", true), f.path(), "rms_norm", "only rms_norm = true is supported");
   c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
   c.mixers.assign(c.n_layers, MixerKind::Mamba2);

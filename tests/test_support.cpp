@@ -64,6 +64,11 @@ int64_t argmax_mismatches(const Tensor& ours, const NpyArray& ref) {
   return bad;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::string temp_dir(const std::string& tag) {
   static std::mt19937_64 rng(std::random_device{}());
   fs::path p = fs::temp_directory_path() / ("statescope-" + tag + "-" + std::to_string(rng()));

@@ -17,6 +17,7 @@ double rel_l2(const Tensor& a, const Tensor& b);
 int64_t argmax_mismatches(const Tensor& ours, const NpyArray& ref);  // rows whose argmax differs
 std::string temp_dir(const std::string& tag);                // a fresh empty folder
 void write_file(const std::string& path, const std::string& bytes);
+std::string read_text(const std::string& path);
 
 }  // namespace ss::test
 

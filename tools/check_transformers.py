@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Cross-check statescope-cli against HuggingFace transformers on fresh random models.
+
+    python3 tools/check_transformers.py --cli build/statescope-cli --n 8 --seed 1
+    python3 tools/check_transformers.py --self-test --n 2 --seed 1   # no CLI: transformers float32 vs float64
+
+For every family (mamba1, mamba2, llama, jamba) and i in 0..n-1 it draws a random small
+config (shapes NOT in tests/fixtures; see hf_families.random_spec), perturbs the weights
+so activations are O(1), saves the model with save_pretrained (stored float32, bfloat16
+or float16) into a temporary folder, draws a random byte input (mostly 200-500 bytes,
+English + UTF-8 multi-byte + raw bytes), then runs
+
+    <cli> logits --model DIR --input FILE --out OUT.npy        (float32 [tokens, 256])
+
+and compares with transformers' float64 logits computed from the saved (rounded)
+weights: relative L2 error ||ours - ref|| / ||ref|| < --tol (1e-4) and the same argmax
+at every position (positions whose reference top-2 logit gap is below 1e-6 * max|logit|
+count as ties and are reported, not failed). One table row per model; exit status 1
+on any failure. Needs torch + transformers + numpy (CPU is enough).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_families as hf  # noqa: E402
+
+
+def describe(family, c):
+    if family == "mamba1":
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} N={c['state_size']} K={c['conv_kernel']} "
+                f"x{c['expand']} R={c['time_step_rank']}{' tied' if c['tie_word_embeddings'] else ''}"
+                f"{' bias' if c['use_bias'] else ''}{'' if c['use_conv_bias'] else ' noconvb'}")
+    if family == "mamba2":
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} H={c['num_heads']} P={c['head_dim']} "
+                f"G={c['n_groups']} N={c['state_size']} K={c['conv_kernel']} cs={c['chunk_size']}"
+                f"{' tied' if c['tie_word_embeddings'] else ''}{' bias' if c['use_bias'] else ''}"
+                f"{'' if c['use_conv_bias'] else ' noconvb'}")
+    if family == "llama":
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} H={c['num_attention_heads']} "
+                f"KV={c['num_key_value_heads']} hd={c.get('head_dim', c['hidden_size'] // c['num_attention_heads'])} "
+                f"I={c['intermediate_size']} th={c['rope_theta']:g}{' tied' if c['tie_word_embeddings'] else ''}"
+                f"{' qkvbias' if c['attention_bias'] else ''}")
+    return (f"d={c['hidden_size']} L={c['num_hidden_layers']} attn={c['attn_layer_offset']}/{c['attn_layer_period']} "
+            f"moe={c['expert_layer_offset']}/{c['expert_layer_period']} E={c['num_experts']}k{c['num_experts_per_tok']} "
+            f"H={c['num_attention_heads']} KV={c['num_key_value_heads']} N={c['mamba_d_state']} "
+            f"K={c['mamba_d_conv']} x{c['mamba_expand']} R={c['mamba_dt_rank']}"
+            f"{' tied' if c['tie_word_embeddings'] else ''}{' projb' if c['mamba_proj_bias'] else ''}")
+
+
+def run_cli(cli, model_dir, input_path, out_path, timeout):
+    cmd = [cli, "logits", "--model", model_dir, "--input", input_path, "--out", out_path]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, (p.stdout + p.stderr)[-2000:], time.time() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cli", help="path to statescope-cli")
+    ap.add_argument("--n", type=int, default=8, help="random models per family (default 8)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--families", default=",".join(hf.FAMILIES))
+    ap.add_argument("--tol", type=float, default=1e-4, help="max relative L2 error of the logits")
+    ap.add_argument("--min-len", type=int, default=200)
+    ap.add_argument("--max-len", type=int, default=500)
+    ap.add_argument("--keep", default="", help="keep the generated models/inputs/outputs in this folder")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per CLI run")
+    ap.add_argument("--self-test", action="store_true",
+                    help="no CLI: compare transformers' own float32 forward with the float64 reference")
+    args = ap.parse_args()
+    if not args.cli and not args.self_test:
+        ap.error("--cli PATH is required (or --self-test)")
+    if args.cli and not os.path.exists(args.cli):
+        ap.error(f"CLI not found: {args.cli}")
+
+    import numpy as np
+    import torch
+    import transformers
+
+    torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
+    print(f"# transformers {transformers.__version__}, torch {torch.__version__}; seed {args.seed}; "
+          f"n {args.n} per family; tol {args.tol:g}; {'self-test (transformers f32)' if args.self_test else args.cli}")
+    work = args.keep or tempfile.mkdtemp(prefix="ss_check_")
+    os.makedirs(work, exist_ok=True)
+    hdr = f"{'model':<14} {'dtype':<8} {'T':>4} {'rel_l2':>10} {'argmax':>8} {'ties':>4} {'secs':>6}  status  config"
+    print(hdr)
+    print("-" * len(hdr))
+    failures = 0
+    rows = 0
+    for family in [f for f in args.families.split(",") if f]:
+        if family not in hf.FAMILIES:
+            print(f"unknown family {family}")
+            return 2
+        for i in range(args.n):
+            rng = random.Random(f"statescope-check:{args.seed}:{family}:{i}")
+            spec = hf.random_spec(family, rng)
+            if rng.random() < 0.2:
+                data = hf.random_input(rng, 30, 120)
+            else:
+                data = hf.random_input(rng, args.min_len, args.max_len)
+            tag = f"{family}-{i}"
+            d = os.path.join(work, tag)
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            status, rel, mism, ties, secs, msg = "FAIL", float("nan"), -1, 0, 0.0, ""
+            try:
+                cfg, _ = hf.build_config(family, spec["config"])
+                model = hf.build_model(family, cfg, seed=rng.randrange(2**31))
+                hf.perturb_weights(model, family, cfg, seed=rng.randrange(2**31))
+                mdir = os.path.join(d, "model")
+                hf.save_model(model, mdir, spec["dtype"])
+                inp = os.path.join(d, "input.bin")
+                with open(inp, "wb") as f:
+                    f.write(data)
+                arrays, info, _ = hf.compute_reference(family, mdir, data, extras=False, probes=False, purify=True)
+                ref = arrays["logits"]
+                outp = os.path.join(d, "logits.npy")
+                if args.self_test:
+                    t0 = time.time()
+                    m32 = hf.load_model(family, mdir, "float32")
+                    ours = hf.logits_only(m32, family, torch.tensor([list(data)])).float().numpy()
+                    secs = time.time() - t0
+                    rc, out = 0, ""
+                else:
+                    rc, out, secs = run_cli(args.cli, mdir, inp, outp, args.timeout)
+                    ours = np.load(outp) if rc == 0 and os.path.exists(outp) else None
+                if rc != 0 or ours is None:
+                    msg = f"cli rc={rc}: {out.strip()[-300:]}"
+                elif ours.shape != ref.shape:
+                    msg = f"shape {ours.shape} != {ref.shape}"
+                else:
+                    ours64 = ours.astype(np.float64)
+                    rel = hf.rel_l2(ours64, ref)
+                    a_ref, a_ours = ref.argmax(-1), ours64.argmax(-1)
+                    top2 = -np.sort(-ref, axis=-1)[:, :2]
+                    tie = (top2[:, 0] - top2[:, 1]) < 1e-6 * np.abs(ref).max(-1)
+                    diff = a_ref != a_ours
+                    ties = int((diff & tie).sum())
+                    mism = int((diff & ~tie).sum())
+                    ok = np.isfinite(rel) and rel < args.tol and mism == 0
+                    status = "ok" if ok else "FAIL"
+                    if not ok:
+                        bad = np.nonzero(diff & ~tie)[0][:5].tolist()
+                        msg = f"argmax differs at {bad}" if mism else ""
+                if not info.get("pure_float64", False):
+                    msg += f" [ref not pure f64: {info.get('purify_error', '')[:120] or info.get('non_float64_ops_during_forward')}]"
+            except subprocess.TimeoutExpired:
+                msg = "cli timeout"
+            except Exception as e:
+                import traceback
+
+                msg = f"{type(e).__name__}: {e}"
+                traceback.print_exc()
+            rows += 1
+            failures += status != "ok"
+            print(f"{tag:<14} {spec['dtype']:<8} {len(data):>4} {rel:>10.3e} {mism:>8} {ties:>4} {secs:>6.2f}  "
+                  f"{status:<6}  {describe(family, spec['config'])}{('  ' + msg) if msg else ''}", flush=True)
+            if not args.keep:
+                shutil.rmtree(d, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"# {rows - failures}/{rows} passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

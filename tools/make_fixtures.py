@@ -1,0 +1,638 @@
+#!/usr/bin/env python3
+"""Generate StateScope's reference fixtures from HuggingFace transformers' own
+implementations (Mamba, Mamba-2, Llama, Jamba), on raw bytes (vocab 256).
+
+    python3 tools/make_fixtures.py --out tests/fixtures            # all fixtures
+    python3 tools/make_fixtures.py --out tests/fixtures --only jamba_a
+    python3 tools/make_fixtures.py --out tests/fixtures --readme-only   # no torch needed
+
+Needs torch + transformers (5.17 was used) + numpy; runs on CPU (we ran it on the
+GPU device machine because that is where those are installed). Seeded: re-running
+with the same versions reproduces the same weights and references.
+
+Per fixture (tests/fixtures/<name>/):
+  config.json, generation_config.json, model.safetensors (or index + shards): exactly as
+      save_pretrained writes them, after perturbing the weights so activations are O(1);
+  reference/input.bin                raw input bytes (token id = byte value, no BOS);
+  reference/logits.npy               float64 [T, 256];
+  reference/hidden_states.npy        float64 [n_hidden, T, d]  (meaning per entry in meta.json);
+  reference/layer_outputs.npy        float64 [L, T, d]  output of every layer, before final norm;
+  reference/attn_L<l>.npy            float64 [heads, T, T]  softmax probabilities (attention layers);
+  reference/conv_state_L<l>.npy      float64 final conv state per Mamba layer;
+  reference/ssm_state_L<l>.npy       float64 final SSM state per Mamba layer;
+  reference/router_logits_L<l>.npy   float64 [T, E] (Jamba MoE layers) and router_topk_L<l>.npy int64 [T, k];
+  reference/meta.json                versions, seed, shapes, what every array means, checks.
+The reference is computed from the SAVED checkpoint reloaded in float64 (so bf16/f16
+fixtures use the rounded stored weights upcast to float64).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_families as hf  # noqa: E402
+
+REGENERATE = "python3 tools/make_fixtures.py --out tests/fixtures (on the GPU machine)"
+BASE_SEED = 20251117
+
+FIXTURES = [
+    dict(
+        name="mamba1_tied_f32",
+        family="mamba1",
+        dtype="float32",
+        input="Mamba reads bytes: 你好，世界!".encode() + b"\x00\x7f\x80\xfe\xff" + b" ok.",
+        config=dict(
+            hidden_size=32, num_hidden_layers=2, state_size=8, conv_kernel=4, expand=2,
+            time_step_rank="auto", tie_word_embeddings=True, use_bias=False, use_conv_bias=True,
+        ),
+    ),
+    dict(
+        name="mamba1_untied_bf16",
+        family="mamba1",
+        dtype="bfloat16",
+        input="Selective state: Δ gates memory. 状态空间模型 ".encode() + b"\xc3\x28\xf0",
+        config=dict(
+            hidden_size=48, num_hidden_layers=3, state_size=16, conv_kernel=3, expand=3,
+            time_step_rank=5, tie_word_embeddings=False, use_bias=True, use_conv_bias=True,
+        ),
+    ),
+    dict(
+        name="mamba2_g1_f32",
+        family="mamba2",
+        dtype="float32",
+        input="SSD = chunked duality; 分块计算 x=y?".encode() + b"\x01\x02\xfa\xfb",  # 44 bytes, not a multiple of 8
+        config=dict(
+            hidden_size=32, expand=2, num_heads=4, head_dim=16, n_groups=1, state_size=16,
+            conv_kernel=4, chunk_size=8, num_hidden_layers=2, tie_word_embeddings=True,
+        ),
+    ),
+    dict(
+        name="mamba2_g2_f16",
+        family="mamba2",
+        dtype="float16",
+        input="Two groups share B and C — 两组共享 B 和 C. end".encode() + b"\x9f\x80",  # 56 bytes
+        config=dict(
+            hidden_size=32, expand=2, num_heads=8, head_dim=8, n_groups=2, state_size=8,
+            conv_kernel=3, chunk_size=16, num_hidden_layers=3, tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="llama_mha_f32",
+        family="llama",
+        dtype="float32",
+        input="Attention keeps every token: 注意力 (KV cache) ".encode() + b"\xff\x00",
+        config=dict(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
+            head_dim=8, intermediate_size=64, rope_theta=10000.0, tie_word_embeddings=True,
+            rms_norm_eps=1e-5,
+        ),
+    ),
+    dict(
+        name="llama_gqa_sharded",
+        family="llama",
+        dtype="float32",
+        shard="150KB",
+        input="GQA: 8 query heads, 2 KV heads; 长上下文 θ=5e5!".encode(),
+        config=dict(
+            hidden_size=64, num_hidden_layers=3, num_attention_heads=8, num_key_value_heads=2,
+            intermediate_size=96, rope_theta=500000.0, tie_word_embeddings=False, attention_bias=False,
+        ),
+    ),
+    dict(
+        name="jamba_a",
+        family="jamba",
+        dtype="float32",
+        input="Jamba mixes Mamba+attention+MoE: 混合模型 ".encode() + b"\x80\x81\x82",
+        config=dict(
+            hidden_size=32, num_hidden_layers=4, attn_layer_offset=1, attn_layer_period=2,
+            expert_layer_offset=1, expert_layer_period=2, num_experts=4, num_experts_per_tok=2,
+            num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, mamba_d_state=8,
+            mamba_d_conv=4, mamba_expand=2, mamba_dt_rank=4, use_mamba_kernels=False,
+            tie_word_embeddings=True,
+        ),
+    ),
+    dict(
+        name="jamba_b",
+        family="jamba",
+        dtype="float32",
+        input="Every layer MoE, one attention at layer 3. 专家混合 ☺".encode() + b"\xfe",
+        config=dict(
+            hidden_size=32, num_hidden_layers=6, attn_layer_offset=3, attn_layer_period=4,
+            expert_layer_offset=0, expert_layer_period=1, num_experts=8, num_experts_per_tok=2,
+            num_attention_heads=4, num_key_value_heads=1, intermediate_size=48, mamba_d_state=16,
+            mamba_d_conv=3, mamba_expand=1, mamba_dt_rank="auto", mamba_proj_bias=True,
+            use_mamba_kernels=False, tie_word_embeddings=False,
+        ),
+    ),
+]
+
+COMMON_NOTES = {
+    "input.bin": "raw input bytes; token id = byte value; batch 1; no BOS/EOS added",
+    "logits.npy": "float64 [T, 256]; row t = next-byte logits after reading bytes 0..t (lm_head output, no softmax)",
+    "hidden_states.npy": "float64 [n_hidden, T, d_model] = torch.stack(output.hidden_states) from "
+    "model(..., output_hidden_states=True); meaning of each entry in hidden_states_entries",
+    "layer_outputs.npy": "float64 [L, T, d_model]; output of decoder layer l (residual stream after the layer, "
+    "before the final norm), captured with forward hooks; layer_outputs[L-1] is NOT in hidden_states when the "
+    "last hidden_states entry is the final-norm output",
+    "attn_L<l>.npy": "float64 [num_attention_heads, T, T]; eager softmax probabilities, row = query position, "
+    "column = key position, causal (upper triangle 0); for GQA query head h uses kv head h // (H/KV)",
+    "router_logits_L<l>.npy": "float64 [T, num_experts]; raw router logits (x_normed @ router.weight^T, before softmax)",
+    "router_topk_L<l>.npy": "int64 [T, k]; selected experts by descending router probability",
+    "dtype": "reference computed from the saved checkpoint reloaded with dtype=float64 (stored bf16/f16 weights "
+    "rounded, then upcast); see float64_purity for how float32 casts inside transformers were handled",
+}
+
+FAMILY_NOTES = {
+    "mamba1": {
+        "conv_state_L<l>.npy": "float64 [d_inner, conv_kernel]: the last conv_kernel PRE-convolution inputs x "
+        "(the first half of in_proj's output, before conv1d and SiLU), oldest first; column K-1 = last byte. "
+        "This is K columns (not K-1): decode computes sum(conv_state * conv1d.weight[:,0,:]) after rolling in "
+        "the new input.",
+        "ssm_state_L<l>.npy": "float64 [d_inner, state_size]: h_T after the last byte (h_t = exp(dt*A) h_{t-1} + "
+        "dt*B_t*x_t, A = -exp(A_log))",
+    },
+    "mamba2": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, conv_kernel], conv_dim = d_inner + 2*n_groups*state_size, "
+        "channels ordered (x | B | C) exactly as in in_proj's xBC slice; the last conv_kernel PRE-convolution "
+        "inputs, oldest first",
+        "ssm_state_L<l>.npy": "float64 [num_heads, head_dim, state_size]: final SSM state per head",
+        "in_proj_layout": "in_proj output = [z (gate, d_inner) | xBC (conv_dim) | dt (num_heads)]; "
+        "xBC = [x (d_inner) | B (n_groups*state) | C (n_groups*state)]; head h uses group h // (num_heads/n_groups)",
+    },
+    "llama": {},
+    "jamba": {
+        "conv_state_L<l>.npy": "float64 [d_inner, mamba_d_conv] (mamba layers only): last K pre-conv inputs, "
+        "oldest first",
+        "ssm_state_L<l>.npy": "float64 [d_inner, mamba_d_state] (mamba layers only)",
+    },
+}
+
+
+def shapes_of(family, cfg):
+    if family == "mamba1":
+        d_in = cfg.intermediate_size
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, d_inner=d_in, state=cfg.state_size,
+                    conv_kernel=cfg.conv_kernel, dt_rank=int(cfg.time_step_rank))
+    if family == "mamba2":
+        d_in = int(cfg.expand * cfg.hidden_size)
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, d_inner=d_in, heads=cfg.num_heads,
+                    head_dim=cfg.head_dim, n_groups=cfg.n_groups, state=cfg.state_size,
+                    conv_kernel=cfg.conv_kernel, chunk_size=cfg.chunk_size,
+                    conv_dim=d_in + 2 * cfg.n_groups * cfg.state_size)
+    if family == "llama":
+        hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
+                    kv_heads=cfg.num_key_value_heads, head_dim=hd, intermediate=cfg.intermediate_size,
+                    rope_theta=hf.rope_theta_of(cfg))
+    attn, moe = hf.jamba_layer_kinds(cfg)
+    return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
+                kv_heads=cfg.num_key_value_heads, head_dim=cfg.hidden_size // cfg.num_attention_heads,
+                intermediate=cfg.intermediate_size, d_inner=cfg.mamba_expand * cfg.hidden_size,
+                state=cfg.mamba_d_state, conv_kernel=cfg.mamba_d_conv, dt_rank=int(cfg.mamba_dt_rank),
+                experts=cfg.num_experts, top_k=cfg.num_experts_per_tok, attention_layers=attn, moe_layers=moe)
+
+
+def family_options(family, cfg):
+    keys = {
+        "mamba1": ["hidden_act", "layer_norm_epsilon", "residual_in_fp32", "use_bias", "use_conv_bias",
+                   "time_step_rank", "use_mambapy", "tie_word_embeddings"],
+        "mamba2": ["hidden_act", "layer_norm_epsilon", "residual_in_fp32", "use_bias", "use_conv_bias", "rms_norm",
+                   "time_step_limit", "time_step_rank", "norm_before_gate", "tie_word_embeddings"],
+        "llama": ["hidden_act", "rms_norm_eps", "attention_bias", "mlp_bias", "rope_parameters", "rope_theta",
+                  "rope_scaling", "max_position_embeddings", "tie_word_embeddings"],
+        "jamba": ["hidden_act", "rms_norm_eps", "mamba_conv_bias", "mamba_proj_bias", "mamba_dt_rank",
+                  "use_mamba_kernels", "sliding_window", "max_position_embeddings", "layers_block_type",
+                  "layers_num_experts", "router_aux_loss_coef", "tie_word_embeddings", "num_logits_to_keep"],
+    }[family]
+    out = {}
+    for k in keys:
+        if hasattr(cfg, k):
+            v = getattr(cfg, k)
+            try:
+                json.dumps(v)
+            except TypeError:
+                v = repr(v)
+            if isinstance(v, float) and v == float("inf"):
+                v = "inf"
+            out[k] = v
+        else:
+            out[k] = "<not a config attribute in this version>"
+    return json_clean(out)
+
+
+def activation_stats(model, family, cfg, input_bytes):
+    """dt (after softplus) range per Mamba layer, from a stock float64 forward with hooks."""
+    import numpy as np
+    import torch
+
+    F = torch.nn.functional
+    stats = {}
+    hooks = []
+    plan = hf.layer_plan(family, cfg)
+    for i, lay in enumerate(model.base_model.layers):
+        mixer = getattr(lay, "mixer", None) if family in ("mamba1", "mamba2") else getattr(lay, "mamba", None)
+        if mixer is None or plan[i]["mixer"] == "attention":
+            continue
+        if family == "mamba2":
+            nh = mixer.num_heads
+
+            def h(m, a, o, i=i, mixer=mixer, nh=nh):
+                dt = F.softplus(o[..., -nh:] + mixer.dt_bias)
+                stats[f"L{i}"] = [float(dt.min()), float(dt.median()), float(dt.max())]
+
+            hooks.append(mixer.in_proj.register_forward_hook(h))
+        elif hasattr(mixer, "dt_proj"):
+            W, b = mixer.dt_proj.weight, mixer.dt_proj.bias
+            R = W.shape[1]
+            if isinstance(getattr(mixer, "dt_layernorm", None), torch.nn.Module):  # jamba: normed time_step
+                src_mod, take = mixer.dt_layernorm, (lambda o: o)
+            else:  # mamba1: time_step = x_proj(x)[..., :R]
+                src_mod, take = mixer.x_proj, (lambda o, R=R: o[..., :R])
+
+            def h(m, a, o, i=i, W=W, b=b, take=take):
+                dt = F.softplus(take(o) @ W.T + b)
+                stats[f"L{i}"] = [float(dt.min()), float(dt.median()), float(dt.max())]
+
+            hooks.append(src_mod.register_forward_hook(h))
+    try:
+        hf.logits_only(model, family, torch.tensor([list(input_bytes)]))
+    finally:
+        for k in hooks:
+            k.remove()
+    return {"softplus_dt_min_median_max": stats}
+
+
+def make_fixture(spec, out_root, seed):
+    import numpy as np
+
+    name, family = spec["name"], spec["family"]
+    d = os.path.join(out_root, name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    t0 = time.time()
+    cfg, cnotes = hf.build_config(family, spec["config"])
+    model = hf.build_model(family, cfg, seed)
+    rules = hf.perturb_weights(model, family, cfg, seed + 1)
+    hf.save_model(model, d, spec["dtype"], spec.get("shard"))
+    files = sorted(os.listdir(d))
+    shard_info = None
+    if spec.get("shard"):
+        shards = [f for f in files if f.endswith(".safetensors")]
+        if len(shards) < 2 or "model.safetensors.index.json" not in files:
+            raise RuntimeError(f"{name}: expected >=2 shards + index, got {files}")
+        shard_info = {"max_shard_size": spec["shard"], "shards": shards}
+    arrays, info, m64 = hf.compute_reference(family, d, spec["input"], extras=True, probes=True, purify=True)
+    ref = os.path.join(d, "reference")
+    os.makedirs(ref)
+    with open(os.path.join(ref, "input.bin"), "wb") as f:
+        f.write(spec["input"])
+    array_shapes = {}
+    for k, v in sorted(arrays.items()):
+        v = v if k.startswith("router_topk") else np.ascontiguousarray(v, dtype=np.float64)
+        np.save(os.path.join(ref, k + ".npy"), v)
+        array_shapes[k] = [list(v.shape), str(v.dtype)]
+    import torch
+    import transformers
+
+    cfg64 = m64.config
+    stats = activation_stats(m64, family, cfg64, spec["input"])
+    hs = arrays["hidden_states"]
+    stats["hidden_states_rms_per_entry"] = [float(np.sqrt((h ** 2).mean())) for h in hs]
+    stats["logits_std"] = float(arrays["logits"].std())
+    p = np.exp(arrays["logits"] - arrays["logits"].max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    stats["mean_max_prob"] = float(p.max(-1).mean())
+    top2 = -np.sort(-arrays["logits"], axis=-1)[:, :2]
+    stats["min_top1_top2_logit_gap"] = float((top2[:, 0] - top2[:, 1]).min())
+
+    notes = dict(COMMON_NOTES)
+    notes.update(FAMILY_NOTES[family])
+    meta = {
+        "fixture_version": hf.FIXTURE_VERSION,
+        "regenerate": REGENERATE,
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "seed": seed,
+        "name": name,
+        "family": family,
+        "architecture": type(m64).__name__,
+        "config_class": type(cfg64).__name__,
+        "dtype_stored": spec["dtype"],
+        "T": len(spec["input"]),
+        "input_utf8_lossy": spec["input"].decode("utf-8", "replace"),
+        "config_kwargs": spec["config"],
+        "config_notes": cnotes,
+        "shapes": shapes_of(family, cfg64),
+        "options": family_options(family, cfg64),
+        "layer_plan": hf.layer_plan(family, cfg64),
+        "files": files,
+        "sharding": shard_info,
+        "tensors": hf.safetensors_listing(d),
+        "arrays": array_shapes,
+        "hidden_states_entries": info.pop("hidden_states_entries", None),
+        "notes": notes,
+        "weight_init": rules,
+        "activation_stats": stats,
+        "checks": info,
+        "seconds": round(time.time() - t0, 2),
+    }
+    meta = json_clean(meta)
+    with open(os.path.join(ref, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1, ensure_ascii=False, allow_nan=False)
+    return meta
+
+
+def json_clean(o):
+    """Make `o` strict-JSON: non-finite floats -> strings, tuples -> lists, unknown -> repr."""
+    import math
+
+    if isinstance(o, dict):
+        return {str(k): json_clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [json_clean(v) for v in o]
+    if isinstance(o, bool) or o is None or isinstance(o, (int, str)):
+        return o
+    if isinstance(o, float):
+        return o if math.isfinite(o) else repr(o)
+    try:
+        f = float(o)
+        return f if math.isfinite(f) else repr(f)
+    except (TypeError, ValueError):
+        return repr(o)
+
+
+def dump_sources(dst):
+    """Copy the transformers sources the C++ engineers need to read."""
+    import inspect
+
+    import transformers
+
+    root = os.path.dirname(transformers.__file__)
+    os.makedirs(dst, exist_ok=True)
+    rels = []
+    for sub in ("mamba", "mamba2", "llama", "jamba"):
+        rels += [os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "models", sub, "*.py"))]
+    for rel in ("cache_utils.py", "modeling_rope_utils.py", "masking_utils.py", "modeling_layers.py",
+                "utils/generic.py", "utils/output_capturing.py", "integrations/moe.py",
+                "integrations/hub_kernels.py", "conversion_mapping.py", "core_model_loading.py",
+                "configuration_utils.py", "activations.py"):
+        if os.path.exists(os.path.join(root, rel)):
+            rels.append(rel)
+    for rel in sorted(set(rels)):
+        os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+        shutil.copy(os.path.join(root, rel), os.path.join(dst, rel))
+    with open(os.path.join(dst, "VERSION.txt"), "w") as f:
+        import torch
+
+        f.write(f"transformers {transformers.__version__}\ntorch {torch.__version__}\nfrom {root}\n")
+    # the snippets people asked for, in one file
+    want = [
+        ("transformers.models.mamba.modeling_mamba", "MambaMixer.slow_forward"),
+        ("transformers.models.mamba.modeling_mamba", "MambaModel.forward"),
+        ("transformers.models.mamba2.modeling_mamba2", "Mamba2Mixer.torch_forward"),
+        ("transformers.models.mamba2.modeling_mamba2", "MambaRMSNormGated"),
+        ("transformers.models.mamba2.modeling_mamba2", "Mamba2Model.forward"),
+        ("transformers.models.llama.modeling_llama", "LlamaRotaryEmbedding"),
+        ("transformers.models.llama.modeling_llama", "eager_attention_forward"),
+        ("transformers.models.llama.modeling_llama", "LlamaModel.forward"),
+        ("transformers.models.jamba.modeling_jamba", "JambaSparseMoeBlock"),
+        ("transformers.models.jamba.modeling_jamba", "JambaAttention"),
+        ("transformers.models.jamba.modeling_jamba", "JambaMambaMixer.slow_forward"),
+        ("transformers.models.jamba.modeling_jamba", "JambaModel.forward"),
+    ]
+    import importlib
+
+    with open(os.path.join(dst, "SNIPPETS.txt"), "w") as f:
+        for modname, qual in want:
+            try:
+                obj = importlib.import_module(modname)
+                for part in qual.split("."):
+                    obj = getattr(obj, part)
+                src = inspect.getsource(obj)
+            except Exception as e:
+                src = f"<unavailable: {type(e).__name__}: {e}>\n"
+            f.write(f"\n{'=' * 100}\n# {modname}.{qual}\n{'=' * 100}\n{src}")
+    print(f"[src] copied {len(rels)} files to {dst}")
+
+
+README_HEAD = """# Reference fixtures (HuggingFace transformers)
+
+Generated by `tools/make_fixtures.py` from transformers' own PyTorch implementations, run in float64 on
+CPU. Regenerate (needs torch + transformers + numpy; we ran it on the GPU device machine, where they are
+installed; it takes under a minute and rewrites every fixture folder and this README):
+
+    python3 tools/make_fixtures.py --out tests/fixtures
+    python3 tools/make_fixtures.py --out tests/fixtures --readme-only   # README only, no torch needed
+
+Versions: transformers {tf}, torch {torch}. Fixture format version {fv}. Seeds are fixed per fixture
+(meta.json `seed`). Fresh random shapes/inputs against `statescope-cli`:
+`python3 tools/check_transformers.py --cli PATH/statescope-cli --n 8 --seed S` (relative L2 < 1e-4 and equal
+argmax; `--self-test` runs transformers' own float32 forward instead of the CLI: about 1e-7..5e-7).
+
+Every model is byte level: `vocab_size = 256`, token id = byte value, no tokenizer files, no BOS.
+Weights are perturbed after init so activations are O(1) (normal init scaled by 1/sqrt(fan_in),
+norm weights 1+0.2N, Mamba `A_log = log U(1,16)`, dt bias = inv_softplus(logU(1e-3, 0.2)),
+`D ~ N(1, 0.3)`, conv weights N(0, 0.3)). The reference is computed from the *saved* checkpoint reloaded in
+float64, so bf16/f16 fixtures use the rounded stored weights. Inside transformers several ops cast to
+float32 (RMSNorm, softmax, `A_log.float()`, rope); for these fixtures those functions were re-executed from
+their own source with float64 (see `checks.float64_patches` / `checks.non_float64_ops_during_forward` in each
+meta.json; `checks.stock_transformers_f64_vs_reference_rel_l2` is the distance to the unpatched run).
+
+## Files in each `<name>/`
+
+| file | content |
+| --- | --- |
+| `config.json`, `generation_config.json`, `model.safetensors` (or `model.safetensors.index.json` + shards) | exactly as `save_pretrained` wrote them |
+| `reference/input.bin` | the raw input bytes |
+| `reference/logits.npy` | float64 `[T, 256]` |
+| `reference/hidden_states.npy` | float64 `[n_hidden, T, d]` = stacked `output_hidden_states` (entry meanings below and in meta.json) |
+| `reference/layer_outputs.npy` | float64 `[L, T, d]`: output of every layer (residual stream), before the final norm |
+| `reference/attn_L<l>.npy` | float64 `[heads, T, T]` eager softmax probabilities (attention layers only) |
+| `reference/conv_state_L<l>.npy`, `ssm_state_L<l>.npy` | final recurrent states of Mamba layer l (shapes below) |
+| `reference/router_logits_L<l>.npy`, `router_topk_L<l>.npy` | Jamba MoE layers: float64 `[T, E]` router logits, int64 `[T, k]` chosen experts |
+| `reference/meta.json` | versions, seed, config, shapes, tensor listing, what each array is, numeric checks |
+
+"""
+
+
+SEMANTICS = """## Semantics of transformers {tf} (read from its source, confirmed by the probes in meta.json)
+
+`checks.probes` in each meta.json recomputes pieces independently in float64 and records the max abs
+difference to what transformers produced (0.0 = exact); the statements below are the variants that matched.
+
+**hidden_states** (`output_hidden_states=True`), L = num_hidden_layers, always L+1 entries:
+- Mamba, Mamba-2: `[out(layer 0), ..., out(layer L-1), norm_f(out(layer L-1))]`. There is **no embedding
+  entry**; entry L-1 is the last layer's pre-norm output and entry L the final-norm output.
+- Llama, Jamba: `[embeddings, out(layer 0), ..., out(layer L-2), final_norm(out(layer L-1))]`. The last layer's
+  pre-norm output is **not** in hidden_states (the last entry is overwritten by the final-norm output); it is
+  `layer_outputs.npy[L-1]`.
+
+**Logits**: `Mamba*ForCausalLM` do `lm_head(...).float()`, i.e. round logits to float32 even in a float64
+model; the fixtures' logits are recomputed in float64 as `lm_head(final norm output)` (identical formula).
+Llama and Jamba return logits in the model dtype.
+
+**Mamba-1**: in_proj → `[x | z]` (each d_inner); causal depthwise conv1d (+bias) over x, SiLU;
+`x_proj(x) → [dt_raw (R) | B (N) | C (N)]`; `dt = softplus(dt_proj.weight @ dt_raw + dt_proj.bias)`;
+`A = -exp(A_log)` [d_inner, N]; `h_t = exp(dt*A) h_(t-1) + dt*B_t*x_t`; `y = (C_t·h_t + D*x) * silu(z)`; out_proj.
+Block: `x + mixer(RMSNorm(x))` (eps = layer_norm_epsilon); `residual_in_fp32` only changes precision.
+
+**Mamba-2**: in_proj → `[z (d_inner) | xBC (conv_dim) | dt (H)]` (no extra MLP columns in this version);
+conv1d + SiLU over xBC; `xBC = [x | B (G*N) | C (G*N)]`; head h reads group `h // (H/G)`;
+`dt = softplus(dt + dt_bias)` then clamp to `time_step_limit` (default `(0, inf)`: no-op);
+`A = -exp(A_log)` per head; chunked SSD (chunk_size only changes the algorithm, not the result) + `D*x`.
+Gated norm: `RMSNorm(y * silu(z))` over the **full d_inner** (one group), weight [d_inner],
+eps = layer_norm_epsilon, **even when n_groups > 1** (mamba_ssm's RMSNormGated normalises per group of
+d_inner/n_groups; transformers does not; `mamba2_g2_f16` probes confirm). The config has no `rms_norm` or
+`norm_before_gate` option in this version (gate is applied before the norm). config.json writes
+`time_step_limit` as `[0.0, {{"__float__": "Infinity"}}]`: a JSON parser must accept that object for +inf.
+
+**Llama**: RoPE is the half-split `rotate_half` form (not interleaved pairs), `inv_freq = theta^(-2i/head_dim)`,
+scores scaled by `head_dim^-0.5`; GQA query head h uses kv head `h // (H/KV)`. config.json has no top-level
+`rope_theta`: it is `rope_parameters: {{"rope_theta": ..., "rope_type": "default"}}`. LlamaConfig's default
+`rms_norm_eps` is 1e-6 (llama_gqa_sharded uses it).
+
+**Jamba**: attention layers have **no positional encoding at all** (no RoPE; probe: plain causal softmax of
+`q·k * head_dim^-0.5` matches exactly). Layer i is attention iff `i % attn_layer_period == attn_layer_offset`,
+MoE iff `i % expert_layer_period == expert_layer_offset` (and num_experts > 1); block = `x + mixer(input_layernorm(x))`,
+then `+ feed_forward(pre_ff_layernorm(.))`. Mamba mixer = Mamba-1 plus RMSNorms on the x_proj outputs:
+`dt_layernorm` (size R), `b_layernorm`, `c_layernorm` (size N), eps = rms_norm_eps, before dt_proj / the scan.
+MoE: `router_logits = x @ router.weight^T`; `p = softmax(router_logits)` over **all** experts; top-k of p;
+the k weights are **not renormalised** (they sum to < 1); expert = `down(silu(gate(x)) * up(x))`.
+In memory transformers fuses experts (`gate_up_proj` [E, 2I, H], gate first; `down_proj` [E, H, I]) but
+`save_pretrained` writes the per-expert layout `feed_forward.experts.<e>.{{gate,up,down}}_proj.weight` plus
+`feed_forward.router.weight`; dense layers use `feed_forward.{{gate,up,down}}_proj.weight`. Its default MoE
+kernel (grouped_mm) has no float64 path, so the reference loads with `experts_implementation="eager"`.
+`use_associative_scan: true` in config.json only matters under torch.compile (the sequential scan is used).
+
+**Recurrent states** (transformers 5.x): no MambaCache any more; Mamba, Mamba-2 and Jamba return a
+`DynamicCache` whose layer l (a `LinearAttentionLayer` for Mamba layers) holds `conv_states[0]` and
+`recurrent_states[0]`. conv state = the last `conv_kernel` **pre-convolution** inputs (K columns, oldest
+first, last byte in column K-1); Mamba-1/Jamba `[d_inner, K]`, Mamba-2 `[conv_dim, K]` with channels (x|B|C).
+SSM state: Mamba-1/Jamba `[d_inner, N]`, Mamba-2 `[H, head_dim, N]`.
+"""
+
+
+def write_readme(out_root, metas):
+    if not metas:
+        return
+    m0 = metas[0]
+    lines = [README_HEAD.format(tf=m0["transformers"], torch=m0["torch"], fv=m0["fixture_version"])]
+    lines.append("## Fixtures\n")
+    lines.append("| name | architecture | stored | T | shapes |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for m in metas:
+        sh = ", ".join(f"{k}={v}" for k, v in m["shapes"].items())
+        lines.append(f"| `{m['name']}` | {m['architecture']} | {m['dtype_stored']}"
+                     f"{' (sharded: ' + str(len(m['sharding']['shards'])) + ' files)' if m.get('sharding') else ''}"
+                     f" | {m['T']} | {sh} |")
+    lines.append("")
+    for m in metas:
+        lines.append(f"### `{m['name']}`\n")
+        lines.append(f"- config: `{json.dumps(m['config_kwargs'], ensure_ascii=False)}`")
+        lines.append(f"- options as transformers resolved them: `{json.dumps(m['options'], ensure_ascii=False)}`")
+        lines.append(f"- input ({m['T']} bytes, shown as UTF-8 with replacement): `{m['input_utf8_lossy']!r}`")
+        lines.append("- arrays: " + ", ".join(f"`{k}` {v[0]}" for k, v in m["arrays"].items()))
+        lines.append("- hidden_states entries:")
+        for e in m.get("hidden_states_entries") or []:
+            lines.append(f"  - {e}")
+        lines.append("")
+    lines.append(SEMANTICS.format(tf=m0["transformers"]))
+    with open(os.path.join(out_root, "README.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="tests/fixtures")
+    ap.add_argument("--only", default="", help="comma-separated fixture names")
+    ap.add_argument("--dump-src", default="", help="also copy transformers sources to this folder")
+    ap.add_argument("--readme-only", action="store_true", help="rebuild README.md from existing meta.json files")
+    ap.add_argument("--stop-on-error", action="store_true", help="stop at the first failing fixture")
+    args = ap.parse_args()
+
+    names = [s["name"] for s in FIXTURES]
+    if args.readme_only:
+        metas = []
+        for n in names:
+            p = os.path.join(args.out, n, "reference", "meta.json")
+            if os.path.exists(p):
+                metas.append(json.load(open(p)))
+        write_readme(args.out, metas)
+        print(f"README.md written from {len(metas)} meta.json files")
+        return 0
+
+    import numpy as np
+    import torch
+    import transformers
+
+    torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
+    print(f"transformers {transformers.__version__}  torch {torch.__version__}  numpy {np.__version__}", flush=True)
+    if args.dump_src:
+        dump_sources(args.dump_src)
+    only = [s for s in args.only.split(",") if s]
+    bad = [o for o in only if o not in names]
+    if bad:
+        print("unknown fixture(s):", bad)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    failures = []
+    for idx, spec in enumerate(FIXTURES):
+        if only and spec["name"] not in only:
+            continue
+        seed = BASE_SEED + 1000 * idx
+        print(f"=== {spec['name']} ({spec['family']}, {spec['dtype']}, T={len(spec['input'])}, seed {seed})", flush=True)
+        try:
+            meta = make_fixture(spec, args.out, seed)
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            failures.append(spec["name"])
+            if args.stop_on_error:
+                break
+            continue
+        c = meta["checks"]
+        print(json.dumps({
+            "files": meta["files"],
+            "arrays": meta["arrays"],
+            "hidden_states_entries": meta["hidden_states_entries"],
+            "pure_float64": c.get("pure_float64"),
+            "non_float64_ops": c.get("non_float64_ops_during_forward"),
+            "patched": c.get("float64_patches"),
+            "stock_vs_ref": c.get("stock_transformers_f64_vs_reference_rel_l2"),
+            "purify_error": c.get("purify_error"),
+            "cache": [c.get("cache_type"), c.get("state_source"), c.get("cache_note"), c.get("state_errors")],
+            "attn_checks": c.get("attn_checks"),
+            "router_margin": c.get("router_min_margin_kth_vs_next"),
+            "probes": c.get("probes"),
+            "stats": meta["activation_stats"],
+            "config_notes": meta["config_notes"],
+            "options": meta["options"],
+            "tensors": meta["tensors"],
+            "seconds": meta["seconds"],
+        }, indent=1, ensure_ascii=False, default=repr), flush=True)
+
+    metas = []
+    for n in names:
+        p = os.path.join(args.out, n, "reference", "meta.json")
+        if os.path.exists(p):
+            metas.append(json.load(open(p)))
+    write_readme(args.out, metas)
+    total = 0
+    for dp, _, fs in os.walk(args.out):
+        total += sum(os.path.getsize(os.path.join(dp, f)) for f in fs)
+    print(f"total size of {args.out}: {total / 1e6:.2f} MB; failures: {failures}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
