@@ -19,6 +19,10 @@ struct LayerState {
   Tensor conv_state;  // Mamba: [Di, K-1]; Mamba-2: [Di + 2GN, K-1]
   Tensor ssm_state;   // Mamba: [Di, N];   Mamba-2: [H, P, N]
   KvCache kv;         // attention
+  // Attention, while its probabilities are traced: the [W, W] window being filled, row by row, by
+  // successive calls (a forward, then steps), and the window it belongs to.
+  Tensor attn_probs;
+  TraceWindow attn_window;
 };
 
 class Mixer {
