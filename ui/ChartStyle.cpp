@@ -1,6 +1,7 @@
 #include "ChartStyle.h"
 
 #include <QAbstractAxis>
+#include <QGraphicsLayout>
 #include <QLegend>
 
 namespace ChartStyle {
@@ -16,6 +17,7 @@ void styleAxes(QChart* chart, const QPalette& pal, const QFont& font) {
   QFont title = font;
   title.setBold(true);
   for (QAbstractAxis* a : chart->axes()) {
+    if (auto* v = qobject_cast<QValueAxis*>(a)) v->setTickCount(a->orientation() == Qt::Vertical ? 3 : 5);
     a->setLabelsFont(small);
     a->setTitleFont(title);
     a->setLabelsColor(pal.color(QPalette::WindowText));
@@ -29,7 +31,8 @@ void apply(QChart* chart, const QPalette& pal, const QFont& font) {
   chart->setBackgroundBrush(pal.color(QPalette::Window));
   chart->setPlotAreaBackgroundVisible(false);
   chart->setBackgroundRoundness(0);
-  chart->setMargins(QMargins(4, 4, 4, 4));
+  chart->setMargins(QMargins(2, 2, 2, 2));
+  chart->layout()->setContentsMargins(0, 0, 0, 0);
   QFont title = font;
   title.setBold(true);
   title.setPointSizeF(font.pointSizeF() * 1.05);

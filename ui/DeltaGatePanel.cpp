@@ -25,7 +25,7 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   for (QLineSeries* s : {m_mean, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_y); }
   m_x->setTitleText(tr("token t"));
   m_x->setLabelFormat("%d");
-  m_y->setTitleText(tr("mean Δ"));
+  m_y->setTitleText(tr("mean Δ over channels"));
   chart->legend()->hide();
   m_chartView = new QChartView(chart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
@@ -127,7 +127,7 @@ void DeltaGatePanel::refresh() {
   m_marker->replace({QPointF(t, 0), QPointF(t, hi * 1.05)});
   m_x->setRange(w0, std::max<double>(w1 - 1, w0 + 1));
   m_y->setRange(0, std::max(hi * 1.05, 1e-6));
-  m_chartView->chart()->setTitle(tr("mean Δ over channels"));
+  m_chartView->chart()->setTitle(QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   const QVector<float> all(mean.begin(), mean.end());
   m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QShowEvent>
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QFileDialog>
@@ -81,9 +82,6 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   splitDockWidget(m_docks["prediction"], m_docks["memory"], Qt::Horizontal);
   tabifyDockWidget(m_docks["memory"], m_docks["cost"]);
   m_docks["memory"]->raise();
-  resizeDocks({m_docks["state"]}, {1020}, Qt::Horizontal);
-  resizeDocks({m_docks["matrix"]}, {430}, Qt::Vertical);
-  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {800, 520, 600}, Qt::Horizontal);
 
   // Status bar: progress and cancel for long updates.
   m_status = new QLabel(this);
@@ -140,7 +138,7 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     setDark(false);
     m_darkAction->setChecked(s.value("dark", false).toBool());
     restoreGeometry(s.value("geometry").toByteArray());
-    restoreState(s.value("state").toByteArray());
+    m_arranged = restoreState(s.value("state").toByteArray());
   } else {
     setDark(false);
   }
@@ -257,6 +255,22 @@ void ExplorerWindow::exportPanel(QWidget* w, Panel* p, const QString& format) {
   if (path.isEmpty()) return;
   const QString err = (format == "csv" || format == "npy") ? FigureExport::exportData(p->data(), path) : FigureExport::exportWidget(w, path, format, 192);
   m_status->setText(err.isEmpty() ? tr("wrote %1").arg(path) : "⚠ " + err);
+}
+
+void ExplorerWindow::showEvent(QShowEvent* e) {
+  QMainWindow::showEvent(e);
+  if (m_arranged) return;
+  m_arranged = true;
+  arrangeDocks();
+}
+
+void ExplorerWindow::arrangeDocks() {
+  // Proportions for a 16:9 screen or projector: views on the right and along the bottom, the text in the middle.
+  const int W = width(), H = height();
+  resizeDocks({m_docks["state"]}, {int(W * 0.58)}, Qt::Horizontal);
+  resizeDocks({m_docks["state"], m_docks["delta"]}, {int(H * 0.3), int(H * 0.3)}, Qt::Vertical);
+  resizeDocks({m_docks["matrix"]}, {int(H * 0.4)}, Qt::Vertical);
+  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {int(W * 0.38), int(W * 0.28), int(W * 0.34)}, Qt::Horizontal);
 }
 
 void ExplorerWindow::closeEvent(QCloseEvent* e) {

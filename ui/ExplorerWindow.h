@@ -42,9 +42,11 @@ class ExplorerWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* e) override;
+  void showEvent(QShowEvent* e) override;
 
  private:
   void buildMenus();
+  void arrangeDocks();
   void rebuildColumns();
   void exportPanel(QWidget* w, Panel* panel, const QString& format);
   void openModelFolder();
@@ -63,5 +65,6 @@ class ExplorerWindow : public QMainWindow {
   QLabel* m_status;
   QAction* m_darkAction = nullptr;
   bool m_dark = false;
+  bool m_arranged = false;
   bool m_saveSettings = true;
 };

@@ -145,8 +145,8 @@ void HiddenStatePanel::showSsm(int col) {
   m_yNorm->setRange(0, std::max(nmax * 1.05, 1e-6));
   m_yChannel->setRange(0, std::max(cmax * 1.05, 1e-6));
   m_yNorm->setTitleText(tr("‖h_t‖"));
-  m_yChannel->setTitleText(m2 ? tr("head norm") : tr("channel norm"));
-  m_chartView->chart()->setTitle(tr("State over tokens %1..%2").arg(w.t0).arg(w.t1 - 1));
+  m_yChannel->setTitleText(QString());
+  m_chartView->chart()->setTitle(QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4 · state %5 values, fixed whatever the length")
                          .arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(ss::mixer_name(c.mixers[ch.layer])).arg(t).arg(h.numel()));
@@ -181,7 +181,8 @@ void HiddenStatePanel::showKvCache(int col) {
   m_x->setRange(m_ws->windowStart(), std::max<double>(m_ws->windowEnd() - 1, m_ws->windowStart() + 1));
   m_yNorm->setRange(0, perPos * m_ws->windowEnd() * 1.05);
   m_yNorm->setTitleText(tr("bytes"));
-  m_chartView->chart()->setTitle(tr("KV cache grows by %1 bytes per token").arg(perPos));
+  m_chartView->chart()->setTitle(QString());
+  m_norm->setName(tr("layer KV bytes (+%1 per token)").arg(perPos));
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (attention) · token %3 · the cache holds %4 positions")
                          .arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(t).arg(P));

@@ -21,7 +21,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_close->setToolTip(tr("Close this model"));
   m_info = new QLabel(this);
   m_info->setWordWrap(true);
-  m_info->setText(tr("%1 · %2 layers · %3 parameters<br>backend: <b>%4</b><br>state %5 fixed · KV %6 per token")
+  m_info->setText(tr("%1 · %2 layers · %3 params · backend <b>%4</b> · state %5 fixed · KV %6/token")
                       .arg(ss::architecture_name(c.arch)).arg(c.n_layers)
                       .arg(ex.model().parameter_count() < 1000000 ? QString::number(ex.model().parameter_count() / 1e3, 'f', 1) + "K"
                                                                   : QString::number(ex.model().parameter_count() / 1e6, 'f', 1) + "M")
@@ -37,17 +37,17 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_layerKind = new QLabel(this);
 
   auto* head = new QHBoxLayout;
-  head->addWidget(m_name, 1);
+  head->addWidget(m_name);
+  head->addWidget(m_layerKind, 1);
+  head->addWidget(m_layer);
+  head->addWidget(m_head);
   head->addWidget(m_close);
-  auto* choose = new QHBoxLayout;
-  choose->addWidget(m_layer);
-  choose->addWidget(m_head);
-  choose->addWidget(m_layerKind, 1);
   auto* v = new QVBoxLayout(this);
+  v->setContentsMargins(8, 4, 8, 4);
+  v->setSpacing(3);
   v->addLayout(head);
   v->addWidget(m_info);
   v->addWidget(m_schedule);
-  v->addLayout(choose);
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);

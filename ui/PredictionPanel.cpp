@@ -28,14 +28,14 @@ PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "pr
   m_chartView->setRenderHint(QPainter::Antialiasing);
   m_chartView->setMinimumHeight(160);
   m_text = new TokenStrip(this);
-  m_text->setMinimumHeight(90);
+  m_text->setMinimumHeight(70);
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
   top->addWidget(helpBadge());
-  auto* body = new QHBoxLayout;
-  body->addWidget(m_chartView, 1);
+  auto* body = new QVBoxLayout;
+  body->addWidget(m_chartView, 4);
   body->addWidget(m_text, 1);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);

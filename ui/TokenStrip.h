@@ -29,7 +29,8 @@ class TokenStrip : public QAbstractScrollArea {
   int groupLength(qint64 i) const;
   QString glyph(qint64 i) const;   // what the top line shows for the group of byte i
 
-  QSize sizeHint() const override { return {900, 170}; }
+  QSize sizeHint() const override { return {420, 170}; }
+  QSize minimumSizeHint() const override { return {160, 60}; }
 
  signals:
   void tokenClicked(qint64 token, bool extend);
