@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <limits>
 
-#include "checkpoint.h"
 #include "error.h"
 #include "trace_store.h"
 
@@ -48,11 +47,6 @@ Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
   return out;
 }
 
-std::string a_log_name(const ModelConfig& c, int layer) {
-  const std::string l = std::to_string(layer);
-  return c.arch == Architecture::Jamba ? "model.layers." + l + ".mamba.A_log" : "backbone.layers." + l + ".mixer.A_log";
-}
-
 }  // namespace
 
 std::vector<float> softmax_row(const float* logits, int64_t V) {
@@ -71,16 +65,10 @@ std::unique_ptr<Exploration> Exploration::open(const std::string& dir, std::uniq
     throw Error(dir + "/config.json", "vocab_size", std::to_string(model->config().vocab_size) +
                                                         " is under 256: the model cannot read raw bytes");
   std::unique_ptr<Exploration> e(new Exploration(std::move(be), std::move(model), snapshot_every));
-  // A of every SSM layer, for the semiseparable matrix (the mixers keep theirs on the device).
-  Checkpoint ck(dir);
-  const ModelConfig& c = e->config();
-  for (int l = 0; l < c.n_layers; ++l) {
-    if (c.mixers[l] == MixerKind::Attention) continue;
-    const bool m1 = c.mixers[l] == MixerKind::Mamba;
-    const Shape shape = m1 ? Shape{c.mamba.d_inner, c.mamba.d_state} : Shape{c.mamba2.n_heads};
-    Tensor A = ck.get(a_log_name(c, l), shape);
-    A.flat() = -A.flat().array().exp().matrix();  // A = -exp(A_log)
-    e->A_[l] = A;
+  // A of every SSM layer on the host, for the semiseparable matrix.
+  for (int l = 0; l < e->config().n_layers; ++l) {
+    const Tensor A = e->model_->mixer(l).ssm_A();  // Mamba [Di, N]; Mamba-2 [H]; empty for attention
+    if (!A.empty()) e->A_[l] = e->be_->to_host(A);
   }
   return e;
 }

@@ -36,8 +36,25 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 double state_diff(const ModelState& a, const ModelState& b) {
   double m = 0;
-  for (size_t l = 0; l < a.layers.size(); ++l)
+  for (size_t l = 0; l < a.layers.size(); ++l) {
     if (!a.layers[l].ssm_state.empty()) m = std::max(m, test::rel_l2(a.layers[l].ssm_state, b.layers[l].ssm_state));
+    if (a.layers[l].kv.length != b.layers[l].kv.length) return INFINITY;
+    const int64_t n = a.layers[l].kv.length;
+    if (n == 0) continue;
+    for (Tensor KvCache::*which : {&KvCache::k, &KvCache::v}) {  // the first n positions of every KV head
+      const Tensor& x = a.layers[l].kv.*which;
+      const Tensor& y = b.layers[l].kv.*which;
+      const int64_t H = x.size(0), hd = x.size(2);
+      double num = 0, den = 0;
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < n * hd; ++i) {
+          const double u = x.data()[h * x.size(1) * hd + i], v = y.data()[h * y.size(1) * hd + i];
+          num += (u - v) * (u - v);
+          den += v * v;
+        }
+      m = std::max(m, std::sqrt(num / std::max(den, 1e-30)));
+    }
+  }
   return m;
 }
 
@@ -96,6 +113,48 @@ class TestExploration : public QObject {
     full->set_bytes(all);
     QCOMPARE(e->computed(), int64_t(120));
     QVERIFY(state_diff(e->state_at(119), full->state_at(119)) < 1e-4);
+  }
+
+  void every_family_data() {
+    QTest::addColumn<QString>("model");
+    for (const char* m : {"mamba2_g1_f32", "mamba2_g2_f16", "llama_mha_f32", "llama_gqa_sharded", "jamba_a", "jamba_b"}) QTest::newRow(m) << m;
+  }
+  void every_family() {
+    QFETCH(QString, model);
+    auto all = text_bytes(150);
+    auto e = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+    e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + 100));
+    e->append(std::vector<uint8_t>(all.begin() + 100, all.begin() + 103));  // recurrent steps
+    e->set_bytes(all);                                                      // a chunked append
+    all[70] = 'Z';
+    const UpdateStats st = e->set_bytes(all);                               // an edit in the middle
+    QCOMPARE(st.from, int64_t(64));
+    auto full = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+    full->set_bytes(all);
+    QVERIFY2(max_abs_diff(e->surprisals(), full->surprisals()) < 2e-3, "surprisals differ");
+    for (int64_t t : {int64_t(10), int64_t(80), int64_t(149)}) {
+      QVERIFY2(state_diff(e->state_at(t), full->state_at(t)) < 1e-4, qPrintable(QString("state at %1").arg(t)));
+      QVERIFY(max_abs_diff(e->next_byte_probs(t), full->next_byte_probs(t)) < 1e-4);
+    }
+    // Every layer's window: an SSM layer's matrix, an attention layer's probabilities (rows sum to 1).
+    const ModelConfig& c = e->config();
+    for (int l = 0; l < c.n_layers; ++l) {
+      const bool attn = c.mixers[l] == MixerKind::Attention;
+      const LayerWindow w = e->trace_window(l, 90, 130, attn ? kWindowAttention : kWindowGate | kWindowStates);
+      const MatrixD M = window_matrix(w, e->ssm_A(l), 0);
+      QCOMPARE(M.rows(), 40);
+      QCOMPARE(M(3, 20), 0.0);
+      if (attn) QVERIFY(M.row(30).sum() <= 1.0 + 1e-5 && M.row(30).sum() > 0);
+      if (!attn) {
+        const int N = c.mixers[l] == MixerKind::Mamba ? c.mamba.d_state : c.mamba2.d_state;
+        QVERIFY(numerical_rank(M.block(20, 0, 20, 20), 1e-7) <= N);
+        // The last per-token state of the window is state_at(129).
+        const Tensor h = e->state_at(129).layers[l].ssm_state;
+        Tensor last = Tensor::from(h.shape(), std::vector<float>(w.states.data() + w.states.numel() - h.numel(), w.states.data() + w.states.numel()));
+        QVERIFY(test::rel_l2(last, h) < 1e-5);
+      }
+    }
+    QCOMPARE(e->live_kv_bytes(), e->kv_bytes_at(149));
   }
 
   void state_at_matches_straight_trace() {
