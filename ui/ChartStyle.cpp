@@ -17,7 +17,10 @@ void styleAxes(QChart* chart, const QPalette& pal, const QFont& font) {
   QFont title = font;
   title.setBold(true);
   for (QAbstractAxis* a : chart->axes()) {
-    if (auto* v = qobject_cast<QValueAxis*>(a)) v->setTickCount(a->orientation() == Qt::Vertical ? 3 : 5);
+    if (auto* v = qobject_cast<QValueAxis*>(a)) {
+      v->setTickCount(a->orientation() == Qt::Vertical ? 3 : 5);
+      if (a->orientation() == Qt::Vertical) v->applyNiceNumbers();
+    }
     a->setLabelsFont(small);
     a->setTitleFont(title);
     a->setLabelsColor(pal.color(QPalette::WindowText));

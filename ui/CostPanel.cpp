@@ -114,6 +114,8 @@ void CostPanel::refresh() {
   }
   x->setRange(0, xmax * 1.02);
   y->setRange(0, ymax * 1.1);
+  x->applyNiceNumbers();
+  y->applyNiceNumbers();
   chart->setTitle(tr("Forward time vs length"));
   ChartStyle::apply(chart, palette(), font());
   m_caption->setText(tr("%1 lengths × %2 models, best of 2 runs").arg(L).arg(models));

@@ -18,6 +18,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -261,7 +262,7 @@ void ExplorerWindow::showEvent(QShowEvent* e) {
   QMainWindow::showEvent(e);
   if (m_arranged) return;
   m_arranged = true;
-  arrangeDocks();
+  QTimer::singleShot(0, this, &ExplorerWindow::arrangeDocks);  // once the window has its final size
 }
 
 void ExplorerWindow::arrangeDocks() {

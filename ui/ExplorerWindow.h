@@ -37,6 +37,7 @@ class ExplorerWindow : public QMainWindow {
   void setText(const QByteArray& bytes);   // into the editor and the models
   void refreshPanels();                    // every panel now (the headless exporter and tests use it)
   void setDark(bool dark);
+  void arrangeDocks();  // the default proportions of the views for the window's size
   bool isDark() const { return m_dark; }
   static QByteArray sampleText();
 
@@ -46,7 +47,6 @@ class ExplorerWindow : public QMainWindow {
 
  private:
   void buildMenus();
-  void arrangeDocks();
   void rebuildColumns();
   void exportPanel(QWidget* w, Panel* panel, const QString& format);
   void openModelFolder();

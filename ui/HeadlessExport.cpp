@@ -110,6 +110,8 @@ int run(const QStringList& args) {
     window.setAttribute(Qt::WA_DontShowOnScreen);
     window.resize(size);
     window.show();
+    QApplication::processEvents();
+    window.arrangeDocks();
   } else {
     standalone.reset(Panels::create(panelKey, ws));
     panel = standalone.get();

@@ -9,8 +9,8 @@ namespace {
 QString tickText(double v) {
   if (v == 0) return "0";
   const double a = std::abs(v);
-  if (a >= 1e4 || a < 1e-2) return QString::number(v, 'e', 1);
-  return QString::number(v, 'g', 3);
+  if (a >= 1e4 || a < 1e-2) return QString::number(v, 'e', 0).replace("e-0", "e-").replace("e+0", "e");
+  return QString::number(v, 'g', 2);
 }
 
 // About `n` round tick values in [0, span).
@@ -66,9 +66,9 @@ void Heatmap::setPlaceholder(const QString& t) { m_placeholder = t; update(); }
 
 QRect Heatmap::plotRect() const {
   const QFontMetrics fm(font());
-  const int left = fm.height() * 2 + fm.horizontalAdvance("00000") + 6;
-  const int top = m_title.isEmpty() ? 6 : int(fm.height() * 1.6);
-  const int right = fm.horizontalAdvance("-0.00e+00") + fm.height() * 2 + 34;
+  const int left = int(fm.height() * 1.3) + fm.horizontalAdvance("0000") + 10;
+  const int top = m_title.isEmpty() ? 6 : int(fm.height() * 1.5);
+  const int right = fm.horizontalAdvance(m_scale == ColorScale::Log ? "1e-04" : "-0.000") + int(fm.height() * 1.3) + 40;
   const int bottom = fm.height() * 2 + 12;
   return QRect(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
 }
@@ -191,7 +191,7 @@ void Heatmap::drawColorbar(QPainter& p, const QRect& plot) {
   for (auto [t, v] : marks) {
     const double y = bar.bottom() - t * (bar.height() - 1);
     p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y));
-    const QString s = m_scale == ColorScale::Log ? QString("%1").arg(v, 0, 'e', 0) : tickText(v);
+    const QString s = m_scale == ColorScale::Log ? QString("%1").arg(v, 0, 'e', 0).replace("e-0", "e-").replace("e+0", "e") : tickText(v);
     p.drawText(QRectF(bar.right() + 6, y - fm.height() / 2.0, 200, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, s);
   }
   QString units = m_units;

@@ -1,5 +1,6 @@
 #include "MatrixPanel.h"
 
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QVBoxLayout>
 
@@ -19,10 +20,10 @@ MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", t
   top->addWidget(m_caption, 1);
   top->addWidget(m_scale);
   top->addWidget(helpBadge());
-  m_row = new QHBoxLayout;
+  m_grid = new QGridLayout;
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
-  v->addLayout(m_row, 1);
+  v->addLayout(m_grid, 1);
   v->addWidget(m_readout);
   connect(m_scale, &QComboBox::currentIndexChanged, this, [this] {
     for (Heatmap* h : m_maps) h->setScale(ColorScale(m_scale->currentData().toInt()));
@@ -47,7 +48,7 @@ void MatrixPanel::refresh() {
     const int column = int(m_maps.size());
     connect(h, &Heatmap::blockSelected, this, [this, column](int r0, int c0, int r1, int c1) { selectBlock(column, r0, c0, r1, c1); });
     connect(h, &Heatmap::cellClicked, this, [this, column](int r, int c) { selectCell(column, r, c); });
-    m_row->addWidget(h, 1);
+    m_grid->addWidget(h, column / 2, column % 2);
     m_maps.push_back(h);
   }
   while (m_maps.size() > m_ws->columnCount()) delete m_maps.takeLast();

@@ -11,7 +11,7 @@
 #include "Panel.h"
 #include "window_matrix.h"
 
-class QHBoxLayout;
+class QGridLayout;
 
 class MatrixPanel : public Panel {
   Q_OBJECT
@@ -29,7 +29,7 @@ class MatrixPanel : public Panel {
   void selectCell(int column, int row, int col);
 
  private:
-  QHBoxLayout* m_row;
+  QGridLayout* m_grid;
   QVector<Heatmap*> m_maps;
   QVector<ss::MatrixD> m_matrices;
   QVector<qint64> m_t0;

@@ -130,6 +130,8 @@ void MemoryPanel::refresh() {
   }
   x->setRange(0, double(n));
   y->setRange(0, ymax * 1.1);
+  x->applyNiceNumbers();
+  y->applyNiceNumbers();
   chart->setTitle(tr("State + KV cache after t tokens"));
   ChartStyle::apply(chart, palette(), font());
 }

@@ -2,6 +2,7 @@
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QStackedBarSeries>
 #include <QHBoxLayout>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -92,10 +93,10 @@ void PredictionPanel::refresh() {
     *actual << (b == next ? p[b] : 0.0);
     pmax = std::max(pmax, double(p[b]));
   }
-  auto* series = new QBarSeries;
+  auto* series = new QStackedBarSeries;  // one of the two sets is 0 in each category: bars stay centred
   series->append(set);
   series->append(actual);
-  series->setBarWidth(0.9);
+  series->setBarWidth(0.7);
   chart->addSeries(series);
   auto* x = new QBarCategoryAxis;
   x->append(m_top);
@@ -114,11 +115,11 @@ void PredictionPanel::refresh() {
   const std::vector<float>& s = ex.surprisals();
   const QVector<float> sv(s.begin(), s.end());
   m_text->setCellValues(sv, ColorNormalizer::fromData(ColorScale::Linear, sv.constData(), sv.size()), tr("surprisal (bits)"));
-  QString cap = tr("<b>%1</b> · after token %2").arg(QString::fromStdString(ex.name())).arg(t);
-  if (next >= 0) cap += tr(": the next byte %1 had p = %2, surprisal %3 bits").arg(byteLabel(next)).arg(p[next], 0, 'g', 3).arg(-std::log2(std::max(p[next], 1e-30f)), 0, 'f', 2);
+  QString cap = tr("<b>%1</b>").arg(QString::fromStdString(ex.name()));
+  if (next >= 0) cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(p[next], 0, 'g', 3).arg(-std::log2(std::max(p[next], 1e-30f)), 0, 'f', 2);
   double mean = 0;
   int cnt = 0;
   for (float v : s) if (!std::isnan(v)) { mean += v; ++cnt; }
-  if (cnt) cap += tr(" · mean %1 bits/byte over the text").arg(mean / cnt, 0, 'f', 2);
+  if (cnt) cap += tr(" · text: %1 bits/byte").arg(mean / cnt, 0, 'f', 2);
   m_caption->setText(cap);
 }

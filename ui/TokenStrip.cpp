@@ -161,15 +161,15 @@ void TokenStrip::paintEvent(QPaintEvent*) {
   const int last = std::min(int(m_rowStart.size()) - 1, (verticalScrollBar()->value() + viewport()->height()) / rh);
   for (int r = first; r <= last; ++r) {
     const qint64 a = m_rowStart[r], b = r + 1 < m_rowStart.size() ? m_rowStart[r + 1] : m_bytes.size();
+    for (qint64 i = a; i < b; ++i) {  // backgrounds first: a character's glyph spans several cells
+      const QRect cell = cellRect(i).adjusted(1, 0, -1, 0);
+      if (i >= m_w0 && i < m_w1) p.fillRect(cell.adjusted(-1, -3, 1, 3), band);
+      if (i < m_values.size() && !std::isnan(m_values[i])) p.fillRect(cell.adjusted(2, 2, -2, -2), QColor::fromRgb(m_norm.color(m_values[i])));
+    }
     for (qint64 i = a; i < b; ++i) {
       const QRect cell = cellRect(i).adjusted(1, 0, -1, 0);
       QColor fg = text;
-      if (i >= m_w0 && i < m_w1) p.fillRect(cell.adjusted(-1, -3, 1, 3), band);
-      if (i < m_values.size() && !std::isnan(m_values[i])) {
-        const QRgb c = m_norm.color(m_values[i]);
-        p.fillRect(cell.adjusted(2, 2, -2, -2), QColor::fromRgb(c));
-        fg = isDark(c) ? Qt::white : Qt::black;
-      }
+      if (i < m_values.size() && !std::isnan(m_values[i])) fg = isDark(m_norm.color(m_values[i])) ? Qt::white : Qt::black;
       if (m_computed >= 0 && i >= m_computed) fg = muted;
       const QRect top(cell.left(), cell.top(), cell.width(), cell.height() * 58 / 100);
       const QRect bottom(cell.left(), top.bottom(), cell.width(), cell.height() - top.height());
