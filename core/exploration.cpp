@@ -1,0 +1,337 @@
+#include "exploration.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "error.h"
+#include "trace_store.h"
+
+namespace ss {
+
+namespace {
+
+// Keeps the mean Δ of every SSM layer per token, and nothing else (the full Δ is recomputed per window).
+class MeanDeltaSink final : public TraceSink {
+ public:
+  explicit MeanDeltaSink(std::vector<std::vector<float>>& out) : out_(out) {}
+  bool wants(const std::string& name, int /*layer*/) const override {
+    return name == trace::kMambaDelta || name == trace::kMamba2Delta;
+  }
+  void record(const std::string& /*name*/, int layer, int64_t pos0, const Tensor& host) override {
+    const int64_t T = host.size(0), cols = host.numel() / std::max<int64_t>(T, 1);  // [T, Di] or [T, H]
+    std::vector<float>& v = out_[layer];
+    if (static_cast<int64_t>(v.size()) < pos0 + T) v.resize(pos0 + T);
+    for (int64_t t = 0; t < T; ++t) {
+      double s = 0;
+      for (int64_t c = 0; c < cols; ++c) s += host.data()[t * cols + c];
+      v[pos0 + t] = static_cast<float>(s / std::max<int64_t>(cols, 1));
+    }
+  }
+
+ private:
+  std::vector<std::vector<float>>& out_;
+};
+
+// Rows [a, b) of a tensor whose dim 0 is tokens.
+Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
+  if (t.empty()) return t;
+  Shape shape = t.shape();
+  const int64_t row = t.numel() / shape[0];
+  shape[0] = b - a;
+  Tensor out = Tensor::zeros(shape);
+  std::memcpy(out.data(), t.data() + a * row, (b - a) * row * sizeof(float));
+  return out;
+}
+
+}  // namespace
+
+std::vector<float> softmax_row(const float* logits, int64_t V) {
+  const float mx = *std::max_element(logits, logits + V);
+  double z = 0;
+  for (int64_t v = 0; v < V; ++v) z += std::exp(double(logits[v]) - mx);
+  std::vector<float> p(V);
+  for (int64_t v = 0; v < V; ++v) p[v] = static_cast<float>(std::exp(double(logits[v]) - mx) / z);
+  return p;
+}
+
+std::unique_ptr<Exploration> Exploration::open(const std::string& dir, std::unique_ptr<Backend> be, int64_t snapshot_every) {
+  if (snapshot_every < 1) throw Error("", "snapshot_every", "must be at least 1");
+  auto model = Model::load(dir, *be);
+  if (model->config().vocab_size < 256)
+    throw Error(dir + "/config.json", "vocab_size", std::to_string(model->config().vocab_size) +
+                                                        " is under 256: the model cannot read raw bytes");
+  std::unique_ptr<Exploration> e(new Exploration(std::move(be), std::move(model), snapshot_every));
+  // A of every SSM layer on the host, for the semiseparable matrix.
+  for (int l = 0; l < e->config().n_layers; ++l) {
+    const Tensor A = e->model_->mixer(l).ssm_A();  // Mamba [Di, N]; Mamba-2 [H]; empty for attention
+    if (!A.empty()) e->A_[l] = e->be_->to_host(A);
+  }
+  return e;
+}
+
+Exploration::Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every)
+    : be_(std::move(be)), model_(std::move(m)), snapshot_every_(snapshot_every) {
+  const int L = model_->config().n_layers;
+  mean_delta_.resize(L);
+  A_.resize(L);
+  live_ = model_->initial_state();
+  snapshots_[0] = Snapshot{model_->clone_state(live_), {}};
+}
+
+Exploration::~Exploration() = default;
+
+std::string Exploration::name() const { return std::filesystem::path(model_->dir()).filename().string(); }
+std::string Exploration::backend_name() const { return be_->name(); }
+
+std::vector<int64_t> Exploration::snapshot_positions() const {
+  std::vector<int64_t> out;
+  for (const auto& [p, s] : snapshots_) out.push_back(p);
+  return out;
+}
+
+const std::vector<float>& Exploration::mean_delta(int layer) const { return mean_delta_.at(layer); }
+const Tensor& Exploration::ssm_A(int layer) const { return A_.at(layer); }
+
+std::vector<int32_t> Exploration::tokens(int64_t a, int64_t b) const {
+  return std::vector<int32_t>(bytes_.begin() + a, bytes_.begin() + b);
+}
+
+int64_t Exploration::snapshot_at_or_before(int64_t t) const {
+  auto it = snapshots_.upper_bound(t);
+  return std::prev(it)->first;  // position 0 is always there
+}
+
+ModelState Exploration::restore(int64_t position) const {
+  ModelState st = model_->clone_state(snapshots_.at(position).state);
+  for (size_t l = 0; l < st.layers.size(); ++l) {
+    if (model_->config().mixers[l] != MixerKind::Attention) continue;
+    // The cache up to `position` is a prefix of the live cache: copy it and cut it there.
+    const KvCache& live = live_.layers[l].kv;
+    KvCache kv;
+    if (!live.k.empty()) {
+      kv.k = be_->clone(live.k);
+      kv.v = be_->clone(live.v);
+    }
+    kv.length = std::min(position, live.length);
+    st.layers[l].kv = kv;
+  }
+  return st;
+}
+
+void Exploration::rewind(int64_t position) {
+  const int64_t s = snapshot_at_or_before(position);
+  live_ = restore(s);
+  next_logits_ = snapshots_.at(s).next_logits;
+  snapshots_.erase(snapshots_.upper_bound(s), snapshots_.end());
+  surprisal_.resize(s);
+  for (auto& v : mean_delta_) v.resize(std::min<size_t>(v.size(), s));
+  computed_ = s;
+}
+
+void Exploration::save_snapshot_if_due() {
+  if (computed_ % snapshot_every_ != 0 || snapshots_.count(computed_)) return;
+  Snapshot snap;
+  snap.state.position = live_.position;
+  for (const LayerState& ls : live_.layers) {  // SSM and conv states only: caches are prefixes of the live one
+    LayerState c;
+    if (!ls.conv_state.empty()) c.conv_state = be_->clone(ls.conv_state);
+    if (!ls.ssm_state.empty()) c.ssm_state = be_->clone(ls.ssm_state);
+    snap.state.layers.push_back(std::move(c));
+  }
+  snap.next_logits = next_logits_;
+  snapshots_[computed_] = std::move(snap);
+}
+
+void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {
+  const int64_t T = logits.size(0), V = logits.size(1);
+  const double ln2 = std::log(2.0);
+  for (int64_t r = 0; r < T; ++r) {
+    const int64_t b = pos0 + r;  // byte b is predicted by the logits after token b-1
+    float s = std::numeric_limits<float>::quiet_NaN();
+    const float* prev = r > 0 ? logits.data() + (r - 1) * V : (next_logits_.empty() ? nullptr : next_logits_.data());
+    if (prev) {
+      const float mx = *std::max_element(prev, prev + V);
+      double z = 0;
+      for (int64_t v = 0; v < V; ++v) z += std::exp(double(prev[v]) - mx);
+      s = static_cast<float>(-(double(prev[bytes_[b]]) - mx - std::log(z)) / ln2);
+    }
+    surprisal_.push_back(s);
+  }
+  next_logits_.assign(logits.data() + (T - 1) * V, logits.data() + T * V);
+}
+
+void Exploration::run_steps(UpdateStats& st) {
+  st.recurrent = true;
+  MeanDeltaSink sink(mean_delta_);
+  while (computed_ < size()) {
+    Tensor logits = model_->step(bytes_[computed_], live_, &sink);  // [1, V]
+    consume_logits(logits, computed_);
+    ++computed_;
+    ++st.tokens;
+    save_snapshot_if_due();
+  }
+}
+
+void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {
+  MeanDeltaSink sink(mean_delta_);
+  const int64_t total = size() - computed_;
+  while (computed_ < size()) {
+    if (rc.cancel && rc.cancel->load()) {
+      st.cancelled = true;
+      return;
+    }
+    // Chunks end on snapshot positions, so every snapshot is taken on the way.
+    const int64_t n = std::min(snapshot_every_ - computed_ % snapshot_every_, size() - computed_);
+    Tensor logits = model_->forward(tokens(computed_, computed_ + n), live_, &sink, true);  // [n, V]
+    consume_logits(logits, computed_);
+    computed_ += n;
+    st.tokens += n;
+    save_snapshot_if_due();
+    if (rc.progress) rc.progress(st.tokens, total);
+  }
+}
+
+UpdateStats Exploration::set_bytes(std::vector<uint8_t> bytes, const RunControl& rc) {
+  int64_t common = 0;
+  const int64_t n = std::min<int64_t>(computed_, static_cast<int64_t>(bytes.size()));
+  while (common < n && bytes_[common] == bytes[common]) ++common;
+  bytes_ = std::move(bytes);
+  if (common < computed_) rewind(common);
+  UpdateStats st;
+  st.from = computed_;
+  if (computed_ == size()) return st;
+  if (size() - computed_ <= kStepAppendLimit) run_steps(st);
+  else run_forward(rc, st);
+  return st;
+}
+
+UpdateStats Exploration::append(const std::vector<uint8_t>& more, const RunControl& rc) {
+  std::vector<uint8_t> b = bytes_;
+  b.insert(b.end(), more.begin(), more.end());
+  return set_bytes(std::move(b), rc);
+}
+
+std::vector<float> Exploration::next_byte_probs(int64_t t) const {
+  if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
+  const int64_t V = config().vocab_size;
+  if (t == computed_ - 1) return softmax_row(next_logits_.data(), V);
+  if (snapshots_.count(t + 1)) return softmax_row(snapshots_.at(t + 1).next_logits.data(), V);
+  const int64_t s = snapshot_at_or_before(t);
+  ModelState st = restore(s);
+  Tensor logits = model_->forward(tokens(s, t + 1), st, nullptr, true);  // [t+1-s, V]
+  return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
+}
+
+ModelState Exploration::state_at(int64_t t) const {
+  if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
+  ModelState st;
+  if (t == computed_ - 1) {
+    st = model_->clone_state(live_);
+  } else {
+    const int64_t s = snapshot_at_or_before(t + 1);
+    st = restore(s);
+    if (s < t + 1) model_->forward(tokens(s, t + 1), st, nullptr, /*want_logits=*/false);
+  }
+  ModelState host;
+  host.position = st.position;
+  for (const LayerState& ls : st.layers) {
+    LayerState h;
+    if (!ls.conv_state.empty()) h.conv_state = be_->to_host(ls.conv_state);
+    if (!ls.ssm_state.empty()) h.ssm_state = be_->to_host(ls.ssm_state);
+    if (!ls.kv.k.empty()) {
+      h.kv.k = be_->to_host(ls.kv.k);
+      h.kv.v = be_->to_host(ls.kv.v);
+    }
+    h.kv.length = ls.kv.length;
+    host.layers.push_back(std::move(h));
+  }
+  return host;
+}
+
+LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head) const {
+  const ModelConfig& c = config();
+  if (layer < 0 || layer >= c.n_layers) throw Error("", "layer", std::to_string(layer) + " is not a layer of " + name());
+  if (t0 < 0 || t1 > computed_ || t0 >= t1)
+    throw Error("", "window", "[" + std::to_string(t0) + ", " + std::to_string(t1) + ") is outside the computed 0.." + std::to_string(computed_));
+  LayerWindow w;
+  w.layer = layer;
+  w.kind = c.mixers[layer];
+  w.head = head;
+  w.t0 = t0;
+  w.t1 = t1;
+
+  TraceRequest req;
+  req.layers = {layer};
+  req.names = {"(none)"};  // an empty set would mean every name
+  const bool m1 = w.kind == MixerKind::Mamba, m2 = w.kind == MixerKind::Mamba2;
+  if ((parts & kWindowGate) && m1) req.names.insert({trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC});
+  if ((parts & kWindowGate) && m2) req.names.insert({trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C});
+  if ((parts & kWindowStates) && (m1 || m2)) {
+    req.names.insert(m1 ? trace::kMambaCheckpoints : trace::kMamba2Checkpoints);
+    req.checkpoint_every = 1;
+  }
+  if ((parts & kWindowAttention) && w.kind == MixerKind::Attention) {
+    req.names.insert(trace::kAttnProbs);
+    req.windows[{trace::kAttnProbs, layer}] = TraceWindow{head, t0, t1};
+  }
+  TraceStore store(req);
+  const int64_t s = snapshot_at_or_before(t0);
+  ModelState st = restore(s);
+  Tensor logits = model_->forward(tokens(s, t1), st, &store, (parts & kWindowLogits) != 0);
+
+  const int64_t a = t0 - s, b = t1 - s;
+  auto get = [&](const char* n) { return slice_rows(store.get(n, layer), a, b); };
+  if (m1) {
+    w.x = get(trace::kMambaX);
+    w.delta = get(trace::kMambaDelta);
+    w.B = get(trace::kMambaB);
+    w.C = get(trace::kMambaC);
+    w.states = get(trace::kMambaCheckpoints);
+  } else if (m2) {
+    w.x = get(trace::kMamba2X);
+    w.delta = get(trace::kMamba2Delta);
+    w.B = get(trace::kMamba2B);
+    w.C = get(trace::kMamba2C);
+    w.states = get(trace::kMamba2Checkpoints);
+  } else {
+    w.attn = store.get(trace::kAttnProbs, layer);
+  }
+  if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
+  return w;
+}
+
+int64_t Exploration::live_kv_bytes() const {
+  int64_t b = 0;
+  for (const LayerState& ls : live_.layers)
+    if (!ls.kv.k.empty()) b += 2 * ls.kv.k.size(0) * ls.kv.length * ls.kv.k.size(2) * static_cast<int64_t>(sizeof(float));
+  return b;
+}
+
+std::vector<CostSample> Exploration::measure_cost(const std::vector<int64_t>& lengths, int repeats, const RunControl& rc) const {
+  std::vector<CostSample> out;
+  uint32_t seed = 12345;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    if (rc.cancel && rc.cancel->load()) break;
+    std::vector<int32_t> toks(lengths[i]);
+    for (int64_t t = 0; t < lengths[i]; ++t) {  // the text repeated, or pseudo-random bytes without one
+      seed = seed * 1664525u + 1013904223u;
+      toks[t] = bytes_.empty() ? static_cast<int32_t>(seed >> 24) : bytes_[t % bytes_.size()];
+    }
+    CostSample c{lengths[i], std::numeric_limits<double>::infinity()};
+    for (int r = 0; r < std::max(repeats, 1); ++r) {
+      ModelState st = model_->initial_state();
+      const auto t0 = std::chrono::steady_clock::now();
+      model_->forward(toks, st, nullptr, true);
+      c.seconds = std::min(c.seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    out.push_back(c);
+    if (rc.progress) rc.progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(lengths.size()));
+  }
+  return out;
+}
+
+}  // namespace ss

@@ -1,0 +1,145 @@
+// Exploration: one loaded model reading one byte sequence, with everything the explorer's views ask
+// about it. No Qt: the GUI, the headless exporter and the tests all drive it the same way.
+//
+// What it keeps (memory grows with the text only through the per-token rows):
+//   - the live ModelState after the last computed token (the recurrent path continues from it);
+//   - snapshots: the SSM/conv states after every `snapshot_every` tokens (attention layers need no
+//     copy: their KV cache up to position s is a prefix of the live cache), and the logits that
+//     predict the byte after each snapshot;
+//   - per token: the surprisal of each byte and the mean Δ of each SSM layer.
+// Everything else (Δ, B, C over a window, the state after every token of a window, attention
+// probabilities, next-byte distributions) is recomputed on demand from the nearest snapshot at or
+// before the window, so a query costs O(snapshot_every + window) whatever the length of the text.
+//
+// Updating the text: set_bytes() finds the first byte that changed, rewinds to the nearest snapshot
+// at or before it and recomputes from there (an append rewinds nothing; a short append runs the
+// recurrent step() per byte, a long one the parallel forward() in chunks).
+//
+// Not thread-safe: one thread at a time (the GUI runs long updates on a worker and queries after).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "config.h"
+#include "model.h"
+
+namespace ss {
+
+// Progress and cancellation for long updates.
+struct RunControl {
+  std::function<void(int64_t done, int64_t total)> progress;  // tokens done of this update; may be empty
+  const std::atomic<bool>* cancel = nullptr;                  // checked between chunks
+};
+
+// What set_bytes() did.
+struct UpdateStats {
+  int64_t from = 0;         // first position recomputed (a snapshot position or the old end)
+  int64_t tokens = 0;       // tokens run by this update
+  bool recurrent = false;   // ran step() per token (short append) rather than forward()
+  bool cancelled = false;   // stopped early: computed() < bytes().size()
+};
+
+// Parts of a window trace to record (bit flags).
+enum WindowPart : unsigned { kWindowGate = 1, kWindowStates = 2, kWindowAttention = 4, kWindowLogits = 8 };
+
+// One layer's internals over tokens [t0, t1). Shapes by mixer kind (W = t1 - t0):
+//   Mamba:     x, delta [W, Di]; B, C [W, N];       states [W, Di, N]
+//   Mamba-2:   x [W, H, P]; delta [W, H]; B, C [W, G, N]; states [W, H, P, N]
+//   Attention: attn [W, W] probabilities of `head` (rows: queries t0.., cols: keys t0..)
+// logits [W, V] predict the byte after each token. Parts not asked for stay empty.
+struct LayerWindow {
+  int layer = 0;
+  MixerKind kind = MixerKind::Mamba;
+  int head = 0;
+  int64_t t0 = 0, t1 = 0;
+  Tensor x, delta, B, C, states, attn, logits;
+};
+
+// One timing of the cost chart.
+struct CostSample {
+  int64_t length = 0;
+  double seconds = 0.0;  // best of the repeats, forward over `length` tokens from a fresh state
+};
+
+class Exploration {
+ public:
+  // Loads the HuggingFace folder `dir` onto `backend` (make_backend("auto") or make_cpu_backend()),
+  // which the exploration keeps. Throws ss::Error.
+  static std::unique_ptr<Exploration> open(const std::string& dir, std::unique_ptr<Backend> backend,
+                                           int64_t snapshot_every = 256);
+  ~Exploration();
+
+  const Model& model() const { return *model_; }
+  const ModelConfig& config() const { return model_->config(); }
+  std::string name() const;          // the folder's name
+  std::string backend_name() const;  // "cpu" or "cuda (...)"
+  int64_t snapshot_every() const { return snapshot_every_; }
+  std::vector<int64_t> snapshot_positions() const;
+
+  // --- the text ---
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  int64_t size() const { return static_cast<int64_t>(bytes_.size()); }
+  int64_t computed() const { return computed_; }  // leading tokens whose results are current
+  UpdateStats set_bytes(std::vector<uint8_t> bytes, const RunControl& rc = {});
+  UpdateStats append(const std::vector<uint8_t>& more, const RunControl& rc = {});
+  UpdateStats resume(const RunControl& rc = {}) { return set_bytes(bytes_, rc); }  // after a cancel
+  // Appends at most this many bytes by the recurrent step (more run as a parallel forward).
+  static constexpr int64_t kStepAppendLimit = 16;
+
+  // --- per-token results (kept for the whole text) ---
+  const std::vector<float>& surprisals() const { return surprisal_; }  // [computed] bits; NaN at 0
+  const std::vector<float>& mean_delta(int layer) const;                // [computed]; empty for attention
+
+  // --- queries (t < computed()) ---
+  std::vector<float> next_byte_probs(int64_t t) const;  // [V] softmax of the logits after token t
+  ModelState state_at(int64_t t) const;                  // host copies of every layer's state after token t
+  LayerWindow trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head = 0) const;
+  // A of an SSM layer: Mamba [Di, N], Mamba-2 [H] (negative); empty for attention layers.
+  const Tensor& ssm_A(int layer) const;
+
+  // --- memory and cost ---
+  int64_t state_bytes() const { return model_->state_bytes(); }                    // fixed, fp32
+  int64_t kv_bytes_at(int64_t t) const { return model_->kv_bytes_per_token() * (t + 1); }  // after token t
+  int64_t live_kv_bytes() const;  // measured from the live cache tensors: 2 * Σ Hkv * length * hd * 4
+  std::vector<CostSample> measure_cost(const std::vector<int64_t>& lengths, int repeats = 2,
+                                       const RunControl& rc = {}) const;
+
+ private:
+  struct Snapshot {
+    ModelState state;                // SSM/conv states on the device; attention caches left empty
+    std::vector<float> next_logits;  // [V] logits after token position-1 (empty at position 0)
+  };
+  Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every);
+  void rewind(int64_t position);
+  ModelState restore(int64_t position) const;  // a working state at a snapshot position
+  int64_t snapshot_at_or_before(int64_t t) const;
+  void run_forward(const RunControl& rc, UpdateStats& st);
+  void run_steps(UpdateStats& st);
+  void consume_logits(const Tensor& logits, int64_t pos0);  // surprisals of pos0.., updates next_logits_
+  void save_snapshot_if_due();
+  std::vector<int32_t> tokens(int64_t a, int64_t b) const;
+
+  std::unique_ptr<Backend> be_;
+  std::unique_ptr<Model> model_;
+  int64_t snapshot_every_;
+  std::vector<uint8_t> bytes_;
+  int64_t computed_ = 0;
+  ModelState live_;
+  std::vector<float> next_logits_;          // [V] logits after token computed_-1
+  std::map<int64_t, Snapshot> snapshots_;   // position -> snapshot (0 always present)
+  std::vector<float> surprisal_;            // [computed_]
+  std::vector<std::vector<float>> mean_delta_;  // [layers][computed_]
+  std::vector<Tensor> A_;                   // [layers] host
+};
+
+// Softmax of one row of logits, in double for the normaliser.
+std::vector<float> softmax_row(const float* logits, int64_t V);
+
+}  // namespace ss

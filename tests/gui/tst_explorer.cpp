@@ -1,0 +1,311 @@
+// The explorer under the offscreen platform: load models, type, select token 5 and check that each
+// panel's data is token 5's (values from the Exploration, not pixels); shift-select a window; export
+// every panel to PNG / SVG / PDF and data to CSV / .npy; the headless `statescope export` command;
+// stepping appends through the recurrent path.
+#include <QtTest>
+
+#include <QApplication>
+#include <QFile>
+#include <QProcess>
+#include <QXmlStreamReader>
+#include <cmath>
+
+#include "CostPanel.h"
+#include "DeltaGatePanel.h"
+#include "ExplorerWindow.h"
+#include "FigureExport.h"
+#include "Heatmap.h"
+#include "HiddenStatePanel.h"
+#include "InputEditor.h"
+#include "MatrixPanel.h"
+#include "MemoryPanel.h"
+#include "Panels.h"
+#include "PredictionPanel.h"
+#include "Stepper.h"
+#include "TokenStrip.h"
+#include "Workspace.h"
+#include "test_support.h"
+#include "window_matrix.h"
+
+namespace {
+
+const QByteArray kText = "Hello state space! 状态 ok. The quick brown fox jumps over the lazy dog.";
+
+QString fixture(const char* name) { return QString::fromStdString(ss::test::fixtures_dir()) + "/" + name; }
+
+void checkFigure(const QString& path, const QString& format) {
+  QFile f(path);
+  QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(path));
+  const QByteArray b = f.readAll();
+  QVERIFY2(b.size() > 1000, qPrintable(QString("%1 is only %2 bytes").arg(path).arg(b.size())));
+  if (format == "png") {
+    QVERIFY(b.startsWith("\x89PNG\r\n\x1a\n"));
+    QImage img;
+    QVERIFY(img.loadFromData(b, "PNG"));
+    QVERIFY(img.width() >= 400 && img.height() >= 200);
+  } else if (format == "svg") {
+    QXmlStreamReader xml(b);
+    bool sawSvg = false;
+    while (!xml.atEnd()) {
+      xml.readNext();
+      if (xml.isStartElement() && xml.name() == QLatin1String("svg")) sawSvg = true;
+    }
+    QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+    QVERIFY(sawSvg);
+  } else {
+    QVERIFY(b.startsWith("%PDF-"));
+    QVERIFY(b.contains("/Type /Page") || b.contains("/Type/Page"));
+    QVERIFY(b.contains("%%EOF"));
+  }
+}
+
+}  // namespace
+
+class TestExplorer : public QObject {
+  Q_OBJECT
+ private:
+  ExplorerWindow* m_win = nullptr;
+  Workspace* ws() { return m_win->workspace(); }
+
+ private slots:
+  void initTestCase() {
+    m_win = new ExplorerWindow(/*restoreSettings=*/false);
+    QString err;
+    QVERIFY2(m_win->workspace()->openModel(fixture("mamba1_tied_f32"), &err), qPrintable(err));
+    QVERIFY2(m_win->workspace()->openModel(fixture("mamba1_untied_bf16"), &err), qPrintable(err));
+    m_win->resize(1600, 1000);
+    m_win->show();
+    // Type the text into the editor, as a user would.
+    m_win->inputEditor()->editor()->setFocus();
+    // (QTest types ASCII only: the CJK characters arrive as a paste would.)
+    const QString text = QString::fromUtf8(kText);
+    const qsizetype cjk = text.indexOf(QString::fromUtf8("状"));
+    QTest::keyClicks(m_win->inputEditor()->editor(), text.left(cjk));
+    m_win->inputEditor()->editor()->insertPlainText(text.mid(cjk, 2));
+    QTest::keyClicks(m_win->inputEditor()->editor(), text.mid(cjk + 2));
+    ws()->waitForIdle();
+    QCOMPARE(ws()->bytes(), kText);
+    QCOMPARE(ws()->computed(), qint64(kText.size()));
+  }
+  void cleanupTestCase() { delete m_win; }
+
+  void token_strip_groups_utf8() {
+    TokenStrip* s = m_win->tokenStrip();
+    const qint64 zhuang = kText.indexOf("状");
+    QCOMPARE(s->groupLength(zhuang), 3);
+    QCOMPARE(s->groupStart(zhuang + 2), zhuang);
+    QCOMPARE(s->glyph(zhuang + 1), QString::fromUtf8("状"));
+    QCOMPARE(s->glyph(kText.indexOf(' ')), QString::fromUtf8("␣"));
+    // Clicking a cell selects its token.
+    QTest::mouseClick(s->viewport(), Qt::LeftButton, {}, s->cellRect(7).center());
+    QCOMPARE(ws()->token(), qint64(7));
+    QTest::keyClick(s, Qt::Key_Right);
+    QCOMPARE(ws()->token(), qint64(8));
+  }
+
+  void panels_show_token_5() {
+    ws()->setActiveColumn(0);
+    ws()->setChoice(0, LayerChoice{1, 0, 3});
+    ws()->selectToken(5);
+    m_win->refreshPanels();
+    ss::Exploration& ex = ws()->exploration(0);
+    const ss::ModelState st = ex.state_at(5);
+    // Hidden state: h_5 of layer 1, shown state dim x channel.
+    const PanelData h = m_win->panel("state")->data();
+    QCOMPARE(h.token, qint64(5));
+    const ss::Tensor& ref = st.layers[1].ssm_state;  // [Di, N]
+    const int N = int(ref.size(1)), Di = int(ref.size(0));
+    QCOMPARE(h.rows, qint64(N));
+    QCOMPARE(h.cols, qint64(Di));
+    for (int d : {0, 3, Di - 1})
+      for (int n : {0, N - 1}) QCOMPARE(h.at(n, d), ref.data()[d * N + n]);
+    // The state chart ends its norm line inside the window and has a point at token 5.
+    const auto* norm = static_cast<HiddenStatePanel*>(m_win->panel("state"))->normSeries();
+    double a = 0;
+    for (qint64 i = 0; i < ref.numel(); ++i) a += double(ref.data()[i]) * ref.data()[i];
+    bool found = false;
+    for (const QPointF& p : norm->points())
+      if (p.x() == 5) { found = true; QVERIFY(std::abs(p.y() - std::sqrt(a)) < 1e-4 * std::max(1.0, std::sqrt(a))); }
+    QVERIFY(found);
+    // Δ gate: the row of token 5 is Δ_5 of layer 1.
+    const PanelData d = m_win->panel("delta")->data();
+    QCOMPARE(d.token, qint64(5));
+    const ss::LayerWindow w = ex.trace_window(1, 5, 6, ss::kWindowGate);
+    const qint64 row = 5 - ws()->windowStart();
+    QCOMPARE(d.cols, w.delta.size(1));
+    for (int c : {0, 3, 10}) QVERIFY(std::abs(d.at(row, c) - w.delta.data()[c]) < 1e-6);
+    // Prediction: p(next byte | bytes 0..5).
+    const PanelData p = m_win->panel("prediction")->data();
+    QCOMPARE(p.token, qint64(5));
+    const std::vector<float> probs = ex.next_byte_probs(5);
+    QCOMPARE(p.cols, qint64(probs.size()));
+    for (int b : {0, int('H'), int(' '), 200}) QVERIFY(std::abs(p.at(0, b) - probs[b]) < 1e-7);
+    // Matrix: row 5 of M (channel 3 of layer 1) over the window.
+    const PanelData m = m_win->panel("matrix")->data();
+    const ss::LayerWindow gw = ex.trace_window(1, ws()->windowStart(), ws()->windowEnd(), ss::kWindowGate);
+    const ss::MatrixD M = ss::window_matrix(gw, ex.ssm_A(1), 3);
+    QCOMPARE(m.rows, qint64(M.rows()));
+    for (int j = 0; j <= 5; ++j) QVERIFY(std::abs(m.at(row, j) - M(row, j)) < 1e-6 * std::max(1.0, std::abs(M(row, j))));
+    // Memory: state bytes flat, every model.
+    const PanelData mem = m_win->panel("memory")->data();
+    QCOMPARE(mem.cols, qint64(2));
+    QCOMPARE(mem.at(0, 0), float(ex.state_bytes()));
+    QCOMPARE(mem.at(mem.rows - 1, 0), float(ex.state_bytes()));
+    // Moving the selection changes the data.
+    ws()->selectToken(6);
+    m_win->refreshPanels();
+    QCOMPARE(m_win->panel("state")->data().token, qint64(6));
+    QVERIFY(m_win->panel("state")->data().values != h.values);
+  }
+
+  void shift_select_window() {
+    TokenStrip* s = m_win->tokenStrip();
+    QTest::mouseClick(s->viewport(), Qt::LeftButton, {}, s->cellRect(10).center());
+    QTest::mouseClick(s->viewport(), Qt::LeftButton, Qt::ShiftModifier, s->cellRect(30).center());
+    QCOMPARE(ws()->windowStart(), qint64(10));
+    QCOMPARE(ws()->windowEnd(), qint64(31));
+    QCOMPARE(ws()->token(), qint64(30));
+    QVERIFY(ws()->hasExplicitWindow());
+    m_win->refreshPanels();
+    const PanelData d = m_win->panel("delta")->data();
+    QCOMPARE(d.rows, qint64(21));
+    QCOMPARE(d.rowLabels.first(), QString("10"));
+    const PanelData m = m_win->panel("matrix")->data();
+    QCOMPARE(m.rows, qint64(21));
+    // A block below the diagonal has rank <= N.
+    auto* mp = static_cast<MatrixPanel*>(m_win->panel("matrix"));
+    mp->selectBlock(0, 12, 0, 20, 8);
+    QVERIFY2(mp->readout().contains("numerical rank"), qPrintable(mp->readout()));
+    mp->selectCell(0, 15, 4);
+    QVERIFY2(mp->readout().contains("Σ_n"), qPrintable(mp->readout()));
+    // Shift+arrow extends the window.
+    QTest::keyClick(s, Qt::Key_Right, Qt::ShiftModifier);
+    QCOMPARE(ws()->windowEnd(), qint64(32));
+    ws()->selectToken(5);
+  }
+
+  void export_panels_data() { QTest::addColumn<QString>("panel"); QTest::addColumn<QString>("format");
+    for (const QString& p : Panels::keys() + QStringList{"window"})
+      for (const QString& f : FigureExport::figureFormats()) QTest::newRow(qPrintable(p + "." + f)) << p << f;
+  }
+  void export_panels() {
+    QFETCH(QString, panel);
+    QFETCH(QString, format);
+    if (panel == "cost" && ws()->cost().isEmpty()) static_cast<CostPanel*>(m_win->panel("cost"))->measure(true);
+    m_win->refreshPanels();
+    QWidget* w = panel == "window" ? static_cast<QWidget*>(m_win) : m_win->panel(panel);
+    if (panel != "window") w->resize(900, 500);  // a dock may be tabbed away (zero size)
+    const QString path = QString::fromStdString(ss::test::temp_dir("export")) + "/" + panel + "." + format;
+    QCOMPARE(FigureExport::exportWidget(w, path, format, 120), QString());
+    checkFigure(path, format);
+  }
+
+  void export_data() {
+    m_win->refreshPanels();
+    const QString dir = QString::fromStdString(ss::test::temp_dir("data"));
+    const PanelData d = m_win->panel("state")->data();
+    QCOMPARE(FigureExport::exportData(d, dir + "/state.csv"), QString());
+    QCOMPARE(FigureExport::exportData(d, dir + "/state.npy"), QString());
+    const ss::NpyArray a = ss::read_npy((dir + "/state.npy").toStdString());
+    QCOMPARE(a.shape, (ss::Shape{d.rows, d.cols}));
+    QCOMPARE(float(a.values[7]), d.values[7]);
+    QFile f(dir + "/state.csv");
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    QCOMPARE(lines.size() - 1, int(d.rows) + 2);  // comment, header, rows (and the final newline)
+  }
+
+  void headless_export_data() {
+    QTest::addColumn<QString>("panel");
+    QTest::addColumn<QString>("format");
+    for (const QString& p : Panels::keys() + QStringList{"window"})
+      for (const QString& f : FigureExport::figureFormats()) QTest::newRow(qPrintable(p + "." + f)) << p << f;
+  }
+  void headless_export() {
+    QFETCH(QString, panel);
+    QFETCH(QString, format);
+    const QString dir = QString::fromStdString(ss::test::temp_dir("headless"));
+    QFile in(dir + "/input.txt");
+    QVERIFY(in.open(QIODevice::WriteOnly));
+    in.write(kText);
+    in.close();
+    const QString out = dir + "/" + panel + "." + format;
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("mamba1_tied_f32"), "--input", dir + "/input.txt", "--panel", panel,
+                                 "--token", "5", "--format", format, "--out", out});
+    QVERIFY(p.waitForFinished(120000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    checkFigure(out, format);
+  }
+
+  void headless_export_rejects_bad_input() {
+    QProcess p;
+    p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("mamba1_tied_f32"), "--input", "/nonexistent", "--panel", "state",
+                                 "--token", "5", "--format", "png", "--out", "/tmp/x.png"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(p.readAllStandardError().contains("--input"));
+    p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("mamba1_tied_f32"), "--input", STATESCOPE_GUI_EXE, "--panel", "nosuch",
+                                 "--format", "png", "--out", "/tmp/x.png"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(p.readAllStandardError().contains("--panel"));
+  }
+
+  void append_and_edit_equal_full_recompute() {
+    // Typing one more byte runs the recurrent step; the values equal a fresh model's.
+    const QByteArray more = kText + "!";
+    QTest::keyClick(m_win->inputEditor()->editor(), '!');
+    ws()->waitForIdle();
+    QCOMPARE(ws()->bytes(), more);
+    Workspace fresh;
+    QVERIFY(fresh.openModel(fixture("mamba1_tied_f32")));
+    fresh.setBytes(more);
+    fresh.waitForIdle();
+    const auto& a = ws()->exploration(0).surprisals();
+    const auto& b = fresh.exploration(0).surprisals();
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 1; i < a.size(); ++i) QVERIFY(std::abs(a[i] - b[i]) < 1e-3);
+    // An edit in the middle.
+    QByteArray edited = more;
+    edited[20] = 'X';
+    m_win->setText(edited);
+    fresh.setBytes(edited);
+    const ss::ModelState s1 = ws()->exploration(0).state_at(edited.size() - 1), s2 = fresh.exploration(0).state_at(edited.size() - 1);
+    QVERIFY(ss::test::rel_l2(s1.layers[1].ssm_state, s2.layers[1].ssm_state) < 1e-5);
+  }
+
+  void stepping_feeds_one_byte_per_step() {
+    m_win->setText(kText);
+    ws()->selectToken(9);
+    Stepper* st = m_win->stepper();
+    st->step();  // begins at token 10: the text is cut after token 9, then one byte is fed
+    QVERIFY(st->isStepping());
+    QCOMPARE(ws()->bytes().size(), 11);
+    QCOMPARE(ws()->token(), qint64(10));
+    st->step();
+    QCOMPARE(ws()->bytes().size(), 12);
+    st->stop();
+    QCOMPARE(ws()->bytes(), kText);
+  }
+
+  void large_heatmap_redraws_fast() {
+    Heatmap h;
+    const int n = 8192;
+    QVector<float> v(qsizetype(n) * n);
+    for (qsizetype i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    h.setScale(ColorScale::Signed);
+    h.setData(n, n, v);
+    h.resize(900, 800);
+    QImage img(h.size(), QImage::Format_ARGB32);
+    h.render(&img);  // first paint builds the image for this size
+    h.render(&img);
+    QVERIFY2(h.lastPaintMs() < 100, qPrintable(QString("redraw took %1 ms").arg(h.lastPaintMs())));
+  }
+};
+
+QTEST_MAIN(TestExplorer)
+#include "tst_explorer.moc"

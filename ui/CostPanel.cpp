@@ -1,0 +1,122 @@
+#include "CostPanel.h"
+
+#include <QLegendMarker>
+#include <QHBoxLayout>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include "ChartStyle.h"
+#include "Workspace.h"
+
+CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", tr("Cost"), parent) {
+  m_chartView = new QChartView(new QChart, this);
+  m_chartView->setRenderHint(QPainter::Antialiasing);
+  m_chartView->setMinimumHeight(160);
+  m_measure = new QPushButton(tr("Measure"), this);
+  m_measure->setToolTip(tr("Time a forward pass of every loaded model at several lengths (on the worker thread)"));
+  m_caption = new QLabel(tr("press Measure to time every model"), this);
+  auto* top = new QHBoxLayout;
+  top->addWidget(m_caption, 1);
+  top->addWidget(m_measure);
+  top->addWidget(helpBadge());
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addWidget(m_chartView, 1);
+  connect(m_measure, &QPushButton::clicked, this, [this] { measure(false); });
+  connect(m_ws, &Workspace::costChanged, this, &CostPanel::scheduleRefresh);
+  followWorkspace();
+}
+
+QString CostPanel::help() const {
+  return tr("Wall-clock time of one forward pass over T tokens, per model, on the backend shown. An SSM layer does "
+            "O(T) work (one state update per token); an attention layer compares every token with all earlier ones, "
+            "O(T²) work, and per new token O(T) instead of O(1). Dashed and dotted grey lines: linear and quadratic "
+            "growth through the first measurement. Tiny models are dominated by per-token overheads, so the "
+            "quadratic term shows only at long lengths.");
+}
+
+QVector<qint64> CostPanel::defaultLengths() { return {128, 256, 512, 1024, 2048, 4096}; }
+
+void CostPanel::measure(bool wait) {
+  m_caption->setText(tr("measuring…"));
+  m_ws->measureCost(defaultLengths(), wait);
+}
+
+void CostPanel::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::PaletteChange || e->type() == QEvent::FontChange) scheduleRefresh();
+  Panel::changeEvent(e);
+}
+
+void CostPanel::refresh() {
+  QChart* chart = m_chartView->chart();
+  chart->removeAllSeries();
+  for (QAbstractAxis* a : chart->axes()) {
+    chart->removeAxis(a);
+    delete a;
+  }
+  const auto& cost = m_ws->cost();
+  m_data = PanelData{};
+  if (cost.isEmpty() || cost[0].isEmpty() || cost.size() != m_ws->columnCount()) return;
+  const int L = int(cost[0].size()), models = int(cost.size());
+  m_data = PanelData{tr("forward seconds"), L, models, QVector<float>(qsizetype(L) * models), tr("length T"), tr("model"), tr("s"), {}, {}, m_ws->token()};
+  auto* x = new QValueAxis;
+  auto* y = new QValueAxis;
+  x->setTitleText(tr("sequence length T (tokens)"));
+  x->setLabelFormat("%d");
+  y->setTitleText(tr("forward time (ms)"));
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  double ymax = 0, xmax = 0;
+  for (int col = 0; col < models; ++col) {
+    auto* s = new QLineSeries;
+    s->setName(QString::fromStdString(m_ws->exploration(col).name()) + " · " + QString::fromStdString(m_ws->exploration(col).backend_name()));
+    s->setPen(QPen(ChartStyle::seriesColor(col), 3));
+    auto* dots = new QScatterSeries;
+    dots->setColor(ChartStyle::seriesColor(col));
+    dots->setMarkerSize(10);
+    for (int k = 0; k < cost[col].size(); ++k) {
+      const ss::CostSample& c = cost[col][k];
+      s->append(double(c.length), c.seconds * 1e3);
+      dots->append(double(c.length), c.seconds * 1e3);
+      m_data.values[qsizetype(k) * models + col] = float(c.seconds);
+      if (col == 0) m_data.rowLabels << QString::number(c.length);
+      ymax = std::max(ymax, c.seconds * 1e3);
+      xmax = std::max(xmax, double(c.length));
+    }
+    m_data.colLabels << QString::fromStdString(m_ws->exploration(col).name());
+    for (QAbstractSeries* a : {static_cast<QAbstractSeries*>(s), static_cast<QAbstractSeries*>(dots)}) {
+      chart->addSeries(a);
+      a->attachAxis(x);
+      a->attachAxis(y);
+    }
+    chart->legend()->markers(dots).first()->setVisible(false);
+  }
+  // Linear and quadratic references through model 0's first point.
+  const ss::CostSample& first = cost[0][0];
+  auto* lin = new QLineSeries;
+  auto* quad = new QLineSeries;
+  lin->setName(tr("∝ T"));
+  quad->setName(tr("∝ T²"));
+  lin->setPen(QPen(palette().color(QPalette::Mid), 2, Qt::DashLine));
+  quad->setPen(QPen(palette().color(QPalette::Mid), 2, Qt::DotLine));
+  for (int k = 0; k <= 40; ++k) {
+    const double T = first.length + (xmax - first.length) * k / 40.0;
+    lin->append(T, first.seconds * 1e3 * T / first.length);
+    const double q = first.seconds * 1e3 * (T / first.length) * (T / first.length);
+    if (q <= ymax * 1.5) quad->append(T, q);
+  }
+  for (QLineSeries* r : {lin, quad}) {
+    chart->addSeries(r);
+    r->attachAxis(x);
+    r->attachAxis(y);
+  }
+  x->setRange(0, xmax * 1.02);
+  y->setRange(0, ymax * 1.1);
+  x->applyNiceNumbers();
+  y->applyNiceNumbers();
+  chart->setTitle(tr("Forward time vs length"));
+  ChartStyle::apply(chart, palette(), font());
+  m_caption->setText(tr("%1 lengths × %2 models, best of 2 runs").arg(L).arg(models));
+}

@@ -1,0 +1,137 @@
+#include "DeltaGatePanel.h"
+
+#include <QHBoxLayout>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "ChartStyle.h"
+#include "Workspace.h"
+
+DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delta", tr("Δ gate"), parent) {
+  m_heatmap = new Heatmap(this);
+  m_heatmap->setScale(ColorScale::Log);
+  m_text = new TokenStrip(this);
+  m_text->setMinimumHeight(90);
+  m_mean = new QLineSeries;
+  m_marker = new QLineSeries;
+  auto* chart = new QChart;
+  chart->addSeries(m_mean);
+  chart->addSeries(m_marker);
+  m_x = new QValueAxis;
+  m_y = new QValueAxis;
+  chart->addAxis(m_x, Qt::AlignBottom);
+  chart->addAxis(m_y, Qt::AlignLeft);
+  for (QLineSeries* s : {m_mean, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_y); }
+  m_x->setTitleText(tr("token t"));
+  m_x->setLabelFormat("%d");
+  m_y->setTitleText(tr("mean Δ over channels"));
+  chart->legend()->hide();
+  m_chartView = new QChartView(chart, this);
+  m_chartView->setRenderHint(QPainter::Antialiasing);
+  m_chartView->setMinimumHeight(140);
+
+  m_scale = new QComboBox(this);
+  m_scale->addItem(tr("log scale"), int(ColorScale::Log));
+  m_scale->addItem(tr("linear scale"), int(ColorScale::Linear));
+  m_caption = new QLabel(this);
+  m_caption->setWordWrap(true);
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(m_caption, 1);
+  top->addWidget(m_scale);
+  top->addWidget(helpBadge());
+  auto* right = new QVBoxLayout;
+  right->addWidget(m_chartView, 1);
+  right->addWidget(m_text, 1);
+  auto* body = new QHBoxLayout;
+  body->addWidget(m_heatmap, 3);
+  body->addLayout(right, 2);
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addLayout(body, 1);
+
+  connect(m_scale, &QComboBox::currentIndexChanged, this, [this] {
+    m_heatmap->setScale(ColorScale(m_scale->currentData().toInt()));
+  });
+  connect(m_text, &TokenStrip::tokenClicked, this, [this](qint64 t, bool extend) {
+    if (extend) m_ws->extendSelection(t); else m_ws->selectToken(t);
+  });
+  connect(m_heatmap, &Heatmap::cellClicked, this, [this](int row, int) { m_ws->selectToken(m_ws->windowStart() + row); });
+  styleChart();
+  followWorkspace();
+}
+
+QString DeltaGatePanel::help() const {
+  return tr("Δ is the SSM's gate, computed from each token: Δ_t = softplus(W_Δ x_t + b). It sets how much the state "
+            "forgets and how much of the current input it writes: h_t = exp(Δ_t A) ∘ h_{t-1} + Δ_t x_t B_t. Large Δ "
+            "(bright): the state is overwritten by the current byte (focus on now). Small Δ (dark): the state is kept "
+            "(this byte is ignored, the past remembered). Heatmap: token × channel (Mamba-2: × head) over the window; "
+            "line: the mean over channels; text: every byte coloured by that mean.");
+}
+
+void DeltaGatePanel::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::PaletteChange || e->type() == QEvent::FontChange) styleChart();
+  Panel::changeEvent(e);
+}
+
+void DeltaGatePanel::styleChart() {
+  ChartStyle::apply(m_chartView->chart(), palette(), font());
+  m_mean->setPen(QPen(ChartStyle::seriesColor(2), 2.5));
+  m_marker->setPen(QPen(palette().color(QPalette::Highlight), 2, Qt::DashLine));
+}
+
+void DeltaGatePanel::refresh() {
+  const int col = m_ws->activeColumn();
+  m_data = PanelData{};
+  m_text->setBytes(m_ws->bytes());
+  m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
+  if (col >= m_ws->columnCount() || m_ws->computed() == 0) {
+    m_heatmap->clear();
+    return;
+  }
+  ss::Exploration& ex = m_ws->exploration(col);
+  const LayerChoice ch = m_ws->choice(col);
+  const ss::MixerKind kind = ex.config().mixers[ch.layer];
+  if (kind == ss::MixerKind::Attention) {
+    m_heatmap->clear();
+    m_heatmap->setPlaceholder(tr("layer %1 is an attention layer: it has no Δ gate.\nPick a Mamba layer.").arg(ch.layer));
+    m_text->clearCellValues();
+    m_mean->replace({});
+    m_caption->setText(tr("<b>%1</b> · layer %2 (attention)").arg(QString::fromStdString(ex.name())).arg(ch.layer));
+    return;
+  }
+  const qint64 t = m_ws->token(), w0 = m_ws->windowStart(), w1 = m_ws->windowEnd();
+  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, w0, w1, ss::kWindowGate, ch.head);
+  const int W = int(w1 - w0), C = int(w.delta.size(1));
+  QVector<float> v(w.delta.data(), w.delta.data() + w.delta.numel());
+  const bool m2 = kind == ss::MixerKind::Mamba2;
+  m_heatmap->setTitle(tr("Δ over tokens %1..%2 — layer %3").arg(w0).arg(w1 - 1).arg(ch.layer));
+  m_heatmap->setAxisLabels(tr("token t"), m2 ? tr("head") : tr("channel d"));
+  m_heatmap->setUnits(tr("Δ (step size)"));
+  m_heatmap->setOffsets(w0, 0);
+  m_heatmap->setData(W, C, v);
+  m_heatmap->setHighlight(int(t - w0), -1);
+  m_data = PanelData{tr("Δ, layer %1").arg(ch.layer), W, C, v, tr("token t"), m2 ? tr("head") : tr("channel d"), tr("Δ"), {}, {}, t};
+  for (int r = 0; r < W; ++r) m_data.rowLabels << QString::number(w0 + r);
+
+  const std::vector<float>& mean = ex.mean_delta(ch.layer);
+  QList<QPointF> pts;
+  double lo = INFINITY, hi = 0;
+  for (qint64 k = w0; k < w1 && k < qint64(mean.size()); ++k) {
+    pts.append({double(k), mean[k]});
+    lo = std::min(lo, double(mean[k]));
+    hi = std::max(hi, double(mean[k]));
+  }
+  m_mean->replace(pts);
+  m_marker->replace({QPointF(t, 0), QPointF(t, hi * 1.05)});
+  m_x->setRange(w0, std::max<double>(w1 - 1, w0 + 1));
+  m_y->setRange(0, std::max(hi * 1.05, 1e-6));
+  m_chartView->chart()->setTitle(QString());
+  ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
+  const QVector<float> all(mean.begin(), mean.end());
+  m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));
+  m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4: mean Δ = %5")
+                         .arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(ss::mixer_name(kind)).arg(t)
+                         .arg(t < qint64(mean.size()) ? mean[t] : NAN, 0, 'g', 3));
+}

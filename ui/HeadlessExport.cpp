@@ -1,0 +1,137 @@
+#include "HeadlessExport.h"
+
+#include <QApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QMap>
+#include <cstdio>
+
+#include "CostPanel.h"
+#include "ExplorerWindow.h"
+#include "FigureExport.h"
+#include "Panel.h"
+#include "Panels.h"
+#include "Workspace.h"
+
+namespace HeadlessExport {
+
+QString usage() {
+  return "usage: statescope export --model DIR [--model DIR ...] --input FILE\n"
+         "                         --panel state|delta|matrix|memory|cost|prediction|window --token T\n"
+         "                         --format png|svg|pdf|csv|npy --out FILE\n"
+         "                         [--layer L] [--head H] [--channel C] [--window A:B] [--dpi N] [--size WxH] [--dark]\n";
+}
+
+namespace {
+
+int fail(const QString& msg) {
+  std::fprintf(stderr, "statescope export: %s\n", qPrintable(msg));
+  return 1;
+}
+
+}  // namespace
+
+int run(const QStringList& args) {
+  QMap<QString, QString> opt{{"--format", ""}, {"--dpi", "192"}};
+  QStringList models;
+  bool dark = false;
+  for (int i = 0; i < args.size(); ++i) {
+    const QString k = args[i];
+    if (k == "--dark") { dark = true; continue; }
+    if (k == "--help" || k == "-h") { std::fprintf(stdout, "%s", qPrintable(usage())); return 0; }
+    if (!k.startsWith("--") || i + 1 >= args.size()) {
+      std::fprintf(stderr, "%s", qPrintable(usage()));
+      return fail(QString("option '%1' needs a value").arg(k));
+    }
+    if (k == "--model") models << args[++i];
+    else opt[k] = args[++i];
+  }
+  for (const QString& req : {"--input", "--panel", "--out"})
+    if (!opt.contains(req)) {
+      std::fprintf(stderr, "%s", qPrintable(usage()));
+      return fail(QString("%1 is required").arg(req));
+    }
+  if (models.isEmpty()) return fail("--model is required");
+  const QString panelKey = opt["--panel"];
+  if (panelKey != "window" && !Panels::keys().contains(panelKey))
+    return fail(QString("--panel: '%1' is not one of %2|window").arg(panelKey, Panels::keys().join("|")));
+  QString format = opt["--format"].isEmpty() ? QFileInfo(opt["--out"]).suffix().toLower() : opt["--format"].toLower();
+  if (!QStringList{"png", "svg", "pdf", "csv", "npy"}.contains(format)) return fail(QString("--format: '%1' is not png, svg, pdf, csv or npy").arg(format));
+  if ((format == "csv" || format == "npy") && panelKey == "window") return fail("--panel window has no data: choose a panel for csv / npy");
+
+  QFile in(opt["--input"]);
+  if (!in.open(QIODevice::ReadOnly)) return fail(QString("--input: cannot read %1").arg(opt["--input"]));
+  const QByteArray bytes = in.readAll();
+  if (bytes.isEmpty()) return fail(QString("--input: %1 is empty").arg(opt["--input"]));
+
+  ExplorerWindow window(/*restoreSettings=*/false);
+  window.setDark(dark);
+  Workspace* ws = window.workspace();
+  ws->setDevice(qEnvironmentVariable("STATESCOPE_DEVICE", "auto"));
+  for (const QString& m : models) {
+    QString err;
+    if (!ws->openModel(m, &err)) return fail(QString("--model %1: %2").arg(m, err));
+  }
+  window.setText(bytes);
+  ws->waitForIdle();
+  const qint64 n = ws->computed();
+  bool ok = true;
+  const qint64 token = opt.contains("--token") ? opt["--token"].toLongLong(&ok) : n - 1;
+  if (!ok || token < 0 || token >= n) return fail(QString("--token: '%1' is not a token of the %2-byte input (0..%3)").arg(opt.value("--token")).arg(n).arg(n - 1));
+  for (int c = 0; c < ws->columnCount(); ++c) {
+    LayerChoice ch = ws->choice(c);
+    const int layers = ws->exploration(c).config().n_layers;
+    if (opt.contains("--layer")) ch.layer = std::clamp(opt["--layer"].toInt(), 0, layers - 1);
+    if (opt.contains("--head")) ch.head = opt["--head"].toInt();
+    if (opt.contains("--channel")) ch.channel = opt["--channel"].toInt();
+    ws->setChoice(c, ch);
+  }
+  if (opt.contains("--window")) {
+    const QStringList ab = opt["--window"].split(':');
+    if (ab.size() != 2) return fail("--window: expected A:B (token positions, inclusive)");
+    ws->selectWindow(ab[0].toLongLong(), ab[1].toLongLong());
+    ws->selectToken(token);
+  } else {
+    ws->selectToken(token);
+  }
+
+  QSize size(1920, 1080);
+  if (opt.contains("--size")) {
+    const QStringList wh = opt["--size"].split('x');
+    if (wh.size() == 2) size = QSize(wh[0].toInt(), wh[1].toInt());
+  } else if (panelKey != "window") {
+    size = QSize(1280, 640);
+  }
+
+  QWidget* target = &window;
+  Panel* panel = nullptr;
+  std::unique_ptr<Panel> standalone;
+  if (panelKey == "window") {
+    window.setAttribute(Qt::WA_DontShowOnScreen);
+    window.resize(size);
+    window.show();
+    QApplication::processEvents();
+    window.arrangeDocks();
+  } else {
+    standalone.reset(Panels::create(panelKey, ws));
+    panel = standalone.get();
+    panel->setAttribute(Qt::WA_DontShowOnScreen);
+    panel->setAutoFillBackground(true);
+    panel->resize(size);
+    panel->show();
+    target = panel;
+  }
+  if (panelKey == "cost" || panelKey == "window") static_cast<CostPanel*>(panelKey == "cost" ? panel : window.panel("cost"))->measure(/*wait=*/true);
+  QApplication::processEvents();
+  window.refreshPanels();
+  if (panel) panel->refresh();
+  QApplication::processEvents();
+
+  const QString err = (format == "csv" || format == "npy") ? FigureExport::exportData(panel->data(), opt["--out"])
+                                                            : FigureExport::exportWidget(target, opt["--out"], format, opt["--dpi"].toInt());
+  if (!err.isEmpty()) return fail(err);
+  std::fprintf(stderr, "wrote %s (%s, token %lld, %d model(s))\n", qPrintable(opt["--out"]), qPrintable(panelKey), token, ws->columnCount());
+  return 0;
+}
+
+}  // namespace HeadlessExport

@@ -1,0 +1,75 @@
+#include "LayerScheduleStrip.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+
+LayerScheduleStrip::LayerScheduleStrip(QWidget* parent) : QWidget(parent) {
+  setToolTip(tr("The model's layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), "
+                "orange: attention (a KV cache that grows by one position per token); a purple bar: a mixture-of-"
+                "experts feed-forward. Click a layer to show it."));
+}
+
+QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
+  switch (k) {
+    case ss::MixerKind::Mamba: return QColor(0, 158, 115);
+    case ss::MixerKind::Mamba2: return QColor(86, 150, 233);
+    case ss::MixerKind::Attention: return QColor(230, 159, 0);
+  }
+  return Qt::gray;
+}
+
+void LayerScheduleStrip::setConfig(const ss::ModelConfig& c) {
+  m_config = c;
+  updateGeometry();
+  update();
+}
+
+void LayerScheduleStrip::setCurrentLayer(int layer) {
+  m_current = layer;
+  update();
+}
+
+QSize LayerScheduleStrip::sizeHint() const {
+  const int h = QFontMetrics(font()).height();
+  return {std::max(120, m_config.n_layers * (h * 2 + 4)), h * 3 + 12};
+}
+
+QRectF LayerScheduleStrip::boxRect(int l) const {
+  const int n = std::max(1, m_config.n_layers);
+  const double w = double(width() - 2) / n;
+  const int h = QFontMetrics(font()).height();
+  return QRectF(1 + l * w + 2, 2, w - 4, h * 1.6);
+}
+
+void LayerScheduleStrip::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.setRenderHint(QPainter::Antialiasing);
+  const QFontMetrics fm(font());
+  QFont small = font();
+  small.setPointSizeF(std::max(8.0, font().pointSizeF() * 0.8));
+  for (int l = 0; l < m_config.n_layers; ++l) {
+    const QRectF r = boxRect(l);
+    const ss::MixerKind k = m_config.mixers[l];
+    p.setBrush(mixerColor(k));
+    p.setPen(l == m_current ? QPen(palette().color(QPalette::WindowText), 3) : QPen(Qt::NoPen));
+    p.drawRoundedRect(r, 4, 4);
+    p.setPen(Qt::black);
+    p.setFont(font());
+    const QString label = k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : "M";
+    p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
+    if (m_config.ffns[l] == ss::FfnKind::Moe) {
+      p.setBrush(QColor(204, 121, 167));
+      p.setPen(Qt::NoPen);
+      p.drawRect(QRectF(r.left(), r.bottom() + 2, r.width(), 5));
+    }
+    p.setFont(small);
+    p.setPen(palette().color(QPalette::WindowText));
+    const QString carry = k == ss::MixerKind::Attention ? tr("KV↗") : tr("state");
+    if (r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(QRectF(r.left(), r.bottom() + 8, r.width(), fm.height()), Qt::AlignCenter, carry);
+  }
+}
+
+void LayerScheduleStrip::mousePressEvent(QMouseEvent* e) {
+  for (int l = 0; l < m_config.n_layers; ++l)
+    if (boxRect(l).adjusted(-2, 0, 2, 30).contains(e->position())) emit layerClicked(l);
+}

@@ -1,0 +1,31 @@
+// LayerScheduleStrip: a model's layers as a row of boxes — Mamba, Mamba-2 or attention, a mixture-of-
+// experts feed-forward marked under its layer — with what each layer carries from token to token
+// (a fixed state, or a KV cache that grows). Click a box to choose that layer.
+#pragma once
+
+#include <QWidget>
+
+#include "config.h"
+
+class LayerScheduleStrip : public QWidget {
+  Q_OBJECT
+ public:
+  explicit LayerScheduleStrip(QWidget* parent = nullptr);
+  void setConfig(const ss::ModelConfig& config);
+  void setCurrentLayer(int layer);
+  static QColor mixerColor(ss::MixerKind kind);
+  QSize sizeHint() const override;
+  QSize minimumSizeHint() const override { return {120, sizeHint().height()}; }
+
+ signals:
+  void layerClicked(int layer);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mousePressEvent(QMouseEvent*) override;
+
+ private:
+  QRectF boxRect(int layer) const;
+  ss::ModelConfig m_config;
+  int m_current = 0;
+};

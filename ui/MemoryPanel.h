@@ -1,0 +1,30 @@
+// Memory view: the memory each loaded model carries after every position of the text — the KV cache
+// of its attention layers (growing) plus the fixed state of its SSM layers (flat) — measured from the
+// engine; beside it the same formula applied to published model configurations at 4K, 128K and 1M.
+#pragma once
+
+#include <QChartView>
+#include <QComboBox>
+#include <QTableWidget>
+#include <QValueAxis>
+
+#include "Panel.h"
+
+class MemoryPanel : public Panel {
+  Q_OBJECT
+ public:
+  explicit MemoryPanel(Workspace* ws, QWidget* parent = nullptr);
+  QString help() const override;
+  PanelData data() const override { return m_data; }
+  void refresh() override;
+  QTableWidget* table() const { return m_table; }
+
+ private:
+  void fillTable();
+  void changeEvent(QEvent* e) override;
+
+  QChartView* m_chartView;
+  QTableWidget* m_table;
+  QComboBox* m_bytesPerValue;
+  PanelData m_data;
+};

@@ -1,0 +1,103 @@
+#include "ModelColumn.h"
+
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QVBoxLayout>
+
+#include "Workspace.h"
+#include "published_memory.h"
+
+ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(parent), m_ws(ws), m_column(column) {
+  setFrameShape(QFrame::StyledPanel);
+  setLineWidth(2);
+  const ss::Exploration& ex = ws->exploration(column);
+  const ss::ModelConfig& c = ex.config();
+  m_name = new QLabel("<b>" + QString::fromStdString(ex.name()) + "</b>", this);
+  QFont big = m_name->font();
+  big.setPointSizeF(big.pointSizeF() * 1.15);
+  m_name->setFont(big);
+  m_close = new QToolButton(this);
+  m_close->setText("✕");
+  m_close->setToolTip(tr("Close this model"));
+  m_info = new QLabel(this);
+  m_info->setWordWrap(true);
+  m_info->setText(tr("%1 · %2 layers · %3 params · backend <b>%4</b> · state %5 fixed · KV %6/token")
+                      .arg(ss::architecture_name(c.arch)).arg(c.n_layers)
+                      .arg(ex.model().parameter_count() < 1000000 ? QString::number(ex.model().parameter_count() / 1e3, 'f', 1) + "K"
+                                                                  : QString::number(ex.model().parameter_count() / 1e6, 'f', 1) + "M")
+                      .arg(QString::fromStdString(ex.backend_name()))
+                      .arg(QString::fromStdString(ss::human_bytes(double(ex.state_bytes()))))
+                      .arg(QString::fromStdString(ss::human_bytes(double(ex.model().kv_bytes_per_token())))));
+  m_schedule = new LayerScheduleStrip(this);
+  m_schedule->setConfig(c);
+  m_layer = new QSpinBox(this);
+  m_layer->setRange(0, c.n_layers - 1);
+  m_layer->setPrefix(tr("layer "));
+  m_head = new QSpinBox(this);
+  m_layerKind = new QLabel(this);
+
+  auto* head = new QHBoxLayout;
+  head->addWidget(m_name);
+  head->addWidget(m_layerKind, 1);
+  head->addWidget(m_layer);
+  head->addWidget(m_head);
+  head->addWidget(m_close);
+  auto* v = new QVBoxLayout(this);
+  v->setContentsMargins(8, 4, 8, 4);
+  v->setSpacing(3);
+  v->addLayout(head);
+  v->addWidget(m_info);
+  v->addWidget(m_schedule);
+
+  connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
+  connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
+  connect(m_schedule, &LayerScheduleStrip::layerClicked, m_layer, &QSpinBox::setValue);
+  connect(m_close, &QToolButton::clicked, this, [this] { m_ws->closeModel(m_column); });
+  sync();
+}
+
+void ModelColumn::setActive(bool active) {
+  setStyleSheet(active ? "ModelColumn { border: 3px solid palette(highlight); border-radius: 6px; }" : "ModelColumn { border: 1px solid palette(mid); border-radius: 6px; }");
+}
+
+void ModelColumn::sync() {
+  const LayerChoice ch = m_ws->choice(m_column);
+  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const QSignalBlocker b1(m_layer), b2(m_head);
+  m_layer->setValue(ch.layer);
+  const ss::MixerKind k = c.mixers[ch.layer];
+  if (k == ss::MixerKind::Mamba) {
+    m_head->setPrefix(tr("channel "));
+    m_head->setRange(0, c.mamba.d_inner - 1);
+    m_head->setValue(ch.channel);
+  } else {
+    m_head->setPrefix(tr("head "));
+    m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
+    m_head->setValue(ch.head);
+  }
+  m_layerKind->setText(QString("<span style='color:%1'>■</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
+                           .arg(ss::mixer_name(k)).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+  m_schedule->setCurrentLayer(ch.layer);
+}
+
+void ModelColumn::apply() {
+  LayerChoice ch = m_ws->choice(m_column);
+  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const int oldLayer = ch.layer;
+  ch.layer = m_layer->value();
+  if (ch.layer == oldLayer) {
+    if (c.mixers[ch.layer] == ss::MixerKind::Mamba) ch.channel = m_head->value();
+    else ch.head = m_head->value();
+  } else {
+    ch.head = 0;  // a new layer may have fewer heads
+    ch.channel = std::min(ch.channel, c.mamba.d_inner - 1);
+  }
+  m_ws->setActiveColumn(m_column);
+  m_ws->setChoice(m_column, ch);
+  sync();
+}
+
+void ModelColumn::mousePressEvent(QMouseEvent* e) {
+  m_ws->setActiveColumn(m_column);
+  QFrame::mousePressEvent(e);
+}

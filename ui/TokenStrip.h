@@ -1,0 +1,60 @@
+// TokenStrip: the input as a strip of byte cells that wraps like text. Each cell shows its byte in hex
+// (bottom line) under the character it belongs to (top line): printable ASCII as itself, space, tab and
+// newline as visible marks, a multi-byte UTF-8 character once, centred over its 2-4 byte cells (状 is
+// e7 8a b6), bytes that are not valid UTF-8 as their hex. Cells can be coloured by a value per byte
+// (Δ, surprisal). Click or arrow keys select a token; shift-click or shift-arrows select a window.
+// Only the visible rows are painted, so a 1 MB text scrolls as fast as a short one.
+#pragma once
+
+#include <QAbstractScrollArea>
+#include <QByteArray>
+#include <QVector>
+
+#include "Colormap.h"
+
+class TokenStrip : public QAbstractScrollArea {
+  Q_OBJECT
+ public:
+  explicit TokenStrip(QWidget* parent = nullptr);
+
+  void setBytes(const QByteArray& bytes);
+  void setSelection(qint64 token, qint64 windowStart, qint64 windowEnd);  // window [start, end)
+  void setCellValues(const QVector<float>& values, const ColorNormalizer& norm, const QString& legend);
+  void clearCellValues();
+  void setComputed(qint64 n);  // cells from n on are drawn as pending
+
+  qint64 token() const { return m_token; }
+  QRect cellRect(qint64 i) const;  // in viewport coordinates (for tests and tooltips)
+  qint64 groupStart(qint64 i) const { return i - m_groupOffset.value(i); }
+  int groupLength(qint64 i) const;
+  QString glyph(qint64 i) const;   // what the top line shows for the group of byte i
+
+  QSize sizeHint() const override { return {420, 170}; }
+  QSize minimumSizeHint() const override { return {160, 60}; }
+
+ signals:
+  void tokenClicked(qint64 token, bool extend);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void resizeEvent(QResizeEvent*) override;
+  void mousePressEvent(QMouseEvent*) override;
+  void keyPressEvent(QKeyEvent*) override;
+  bool viewportEvent(QEvent*) override;
+
+ private:
+  void relayout();
+  void ensureVisible(qint64 i);
+  qint64 byteAt(QPoint viewportPos) const;
+  int cellWidth() const;
+  int rowHeight() const;
+
+  QByteArray m_bytes;
+  QVector<quint8> m_groupOffset;  // per byte: index inside its UTF-8 character (0 for the lead byte)
+  QVector<quint8> m_groupLength;  // per byte: length of its character (1..4)
+  QVector<qint64> m_rowStart;     // first byte of each row
+  QVector<float> m_values;
+  ColorNormalizer m_norm;
+  QString m_legend;
+  qint64 m_token = -1, m_w0 = 0, m_w1 = 0, m_computed = -1;
+};
