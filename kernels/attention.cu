@@ -1,6 +1,6 @@
 // Flash-style causal attention, FP32 (see attention.h).
 //
-// A block takes 64 query rows of one head. Each row is split over TPR adjacent threads, each holding
+// A block is 256 threads: 256 / TPR query rows of one head. Each row is split over TPR adjacent threads, each holding
 // G4 float4 groups of q and of the output accumulator (group j * TPR + slice), so the threads of a row
 // read one key row from shared memory without bank conflicts and the rows of a warp share it by
 // broadcast. Keys come in tiles; inside a tile, 8 scores at a time are reduced across the row's
@@ -16,7 +16,7 @@ namespace ss::cuda {
 
 namespace {
 
-constexpr int kRows = 64;
+constexpr int kThreads = 256;
 constexpr int kSub = 8;  // scores folded at a time
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -38,14 +38,15 @@ Shape shape_for(int64_t hd) {
 __device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
 
 template <int G4>
-__global__ void attention_kernel(AttentionParams p, int tpr, int bk) {
+__global__ void __launch_bounds__(kThreads) attention_kernel(AttentionParams p, int tpr, int bk) {
+  const int rows = kThreads / tpr;
   extern __shared__ float4 tile[];
   const int hd4 = static_cast<int>(p.hd / 4);
   float4* Ks = tile;            // [bk][hd4]
   float4* Vs = tile + bk * hd4; // [bk][hd4]
   const int r = threadIdx.x / tpr, sl = threadIdx.x % tpr;
   const int64_t h = blockIdx.y, kvh = h / (p.Hq / p.Hkv);
-  const int64_t t = blockIdx.x * int64_t(kRows) + r;
+  const int64_t t = blockIdx.x * int64_t(rows) + r;
   const bool valid = t < p.T;
   const int64_t qpos = valid ? p.pos0 + t : -1;
   const float qs = p.scale * kLog2e;
@@ -58,7 +59,7 @@ __global__ void attention_kernel(AttentionParams p, int tpr, int bk) {
     o[j] = make_float4(0, 0, 0, 0);
   }
   float m = -INFINITY, l = 0.0f;
-  const int64_t t_last = std::min<int64_t>(p.T, (blockIdx.x + 1) * int64_t(kRows)) - 1;
+  const int64_t t_last = std::min<int64_t>(p.T, (blockIdx.x + 1) * int64_t(rows)) - 1;
   const int64_t kend = p.pos0 + t_last + 1;  // this block's keys: [0, kend)
   const float4* kb = reinterpret_cast<const float4*>(p.k) + kvh * p.capacity * hd4;
   const float4* vb = reinterpret_cast<const float4*>(p.v) + kvh * p.capacity * hd4;
@@ -146,8 +147,9 @@ __global__ void window_kernel(AttentionParams p, int64_t head, int64_t t0, int64
 template <int G4>
 void launch(const AttentionParams& p, const Shape& sh, cudaStream_t s) {
   const size_t smem = 2 * sizeof(float) * sh.bk * p.hd;
-  const dim3 grid(static_cast<unsigned>((p.T + kRows - 1) / kRows), static_cast<unsigned>(p.Hq));
-  attention_kernel<G4><<<grid, kRows * sh.tpr, smem, s>>>(p, sh.tpr, sh.bk);
+  const int rows = kThreads / sh.tpr;
+  const dim3 grid(static_cast<unsigned>((p.T + rows - 1) / rows), static_cast<unsigned>(p.Hq));
+  attention_kernel<G4><<<grid, kThreads, smem, s>>>(p, sh.tpr, sh.bk);
   SS_LAUNCHED("attention");
 }
 
