@@ -1,11 +1,107 @@
-// Attention mixer. TODO(helper: attention) the real implementation.
+// Attention mixer, as transformers' LlamaAttention (RoPE) and JambaAttention (no positional encoding).
+//
+// Shapes: T tokens in this call at positions p0 .. p0+T-1 (p0 = positions already in the cache),
+// D d_model, Hq query heads, Hkv key/value heads, hd head dim.
+//   q = q_proj(x)   [T, Hq, hd]      k = k_proj(x), v = v_proj(x)   [T, Hkv, hd]   (+ bias: attention_bias)
+//   q, k = rope(q, k, p0..)          (Llama only; Jamba's attention layers have no positional encoding)
+//   cache.k, cache.v += k, v         [Hkv, length, hd]
+//   o_t = sum_s softmax_s(q_t · k_s / sqrt(hd)) v_s over s <= t; head h reads kv head h / (Hq / Hkv)
+//   out = o_proj(o)                  [T, D]
+// The parallel form (forward) and the recurrent form (step, T = 1) are the same ops: the KV cache is
+// the recurrent state, and it grows by one position per token.
+#include <cmath>
+
 #include "error.h"
 #include "layer.h"
 
 namespace ss {
 
-std::unique_ptr<Mixer> load_attention_mixer(Checkpoint& ck, const ModelConfig&, const std::string& prefix, Backend&) {
-  throw Error(ck.dir(), prefix, "attention layers are not implemented yet");
+namespace {
+
+class AttentionMixer final : public Mixer {
+ public:
+  AttentionMixer(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : a_(c.attn) {
+    const int64_t D = c.d_model, Hq = a_.n_heads, Hkv = a_.n_kv_heads, hd = a_.head_dim;
+    if (a_.rope && hd % 2) throw Error(ck.config_path(), "head_dim", "RoPE needs an even head_dim, got " + std::to_string(hd));
+    q_proj_ = load_weight(ck, be, p + "q_proj.weight", {Hq * hd, D});
+    k_proj_ = load_weight(ck, be, p + "k_proj.weight", {Hkv * hd, D});
+    v_proj_ = load_weight(ck, be, p + "v_proj.weight", {Hkv * hd, D});
+    o_proj_ = load_weight(ck, be, p + "o_proj.weight", {D, Hq * hd});
+    if (a_.bias) {
+      q_bias_ = load_weight(ck, be, p + "q_proj.bias", {Hq * hd});
+      k_bias_ = load_weight(ck, be, p + "k_proj.bias", {Hkv * hd});
+      v_bias_ = load_weight(ck, be, p + "v_proj.bias", {Hkv * hd});
+      o_bias_ = load_weight(ck, be, p + "o_proj.bias", {D});
+    }
+  }
+
+  MixerKind kind() const override { return MixerKind::Attention; }
+
+  LayerState initial_state(Backend&) const override { return LayerState{};  /* empty cache: kv_append allocates */ }
+
+  Tensor forward(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const override { return run(be, x, s, cb, il); }
+  Tensor step(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const override { return run(be, x, s, cb, il); }
+
+  int64_t kv_bytes(int64_t positions) const override {
+    return 2 * static_cast<int64_t>(sizeof(float)) * a_.n_kv_heads * a_.head_dim * positions;
+  }
+
+ private:
+  static const Tensor* opt(const Tensor& t) { return t.empty() ? nullptr : &t; }
+
+  Tensor run(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const {
+    const int64_t T = x.size(0), Hq = a_.n_heads, Hkv = a_.n_kv_heads, hd = a_.head_dim;
+    const int64_t p0 = s.kv.length;
+    Tensor q = be.linear(x, q_proj_, opt(q_bias_)).reshaped({T, Hq, hd});
+    Tensor k = be.linear(x, k_proj_, opt(k_bias_)).reshaped({T, Hkv, hd});
+    Tensor v = be.linear(x, v_proj_, opt(v_bias_)).reshaped({T, Hkv, hd});
+    if (a_.rope) {
+      be.rope(q, p0, a_.rope_theta);
+      be.rope(k, p0, a_.rope_theta);
+    }
+    be.kv_append(s.kv, k, v);
+
+    AttentionArgs args;
+    args.q = &q;
+    args.cache = &s.kv;
+    args.pos0 = p0;
+    args.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    if (const auto w = cb.window(trace::kAttnProbs, il)) {
+      const int64_t W = w->t1 - w->t0;
+      const bool same = !s.attn_probs.empty() && s.attn_window.head == w->head && s.attn_window.t0 == w->t0 && s.attn_window.t1 == w->t1;
+      if (!same && W > 0) {
+        s.attn_probs = be.zeros({W, W});
+        s.attn_window = *w;
+      }
+      if (W > 0) {
+        args.window = w;
+        args.probs = &s.attn_probs;
+      }
+    }
+    Tensor o = be.attention(args).reshaped({T, Hq * hd});  // [T, Hq * hd]
+
+    cb(trace::kAttnQ, il, q);
+    cb(trace::kAttnK, il, k);
+    if (args.probs) cb(trace::kAttnProbs, il, s.attn_probs);
+    if (cb.wants(trace::kLayerKvBytes, il)) {
+      Tensor bytes = Tensor::zeros({T});  // [T] this layer's cache after each token
+      for (int64_t t = 0; t < T; ++t) bytes.at(t) = static_cast<float>(kv_bytes(p0 + t + 1));
+      cb(trace::kLayerKvBytes, il, bytes);
+    }
+    return be.linear(o, o_proj_, opt(o_bias_));  // [T, D]
+  }
+
+  AttentionParams a_;
+  Tensor q_proj_, q_bias_;  // [Hq * hd, D], [Hq * hd]
+  Tensor k_proj_, k_bias_;  // [Hkv * hd, D], [Hkv * hd]
+  Tensor v_proj_, v_bias_;  // [Hkv * hd, D], [Hkv * hd]
+  Tensor o_proj_, o_bias_;  // [D, Hq * hd], [D]
+};
+
+}  // namespace
+
+std::unique_ptr<Mixer> load_attention_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+  return std::make_unique<AttentionMixer>(ck, c, prefix, be);
 }
 
 }  // namespace ss

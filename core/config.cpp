@@ -240,6 +240,8 @@ void parse_jamba(const Fields& f, ModelConfig& c) {
   c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-6, 0.0, 1.0));
   parse_attention(f, c);
   c.attn.rope = false;  // Jamba's attention layers carry no positional encoding
+  c.attn.bias = false;  // JambaAttention and JambaMLP have no bias, whatever the config says
+  c.ffn.mlp_bias = false;
   c.ffn.n_experts = f.integer_or("num_experts", 16, 1, 4096);
   c.ffn.top_k = f.integer_or("num_experts_per_tok", 2, 1, 4096);
   require(c.ffn.top_k <= c.ffn.n_experts, f.path(), "num_experts_per_tok", "exceeds num_experts");

@@ -30,9 +30,7 @@ std::unique_ptr<Backend> make_cpu_backend() {
 }
 
 Tensor CpuBackend::empty(const Shape& shape) {
-  const int64_t n = shape_numel(shape);
-  std::shared_ptr<float> storage(new float[n > 0 ? n : 1], std::default_delete<float[]>());
-  return Tensor(std::move(storage), shape, Device::Cpu);
+  return Tensor(allocate_host(shape_numel(shape)), shape, Device::Cpu);
 }
 Tensor CpuBackend::zeros(const Shape& shape) { return Tensor::zeros(shape); }
 Tensor CpuBackend::upload(const Tensor& host) { return clone(host); }

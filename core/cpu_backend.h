@@ -50,4 +50,10 @@ class CpuBackend final : public Backend {
 void selective_scan_token(float* h, const float* x, const float* delta, const float* A, const float* B, const float* C,
                           const float* D, float* y_out, int64_t Di, int64_t N);
 
+// Shared by the SSD's step form and by state recomputation in analysis (semiseparable.cpp): advances
+// h [H, P, N] by one token (x [H, P], delta [H], A [H], B and C [G, N], D [H]); y_out [H, P] gets
+// h C + D x per head. Head hd reads group hd / (H / G).
+void ssd_token(float* h, const float* x, const float* delta, const float* A, const float* B, const float* C, const float* D,
+               float* y_out, int64_t H, int64_t P, int64_t N, int64_t G);
+
 }  // namespace ss

@@ -15,7 +15,7 @@ Tensor CpuBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor*
   // Time-major padded input: pad[0..K-2] = state (transposed), pad[K-1..] = x; rows of C channels,
   // so the inner loop runs over contiguous channels and vectorises.
   const int64_t L = T + K - 1;
-  std::vector<float> pad(L * C), wt(K * C);  // [L, C], [K, C]
+  std::vector<float, Eigen::aligned_allocator<float>> pad(L * C), wt(K * C);  // [L, C], [K, C]
   for (int64_t c = 0; c < C; ++c) {
     for (int64_t k = 0; k < K - 1; ++k) pad[k * C + c] = state.data()[c * (K - 1) + k];
     for (int64_t k = 0; k < K; ++k) wt[k * C + c] = w.data()[c * K + k];
@@ -44,7 +44,7 @@ Tensor CpuBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor*
 void selective_scan_token(float* h, const float* x, const float* delta, const float* A, const float* B, const float* C,
                           const float* D, float* y_out, int64_t Di, int64_t N) {
   // exp(Δ A) for every (channel, state dim), as one contiguous vectorised exp.
-  thread_local std::vector<float> decay;
+  thread_local std::vector<float, Eigen::aligned_allocator<float>> decay;
   decay.resize(Di * N);
   float* e = decay.data();
   for (int64_t d = 0; d < Di; ++d)

@@ -19,6 +19,10 @@ struct LayerState {
   Tensor conv_state;  // Mamba: [Di, K-1]; Mamba-2: [Di + 2GN, K-1]
   Tensor ssm_state;   // Mamba: [Di, N];   Mamba-2: [H, P, N]
   KvCache kv;         // attention
+  // Attention, while its probabilities are traced: the [W, W] window being filled, row by row, by
+  // successive calls (a forward, then steps), and the window it belongs to.
+  Tensor attn_probs;
+  TraceWindow attn_window;
 };
 
 class Mixer {
@@ -34,6 +38,11 @@ class Mixer {
   // Bytes of fixed recurrent state (fp32) and of KV cache (fp32) this state holds now.
   virtual int64_t state_bytes() const { return 0; }
   virtual int64_t kv_bytes(int64_t positions) const { (void)positions; return 0; }
+  // The SSM's input-independent parameters, as host tensors (empty for attention), for analysis of
+  // recorded traces (semiseparable.h): A = -exp(A_log) and the skip D. Mamba: A [Di, N], D [Di];
+  // Mamba-2: A [H], D [H].
+  virtual Tensor ssm_A() const { return Tensor(); }
+  virtual Tensor ssm_D() const { return Tensor(); }
 };
 
 class FeedForward {

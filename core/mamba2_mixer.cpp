@@ -1,11 +1,136 @@
-// Mamba-2 mixer. TODO(helper: mamba2) the real implementation.
+// Mamba-2 mixer (Dao & Gu 2024, "SSD"), as transformers 5.17's Mamba2Mixer (torch_forward path).
+//
+// Shapes: T tokens, D d_model, Di d_inner = H * P, H heads, P head_dim, G groups, N state dims,
+// K conv kernel, Cd = Di + 2GN conv channels.
+//   [z, xBC, dt] = in_proj(u)                          [T, Di], [T, Cd], [T, H]
+//   xBC          = silu(conv1d_causal(xBC))            [T, Cd]
+//   [x, B, C]    = xBC                                 [T, H, P], [T, G, N], [T, G, N]
+//   Δ            = clamp(softplus(dt + dt_bias), time_step_limit)            [T, H]
+//   h_t          = exp(Δ_t A) h_{t-1} + Δ_t x_t B_t^T  per head, A = -exp(A_log) scalar   [H, P, N]
+//   y_t          = h_t C_t + D x_t                     [T, H, P]   (head h reads group h / (H/G))
+//   out          = out_proj(rms_norm(y ∘ silu(z)))     [T, D]      gate before the norm, the norm over
+//                                                                  all Di channels (transformers' MambaRMSNormGated)
+// forward() runs the SSD in its chunked matrix form (chunk_size), step() in its recurrent form.
+// transformers clamps Δ only in the chunked path; we clamp in both so that they agree (the default
+// limit (0, inf) is a no-op either way).
+#include <cmath>
+
 #include "error.h"
 #include "layer.h"
 
 namespace ss {
 
-std::unique_ptr<Mixer> load_mamba2_mixer(Checkpoint& ck, const ModelConfig&, const std::string& prefix, Backend&) {
-  throw Error(ck.dir(), prefix, "Mamba-2 layers are not implemented yet");
+namespace {
+
+class Mamba2Mixer final : public Mixer {
+ public:
+  Mamba2Mixer(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba2), eps_(c.norm_eps) {
+    const int64_t D = c.d_model, Di = m_.d_inner, H = m_.n_heads, K = m_.d_conv;
+    const int64_t conv_dim = Di + 2 * int64_t(m_.n_groups) * m_.d_state;
+    in_proj_ = load_weight(ck, be, p + "in_proj.weight", {Di + conv_dim + H, D});
+    out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di});
+    if (m_.proj_bias) {
+      in_bias_ = load_weight(ck, be, p + "in_proj.bias", {Di + conv_dim + H});
+      out_bias_ = load_weight(ck, be, p + "out_proj.bias", {D});
+    }
+    conv_w_ = load_weight(ck, be, p + "conv1d.weight", {conv_dim, 1, K}).reshaped({conv_dim, K});
+    if (m_.conv_bias) conv_b_ = load_weight(ck, be, p + "conv1d.bias", {conv_dim});
+    dt_bias_ = load_weight(ck, be, p + "dt_bias", {H});
+    const Tensor a_log = be.to_host(load_weight(ck, be, p + "A_log", {H}));
+    A_host_ = Tensor::zeros({H});
+    A_host_.flat() = -a_log.flat().array().exp().matrix();  // A = -exp(A_log)
+    A_ = be.upload(A_host_);
+    D_ = load_weight(ck, be, p + "D", {H});
+    D_host_ = be.to_host(D_);
+    norm_ = load_weight(ck, be, p + "norm.weight", {Di});
+  }
+
+  MixerKind kind() const override { return MixerKind::Mamba2; }
+
+  LayerState initial_state(Backend& be) const override {
+    LayerState s;
+    s.conv_state = be.zeros({conv_dim(), m_.d_conv - 1});                // [Cd, K-1]
+    s.ssm_state = be.zeros({m_.n_heads, m_.head_dim, m_.d_state});      // [H, P, N]
+    return s;
+  }
+
+  Tensor forward(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
+    return run(be, u, s, cb, il, /*step=*/false);
+  }
+  Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
+    return run(be, u, s, cb, il, /*step=*/true);
+  }
+
+  int64_t state_bytes() const override {
+    return static_cast<int64_t>(sizeof(float)) *
+           (int64_t(m_.n_heads) * m_.head_dim * m_.d_state + conv_dim() * (m_.d_conv - 1));
+  }
+  Tensor ssm_A() const override { return A_host_; }
+  Tensor ssm_D() const override { return D_host_; }
+
+ private:
+  int64_t conv_dim() const { return m_.d_inner + 2 * int64_t(m_.n_groups) * m_.d_state; }
+
+  Tensor run(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, bool step) const {
+    const int64_t T = u.size(0), Di = m_.d_inner, H = m_.n_heads, P = m_.head_dim, G = m_.n_groups, N = m_.d_state;
+    const int64_t Cd = conv_dim();
+    Tensor zxbcdt = be.linear(u, in_proj_, in_bias_.empty() ? nullptr : &in_bias_);  // [T, Di + Cd + H]
+    Tensor z = be.slice_cols(zxbcdt, 0, Di);                                          // [T, Di]
+    Tensor xbc = be.slice_cols(zxbcdt, Di, Di + Cd);                                  // [T, Cd]
+    Tensor dt = be.slice_cols(zxbcdt, Di + Cd, Di + Cd + H);                          // [T, H]
+    xbc = be.conv1d_causal(xbc, conv_w_, conv_b_.empty() ? nullptr : &conv_b_, s.conv_state, /*silu=*/true);
+    Tensor x = be.slice_cols(xbc, 0, Di).reshaped({T, H, P});                         // [T, H, P]
+    Tensor B = be.slice_cols(xbc, Di, Di + G * N).reshaped({T, G, N});                // [T, G, N]
+    Tensor C = be.slice_cols(xbc, Di + G * N, Di + 2 * G * N).reshaped({T, G, N});    // [T, G, N]
+    Tensor delta = be.softplus(dt, &dt_bias_);                                        // [T, H]
+    if (m_.dt_min > 0.0f || std::isfinite(m_.dt_max)) delta = be.clamp(delta, m_.dt_min, m_.dt_max);
+
+    Tensor checkpoints;
+    SsdArgs a;
+    a.x = &x; a.delta = &delta; a.A = &A_; a.B = &B; a.C = &C; a.D = &D_;
+    a.chunk_size = m_.chunk_size;
+    a.state = &s.ssm_state;
+    a.pos0 = cb.pos0();
+    a.checkpoint_every = cb.wants(trace::kMamba2Checkpoints, il) ? cb.checkpoint_every() : 0;
+    a.checkpoints = &checkpoints;
+    Tensor y = step ? be.ssd_step(a) : be.ssd_chunked(a);                             // [T, H, P]
+
+    cb(trace::kMamba2X, il, x);
+    cb(trace::kMamba2Delta, il, delta);
+    if (cb.wants(trace::kMamba2Decay, il)) cb(trace::kMamba2Decay, il, be.upload(decay(be.to_host(delta))));
+    cb(trace::kMamba2B, il, B);
+    cb(trace::kMamba2C, il, C);
+    cb(trace::kMamba2Y, il, y);
+    if (!checkpoints.empty()) cb(trace::kMamba2Checkpoints, il, checkpoints);
+    cb(trace::kMamba2State, il, s.ssm_state);
+
+    Tensor g = be.rms_norm_gated(y.reshaped({T, Di}), z, norm_, eps_, m_.norm_group_size);  // [T, Di]
+    return be.linear(g, out_proj_, out_bias_.empty() ? nullptr : &out_bias_);               // [T, D]
+  }
+
+  // exp(Δ A) per token and head, on the host: [T, H] -> [T, H].
+  Tensor decay(const Tensor& delta) const {
+    Tensor d = Tensor::zeros(delta.shape());
+    const int64_t H = m_.n_heads;
+    for (int64_t i = 0; i < delta.numel(); ++i) d.at(i) = std::exp(delta.at(i) * A_host_.at(i % H));
+    return d;
+  }
+
+  Mamba2Params m_;
+  float eps_;
+  Tensor in_proj_, in_bias_;    // [Di + Cd + H, D], [Di + Cd + H]
+  Tensor conv_w_, conv_b_;      // [Cd, K], [Cd]
+  Tensor dt_bias_;              // [H]
+  Tensor A_, D_;                // [H], [H]
+  Tensor A_host_, D_host_;      // host copies for ssm_A() / ssm_D() and the decay trace
+  Tensor norm_;                 // [Di] gated RMSNorm weight
+  Tensor out_proj_, out_bias_;  // [D, Di], [D]
+};
+
+}  // namespace
+
+std::unique_ptr<Mixer> load_mamba2_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+  return std::make_unique<Mamba2Mixer>(ck, c, prefix, be);
 }
 
 }  // namespace ss

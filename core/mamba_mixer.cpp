@@ -34,7 +34,9 @@ class MambaMixer final : public Mixer {
     Tensor A = Tensor::zeros({Di, N});
     A.flat() = -a_log.flat().array().exp().matrix();  // A = -exp(A_log)
     A_ = be.upload(A);
+    A_host_ = A;
     D_ = load_weight(ck, be, p + "D", {Di});
+    D_host_ = be.to_host(D_);
     if (m_.dt_bc_norms) {
       dt_norm_ = load_weight(ck, be, p + "dt_layernorm.weight", {R});
       b_norm_ = load_weight(ck, be, p + "b_layernorm.weight", {N});
@@ -57,6 +59,9 @@ class MambaMixer final : public Mixer {
   Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
     return run(be, u, s, cb, il, /*step=*/true);
   }
+
+  Tensor ssm_A() const override { return A_host_; }
+  Tensor ssm_D() const override { return D_host_; }
 
   int64_t state_bytes() const override {
     return static_cast<int64_t>(sizeof(float)) * m_.d_inner * (m_.d_state + m_.d_conv - 1);
@@ -112,6 +117,7 @@ class MambaMixer final : public Mixer {
   Tensor x_proj_;               // [R + 2N, Di]
   Tensor dt_proj_, dt_bias_;    // [Di, R], [Di]
   Tensor A_, D_;                // [Di, N], [Di]
+  Tensor A_host_, D_host_;      // host copies for ssm_A() / ssm_D()
   Tensor out_proj_, out_bias_;  // [D, Di], [D]
   Tensor dt_norm_, b_norm_, c_norm_;  // Jamba: [R], [N], [N]
 };

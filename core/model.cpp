@@ -96,6 +96,8 @@ ModelState Model::clone_state(const ModelState& s) const {
       c.kv.v = be_.clone(ls.kv.v);
     }
     c.kv.length = ls.kv.length;
+    if (!ls.attn_probs.empty()) c.attn_probs = be_.clone(ls.attn_probs);
+    c.attn_window = ls.attn_window;
     out.layers.push_back(std::move(c));
   }
   return out;

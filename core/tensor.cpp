@@ -1,6 +1,8 @@
 #include "tensor.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace ss {
@@ -20,9 +22,19 @@ std::string shape_to_string(const Shape& shape) {
 Tensor::Tensor(std::shared_ptr<float> storage, Shape shape, Device device)
     : storage_(std::move(storage)), shape_(std::move(shape)), device_(device) {}
 
+std::shared_ptr<float> allocate_host(int64_t n) {
+  // 64-byte aligned, so that Eigen's vector code sees the same alignment on every run and the
+  // results do not depend on where the allocator happened to place a buffer.
+  const size_t bytes = ((static_cast<size_t>(n > 0 ? n : 1) * sizeof(float) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+}
+
 Tensor Tensor::zeros(Shape shape) {
   const int64_t n = shape_numel(shape);
-  std::shared_ptr<float> storage(new float[n > 0 ? n : 1](), std::default_delete<float[]>());
+  std::shared_ptr<float> storage = allocate_host(n);
+  std::memset(storage.get(), 0, static_cast<size_t>(n > 0 ? n : 0) * sizeof(float));
   return Tensor(std::move(storage), std::move(shape), Device::Cpu);
 }
 

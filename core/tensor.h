@@ -59,6 +59,8 @@ class Tensor {
 };
 
 int64_t shape_numel(const Shape& shape);
+// Host storage for n floats, 64-byte aligned.
+std::shared_ptr<float> allocate_host(int64_t n);
 std::string shape_to_string(const Shape& shape);
 
 }  // namespace ss

@@ -1,6 +1,7 @@
 // The canonical names of every traced tensor, shared by the core, the UI and the tests.
 // Shapes: T = tokens in this call, D = d_model, Di = d_inner, N = state dims, H = heads,
-// P = head_dim, G = groups, V = vocab, K = experts per token, W = window length.
+// P = head_dim, G = groups, V = vocab, K = experts per token, E = experts, W = window length;
+// attention: Hq query heads, Hkv key/value heads, hd head dim.
 #pragma once
 
 namespace ss::trace {
@@ -35,7 +36,10 @@ inline constexpr char kMamba2Checkpoints[] = "mamba2.state_checkpoints";  // [C,
 inline constexpr char kMamba2State[] = "mamba2.state";      // [H, P, N] after the last token of the call
 
 // Attention
-inline constexpr char kAttnProbs[] = "attn.probs";          // [W, W] softmax probs of window head (rows: queries t0.., cols: keys t0..)
+inline constexpr char kAttnProbs[] = "attn.probs";          // [W, W] softmax probs of window head (rows: queries t0.., cols: keys t0..);
+                                                            // one matrix kept across calls, rows filled as their queries run
+inline constexpr char kAttnQ[] = "attn.q";                  // [T, Hq, hd] queries (after RoPE when the model has it)
+inline constexpr char kAttnK[] = "attn.k";                  // [T, Hkv, hd] keys as stored in the KV cache (after RoPE)
 
 // Mixture of experts (Jamba)
 inline constexpr char kMoeExperts[] = "moe.experts";        // [T, K] chosen expert ids (as floats)
