@@ -124,24 +124,37 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionParams p, 
   if (p.lse && sl == 0) p.lse[t * p.Hq + h] = m + log2f(l);
 }
 
+// Window probabilities: a block computes a 16 x 16 tile of (query row, key column), with the tile's
+// 16 query rows (pre-scaled) and 16 key rows staged in shared memory (key rows padded by one float).
+constexpr int kWin = 16;
+
 __global__ void window_kernel(AttentionParams p, int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1,
                               float* __restrict__ probs) {
-  const int64_t n = (r1 - r0) * W;
+  extern __shared__ float win[];
+  const int64_t hd = p.hd;
+  float* qs = win;              // [kWin][hd]
+  float* ks = win + kWin * hd;  // [kWin][hd + 1]
   const int64_t kvh = head / (p.Hq / p.Hkv);
-  const float qs = p.scale * kLog2e;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t r = r0 + i / W, c = i % W;
-    const int64_t qpos = t0 + r, key = t0 + c, t = qpos - p.pos0;
-    float prob = 0.0f;
-    if (key <= qpos) {
-      const float* qr = p.q + (t * p.Hq + head) * p.hd;
-      const float* kr = p.k + (kvh * p.capacity + key) * p.hd;
-      float s = 0.0f;
-      for (int64_t e = 0; e < p.hd; ++e) s += (qr[e] * qs) * kr[e];
-      prob = exp2f(s - p.lse[t * p.Hq + head]);
-    }
-    probs[i] = prob;
+  const float scale2 = p.scale * kLog2e;
+  const int64_t rb = r0 + blockIdx.y * int64_t(kWin), cb = blockIdx.x * int64_t(kWin);
+  const int64_t last_key = p.pos0 + p.T - 1;  // no query of this call sees a later key
+  for (int64_t i = threadIdx.x; i < kWin * hd; i += blockDim.x) {
+    const int64_t rr = i / hd, e = i % hd, r = rb + rr, c = cb + rr;
+    qs[rr * hd + e] = r < r1 ? p.q[((t0 + r - p.pos0) * p.Hq + head) * hd + e] * scale2 : 0.0f;
+    ks[rr * (hd + 1) + e] = c < W && t0 + c <= last_key ? p.k[(kvh * p.capacity + t0 + c) * hd + e] : 0.0f;
   }
+  __syncthreads();
+  const int tx = threadIdx.x % kWin, ty = threadIdx.x / kWin;
+  const int64_t r = rb + ty, c = cb + tx;
+  if (r >= r1 || c >= W) return;
+  const int64_t qpos = t0 + r, key = t0 + c;
+  float prob = 0.0f;
+  if (key <= qpos) {
+    float s = 0.0f;
+    for (int64_t e = 0; e < hd; ++e) s += qs[ty * hd + e] * ks[tx * (hd + 1) + e];
+    prob = exp2f(s - p.lse[(qpos - p.pos0) * p.Hq + head]);
+  }
+  probs[(r - r0) * W + c] = prob;
 }
 
 template <int G4>
@@ -176,7 +189,9 @@ void attention_window(const AttentionParams& p, int64_t head, int64_t t0, int64_
                       cudaStream_t s) {
   const int64_t n = (r1 - r0) * W;
   if (n <= 0) return;
-  window_kernel<<<grid_for(n, 256), 256, 0, s>>>(p, head, t0, W, r0, r1, probs);
+  const dim3 grid(static_cast<unsigned>((W + kWin - 1) / kWin), static_cast<unsigned>((r1 - r0 + kWin - 1) / kWin));
+  const size_t smem = sizeof(float) * kWin * (2 * p.hd + 1);
+  window_kernel<<<grid, kWin * kWin, smem, s>>>(p, head, t0, W, r0, r1, probs);
   SS_LAUNCHED("attention_window");
 }
 

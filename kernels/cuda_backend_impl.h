@@ -12,9 +12,6 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include <map>
-#include <utility>
-
 #include "backend.h"
 #include "cpu_backend.h"
 
@@ -70,14 +67,12 @@ class CudaBackend final : public Backend {
   Tensor scan_on_cpu(const SelectiveScanArgs& a);
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);
-  const float* inv_freq(int64_t hd, float theta);  // RoPE frequencies, cached per (hd, theta)
 
   std::string name_;
   cudaStream_t stream_ = nullptr;  // the legacy default stream
   cublasHandle_t cublas_ = nullptr;
   bool poison_ = false;
   CpuBackend cpu_;
-  std::map<std::pair<int64_t, float>, Tensor> inv_freq_;
 };
 
 // Device pointer of a tensor the backend may read, after checking it lives on the GPU.

@@ -134,20 +134,9 @@ Tensor CudaBackend::ssd_on_cpu(const SsdArgs& a) {
 
 // --- attention ---
 
-const float* CudaBackend::inv_freq(int64_t hd, float theta) {
-  auto it = inv_freq_.find({hd, theta});
-  if (it == inv_freq_.end()) {
-    // As transformers' default RoPE: inv_freq[i] = 1 / theta^(2i / hd), in FP32.
-    Tensor f = Tensor::zeros({hd / 2});
-    for (int64_t i = 0; i < hd / 2; ++i) f.at(i) = 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(hd));
-    it = inv_freq_.emplace(std::make_pair(hd, theta), upload(f)).first;
-  }
-  return it->second.data();
-}
-
 void CudaBackend::rope(Tensor& x, int64_t pos0, float theta) {
   if (x.rank() != 3 || x.size(2) % 2) throw std::invalid_argument("rope: expects [T, H, hd] with even hd, got " + x.shape_string());
-  cuda::rope(dev_out(x, "rope", "x"), inv_freq(x.size(2), theta), x.size(0), x.size(1), x.size(2), pos0, stream_);
+  cuda::rope(dev_out(x, "rope", "x"), theta, x.size(0), x.size(1), x.size(2), pos0, stream_);
 }
 
 void CudaBackend::kv_append(KvCache& cache, const Tensor& k, const Tensor& v) {

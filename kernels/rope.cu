@@ -1,4 +1,4 @@
-// RoPE (one thread per rotated pair) and the KV-cache write (one thread per element).
+// RoPE (one thread per token and rotated pair, over all heads) and the KV-cache write (one thread per element).
 #include "cuda_check.h"
 #include "rope.h"
 
@@ -6,18 +6,21 @@ namespace ss::cuda {
 
 namespace {
 
-__global__ void rope_kernel(float* __restrict__ x, const float* __restrict__ inv_freq, int64_t T, int64_t H, int64_t hd,
-                            int64_t pos0) {
-  const int64_t half = hd / 2, n = T * H * half;
+// One thread per (token, pair): the angle's cos/sin in double once, then every head.
+__global__ void rope_kernel(float* __restrict__ x, double theta, int64_t T, int64_t H, int64_t hd, int64_t pos0) {
+  const int64_t half = hd / 2, n = T * half;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t k = i % half, row = i / half, t = row / H;
-    const float angle = static_cast<float>(pos0 + t) * inv_freq[k];
-    float sn, cs;
-    sincosf(angle, &sn, &cs);
-    float* v = x + row * hd;
-    const float a = v[k], b = v[k + half];
-    v[k] = a * cs - b * sn;
-    v[k + half] = b * cs + a * sn;
+    const int64_t k = i % half, t = i / half;
+    const double angle = static_cast<double>(pos0 + t) * pow(theta, -2.0 * static_cast<double>(k) / static_cast<double>(hd));
+    double sd, cd;
+    sincos(angle, &sd, &cd);
+    const float sn = static_cast<float>(sd), cs = static_cast<float>(cd);
+    for (int64_t h = 0; h < H; ++h) {
+      float* v = x + (t * H + h) * hd;
+      const float a = v[k], b = v[k + half];
+      v[k] = a * cs - b * sn;
+      v[k + half] = b * cs + a * sn;
+    }
   }
 }
 
@@ -32,10 +35,10 @@ __global__ void kv_write_kernel(float* __restrict__ cache, const float* __restri
 
 }  // namespace
 
-void rope(float* x, const float* inv_freq, int64_t T, int64_t H, int64_t hd, int64_t pos0, cudaStream_t s) {
-  const int64_t n = T * H * (hd / 2);
-  if (n <= 0) return;
-  rope_kernel<<<grid_for(n, 256), 256, 0, s>>>(x, inv_freq, T, H, hd, pos0);
+void rope(float* x, float theta, int64_t T, int64_t H, int64_t hd, int64_t pos0, cudaStream_t s) {
+  const int64_t n = T * (hd / 2);
+  if (n <= 0 || H <= 0) return;
+  rope_kernel<<<grid_for(n, 128), 128, 0, s>>>(x, theta, T, H, hd, pos0);
   SS_LAUNCHED("rope");
 }
 

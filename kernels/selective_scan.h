@@ -5,7 +5,7 @@
 //   y_t = h_t C_t + D ∘ x_t ;  y_t *= silu(z_t)       [Di]
 //
 // Parallel over channels and over time: the sequence is cut into chunks; pass 1 runs each chunk
-// from a zero state and keeps its end state and total decay, pass 2 chains those across chunks
+// from a zero state and keeps its end state and its Δ sum (the chunk's decay is exp(A ΣΔ)), pass 2 chains those across chunks
 // (one short sequential loop per (channel, state dim)), pass 3 reruns every chunk from its true
 // start state and writes y, the checkpoints and the final state. One chunk (short inputs) is pass 3
 // alone.

@@ -45,9 +45,8 @@ void naive_rope(Tensor& x, int64_t pos0, float theta) {
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t i = 0; i < half; ++i) {
-        const float inv = 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(hd));
-        const float angle = static_cast<float>(pos0 + t) * inv;  // FP32 angle, as transformers
-        const double c = std::cos(double(angle)), s = std::sin(double(angle));
+        const double angle = double(pos0 + t) * std::pow(double(theta), -2.0 * double(i) / double(hd));  // exact rotation
+        const double c = std::cos(angle), s = std::sin(angle);
         float* v = x.data() + (t * H + h) * hd;
         const double a = v[i], b = v[i + half];
         v[i] = static_cast<float>(a * c - b * s);

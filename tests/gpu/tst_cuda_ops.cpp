@@ -198,7 +198,7 @@ void test_selective_scan() {
   std::vector<Case> cases = {{1, 32, 16, true, 0, 0},     {1, 32, 16, true, 4, 3},     {7, 130, 4, false, 0, 0},
                              {64, 64, 16, true, 16, 0},   {100, 130, 16, true, 7, 5},  {1000, 64, 8, true, 64, 0},
                              {4097, 1536, 16, true, 64, 1}, {4097, 96, 32, true, 1000, 0}, {3000, 64, 64, true, 128, 2},
-                             {300, 32, 100, true, 64, 0},  {65536, 64, 16, true, 4096, 0}, {65536, 130, 16, true, 64, 17}};
+                             {300, 32, 100, true, 64, 0},  {500, 96, 12, true, 50, 0},  {129, 64, 6, false, 0, 3},   {2000, 160, 40, true, 100, 0},  {65536, 64, 16, true, 4096, 0}, {65536, 130, 16, true, 64, 17}};
   for (const Case& c : cases) {
     if (quick_mode() && c.T * c.Di > 1'000'000) continue;
     suite.run(fmt("selective_scan(T=%lld Di=%lld N=%lld%s E=%lld pos0=%lld)%s", (long long)c.T, (long long)c.Di, (long long)c.N,

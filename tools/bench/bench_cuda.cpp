@@ -1,7 +1,7 @@
 // GPU benchmark (issue 3): the ceilings measured in the same run (a large device-to-device copy, FP32
 // and BF16 matrix products through cuBLAS), then the Mamba-1 selective scan, the Mamba-2 SSD, causal
 // attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
-//   build/tools/bench/statescope-bench-cuda [--quick]
+//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models]
 // Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
 // after warm-up. FP32 throughout (the backend has no BF16 path yet).
 #include <cublas_v2.h>
@@ -85,6 +85,19 @@ void ceilings() {
     const float ms = median_ms(10, [&] { SS_CUDA(cudaMemcpyAsync(b.data(), a.data(), 4 * n, cudaMemcpyDeviceToDevice, nullptr)); });
     copy_tbs = 2.0 * 4 * n / (ms * 1e-3) / 1e12;
     std::printf("| device-to-device copy, 2 GiB (bytes read + written) | %.2f TB/s |\n", copy_tbs);
+  }
+  {
+    // Device -> host, 512 MB: into pageable memory (touched before; what to_host does) and into pinned memory.
+    const int64_t n = int64_t(1) << 27;
+    Tensor a = normal({n}, 4);
+    std::vector<float> pageable(n, 1.0f);
+    const float ms = median_ms(5, [&] { SS_CUDA(cudaMemcpy(pageable.data(), a.data(), 4 * n, cudaMemcpyDeviceToHost)); });
+    float* pinned = nullptr;
+    SS_CUDA(cudaMallocHost(&pinned, 4 * n));
+    const float msp = median_ms(5, [&] { SS_CUDA(cudaMemcpy(pinned, a.data(), 4 * n, cudaMemcpyDeviceToHost)); });
+    SS_CUDA(cudaFreeHost(pinned));
+    std::printf("| device-to-host copy, 512 MB into pageable / pinned memory | %.1f / %.1f GB/s |\n", 4.0 * n / (ms * 1e-3) / 1e9,
+                4.0 * n / (msp * 1e-3) / 1e9);
   }
   cublasHandle_t h;
   if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasCreate");
@@ -231,60 +244,98 @@ void attention_table() {
 
 // --- whole-model traces ---
 
-void model_table() {
-  std::printf("## Whole-model trace (4 layers, d_model 256, random weights; FP32)\n\n");
-  std::printf("Traced: logits, Mamba Δ and state checkpoints every 64 tokens, one attention window (head 0, last 512 positions). "
-              "Wall time of Model::forward including the copies of the traces to the host; peak = high-water mark of the CUDA pool during the call "
-              "(weights included).\n\n");
-  std::printf("| family | bytes | wall ms | peak GPU MB | note |\n| --- | --- | --- | --- | --- |\n");
-  std::vector<int64_t> sizes = quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576};
-  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
-    const std::string dir = "/tmp/statescope-bench-" + family;
-    std::unique_ptr<Model> m;
-    try {
-      testkit::write_random_checkpoint(testkit::bench_config(family), dir, 3);
-      m = Model::load(dir, *gpu);
-    } catch (const std::exception& e) {
-      std::printf("| %s | - | - | - | not run: %s |\n", family.c_str(), e.what());
-      continue;
-    }
-    for (int64_t T : sizes) {
-      std::vector<int32_t> tokens(T);
-      for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
-      TraceRequest req;
+// One row per size: traced and untraced forward of the model in `dir`. Inputs over 64K bytes trace
+// logits and state checkpoints every 4096 tokens only; attention models stop at 64K (FP32 attention is
+// quadratic on CUDA cores).
+void model_rows(const std::string& label, const std::string& dir, const std::vector<int64_t>& sizes) {
+  std::unique_ptr<Model> m;
+  try {
+    m = Model::load(dir, *gpu);
+  } catch (const std::exception& e) {
+    std::printf("| %s | - | - | - | - | - | not run: %s |\n", label.c_str(), e.what());
+    return;
+  }
+  const auto& mixers = m->config().mixers;
+  const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
+  for (int64_t T : sizes) {
+    if (T > 65536 && has_attention) continue;
+    std::vector<int32_t> tokens(T);
+    for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
+    TraceRequest req;
+    if (T > 65536) {
+      req.names = {trace::kLogits, trace::kMambaCheckpoints, trace::kMamba2Checkpoints};
+      req.checkpoint_every = 4096;
+    } else {
       req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaCheckpoints, trace::kMamba2Checkpoints, trace::kAttnProbs};
       req.checkpoint_every = 64;
       for (int l = 0; l < m->config().n_layers; ++l)
-        if (m->config().mixers[l] == MixerKind::Attention) {
+        if (mixers[l] == MixerKind::Attention) {
           req.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 512, T};
           break;
         }
-      try {
-        release_pool();
-        cudaMemPool_t pool;
-        SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
-        uint64_t zero = 0, peak = 0;
-        SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
-        TraceStore store(req);
-        ModelState st = m->initial_state();
-        const auto t0 = std::chrono::steady_clock::now();
-        m->forward(tokens, st, &store, /*want_logits=*/false);
-        SS_CUDA(cudaDeviceSynchronize());
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        SS_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &peak));
-        std::printf("| %s | %lld | %.1f | %.0f | |\n", family.c_str(), (long long)T, ms, peak / 1048576.0);
-      } catch (const std::exception& e) {
-        std::printf("| %s | %lld | - | - | failed: %s |\n", family.c_str(), (long long)T, e.what());
-      }
+    }
+    try {
+      auto wall_ms = [&](bool traced, double* traced_mb) {
+        std::vector<double> t;
+        for (int rep = 0; rep < 4; ++rep) {
+          TraceStore store(req);
+          ModelState st = m->initial_state();
+          SS_CUDA(cudaDeviceSynchronize());
+          const auto t0 = std::chrono::steady_clock::now();
+          m->forward(tokens, st, traced ? &store : nullptr, /*want_logits=*/false);
+          SS_CUDA(cudaDeviceSynchronize());
+          if (rep) t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+          if (traced_mb) {
+            *traced_mb = 0;
+            for (const auto& [name, layer] : store.keys()) *traced_mb += 4.0 * store.get(name, layer).numel() / 1e6;
+          }
+        }
+        std::sort(t.begin(), t.end());
+        return t[1];
+      };
+      release_pool();
+      cudaMemPool_t pool;
+      SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
+      uint64_t zero = 0, peak = 0;
+      SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+      double mb = 0;
+      const double traced = wall_ms(true, &mb);
+      SS_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &peak));
+      const double untraced = wall_ms(false, nullptr);
+      std::printf("| %s | %lld | %.1f | %.0f | %.1f | %.0f | %s |\n", label.c_str(), (long long)T, traced, mb, untraced, peak / 1048576.0,
+                  T > 65536 ? "traced: logits + checkpoints every 4096" : "");
+    } catch (const std::exception& e) {
+      std::printf("| %s | %lld | - | - | - | - | failed: %s |\n", label.c_str(), (long long)T, e.what());
     }
   }
+}
+
+void model_table(const std::string& shipped) {
+  std::printf("## Whole-model trace (FP32)\n\n");
+  std::printf("Traced (inputs up to 64 KB): logits, Mamba Δ, state checkpoints every 64 tokens, one attention window (head 0, last 512 "
+              "positions). Wall time of Model::forward, median of 3 after a warm-up run, with the traces copied to fresh host memory; "
+              "untraced = no sink, logits left on the GPU; peak = high-water mark of the CUDA memory pool during the traced calls "
+              "(weights included). random-* = 4 layers, d_model 256, random weights (testkit); the others are the shipped models.\n\n");
+  std::printf("| model | bytes | traced wall ms | traced MB to host | untraced ms | peak GPU MB | note |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    const std::string dir = "/tmp/statescope-bench-" + family;
+    testkit::write_random_checkpoint(testkit::bench_config(family), dir, 3);
+    model_rows("random-" + family, dir, {65536});
+  }
+  if (!shipped.empty())
+    for (const char* name : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
+      model_rows(name, shipped + "/" + name, quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576});
   std::printf("\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) quick |= std::strcmp(argv[i], "--quick") == 0;
+  std::string shipped;  // --shipped DIR: the shipped models (assets/models) for the whole-model table
+  for (int i = 1; i < argc; ++i) {
+    quick |= std::strcmp(argv[i], "--quick") == 0;
+    if (std::strcmp(argv[i], "--shipped") == 0 && i + 1 < argc) shipped = argv[++i];
+  }
   std::string why;
   gpu = make_cuda_backend(&why);
   if (!gpu) {
@@ -296,7 +347,7 @@ int main(int argc, char** argv) {
     selective_scan_table();
     ssd_table();
     attention_table();
-    model_table();
+    model_table(shipped);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "statescope-bench-cuda: %s\n", e.what());
     return 1;
