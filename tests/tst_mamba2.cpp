@@ -198,9 +198,10 @@ class TestMamba2 : public QObject {
     TraceRequest req;
     req.checkpoint_every = 10;
     TraceStore store(req);
-    ModelState s = m->initial_state();
+    ModelState s = m->initial_state(), plain = m->initial_state();
     const int64_t T = 37;
-    m->forward(some_bytes(T, 1), s, &store, false);
+    const Tensor traced_logits = m->forward(some_bytes(T, 1), s, &store);
+    QCOMPARE(test::rel_l2(traced_logits, m->forward(some_bytes(T, 1), plain)), 0.0);  // tracing changes nothing
     QCOMPARE(store.get(trace::kMamba2X, 1).shape(), (Shape{T, H, P}));
     QCOMPARE(store.get(trace::kMamba2B, 1).shape(), (Shape{T, G, N}));
     QCOMPARE(store.get(trace::kMamba2C, 1).shape(), (Shape{T, G, N}));

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <random>
 
 #include <Eigen/SVD>
@@ -49,6 +50,18 @@ std::unique_ptr<Traced> traced_mamba2(int n_groups, int d_state, int chunk) {
                               {"num_hidden_layers", 2}, {"num_heads", 4}, {"head_dim", 16}, {"expand", 2},
                               {"n_groups", n_groups}, {"state_size", d_state}, {"conv_kernel", 4}, {"chunk_size", chunk}};
   r->model = Model::load(testkit::write_random_checkpoint(cfg, test::temp_dir("ss2"), 21), *r->be);
+  r->state = r->model->initial_state();
+  r->model->forward(r->tokens, r->state, &r->store, false);
+  return r;
+}
+
+// A transformers fixture (its own input bytes), when present.
+std::unique_ptr<Traced> traced_fixture(const std::string& name) {
+  const std::string dir = test::fixtures_dir() + "/" + name;
+  if (!std::filesystem::exists(dir + "/config.json")) return nullptr;
+  auto r = std::make_unique<Traced>();
+  r->model = Model::load(dir, *r->be);
+  r->tokens = test::read_input(dir + "/reference/input.bin");
   r->state = r->model->initial_state();
   r->model->forward(r->tokens, r->state, &r->store, false);
   return r;
@@ -220,25 +233,32 @@ class TestSemiseparable : public QObject {
 
   void state_at_equals_the_recurrent_state_data() {
     QTest::addColumn<QString>("family");
-    QTest::newRow("mamba2") << "mamba2";
-    QTest::newRow("mamba") << "mamba";
+    QTest::addColumn<int>("layer");
+    QTest::newRow("mamba2") << "mamba2" << 1;
+    QTest::newRow("mamba") << "mamba" << 1;
+    QTest::newRow("jamba fixture, mamba layer in a hybrid") << "jamba_a" << 2;
   }
   void state_at_equals_the_recurrent_state() {
     QFETCH(QString, family);
-    const auto tr = family == "mamba2" ? traced_mamba2(2, 8, 16) : traced_mamba();
-    const int layer = 1;
+    QFETCH(int, layer);
+    const auto tr = family == "mamba2" ? traced_mamba2(2, 8, 16) : family == "mamba" ? traced_mamba() : traced_fixture(family.toStdString());
+    if (!tr) QSKIP("fixture not present");
+    const int64_t T = int64_t(tr->tokens.size());
     const Mixer& mixer = tr->model->mixer(layer);
-    const char* ck_name = family == "mamba2" ? trace::kMamba2Checkpoints : trace::kMambaCheckpoints;
+    const char* ck_name = mixer.kind() == MixerKind::Mamba2 ? trace::kMamba2Checkpoints : trace::kMambaCheckpoints;
     const Tensor ck = tr->store.get(ck_name, layer);
     const std::vector<int64_t> ck_pos = tr->store.checkpoint_positions(ck_name, layer);
-    QCOMPARE(ck_pos, (std::vector<int64_t>{15, 31, 47, 63, 79}));
+    std::vector<int64_t> expected_pos;
+    for (int64_t p = kEvery - 1; p < T; p += kEvery) expected_pos.push_back(p);
+    QCOMPARE(ck_pos, expected_pos);
+    QVERIFY(!ck_pos.empty());
     // Reference 1: the layer's recurrence stepped t + 1 times over the recorded inputs.
     const std::vector<Tensor> replayed = replayed_states(*tr->be, tr->store, mixer, layer);
     // Reference 2: the whole model run in its recurrent form (its projections round differently
     // from the parallel form's, so the inputs themselves differ by float rounding).
     const std::vector<Tensor> stepped = stepped_states(*tr, layer);
     double worst_replayed = 0, worst_stepped = 0;
-    for (int64_t t = 0; t < kT; ++t) {
+    for (int64_t t = 0; t < T; ++t) {
       const Tensor h = state_at(tr->store, mixer, layer, t);
       QCOMPARE(h.shape(), replayed[t].shape());
       const double e1 = test::rel_l2(h, replayed[t]), e2 = test::rel_l2(h, stepped[t]);
@@ -253,14 +273,18 @@ class TestSemiseparable : public QObject {
       }
     }
     qInfo("%s: worst rel L2 of state_at(t) over %lld tokens: %.2g against the replayed recurrence, %.2g against Model::step",
-          qPrintable(family), (long long)kT, worst_replayed, worst_stepped);
+          qPrintable(family), (long long)T, worst_replayed, worst_stepped);
     // After the last token: the layer's final state.
-    QVERIFY(test::rel_l2(state_at(tr->store, mixer, layer, kT - 1), tr->state.layers[layer].ssm_state) < 1e-6);
+    QVERIFY(test::rel_l2(state_at(tr->store, mixer, layer, T - 1), tr->state.layers[layer].ssm_state) < 1e-6);
     // Before the first token: zeros.
     QCOMPARE(state_at(tr->store, mixer, layer, -1).flat().cwiseAbs().maxCoeff(), 0.0f);
   }
 
-  void state_at_uses_the_step_arithmetic_exactly_data() { state_at_equals_the_recurrent_state_data(); }
+  void state_at_uses_the_step_arithmetic_exactly_data() {
+    QTest::addColumn<QString>("family");
+    QTest::newRow("mamba2") << "mamba2";
+    QTest::newRow("mamba") << "mamba";
+  }
   void state_at_uses_the_step_arithmetic_exactly() {
     // Without checkpoints, state_at(t) runs the recurrent op's own arithmetic from the zero state:
     // bit for bit the backend's step over the recorded inputs.

@@ -173,10 +173,10 @@ nlohmann::json bench_config(const std::string& family) {
             {"chunk_size", 64}, {"tie_word_embeddings", true}};
   if (family == "llama")
     return {{"architectures", {"LlamaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
-            {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 704}, {"rope_theta", 10000.0},
+            {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 384}, {"rope_theta", 10000.0},
             {"tie_word_embeddings", true}};
   return {{"architectures", {"JambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
-          {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"intermediate_size", 512}, {"attn_layer_offset", 2},
+          {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 256}, {"attn_layer_offset", 2},
           {"attn_layer_period", 4}, {"expert_layer_offset", 1}, {"expert_layer_period", 2}, {"num_experts", 4},
           {"num_experts_per_tok", 2}, {"mamba_d_state", 16}, {"mamba_d_conv", 4}, {"mamba_expand", 2}, {"mamba_dt_rank", 16},
           {"tie_word_embeddings", true}};

@@ -16,7 +16,8 @@ namespace ss::testkit {
 // weights into `dir`. Returns dir.
 std::string write_random_checkpoint(const nlohmann::json& config, const std::string& dir, unsigned seed = 1);
 
-// Example configs for the benchmark's byte models: 4 layers, d_model 256.
+// The benchmark's byte models: 4 layers, d_model 256, otherwise the shapes of the shipped models
+// (assets/models/*-bytes); Jamba's experts are wider (256) than the shipped 96.
 nlohmann::json bench_config(const std::string& family);  // "mamba", "mamba2", "llama", "jamba"
 
 void write_safetensors_f32(const std::string& path, const std::map<std::string, Tensor>& tensors);

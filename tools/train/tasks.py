@@ -1,0 +1,112 @@
+"""Generators for StateScope's two teaching tasks. Pure Python (no torch, no numpy) so that the app
+can port them; every function takes a random.Random so examples are reproducible from a seed.
+
+1. Multi-query associative recall, "phone book" (Arora et al., Zoology):
+
+       b"Q4 b7 ... K0|b7 K0 ... Q4\n"
+
+   A book of `num_pairs` entries, each a key byte immediately followed by its value byte: keys are
+   distinct letters (A-Z, a-z, so at most 52 pairs), values digits; entries separated by spaces.
+   Then '|' and every key of the book again in a random order, each followed by its value. The
+   model reads the whole string; the value digit after every query key is an answer (its position
+   is returned). Answering needs the pair stored somewhere: in the KV cache (attention: an
+   induction head finds the key in the book and copies the byte after it) or in the fixed-size
+   state (SSM). Chance level is 10%; knowing only which digits the book holds (not which key has
+   which) already scores about 0.8 at 2 pairs and 0.25 at 52, so recall shows as accuracy above
+   that curve. Length: 6 * num_pairs bytes.
+
+2. Noise padding: the same text with junk bytes inserted.
+
+       pad_with_noise(b"hello", rng) -> (b"h\\x03\\x11e\\x1cl...", [True, False, False, True, ...])
+
+   After each content byte, with probability `p` a run of 1..`max_run` junk bytes follows; junk
+   bytes are control characters that never occur in the corpus (0x01-0x08, 0x0E-0x1F). The mask
+   says which bytes are content. The loss is measured only where the next byte is content, so
+   padded and clean text are scored on exactly the same predictions.
+"""
+import random
+
+KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+VALUE_DIGITS = "0123456789"
+MQAR_SEPARATOR = "|"
+MQAR_MAX_PAIRS = len(KEY_LETTERS)
+JUNK_BYTES = bytes(list(range(0x01, 0x09)) + list(range(0x0E, 0x20)))
+
+
+def mqar_example(num_pairs, rng):
+    """Return (data: bytes, answer_positions: list[int]).
+
+    answer_positions are indices i into data whose byte is an answer digit; a model predicts data[i]
+    from data[:i].
+    """
+    if not 1 <= num_pairs <= MQAR_MAX_PAIRS:
+        raise ValueError("num_pairs out of range")
+    keys = rng.sample(KEY_LETTERS, num_pairs)
+    values = [rng.choice(VALUE_DIGITS) for _ in range(num_pairs)]
+    book = " ".join(k + v for k, v in zip(keys, values))
+    order = list(range(num_pairs))
+    rng.shuffle(order)
+    text = book + MQAR_SEPARATOR
+    answers = []
+    for j, idx in enumerate(order):
+        if j:
+            text += " "
+        text += keys[idx]
+        answers.append(len(text))
+        text += values[idx]
+    text += "\n"
+    return text.encode("ascii"), answers
+
+
+def mqar_length(num_pairs):
+    return 6 * num_pairs
+
+
+def mqar_check(data, answers):
+    """True when data is a well-formed phone book whose answers match the book (used by tests)."""
+    text = data.decode("ascii")
+    if not text.endswith("\n") or text.count(MQAR_SEPARATOR) != 1:
+        return False
+    book, queries = text[:-1].split(MQAR_SEPARATOR)
+    entries = book.split(" ")
+    if any(len(e) != 2 or e[0] not in KEY_LETTERS or e[1] not in VALUE_DIGITS for e in entries):
+        return False
+    table = {e[0]: e[1] for e in entries}
+    qs = queries.split(" ")
+    if len(table) != len(entries) or sorted(q[0] for q in qs) != sorted(table):
+        return False
+    if any(len(q) != 2 or table[q[0]] != q[1] for q in qs):
+        return False
+    start = len(book) + 1
+    return answers == [start + 3 * j + 1 for j in range(len(qs))]
+
+
+def pad_with_noise(content, rng, p=0.5, max_run=4):
+    """Return (padded: bytes, is_content: list[bool])."""
+    out = bytearray()
+    mask = []
+    for byte in content:
+        out.append(byte)
+        mask.append(True)
+        if rng.random() < p:
+            for _ in range(rng.randint(1, max_run)):
+                out.append(rng.choice(JUNK_BYTES))
+                mask.append(False)
+    return bytes(out), mask
+
+
+def content_targets(mask):
+    """Positions i >= 1 whose byte is content: the predictions that the noise task scores."""
+    return [i for i in range(1, len(mask)) if mask[i]]
+
+
+def _demo():
+    rng = random.Random(0)
+    data, answers = mqar_example(4, rng)
+    print(data, answers, bytes(data[i] for i in answers), mqar_check(data, answers))
+    padded, mask = pad_with_noise(b"hello world", rng)
+    print(padded, sum(mask), len(mask))
+
+
+if __name__ == "__main__":
+    _demo()
