@@ -49,7 +49,12 @@ std::unique_ptr<Backend> make_cuda_backend(std::string* why_not) {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     cudaGetLastError();
-    return fail(std::string("no usable CUDA driver or device (") + cudaGetErrorString(e) + ")");
+    std::string hint;
+    if (e == cudaErrorInsufficientDriver)
+      hint = ": no NVIDIA driver, or one older than this CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+             std::to_string(CUDART_VERSION % 1000 / 10) + " build needs";
+    if (e == cudaErrorNoDevice) hint = ": no NVIDIA GPU visible";
+    return fail(std::string("no usable CUDA driver or device (") + cudaGetErrorString(e) + hint + ")");
   }
   if (count == 0) return fail("no CUDA device found");
   try {

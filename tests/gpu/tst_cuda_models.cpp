@@ -168,5 +168,8 @@ int main() {
   test_random_models();
   test_step_vs_forward();
   test_traces();
-  return suite.finish();
+  const int status = suite.finish();
+  gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
+  cpu.reset();
+  return status;
 }

@@ -389,5 +389,8 @@ int main() {
   test_ssd();
   test_rope();
   test_kv_and_attention();
-  return suite.finish();
+  const int status = suite.finish();
+  gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
+  cpu.reset();
+  return status;
 }
