@@ -1,0 +1,295 @@
+// CudaBackend: construction, memory, and the row-wise ops (embedding, projections through cuBLAS,
+// norms, elementwise). The sequence-mixing ops are in cuda_mixing.cpp.
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "cuda_backend.h"
+#include "cuda_backend_impl.h"
+#include "cuda_check.h"
+#include "elementwise.h"
+#include "rms_norm.h"
+#include "rows.h"
+
+#ifndef STATESCOPE_CUDA_ARCHS
+#define STATESCOPE_CUDA_ARCHS "unknown"
+#endif
+
+namespace ss {
+
+namespace {
+
+void require_same(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.shape() != b.shape())
+    throw std::invalid_argument(std::string(op) + ": shapes " + a.shape_string() + " and " + b.shape_string() + " differ");
+}
+
+void cublas_check(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string("cuBLAS: ") + what + " failed with status " + std::to_string(int(s)));
+}
+
+}  // namespace
+
+const float* dev_in(const Tensor& t, const char* op, const char* what) {
+  if (t.device() != Device::Cuda) throw std::invalid_argument(std::string(op) + ": " + what + " is not on the GPU");
+  return t.data();
+}
+
+float* dev_out(Tensor& t, const char* op, const char* what) {
+  if (t.device() != Device::Cuda) throw std::invalid_argument(std::string(op) + ": " + what + " is not on the GPU");
+  return t.data();
+}
+
+std::unique_ptr<Backend> make_cuda_backend(std::string* why_not) {
+  auto fail = [&](const std::string& m) -> std::unique_ptr<Backend> {
+    if (why_not) *why_not = m;
+    return nullptr;
+  };
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    std::string hint;
+    if (e == cudaErrorInsufficientDriver)
+      hint = ": no NVIDIA driver, or one older than this CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+             std::to_string(CUDART_VERSION % 1000 / 10) + " build needs";
+    if (e == cudaErrorNoDevice) hint = ": no NVIDIA GPU visible";
+    return fail(std::string("no usable CUDA driver or device (") + cudaGetErrorString(e) + hint + ")");
+  }
+  if (count == 0) return fail("no CUDA device found");
+  try {
+    int dev = 0;
+    SS_CUDA(cudaGetDevice(&dev));
+    cudaDeviceProp prop{};
+    SS_CUDA(cudaGetDeviceProperties(&prop, dev));
+    return std::make_unique<CudaBackend>(dev, prop);
+  } catch (const std::exception& ex) {
+    return fail(ex.what());
+  }
+}
+
+CudaBackend::CudaBackend(int device, const cudaDeviceProp& prop) {
+  name_ = std::string("cuda (") + prop.name + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+  const char* poison = std::getenv("STATESCOPE_CUDA_POISON");
+  poison_ = poison && *poison && *poison != '0';
+  // Keep freed blocks in the pool instead of returning them to the driver at every synchronisation.
+  cudaMemPool_t pool;
+  SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, device));
+  uint64_t keep = UINT64_MAX;
+  SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep));
+  // Does this build carry code for the device? A one-element kernel launch says so.
+  float* probe = nullptr;
+  SS_CUDA(cudaMalloc(&probe, sizeof(float)));
+  std::string err;
+  try {
+    cuda::add(probe, probe, probe, 1, stream_);
+    SS_CUDA(cudaDeviceSynchronize());
+  } catch (const std::exception& ex) {
+    err = ex.what();
+    cudaGetLastError();
+  }
+  cudaFree(probe);
+  if (!err.empty())
+    throw std::runtime_error(std::string("the GPU (") + prop.name + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) +
+                             ") cannot run this build's kernels (built for CUDA architectures " STATESCOPE_CUDA_ARCHS "): " + err);
+  cublas_check(cublasCreate(&cublas_), "cublasCreate");
+  cublas_check(cublasSetStream(cublas_, stream_), "cublasSetStream");
+  cublas_check(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");  // true FP32, no TF32
+}
+
+CudaBackend::~CudaBackend() {
+  if (cublas_) cublasDestroy(cublas_);
+}
+
+void CudaBackend::synchronize() { SS_CUDA(cudaStreamSynchronize(stream_)); }
+
+// --- memory ---
+
+Tensor CudaBackend::empty(const Shape& shape) {
+  const int64_t n = shape_numel(shape);
+  const size_t bytes = sizeof(float) * static_cast<size_t>(n > 0 ? n : 1);
+  void* p = nullptr;
+  SS_CUDA(cudaMallocAsync(&p, bytes, stream_));
+  if (poison_) SS_CUDA(cudaMemsetAsync(p, 0xff, bytes, stream_));  // all-ones bits: NaN
+  std::shared_ptr<float> storage(static_cast<float*>(p), [](float* q) { cudaFreeAsync(q, nullptr); });
+  return Tensor(std::move(storage), shape, Device::Cuda);
+}
+
+Tensor CudaBackend::zeros(const Shape& shape) {
+  Tensor t = empty(shape);
+  if (t.numel()) SS_CUDA(cudaMemsetAsync(t.data(), 0, sizeof(float) * t.numel(), stream_));
+  return t;
+}
+
+Tensor CudaBackend::upload(const Tensor& host) {
+  if (host.device() == Device::Cuda) return clone(host);
+  Tensor t = empty(host.shape());
+  if (host.numel()) SS_CUDA(cudaMemcpy(t.data(), host.data(), sizeof(float) * host.numel(), cudaMemcpyHostToDevice));
+  return t;
+}
+
+Tensor CudaBackend::to_host(const Tensor& t) {
+  if (t.device() == Device::Cpu) return cpu_.clone(t);
+  Tensor h = cpu_.empty(t.shape());
+  if (t.numel()) SS_CUDA(cudaMemcpy(h.data(), t.data(), sizeof(float) * t.numel(), cudaMemcpyDeviceToHost));
+  return h;
+}
+
+Tensor CudaBackend::clone(const Tensor& t) {
+  if (t.device() == Device::Cpu) return upload(t);
+  Tensor c = empty(t.shape());
+  if (t.numel()) SS_CUDA(cudaMemcpyAsync(c.data(), t.data(), sizeof(float) * t.numel(), cudaMemcpyDeviceToDevice, stream_));
+  return c;
+}
+
+void CudaBackend::copy_into(Tensor& dst, const Tensor& src) {
+  if (dst.numel() != src.numel()) throw std::invalid_argument("copy_into: " + dst.shape_string() + " <- " + src.shape_string());
+  if (!src.numel()) return;
+  const cudaMemcpyKind kind = dst.device() == Device::Cuda ? (src.device() == Device::Cuda ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                                           : (src.device() == Device::Cuda ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
+  SS_CUDA(cudaMemcpy(dst.data(), src.data(), sizeof(float) * src.numel(), kind));
+}
+
+template <class T>
+std::shared_ptr<T> CudaBackend::upload_array(const std::vector<T>& values) {
+  void* p = nullptr;
+  const size_t bytes = sizeof(T) * (values.empty() ? 1 : values.size());
+  SS_CUDA(cudaMallocAsync(&p, bytes, stream_));
+  std::shared_ptr<T> arr(static_cast<T*>(p), [](T* q) { cudaFreeAsync(q, nullptr); });
+  if (!values.empty()) SS_CUDA(cudaMemcpy(p, values.data(), sizeof(T) * values.size(), cudaMemcpyHostToDevice));
+  return arr;
+}
+
+// --- token and row ops ---
+
+Tensor CudaBackend::embedding(const Tensor& table, const std::vector<int32_t>& ids) {
+  const int64_t V = table.size(0), D = table.size(1);
+  for (int32_t id : ids)
+    if (id < 0 || id >= V) throw std::out_of_range("embedding: token id " + std::to_string(id) + " outside [0, " + std::to_string(V) + ")");
+  Tensor out = empty({static_cast<int64_t>(ids.size()), D});  // [T, D]
+  auto idx = upload_array(ids);
+  cuda::gather_rows(dev_in(table, "embedding", "table"), idx.get(), out.data(), static_cast<int64_t>(ids.size()), D, stream_);
+  return out;
+}
+
+Tensor CudaBackend::gather_rows(const Tensor& x, const std::vector<int32_t>& rows) {
+  const int64_t R = x.numel() / x.size(-1), D = x.size(-1);
+  for (int32_t r : rows)
+    if (r < 0 || r >= R) throw std::out_of_range("gather_rows: row index");
+  Tensor y = empty({static_cast<int64_t>(rows.size()), D});
+  auto idx = upload_array(rows);
+  cuda::gather_rows(dev_in(x, "gather_rows", "x"), idx.get(), y.data(), static_cast<int64_t>(rows.size()), D, stream_);
+  return y;
+}
+
+void CudaBackend::scatter_add_rows(Tensor& y, const Tensor& src, const std::vector<int32_t>& rows, const std::vector<float>& weights) {
+  const int64_t R = y.numel() / y.size(-1), D = y.size(-1);
+  if (rows.size() != weights.size() || static_cast<int64_t>(rows.size()) != src.numel() / std::max<int64_t>(1, src.size(-1)) ||
+      src.size(-1) != D)
+    throw std::invalid_argument("scatter_add_rows: sizes");
+  for (int32_t r : rows)
+    if (r < 0 || r >= R) throw std::out_of_range("scatter_add_rows: row index");
+  auto idx = upload_array(rows);
+  auto w = upload_array(weights);
+  cuda::scatter_add_rows(dev_out(y, "scatter_add_rows", "y"), dev_in(src, "scatter_add_rows", "src"), idx.get(), w.get(),
+                         static_cast<int64_t>(rows.size()), D, stream_);
+}
+
+Tensor CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias) {
+  const int64_t T = x.size(0), in = x.size(-1), out_dim = w.size(0);
+  if (w.size(1) != in || x.numel() != T * in) throw std::invalid_argument("linear: x " + x.shape_string() + " vs w " + w.shape_string());
+  Tensor y = empty({T, out_dim});  // [T, out]
+  if (T == 0 || out_dim == 0) return y;
+  // Row-major y = x w^T is column-major y^T = w^T' x' with w' = w^T [in, out] and x' = x^T [in, T].
+  const float one = 1.0f, zero = 0.0f;
+  cublas_check(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(out_dim), static_cast<int>(T), static_cast<int>(in),
+                           &one, dev_in(w, "linear", "w"), static_cast<int>(in), dev_in(x, "linear", "x"), static_cast<int>(in), &zero,
+                           y.data(), static_cast<int>(out_dim)),
+               "cublasSgemm (linear)");
+  if (bias && !bias->empty()) {
+    if (bias->numel() != out_dim) throw std::invalid_argument("linear: bias " + bias->shape_string());
+    cuda::add_row_bias(y.data(), dev_in(*bias, "linear", "bias"), T, out_dim, stream_);
+  }
+  return y;
+}
+
+Tensor CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps) {
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  if (w.numel() != cols) throw std::invalid_argument("rms_norm: x " + x.shape_string() + " vs w " + w.shape_string());
+  Tensor y = empty(x.shape());
+  cuda::rms_norm(dev_in(x, "rms_norm", "x"), dev_in(w, "rms_norm", "w"), y.data(), rows, cols, eps, stream_);
+  return y;
+}
+
+Tensor CudaBackend::rms_norm_gated(const Tensor& x, const Tensor& z, const Tensor& w, float eps, int group_size) {
+  require_same(x, z, "rms_norm_gated");
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  if (group_size <= 0 || cols % group_size) throw std::invalid_argument("rms_norm_gated: bad group size");
+  if (w.numel() != cols) throw std::invalid_argument("rms_norm_gated: w " + w.shape_string());
+  Tensor y = empty(x.shape());
+  cuda::rms_norm_gated(dev_in(x, "rms_norm_gated", "x"), dev_in(z, "rms_norm_gated", "z"), dev_in(w, "rms_norm_gated", "w"), y.data(),
+                       rows, cols, group_size, eps, stream_);
+  return y;
+}
+
+Tensor CudaBackend::add(const Tensor& a, const Tensor& b) {
+  require_same(a, b, "add");
+  Tensor y = empty(a.shape());
+  cuda::add(dev_in(a, "add", "a"), dev_in(b, "add", "b"), y.data(), a.numel(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::mul(const Tensor& a, const Tensor& b) {
+  require_same(a, b, "mul");
+  Tensor y = empty(a.shape());
+  cuda::mul(dev_in(a, "mul", "a"), dev_in(b, "mul", "b"), y.data(), a.numel(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::silu(const Tensor& x) {
+  Tensor y = empty(x.shape());
+  cuda::silu(dev_in(x, "silu", "x"), y.data(), x.numel(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::silu_mul(const Tensor& gate, const Tensor& up) {
+  require_same(gate, up, "silu_mul");
+  Tensor y = empty(gate.shape());
+  cuda::silu_mul(dev_in(gate, "silu_mul", "gate"), dev_in(up, "silu_mul", "up"), y.data(), gate.numel(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::softplus(const Tensor& x, const Tensor* bias) {
+  Tensor y = empty(x.shape());
+  const bool has_bias = bias && !bias->empty();
+  if (has_bias && bias->numel() != x.size(-1)) throw std::invalid_argument("softplus: bias " + bias->shape_string() + " for " + x.shape_string());
+  cuda::softplus(dev_in(x, "softplus", "x"), has_bias ? dev_in(*bias, "softplus", "bias") : nullptr, y.data(), x.numel(), x.size(-1),
+                 stream_);
+  return y;
+}
+
+Tensor CudaBackend::clamp(const Tensor& x, float lo, float hi) {
+  Tensor y = empty(x.shape());
+  cuda::clamp(dev_in(x, "clamp", "x"), y.data(), x.numel(), lo, hi, stream_);
+  return y;
+}
+
+Tensor CudaBackend::slice_cols(const Tensor& x, int64_t c0, int64_t c1) {
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  if (c0 < 0 || c1 > cols || c0 > c1)
+    throw std::out_of_range("slice_cols: [" + std::to_string(c0) + ", " + std::to_string(c1) + ") of " + x.shape_string());
+  Tensor y = empty({rows, c1 - c0});
+  if (rows && c1 > c0)
+    SS_CUDA(cudaMemcpy2DAsync(y.data(), sizeof(float) * (c1 - c0), dev_in(x, "slice_cols", "x") + c0, sizeof(float) * cols,
+                              sizeof(float) * (c1 - c0), rows, cudaMemcpyDeviceToDevice, stream_));
+  return y;
+}
+
+Tensor CudaBackend::row_norms(const Tensor& x) {
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  Tensor y = empty({rows});
+  cuda::row_norms(dev_in(x, "row_norms", "x"), y.data(), rows, cols, stream_);
+  return y;
+}
+
+}  // namespace ss

@@ -1,0 +1,30 @@
+// Error checking for the CUDA backend: every runtime and cuBLAS call's status is checked, and every
+// kernel launch is followed by SS_LAUNCHED. A failure throws std::runtime_error naming the call, the
+// source line and CUDA's own message. With STATESCOPE_CUDA_SYNC=1 in the environment each launch is
+// also synchronised, so an error inside a kernel is reported at the launch that caused it.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace ss::cuda {
+
+[[noreturn]] void throw_cuda_error(const char* what, const char* detail, const char* file, int line);
+
+inline void check(cudaError_t e, const char* what, const char* file, int line) {
+  if (e != cudaSuccess) throw_cuda_error(what, cudaGetErrorString(e), file, line);
+}
+
+void check_launch(const char* kernel, const char* file, int line);
+
+// Blocks for a grid-stride loop over n items: enough to fill any current GPU, never more than needed.
+inline unsigned grid_for(int64_t n, int threads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<unsigned>(b < 1 ? 1 : (b > 65536 ? 65536 : b));
+}
+
+}  // namespace ss::cuda
+
+#define SS_CUDA(call) ::ss::cuda::check((call), #call, __FILE__, __LINE__)
+#define SS_LAUNCHED(kernel) ::ss::cuda::check_launch(kernel, __FILE__, __LINE__)

@@ -1,0 +1,222 @@
+// CudaBackend: the sequence-mixing ops (conv1d, Mamba-1 scan, Mamba-2 SSD, RoPE, KV cache,
+// attention), with CPU fallbacks for shapes the kernels do not cover.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "attention.h"
+#include "conv1d.h"
+#include "cuda_backend_impl.h"
+#include "cuda_check.h"
+#include "rope.h"
+#include "selective_scan.h"
+#include "ssd_scan.h"
+
+namespace ss {
+
+namespace {
+
+// Checkpoints in a call of T tokens from pos0: absolute positions p in [pos0, pos0 + T) with (p + 1) % E == 0.
+int64_t checkpoint_count(int64_t pos0, int64_t T, int64_t E) { return E > 0 ? (pos0 + T) / E - pos0 / E : 0; }
+
+}  // namespace
+
+Tensor CudaBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& state, bool apply_silu) {
+  const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
+  if (w.size(0) != C || state.size(0) != C || state.size(1) != K - 1)
+    throw std::invalid_argument("conv1d_causal: x " + x.shape_string() + ", w " + w.shape_string() + ", state " + state.shape_string());
+  Tensor y = empty({T, C});            // [T, C]
+  Tensor next = empty({C, K - 1});     // [C, K-1]
+  const bool has_bias = bias && !bias->empty();
+  cuda::conv1d_causal(dev_in(x, "conv1d_causal", "x"), dev_in(w, "conv1d_causal", "w"),
+                      has_bias ? dev_in(*bias, "conv1d_causal", "bias") : nullptr, dev_in(state, "conv1d_causal", "state"), y.data(),
+                      next.data(), T, C, static_cast<int>(K), apply_silu, stream_);
+  if (next.numel())
+    SS_CUDA(cudaMemcpyAsync(state.data(), next.data(), sizeof(float) * next.numel(), cudaMemcpyDeviceToDevice, stream_));
+  return y;
+}
+
+// --- Mamba-1 ---
+
+Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
+  const int64_t T = a.x->size(0), Di = a.x->size(1), N = a.A->size(1);
+  if (a.delta->shape() != a.x->shape() || a.A->size(0) != Di || a.B->size(0) != T || a.B->size(1) != N ||
+      a.C->shape() != a.B->shape() || a.D->numel() != Di || a.state->size(0) != Di || a.state->size(1) != N ||
+      (a.z && a.z->shape() != a.x->shape()))
+    throw std::invalid_argument("selective_scan: inconsistent shapes (x " + a.x->shape_string() + ", A " + a.A->shape_string() + ", B " +
+                                a.B->shape_string() + ", state " + a.state->shape_string() + ")");
+  if (N > cuda::kSelectiveScanMaxN) return scan_on_cpu(a);
+  Tensor y = empty({T, Di});  // [T, Di]
+  cuda::SelectiveScanParams p;
+  p.x = dev_in(*a.x, "selective_scan", "x");
+  p.delta = dev_in(*a.delta, "selective_scan", "delta");
+  p.A = dev_in(*a.A, "selective_scan", "A");
+  p.B = dev_in(*a.B, "selective_scan", "B");
+  p.C = dev_in(*a.C, "selective_scan", "C");
+  p.D = dev_in(*a.D, "selective_scan", "D");
+  p.z = a.z ? dev_in(*a.z, "selective_scan", "z") : nullptr;
+  p.y = y.data();
+  p.state = dev_out(*a.state, "selective_scan", "state");
+  p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
+  if (a.checkpoint_every > 0 && a.checkpoints) {
+    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), Di, N});  // [C, Di, N]
+    p.checkpoints = a.checkpoints->data();
+    p.every = a.checkpoint_every;
+  }
+  const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
+  Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
+  cuda::selective_scan(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::selective_scan_step(const SelectiveScanArgs& a) {
+  if (a.x->size(0) != 1) throw std::invalid_argument("selective_scan_step: expects one token, got " + a.x->shape_string());
+  return selective_scan(a);  // one token is one chunk: the output pass alone, the recurrence itself
+}
+
+Tensor CudaBackend::scan_on_cpu(const SelectiveScanArgs& a) {
+  Tensor x = to_host(*a.x), dt = to_host(*a.delta), A = to_host(*a.A), B = to_host(*a.B), C = to_host(*a.C), D = to_host(*a.D);
+  Tensor z = a.z ? to_host(*a.z) : Tensor(), state = to_host(*a.state), ck;
+  SelectiveScanArgs h = a;
+  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.z = a.z ? &z : nullptr, h.state = &state, h.checkpoints = &ck;
+  Tensor y = cpu_.selective_scan(h);
+  copy_into(*a.state, state);
+  if (a.checkpoints && !ck.empty()) *a.checkpoints = upload(ck);
+  return upload(y);
+}
+
+// --- Mamba-2 ---
+
+Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
+  const int64_t T = a.x->size(0), H = a.x->size(1), P = a.x->size(2), G = a.B->size(1), N = a.B->size(2);
+  if (a.delta->size(0) != T || a.delta->size(1) != H || a.A->numel() != H || a.B->size(0) != T || a.C->shape() != a.B->shape() ||
+      a.D->numel() != H || G <= 0 || H % G || a.state->size(0) != H || a.state->size(1) != P || a.state->size(2) != N)
+    throw std::invalid_argument("ssd: inconsistent shapes (x " + a.x->shape_string() + ", B " + a.B->shape_string() + ", state " +
+                                a.state->shape_string() + ")");
+  if (!cuda::ssd_supported(N)) return ssd_on_cpu(a);
+  Tensor y = empty({T, H, P});  // [T, H, P]
+  cuda::SsdParams p;
+  p.x = dev_in(*a.x, "ssd", "x");
+  p.delta = dev_in(*a.delta, "ssd", "delta");
+  p.A = dev_in(*a.A, "ssd", "A");
+  p.B = dev_in(*a.B, "ssd", "B");
+  p.C = dev_in(*a.C, "ssd", "C");
+  p.D = dev_in(*a.D, "ssd", "D");
+  p.y = y.data();
+  p.state = dev_out(*a.state, "ssd", "state");
+  p.T = T, p.H = H, p.P = P, p.G = G, p.N = N, p.pos0 = a.pos0;
+  if (a.checkpoint_every > 0 && a.checkpoints) {
+    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), H, P, N});  // [C, H, P, N]
+    p.checkpoints = a.checkpoints->data();
+    p.every = a.checkpoint_every;
+  }
+  const cuda::SsdPlan plan = cuda::plan_ssd(p);
+  Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
+  cuda::ssd(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
+  return y;
+}
+
+Tensor CudaBackend::ssd_step(const SsdArgs& a) {
+  if (a.x->size(0) != 1) throw std::invalid_argument("ssd_step: expects one token, got " + a.x->shape_string());
+  return ssd_chunked(a);
+}
+
+Tensor CudaBackend::ssd_on_cpu(const SsdArgs& a) {
+  Tensor x = to_host(*a.x), dt = to_host(*a.delta), A = to_host(*a.A), B = to_host(*a.B), C = to_host(*a.C), D = to_host(*a.D);
+  Tensor state = to_host(*a.state), ck;
+  SsdArgs h = a;
+  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.state = &state, h.checkpoints = &ck;
+  Tensor y = a.x->size(0) == 1 ? cpu_.ssd_step(h) : cpu_.ssd_chunked(h);
+  copy_into(*a.state, state);
+  if (a.checkpoints && !ck.empty()) *a.checkpoints = upload(ck);
+  return upload(y);
+}
+
+// --- attention ---
+
+void CudaBackend::rope(Tensor& x, int64_t pos0, float theta) {
+  if (x.rank() != 3 || x.size(2) % 2) throw std::invalid_argument("rope: expects [T, H, hd] with even hd, got " + x.shape_string());
+  cuda::rope(dev_out(x, "rope", "x"), theta, x.size(0), x.size(1), x.size(2), pos0, stream_);
+}
+
+void CudaBackend::kv_append(KvCache& cache, const Tensor& k, const Tensor& v) {
+  if (k.rank() != 3 || v.shape() != k.shape()) throw std::invalid_argument("kv_append: k " + k.shape_string() + ", v " + v.shape_string());
+  const int64_t T = k.size(0), Hkv = k.size(1), hd = k.size(2);
+  if (!cache.k.empty() && (cache.k.size(0) != Hkv || cache.k.size(2) != hd))
+    throw std::invalid_argument("kv_append: k " + k.shape_string() + " does not fit the cache " + cache.k.shape_string());
+  if (cache.length + T > cache.capacity()) {  // grow: double, at least 64 positions
+    const int64_t cap = std::max({cache.length + T, 2 * cache.capacity(), int64_t(64)});
+    Tensor nk = empty({Hkv, cap, hd}), nv = empty({Hkv, cap, hd});  // [Hkv, cap, hd]
+    if (cache.length > 0) {
+      const size_t row = sizeof(float) * hd, old_pitch = row * cache.capacity(), new_pitch = row * cap;
+      SS_CUDA(cudaMemcpy2DAsync(nk.data(), new_pitch, cache.k.data(), old_pitch, row * cache.length, Hkv, cudaMemcpyDeviceToDevice, stream_));
+      SS_CUDA(cudaMemcpy2DAsync(nv.data(), new_pitch, cache.v.data(), old_pitch, row * cache.length, Hkv, cudaMemcpyDeviceToDevice, stream_));
+    }
+    cache.k = nk;
+    cache.v = nv;
+  }
+  cuda::kv_write(dev_out(cache.k, "kv_append", "cache.k"), dev_in(k, "kv_append", "k"), T, Hkv, hd, cache.capacity(), cache.length, stream_);
+  cuda::kv_write(dev_out(cache.v, "kv_append", "cache.v"), dev_in(v, "kv_append", "v"), T, Hkv, hd, cache.capacity(), cache.length, stream_);
+  cache.length += T;
+}
+
+Tensor CudaBackend::attention(const AttentionArgs& a) {
+  const Tensor& q = *a.q;
+  const KvCache& c = *a.cache;
+  if (q.rank() != 3 || c.k.empty()) throw std::invalid_argument("attention: q " + q.shape_string() + " or an empty cache");
+  const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = c.k.size(0);
+  if (c.k.size(2) != hd || Hkv <= 0 || Hq % Hkv || c.length < a.pos0 + T)
+    throw std::invalid_argument("attention: q " + q.shape_string() + " vs cache " + c.k.shape_string() + " holding " +
+                                std::to_string(c.length) + " positions (pos0 " + std::to_string(a.pos0) + ")");
+  if (!cuda::attention_supported(hd)) return attention_on_cpu(a);
+  Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
+  const bool want_window = a.window && a.probs;
+  Tensor lse = want_window ? empty({T, Hq}) : Tensor();
+  cuda::AttentionParams p;
+  p.q = dev_in(q, "attention", "q");
+  p.k = dev_in(c.k, "attention", "cache.k");
+  p.v = dev_in(c.v, "attention", "cache.v");
+  p.out = out.data();
+  p.lse = want_window ? lse.data() : nullptr;
+  p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
+  cuda::attention(p, stream_);
+  if (want_window) {
+    const TraceWindow& w = *a.window;
+    const int64_t W = w.t1 - w.t0;
+    if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
+      throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
+                                  std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
+    const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
+    if (r1 > r0) {
+      if (a.probs->device() == Device::Cuda) {
+        cuda::attention_window(p, w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W, stream_);
+      } else {
+        Tensor rows = empty({r1 - r0, W});
+        cuda::attention_window(p, w.head, w.t0, W, r0, r1, rows.data(), stream_);
+        SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
+      }
+    }
+  }
+  return out;
+}
+
+Tensor CudaBackend::attention_on_cpu(const AttentionArgs& a) {
+  Tensor q = to_host(*a.q);
+  KvCache c;
+  c.k = to_host(a.cache->k);
+  c.v = to_host(a.cache->v);
+  c.length = a.cache->length;
+  AttentionArgs h = a;
+  h.q = &q;
+  h.cache = &c;
+  Tensor probs;
+  if (a.probs && a.probs->device() == Device::Cuda) {
+    probs = to_host(*a.probs);
+    h.probs = &probs;
+  }
+  Tensor out = cpu_.attention(h);
+  if (!probs.empty()) copy_into(*a.probs, probs);
+  return upload(out);
+}
+
+}  // namespace ss

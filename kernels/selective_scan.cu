@@ -1,0 +1,330 @@
+// Mamba-1 selective scan kernels (see selective_scan.h for the algorithm).
+//
+// Thread layout: one thread per channel d, holding that channel's N states in registers; a block is
+// 128 consecutive channels of one chunk. Per token the thread reads Δ, x (and z) of its channel,
+// which the warp reads as one coalesced row segment, and B_t, C_t, which every thread shares. All of
+// them are staged in shared memory kTile tokens at a time, two tiles deep (asynchronous copies on
+// sm_80+), so memory traffic overlaps the exponentials. exp(Δ A) is one exp2 per (token, channel,
+// state dim): A is pre-scaled by log2(e) once per thread. The whole path uses FP32 FMA and the
+// special-function unit only, so it runs on every architecture the build targets (sm_75 up).
+#include <algorithm>
+
+#include "cuda_check.h"
+#include "selective_scan.h"
+
+namespace ss::cuda {
+
+namespace {
+
+constexpr int kThreads = 128;  // channels per block
+constexpr int kTile = 8;       // tokens staged in shared memory at a time (two tiles in flight)
+constexpr float kLog2e = 1.4426950408889634f;
+
+// 2^x on the special-function unit (ex2.approx, 2 ulp; results below 2^-126 flush to 0, which for a
+// decay factor is the same as the exact value to far below FP32 resolution of the state).
+__device__ __forceinline__ float exp2_sfu(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Global -> shared copies. On sm_80 and newer they are asynchronous (cp.async), so the next tile
+// loads while this one is computed; on sm_75 (Turing) they are plain loads and stores, same result.
+__device__ __forceinline__ void copy4(float* dst, const float* src) {
+#if __CUDA_ARCH__ >= 800
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src) : "memory");
+#else
+  *dst = *src;
+#endif
+}
+__device__ __forceinline__ void copies_commit() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+template <int kPending>
+__device__ __forceinline__ void copies_wait() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+#endif
+}
+
+// One tile of a block: the channel-private inputs (each thread stages and reads only its own column)
+// and the B (and C) rows every thread shares.
+template <int NS, bool kOutput>
+struct alignas(16) Tile {
+  float dt[kTile][kThreads];
+  float x[kTile][kThreads];
+  float z[kOutput ? kTile : 1][kThreads];
+  alignas(16) float B[kTile][NS];  // 16-byte rows: read as float4 broadcasts
+  alignas(16) float C[kOutput ? kTile : 1][NS];
+};
+
+// Issues the copies of tokens [t, t + cnt) into `s`. Threads past the last channel copy the last
+// channel (never read garbage).
+template <int NS, bool kOutput>
+__device__ __forceinline__ void stage_tile(Tile<NS, kOutput>& s, const SelectiveScanParams& p, int64_t t, int cnt, int64_t d) {
+  const int j = threadIdx.x;
+  const int64_t dd = d < p.Di ? d : p.Di - 1;
+#pragma unroll
+  for (int tt = 0; tt < kTile; ++tt) {
+    if (tt < cnt) {
+      const int64_t i = (t + tt) * p.Di + dd;
+      copy4(&s.dt[tt][j], p.delta + i);
+      copy4(&s.x[tt][j], p.x + i);
+      if (kOutput && p.z) copy4(&s.z[tt][j], p.z + i);
+    }
+  }
+  const int N = static_cast<int>(p.N);
+  for (int i = j; i < cnt * N; i += kThreads) {
+    const int tt = i / N, n = i % N;
+    copy4(&s.B[tt][n], p.B + (t + tt) * p.N + n);
+    if (kOutput) copy4(&s.C[tt][n], p.C + (t + tt) * p.N + n);
+  }
+  copies_commit();
+}
+
+// Runs `body(tile, cnt)` over tokens [t0, t1) in tiles, two shared-memory buffers deep: the copies of
+// tile k + 1 are in flight while tile k is computed.
+template <int NS, bool kOutput, class Body>
+__device__ __forceinline__ void for_each_tile(Tile<NS, kOutput> (&s)[2], const SelectiveScanParams& p, int64_t t0, int64_t t1, int64_t d,
+                                              Body&& body) {
+  const int64_t n_tiles = (t1 - t0 + kTile - 1) / kTile;
+  if (n_tiles <= 0) return;
+  // State dims N..NS-1 are padding: zero B and C there once (the copies never write them), so they
+  // contribute exactly nothing.
+  const int N = static_cast<int>(p.N);
+  if (N < NS)
+    for (int i = threadIdx.x; i < 2 * kTile * NS; i += kThreads) {
+      const int buf = i / (kTile * NS), tt = i / NS % kTile, n = i % NS;
+      if (n >= N) {
+        s[buf].B[tt][n] = 0.0f;
+        if (kOutput) s[buf].C[tt][n] = 0.0f;
+      }
+    }
+  stage_tile(s[0], p, t0, static_cast<int>(std::min<int64_t>(kTile, t1 - t0)), d);
+  for (int64_t k = 0; k < n_tiles; ++k) {
+    const int64_t t = t0 + k * kTile;
+    if (k + 1 < n_tiles) {
+      stage_tile(s[(k + 1) & 1], p, t + kTile, static_cast<int>(std::min<int64_t>(kTile, t1 - t - kTile)), d);
+      copies_wait<1>();
+    } else {
+      copies_wait<0>();
+    }
+    __syncthreads();  // tile k is in shared memory for every thread
+    body(s[k & 1], t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)));
+    __syncthreads();  // tile k's buffer may be overwritten by the copies of tile k + 2
+  }
+}
+
+// Pass 1: each chunk but the last from a zero state: its end state and its Δ sum (the chunk's decay
+// is exp(A ΣΔ), formed in pass 2).
+template <int NS>
+__global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_summary_kernel(SelectiveScanParams p, int64_t chunk, float* __restrict__ end,
+                                                                float* __restrict__ dsum) {
+  __shared__ Tile<NS, false> s[2];
+  const int64_t d = blockIdx.x * int64_t(kThreads) + threadIdx.x;
+  const bool active = d < p.Di;
+  const int N = static_cast<int>(p.N);
+  const int64_t t0 = blockIdx.y * chunk, t1 = std::min<int64_t>(p.T, t0 + chunk);
+  float A2[NS], h[NS];
+#pragma unroll
+  for (int n = 0; n < NS; ++n) {
+    A2[n] = active && n < N ? p.A[d * N + n] * kLog2e : 0.0f;
+    h[n] = 0.0f;
+  }
+  float sum = 0.0f;
+  for_each_tile(s, p, t0, t1, d, [&](const Tile<NS, false>& tile, int64_t, int cnt) {
+    for (int tt = 0; tt < cnt; ++tt) {
+      const float dt = tile.dt[tt][threadIdx.x], dx = dt * tile.x[tt][threadIdx.x];
+      sum += dt;
+      const float4* B4 = reinterpret_cast<const float4*>(tile.B[tt]);
+#pragma unroll
+      for (int q = 0; q < NS / 4; ++q) {
+        const float4 b = B4[q];
+        h[4 * q + 0] = exp2_sfu(dt * A2[4 * q + 0]) * h[4 * q + 0] + dx * b.x;
+        h[4 * q + 1] = exp2_sfu(dt * A2[4 * q + 1]) * h[4 * q + 1] + dx * b.y;
+        h[4 * q + 2] = exp2_sfu(dt * A2[4 * q + 2]) * h[4 * q + 2] + dx * b.z;
+        h[4 * q + 3] = exp2_sfu(dt * A2[4 * q + 3]) * h[4 * q + 3] + dx * b.w;
+      }
+    }
+  });
+  if (!active) return;
+  float* e = end + (blockIdx.y * p.Di + d) * N;
+#pragma unroll
+  for (int n = 0; n < NS; ++n)
+    if (n < N) e[n] = h[n];
+  dsum[blockIdx.y * p.Di + d] = sum;
+}
+
+// Pass 2: start[c] = state after chunk c-1, chained over the chunks; one thread per (channel, dim).
+__global__ void scan_combine_kernel(const float* __restrict__ state, const float* __restrict__ A, const float* __restrict__ end,
+                                    const float* __restrict__ dsum, float* __restrict__ start, int64_t n_chunks, int64_t Di,
+                                    int64_t N) {
+  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x, stride = Di * N;
+  if (i >= stride) return;
+  const int64_t d = i / N;
+  const float A2 = A[i] * kLog2e;
+  float H = state[i];
+  start[i] = H;
+  for (int64_t c = 0; c + 1 < n_chunks; ++c) {
+    H = exp2f(A2 * dsum[c * Di + d]) * H + end[c * stride + i];
+    start[(c + 1) * stride + i] = H;
+  }
+}
+
+// Pass 3: every chunk from its true start state: y (with D skip and z gate), checkpoints, final state.
+template <int NS>
+__global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_output_kernel(SelectiveScanParams p, int64_t chunk, int64_t n_chunks,
+                                                               const float* __restrict__ start) {
+  __shared__ Tile<NS, true> s[2];
+  const int64_t d = blockIdx.x * int64_t(kThreads) + threadIdx.x;
+  const bool active = d < p.Di;
+  const int N = static_cast<int>(p.N);
+  const int64_t c = blockIdx.y;
+  const int64_t t0 = c * chunk, t1 = std::min<int64_t>(p.T, t0 + chunk);
+  const float* h0 = n_chunks > 1 ? start + (c * p.Di + d) * N : p.state + d * N;
+  float A2[NS], h[NS];
+#pragma unroll
+  for (int n = 0; n < NS; ++n) {
+    A2[n] = active && n < N ? p.A[d * N + n] * kLog2e : 0.0f;
+    h[n] = active && n < N ? h0[n] : 0.0f;
+  }
+  const float Dd = active ? p.D[d] : 0.0f;
+  // The next token of this chunk after which a checkpoint is due (absolute position q with (q+1) % every == 0).
+  int64_t next_ck = INT64_MAX;
+  if (p.checkpoints && p.every > 0) next_ck = ((p.pos0 + t0) / p.every + 1) * p.every - 1 - p.pos0;
+  for_each_tile(s, p, t0, t1, d, [&](const Tile<NS, true>& tile, int64_t t, int cnt) {
+    for (int tt = 0; tt < cnt; ++tt) {
+      const float dt = tile.dt[tt][threadIdx.x], xv = tile.x[tt][threadIdx.x], dx = dt * xv;
+      const float4* B4 = reinterpret_cast<const float4*>(tile.B[tt]);
+      const float4* C4 = reinterpret_cast<const float4*>(tile.C[tt]);
+      float acc = 0.0f;
+#pragma unroll
+      for (int q = 0; q < NS / 4; ++q) {
+        const float4 b = B4[q], cc = C4[q];
+        h[4 * q + 0] = exp2_sfu(dt * A2[4 * q + 0]) * h[4 * q + 0] + dx * b.x;
+        h[4 * q + 1] = exp2_sfu(dt * A2[4 * q + 1]) * h[4 * q + 1] + dx * b.y;
+        h[4 * q + 2] = exp2_sfu(dt * A2[4 * q + 2]) * h[4 * q + 2] + dx * b.z;
+        h[4 * q + 3] = exp2_sfu(dt * A2[4 * q + 3]) * h[4 * q + 3] + dx * b.w;
+        acc += h[4 * q + 0] * cc.x + h[4 * q + 1] * cc.y + h[4 * q + 2] * cc.z + h[4 * q + 3] * cc.w;
+      }
+      float yv = acc + Dd * xv;
+      if (p.z) {
+        const float zv = tile.z[tt][threadIdx.x];
+        yv *= zv / (1.0f + expf(-zv));
+      }
+      const int64_t tok = t + tt;
+      if (active) p.y[tok * p.Di + d] = yv;
+      if (tok == next_ck) {
+        const int64_t k = (p.pos0 + tok + 1) / p.every - p.pos0 / p.every - 1;
+        float* ck = p.checkpoints + (k * p.Di + d) * N;
+#pragma unroll
+        for (int n = 0; n < NS; ++n)
+          if (active && n < N) ck[n] = h[n];
+        next_ck += p.every;
+      }
+    }
+  });
+  if (active && c == n_chunks - 1) {
+#pragma unroll
+    for (int n = 0; n < NS; ++n)
+      if (n < N) p.state[d * N + n] = h[n];
+  }
+}
+
+int ns_for(int64_t N) { return N <= 4 ? 4 : N <= 8 ? 8 : N <= 16 ? 16 : N <= 32 ? 32 : 64; }
+
+template <int NS>
+int resident_output_blocks() {
+  static const int blocks = [] {
+    int dev = 0, sms = 0, per_sm = 0;
+    SS_CUDA(cudaGetDevice(&dev));
+    SS_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    int per_sm_summary = 0;
+    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, scan_output_kernel<NS>, kThreads, 0));
+    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_summary, scan_summary_kernel<NS>, kThreads, 0));
+    return std::max(1, sms * std::max(1, std::min(per_sm, per_sm_summary)));
+  }();
+  return blocks;
+}
+
+int resident_blocks(int64_t N) {
+  switch (ns_for(N)) {
+    case 4: return resident_output_blocks<4>();
+    case 8: return resident_output_blocks<8>();
+    case 16: return resident_output_blocks<16>();
+    case 32: return resident_output_blocks<32>();
+    default: return resident_output_blocks<64>();
+  }
+}
+
+template <int NS>
+void run_passes(const SelectiveScanParams& p, const ScanPlan& plan, float* ws, cudaStream_t s, cudaEvent_t* marks) {
+  const dim3 grid_d(static_cast<unsigned>((p.Di + kThreads - 1) / kThreads), 1);
+  const int64_t stride = p.Di * p.N;
+  float* end = ws;                                   // [n_chunks - 1, Di, N]
+  float* dsum = end + (plan.n_chunks - 1) * stride;  // [n_chunks - 1, Di]
+  float* start = dsum + (plan.n_chunks - 1) * p.Di;  // [n_chunks, Di, N]
+  if (marks) SS_CUDA(cudaEventRecord(marks[0], s));
+  if (plan.n_chunks > 1) {
+    scan_summary_kernel<NS><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks - 1)), kThreads, 0, s>>>(p, plan.chunk, end, dsum);
+    SS_LAUNCHED("selective_scan_summary");
+  }
+  if (marks) SS_CUDA(cudaEventRecord(marks[1], s));
+  if (plan.n_chunks > 1) {
+    scan_combine_kernel<<<static_cast<unsigned>((stride + 255) / 256), 256, 0, s>>>(p.state, p.A, end, dsum, start, plan.n_chunks, p.Di, p.N);
+    SS_LAUNCHED("selective_scan_combine");
+  }
+  if (marks) SS_CUDA(cudaEventRecord(marks[2], s));
+  scan_output_kernel<NS><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks)), kThreads, 0, s>>>(p, plan.chunk, plan.n_chunks, start);
+  SS_LAUNCHED("selective_scan_output");
+  if (marks) SS_CUDA(cudaEventRecord(marks[3], s));
+}
+
+void dispatch(const SelectiveScanParams& p, const ScanPlan& plan, float* ws, cudaStream_t s, cudaEvent_t* marks) {
+  switch (ns_for(p.N)) {
+    case 4: return run_passes<4>(p, plan, ws, s, marks);
+    case 8: return run_passes<8>(p, plan, ws, s, marks);
+    case 16: return run_passes<16>(p, plan, ws, s, marks);
+    case 32: return run_passes<32>(p, plan, ws, s, marks);
+    default: return run_passes<64>(p, plan, ws, s, marks);
+  }
+}
+
+}  // namespace
+
+ScanPlan plan_selective_scan(const SelectiveScanParams& p) {
+  ScanPlan plan;
+  if (p.T <= 0) return plan;
+  // Enough chunks that one wave of output blocks fills the GPU, each chunk at least 4 tiles long.
+  const int64_t d_blocks = (p.Di + kThreads - 1) / kThreads;
+  const int64_t want = std::max<int64_t>(1, resident_blocks(p.N) / d_blocks);
+  const int64_t max_chunks = std::max<int64_t>(1, p.T / (4 * kTile));
+  const int64_t n = std::min(want, max_chunks);
+  plan.chunk = ((p.T + n - 1) / n + kTile - 1) / kTile * kTile;
+  plan.n_chunks = (p.T + plan.chunk - 1) / plan.chunk;
+  plan.workspace_floats = plan.n_chunks > 1 ? (2 * plan.n_chunks - 1) * p.Di * p.N + (plan.n_chunks - 1) * p.Di : 0;
+  return plan;
+}
+
+void selective_scan(const SelectiveScanParams& p, const ScanPlan& plan, float* workspace, cudaStream_t s) {
+  if (p.T <= 0) return;
+  dispatch(p, plan, workspace, s, nullptr);
+}
+
+ScanPassTimes selective_scan_timed(const SelectiveScanParams& p, const ScanPlan& plan, float* workspace, cudaStream_t s) {
+  cudaEvent_t ev[4];
+  for (auto& e : ev) SS_CUDA(cudaEventCreate(&e));
+  dispatch(p, plan, workspace, s, ev);
+  SS_CUDA(cudaEventSynchronize(ev[3]));
+  ScanPassTimes t;
+  SS_CUDA(cudaEventElapsedTime(&t.summary, ev[0], ev[1]));
+  SS_CUDA(cudaEventElapsedTime(&t.combine, ev[1], ev[2]));
+  SS_CUDA(cudaEventElapsedTime(&t.output, ev[2], ev[3]));
+  for (auto& e : ev) SS_CUDA(cudaEventDestroy(e));
+  return t;
+}
+
+}  // namespace ss::cuda

@@ -1,0 +1,114 @@
+#include "gpu_check.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "error.h"
+
+namespace ss::gpu_test {
+
+std::string Diff::text() const {
+  std::ostringstream s;
+  if (!same_size) return "size mismatch";
+  s.precision(2);
+  s << std::scientific << "rel " << rel;
+  if (nonfinite) s << ", " << nonfinite << " non-finite";
+  return s.str();
+}
+
+Diff compare(const Tensor& ours, const Tensor& ref) {
+  Diff d;
+  if (ours.numel() != ref.numel()) {
+    d.same_size = false;
+    return d;
+  }
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < ours.numel(); ++i) {
+    const double o = ours.data()[i], r = ref.data()[i];
+    if (!std::isfinite(o)) {
+      ++d.nonfinite;
+      continue;
+    }
+    num += (o - r) * (o - r);
+    den += r * r;
+  }
+  d.rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+  return d;
+}
+
+void Suite::run(const std::string& name, const std::function<void()>& body) {
+  current_ = name;
+  case_failed_ = case_skipped_ = false;
+  details_.clear();
+  try {
+    body();
+  } catch (const std::exception& e) {
+    case_failed_ = true;
+    details_ += std::string(details_.empty() ? "" : "; ") + "exception: " + e.what();
+  }
+  const char* tag = case_failed_ ? "FAIL!  " : case_skipped_ ? "SKIP   " : "PASS   ";
+  (case_failed_ ? failed_ : case_skipped_ ? skipped_ : passed_)++;
+  std::printf("%s: %s::%s %s\n", tag, name_.c_str(), name.c_str(), details_.c_str());
+  std::fflush(stdout);
+}
+
+void Suite::check(bool ok, const std::string& detail) {
+  if (!ok) case_failed_ = true;
+  details_ += (details_.empty() ? "" : "; ") + detail + (ok ? "" : " <-- FAILED");
+}
+
+void Suite::skip(const std::string& why) {
+  case_skipped_ = true;
+  details_ += (details_.empty() ? "" : "; ") + why;
+}
+
+int Suite::finish() {
+  std::printf("Totals: %d passed, %d failed, %d skipped\n", passed_, failed_, skipped_);
+  return failed_ ? 1 : 0;
+}
+
+Tensor Random::normal(const Shape& shape, float mean, float stddev) {
+  std::normal_distribution<float> n(mean, stddev);
+  Tensor t = Tensor::zeros(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.at(i) = n(rng_);
+  return t;
+}
+
+Tensor Random::uniform(const Shape& shape, float lo, float hi) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  Tensor t = Tensor::zeros(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.at(i) = u(rng_);
+  return t;
+}
+
+Tensor Random::softplus_normal(const Shape& shape, float mean, float stddev) {
+  Tensor t = normal(shape, mean, stddev);
+  for (int64_t i = 0; i < t.numel(); ++i) t.at(i) = std::log1p(std::exp(t.at(i)));
+  return t;
+}
+
+std::vector<int32_t> Random::ints(int64_t n, int32_t lo, int32_t hi) {
+  std::uniform_int_distribution<int32_t> u(lo, hi - 1);
+  std::vector<int32_t> v(n);
+  for (auto& x : v) x = u(rng_);
+  return v;
+}
+
+std::unique_ptr<Backend> make_poisoned_cuda_backend(std::string* why_not) {
+  setenv("STATESCOPE_CUDA_POISON", "1", 1);
+  try {
+    return make_backend("cuda");
+  } catch (const std::exception& e) {
+    if (why_not) *why_not = e.what();
+    return nullptr;
+  }
+}
+
+bool quick_mode() {
+  const char* v = std::getenv("STATESCOPE_GPU_TEST_QUICK");
+  return v && *v && *v != '0';
+}
+
+}  // namespace ss::gpu_test

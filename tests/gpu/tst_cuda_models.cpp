@@ -1,0 +1,175 @@
+// Whole models on the GPU against the same models on the CPU reference backend: every fixture (and
+// transformers' own float64 logits), random 4-layer models of every family (testkit), the recurrent
+// step form against the parallel form on the GPU, and the traces a GPU run records (Δ, state
+// checkpoints, final states). A family whose CPU path has not landed yet is reported as skipped.
+// Without a usable GPU the suite says why and exits with 77 (CTest: skipped).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "backend.h"
+#include "error.h"
+#include "gpu_check.h"
+#include "model.h"
+#include "npy.h"
+#include "random_checkpoint.h"
+#include "test_support.h"
+#include "trace_store.h"
+
+using namespace ss;
+using namespace ss::gpu_test;
+
+namespace {
+
+constexpr double kTol = 1e-5;  // CUDA vs CPU, FP32 both
+
+std::unique_ptr<Backend> gpu;
+std::unique_ptr<Backend> cpu;
+Suite suite("tst_cuda_models");
+
+// Loads on both backends; false (case skipped) when the CPU path lacks a layer kind.
+bool load_both(const std::string& dir, std::unique_ptr<Model>& mc, std::unique_ptr<Model>& mg) {
+  try {
+    mc = Model::load(dir, *cpu);
+  } catch (const Error& e) {
+    if (!std::strstr(e.what(), "not implemented")) throw;
+    suite.skip(std::string("CPU path: ") + e.what());
+    return false;
+  }
+  mg = Model::load(dir, *gpu);
+  return true;
+}
+
+std::vector<int32_t> random_bytes(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(n);
+  const std::string text = "The state space model reads every byte once; attention keeps them all. ";
+  for (int64_t i = 0; i < n; ++i) t[i] = rng() % 4 ? static_cast<unsigned char>(text[i % text.size()]) : static_cast<int32_t>(rng() % 256);
+  return t;
+}
+
+void expect(const char* what, const Tensor& ours, const Tensor& ref, double tol = kTol) {
+  const Diff d = compare(ours.device() == Device::Cuda ? gpu->to_host(ours) : ours, ref.device() == Device::Cuda ? gpu->to_host(ref) : ref);
+  suite.check(d.within(tol), std::string(what) + " " + d.text());
+}
+
+void compare_states(const ModelState& g, const ModelState& c) {
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    if (!c.layers[l].ssm_state.empty()) expect(("ssm_state L" + std::to_string(l)).c_str(), g.layers[l].ssm_state, c.layers[l].ssm_state);
+    if (!c.layers[l].conv_state.empty()) expect(("conv_state L" + std::to_string(l)).c_str(), g.layers[l].conv_state, c.layers[l].conv_state);
+  }
+}
+
+void test_fixtures() {
+  for (const std::string& name : test::fixture_names()) {
+    suite.run("fixture(" + name + ")", [&] {
+      const std::string dir = test::fixtures_dir() + "/" + name;
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(dir, mc, mg)) return;
+      const auto tokens = test::read_input(dir + "/reference/input.bin");
+      ModelState sc = mc->initial_state(), sg = mg->initial_state();
+      const Tensor lc = mc->forward(tokens, sc), lg = mg->forward(tokens, sg);
+      expect("logits vs cpu", lg, lc);
+      compare_states(sg, sc);
+      const NpyArray ref = read_npy(dir + "/reference/logits.npy");
+      const double err = test::rel_l2(lg, ref);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "logits vs transformers rel %.2e (< 1e-4), %lld argmax mismatches", err,
+                    (long long)test::argmax_mismatches(lg, ref));
+      suite.check(err < 1e-4 && test::argmax_mismatches(lg, ref) == 0, buf);
+    });
+  }
+}
+
+std::string random_model(const std::string& family) {
+  static std::map<std::string, std::string> made;
+  if (!made.count(family)) made[family] = testkit::write_random_checkpoint(testkit::bench_config(family), test::temp_dir("gpu-" + family), 7);
+  return made[family];
+}
+
+void test_random_models() {
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    for (int64_t T : {1, 1000, 65536}) {
+      if (T > 4096 && (quick_mode() || family != "mamba")) continue;  // the CPU side of 64K is slow for attention
+      suite.run("random " + family + " (4 layers, d 256) T=" + std::to_string(T), [&] {
+        std::unique_ptr<Model> mc, mg;
+        if (!load_both(random_model(family), mc, mg)) return;
+        const auto tokens = random_bytes(T, 11);
+        ModelState sc = mc->initial_state(), sg = mg->initial_state();
+        expect("logits vs cpu", mg->forward(tokens, sg), mc->forward(tokens, sc));
+        compare_states(sg, sc);
+      });
+    }
+  }
+}
+
+void test_step_vs_forward() {
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    suite.run("GPU step x64 = GPU forward(40) + 24 steps = GPU forward(64): " + family, [&] {
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(random_model(family), mc, mg)) return;
+      const auto tokens = random_bytes(64, 5);
+      ModelState full = mg->initial_state();
+      const Tensor lf = mg->forward(tokens, full);  // [64, V]
+      const int64_t V = lf.size(1);
+      ModelState st = mg->initial_state(), mixed = mg->initial_state();
+      Tensor ls = Tensor::zeros({64, V}), lm = Tensor::zeros({64, V});
+      for (int64_t t = 0; t < 64; ++t) std::memcpy(ls.data() + t * V, mg->step(tokens[t], st).data(), 4 * V);
+      const Tensor head = mg->forward(std::vector<int32_t>(tokens.begin(), tokens.begin() + 40), mixed);
+      std::memcpy(lm.data(), head.data(), 4 * 40 * V);
+      for (int64_t t = 40; t < 64; ++t) std::memcpy(lm.data() + t * V, mg->step(tokens[t], mixed).data(), 4 * V);
+      expect("steps vs forward", ls, lf);
+      expect("forward+steps vs forward", lm, lf);
+      compare_states(st, full);
+    });
+  }
+}
+
+void test_traces() {
+  suite.run("traces of a GPU run = traces of a CPU run (mamba, T=300, checkpoints every 16)", [] {
+    std::unique_ptr<Model> mc, mg;
+    if (!load_both(random_model("mamba"), mc, mg)) return;
+    TraceRequest req;
+    req.checkpoint_every = 16;
+    TraceStore tc(req), tg(req);
+    const auto tokens = random_bytes(300, 3);
+    ModelState sc = mc->initial_state(), sg = mg->initial_state();
+    mc->forward(tokens, sc, &tc);
+    mg->forward(tokens, sg, &tg);
+    int compared = 0;
+    for (const auto& [name, layer] : tc.keys()) {
+      if (!tg.has(name, layer)) {
+        suite.check(false, name + " L" + std::to_string(layer) + " missing from the GPU trace");
+        continue;
+      }
+      const Tensor a = tg.get(name, layer), b = tc.get(name, layer);
+      const Diff d = compare(a, b);
+      if (!d.within(kTol) || a.shape() != b.shape()) suite.check(false, name + " L" + std::to_string(layer) + " " + d.text());
+      ++compared;
+    }
+    suite.check(compared > 10, std::to_string(compared) + " traced tensors compared");
+  });
+}
+
+}  // namespace
+
+int main() {
+  std::string why;
+  gpu = make_poisoned_cuda_backend(&why);
+  if (!gpu) {
+    std::printf("SKIP   : tst_cuda_models: no CUDA GPU can be used: %s\n", why.c_str());
+    return kSkipExitCode;
+  }
+  cpu = make_cpu_backend();
+  std::printf("Config: %s%s\n", gpu->name().c_str(), quick_mode() ? " (quick mode: longest inputs skipped)" : "");
+  test_fixtures();
+  test_random_models();
+  test_step_vs_forward();
+  test_traces();
+  const int status = suite.finish();
+  gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
+  cpu.reset();
+  return status;
+}

@@ -1,0 +1,356 @@
+// GPU benchmark (issue 3): the ceilings measured in the same run (a large device-to-device copy, FP32
+// and BF16 matrix products through cuBLAS), then the Mamba-1 selective scan, the Mamba-2 SSD, causal
+// attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
+//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models]
+// Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
+// after warm-up. FP32 throughout (the backend has no BF16 path yet).
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "cuda_backend.h"
+#include "cuda_check.h"
+#include "model.h"
+#include "random_checkpoint.h"
+#include "random_fill.h"
+#include "selective_scan.h"
+#include "trace_store.h"
+
+using namespace ss;
+
+namespace {
+
+bool quick = false;
+std::unique_ptr<Backend> gpu;
+double copy_tbs = 0;     // measured device-to-device copy, TB/s (read + write)
+double ex2_per_s = 0;    // special-function-unit exp2 rate from the datasheet shape: 16 / clock / SM
+
+float median_ms(int reps, const std::function<void()>& f) {
+  f();
+  f();  // warm-up
+  SS_CUDA(cudaDeviceSynchronize());
+  cudaEvent_t a, b;
+  SS_CUDA(cudaEventCreate(&a));
+  SS_CUDA(cudaEventCreate(&b));
+  std::vector<float> t;
+  for (int i = 0; i < reps; ++i) {
+    SS_CUDA(cudaEventRecord(a, nullptr));
+    f();
+    SS_CUDA(cudaEventRecord(b, nullptr));
+    SS_CUDA(cudaEventSynchronize(b));
+    float ms = 0;
+    SS_CUDA(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms);
+  }
+  SS_CUDA(cudaEventDestroy(a));
+  SS_CUDA(cudaEventDestroy(b));
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+Tensor normal(const Shape& s, uint64_t seed, float mean = 0.0f, float sd = 1.0f) {
+  Tensor t = gpu->empty(s);
+  cuda::fill_normal(t.data(), t.numel(), seed, mean, sd, nullptr);
+  return t;
+}
+
+void release_pool() {
+  SS_CUDA(cudaDeviceSynchronize());
+  cudaMemPool_t pool;
+  SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
+  SS_CUDA(cudaMemPoolTrimTo(pool, 0));
+}
+
+void ceilings() {
+  cudaDeviceProp prop{};
+  SS_CUDA(cudaGetDeviceProperties(&prop, 0));
+  int clock_khz = 0;
+  SS_CUDA(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, 0));
+  ex2_per_s = 16.0 * prop.multiProcessorCount * clock_khz * 1e3;
+  std::printf("## Device\n\n%s, %d SMs, %.1f GiB, max SM clock %.2f GHz, L2 %.0f MB; backend: %s\n\n", prop.name, prop.multiProcessorCount,
+              prop.totalGlobalMem / 1073741824.0, clock_khz / 1e6, prop.l2CacheSize / 1e6, gpu->name().c_str());
+  std::printf("## Ceilings (measured in this run)\n\n| ceiling | value |\n| --- | --- |\n");
+  {
+    const int64_t n = int64_t(1) << 29;  // 2 GiB of floats
+    Tensor a = normal({n}, 1), b = gpu->empty({n});
+    const float ms = median_ms(10, [&] { SS_CUDA(cudaMemcpyAsync(b.data(), a.data(), 4 * n, cudaMemcpyDeviceToDevice, nullptr)); });
+    copy_tbs = 2.0 * 4 * n / (ms * 1e-3) / 1e12;
+    std::printf("| device-to-device copy, 2 GiB (bytes read + written) | %.2f TB/s |\n", copy_tbs);
+  }
+  {
+    // Device -> host, 512 MB: into pageable memory (touched before; what to_host does) and into pinned memory.
+    const int64_t n = int64_t(1) << 27;
+    Tensor a = normal({n}, 4);
+    std::vector<float> pageable(n, 1.0f);
+    const float ms = median_ms(5, [&] { SS_CUDA(cudaMemcpy(pageable.data(), a.data(), 4 * n, cudaMemcpyDeviceToHost)); });
+    float* pinned = nullptr;
+    SS_CUDA(cudaMallocHost(&pinned, 4 * n));
+    const float msp = median_ms(5, [&] { SS_CUDA(cudaMemcpy(pinned, a.data(), 4 * n, cudaMemcpyDeviceToHost)); });
+    SS_CUDA(cudaFreeHost(pinned));
+    std::printf("| device-to-host copy, 512 MB into pageable / pinned memory | %.1f / %.1f GB/s |\n", 4.0 * n / (ms * 1e-3) / 1e9,
+                4.0 * n / (msp * 1e-3) / 1e9);
+  }
+  cublasHandle_t h;
+  if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasCreate");
+  const int n = 8192;
+  const float one = 1.0f, zero = 0.0f;
+  {
+    Tensor A = normal({n, n}, 2), B = normal({n, n}, 3), C = gpu->empty({n, n});
+    const float ms = median_ms(5, [&] { cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, A.data(), n, B.data(), n, &zero, C.data(), n); });
+    std::printf("| FP32 matrix product 8192^3 (cuBLAS SGEMM, no TF32) | %.1f TFLOP/s |\n", 2.0 * n * n * n / (ms * 1e-3) / 1e12);
+    Tensor Ab = gpu->empty({n * n / 2}), Bb = gpu->empty({n * n / 2}), Cb = gpu->empty({n * n / 2});  // bf16 storage
+    cuda::to_bf16(A.data(), Ab.data(), int64_t(n) * n, nullptr);
+    cuda::to_bf16(B.data(), Bb.data(), int64_t(n) * n, nullptr);
+    const float msb = median_ms(5, [&] {
+      cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, Ab.data(), CUDA_R_16BF, n, Bb.data(), CUDA_R_16BF, n, &zero, Cb.data(),
+                   CUDA_R_16BF, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    });
+    std::printf("| BF16 matrix product 8192^3 (cuBLAS, FP32 accumulate) | %.1f TFLOP/s |\n", 2.0 * n * n * n / (msb * 1e-3) / 1e12);
+  }
+  cublasDestroy(h);
+  std::printf("| exp2 on the special-function units (16 / clock / SM, datasheet, not measured) | %.2f T/s |\n\n", ex2_per_s / 1e12);
+  release_pool();
+}
+
+// --- Mamba-1 selective scan ---
+
+struct ScanSet {
+  Tensor x, dt, A, B, C, D, z, state;
+};
+
+ScanSet scan_inputs(int64_t L, int64_t Di, int64_t N) {
+  ScanSet s;
+  s.x = normal({L, Di}, 11);
+  s.dt = gpu->softplus(normal({L, Di}, 12, -2.5f, 1.0f), nullptr);
+  Tensor A = Tensor::zeros({Di, N});
+  for (int64_t i = 0; i < A.numel(); ++i) A.at(i) = -std::exp(std::log(16.0f) * float((i * 7919) % 1000) / 1000.0f);
+  s.A = gpu->upload(A);
+  s.B = normal({L, N}, 13);
+  s.C = normal({L, N}, 14);
+  s.D = normal({Di}, 15, 1.0f, 0.3f);
+  s.z = normal({L, Di}, 16);
+  s.state = gpu->zeros({Di, N});
+  return s;
+}
+
+void selective_scan_table() {
+  std::printf("## Mamba-1 selective scan (FP32, batch 1, fused: Δ-discretisation, scan, C readout, D skip, z gate)\n\n");
+  std::printf("Minimum bytes = x, Δ, z read + y written (4 B each) + B, C + checkpoints written. Floor = max(bytes / copy ceiling, "
+              "exps / exp2 rate). E = checkpoint every E tokens (0 = off).\n\n");
+  std::printf("| d_inner | N | L | E | time ms | M tokens/s | min GB | achieved TB/s | floor ms | time / floor |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{4096, 65536} : std::vector<int64_t>{4096, 16384, 65536, 262144, 1048576};
+  for (int64_t Di : {1536, 5120})
+    for (int64_t N : {16, 64})
+      for (int64_t L : Ls) {
+        if (4.0 * 4 * L * Di > 40e9) continue;  // x, Δ, z, y over 40 GB
+        ScanSet s = scan_inputs(L, Di, N);
+        for (int64_t E : {int64_t(0), int64_t(64)}) {
+          Tensor ck;
+          SelectiveScanArgs a{&s.x, &s.dt, &s.A, &s.B, &s.C, &s.D, &s.z, &s.state, 0, E, &ck};
+          const float ms = median_ms(L >= 262144 ? 5 : 10, [&] { gpu->selective_scan(a); });
+          const double bytes = 4.0 * (4.0 * L * Di + 2.0 * L * N + (E ? double(L / E) * Di * N : 0.0));
+          const double floor_ms = 1e3 * std::max(bytes / (copy_tbs * 1e12), double(L) * Di * N / ex2_per_s);
+          std::printf("| %lld | %lld | %lld | %lld | %.3f | %.1f | %.2f | %.2f | %.3f | %.2f |\n", (long long)Di, (long long)N, (long long)L,
+                      (long long)E, ms, L / (ms * 1e-3) / 1e6, bytes / 1e9, bytes / (ms * 1e-3) / 1e12, floor_ms, ms / floor_ms);
+        }
+        release_pool();
+      }
+  // Where the time goes, at the issue's headline shape.
+  const int64_t L = 65536, Di = 1536, N = 16;
+  ScanSet s = scan_inputs(L, Di, N);
+  Tensor y = gpu->empty({L, Di});
+  cuda::SelectiveScanParams p;
+  p.x = s.x.data(), p.delta = s.dt.data(), p.A = s.A.data(), p.B = s.B.data(), p.C = s.C.data(), p.D = s.D.data(), p.z = s.z.data();
+  p.y = y.data(), p.state = s.state.data(), p.T = L, p.Di = Di, p.N = N;
+  const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
+  Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
+  std::vector<cuda::ScanPassTimes> runs;
+  for (int i = 0; i < 7; ++i) runs.push_back(cuda::selective_scan_timed(p, plan, ws.data(), nullptr));
+  std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.summary + a.combine + a.output < b.summary + b.combine + b.output; });
+  const auto& t = runs[runs.size() / 2];
+  const double exps = double(L) * Di * N;
+  std::printf("\nWhere the time goes (d_inner 1536, N 16, L 64K, E 0; %lld chunks of %lld tokens):\n\n", (long long)plan.n_chunks,
+              (long long)plan.chunk);
+  std::printf("| pass | ms | bound by | its floor ms |\n| --- | --- | --- | --- |\n");
+  std::printf("| 1: chunk end states from zero (exp per token, channel, state) | %.3f | exp2: %.2fG exps | %.3f |\n", t.summary,
+              exps * (plan.n_chunks - 1) / plan.n_chunks / 1e9, 1e3 * exps / ex2_per_s);
+  std::printf("| 2: chain the chunk states | %.3f | latency (%lld sequential steps) | - |\n", t.combine, (long long)plan.n_chunks);
+  std::printf("| 3: rerun chunks, y, gate, checkpoints | %.3f | max(exp2 %.3f, bytes %.3f) | %.3f |\n\n", t.output, 1e3 * exps / ex2_per_s,
+              1e3 * 4.0 * 4 * L * Di / (copy_tbs * 1e12), 1e3 * std::max(exps / ex2_per_s, 4.0 * 4 * L * Di / (copy_tbs * 1e12)));
+  release_pool();
+}
+
+// --- Mamba-2 SSD ---
+
+void ssd_table() {
+  std::printf("## Mamba-2 SSD (FP32, head_dim 64, N 128, one group)\n\n");
+  std::printf("FLOPs counted: 2 per state element per token for pass 1 and 3 for pass 3 (update + readout).\n\n");
+  std::printf("| H | L | time ms | M tokens/s | TFLOP/s (FP32 FMA) | min GB | achieved TB/s |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{16384, 65536} : std::vector<int64_t>{16384, 65536, 262144};
+  for (int64_t H : {24, 80})
+    for (int64_t L : Ls) {
+      const int64_t P = 64, N = 128, G = 1;
+      Tensor x = normal({L, H, P}, 21), dt = gpu->softplus(normal({L, H}, 22, -2.0f, 1.0f), nullptr);
+      Tensor A = Tensor::zeros({H});
+      for (int64_t i = 0; i < H; ++i) A.at(i) = -1.0f - 15.0f * float(i) / H;
+      Tensor Ad = gpu->upload(A), B = normal({L, G, N}, 23), C = normal({L, G, N}, 24), D = normal({H}, 25, 1.0f, 0.3f);
+      Tensor st = gpu->zeros({H, P, N}), ck;
+      SsdArgs a{&x, &dt, &Ad, &B, &C, &D, 64, &st, 0, 0, &ck};
+      const float ms = median_ms(5, [&] { gpu->ssd_chunked(a); });
+      const double flops = 5.0 * L * H * P * N, bytes = 4.0 * (2.0 * L * H * P + L * H + 2.0 * L * G * N);
+      std::printf("| %lld | %lld | %.3f | %.1f | %.1f | %.2f | %.2f |\n", (long long)H, (long long)L, ms, L / (ms * 1e-3) / 1e6,
+                  flops / (ms * 1e-3) / 1e12, bytes / 1e9, bytes / (ms * 1e-3) / 1e12);
+      release_pool();
+    }
+  std::printf("\n");
+}
+
+// --- attention ---
+
+void attention_table() {
+  std::printf("## Causal attention (FP32 flash-style, CUDA cores; Hq = Hkv)\n\n");
+  std::printf("FLOPs = 4 * L^2/2 * hd * H (QK^T and PV over the causal half). Window = probabilities of one head over the last 1024 positions.\n\n");
+  std::printf("| L | hd | H | time ms | TFLOP/s | with window ms | window cost |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{1024, 4096} : std::vector<int64_t>{1024, 4096, 16384};
+  for (int64_t hd : {64, 128})
+    for (int64_t L : Ls) {
+      const int64_t H = 2048 / hd;
+      Tensor q = normal({L, H, hd}, 30), k = normal({L, H, hd}, 31), v = normal({L, H, hd}, 32);
+      KvCache cache;
+      gpu->kv_append(cache, k, v);
+      AttentionArgs a{&q, &cache, 0, 1.0f / std::sqrt(float(hd)), std::nullopt, nullptr};
+      const float ms = median_ms(5, [&] { gpu->attention(a); });
+      const int64_t W = std::min<int64_t>(1024, L);
+      Tensor probs = gpu->empty({W, W});
+      a.window = TraceWindow{0, L - W, L};
+      a.probs = &probs;
+      const float msw = median_ms(5, [&] { gpu->attention(a); });
+      const double flops = 4.0 * L * L / 2 * hd * H;
+      std::printf("| %lld | %lld | %lld | %.3f | %.1f | %.3f | %+.1f%% |\n", (long long)L, (long long)hd, (long long)H, ms,
+                  flops / (ms * 1e-3) / 1e12, msw, 100.0 * (msw - ms) / ms);
+      release_pool();
+    }
+  std::printf("\n");
+}
+
+// --- whole-model traces ---
+
+// One row per size: traced and untraced forward of the model in `dir`. Inputs over 64K bytes trace
+// logits and state checkpoints every 4096 tokens only; attention models stop at 64K (FP32 attention is
+// quadratic on CUDA cores).
+void model_rows(const std::string& label, const std::string& dir, const std::vector<int64_t>& sizes) {
+  std::unique_ptr<Model> m;
+  try {
+    m = Model::load(dir, *gpu);
+  } catch (const std::exception& e) {
+    std::printf("| %s | - | - | - | - | - | not run: %s |\n", label.c_str(), e.what());
+    return;
+  }
+  const auto& mixers = m->config().mixers;
+  const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
+  for (int64_t T : sizes) {
+    if (T > 65536 && has_attention) continue;
+    std::vector<int32_t> tokens(T);
+    for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
+    TraceRequest req;
+    if (T > 65536) {
+      req.names = {trace::kLogits, trace::kMambaCheckpoints, trace::kMamba2Checkpoints};
+      req.checkpoint_every = 4096;
+    } else {
+      req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaCheckpoints, trace::kMamba2Checkpoints, trace::kAttnProbs};
+      req.checkpoint_every = 64;
+      for (int l = 0; l < m->config().n_layers; ++l)
+        if (mixers[l] == MixerKind::Attention) {
+          req.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 512, T};
+          break;
+        }
+    }
+    try {
+      auto wall_ms = [&](bool traced, double* traced_mb) {
+        std::vector<double> t;
+        for (int rep = 0; rep < 4; ++rep) {
+          TraceStore store(req);
+          ModelState st = m->initial_state();
+          SS_CUDA(cudaDeviceSynchronize());
+          const auto t0 = std::chrono::steady_clock::now();
+          m->forward(tokens, st, traced ? &store : nullptr, /*want_logits=*/false);
+          SS_CUDA(cudaDeviceSynchronize());
+          if (rep) t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+          if (traced_mb) {
+            *traced_mb = 0;
+            for (const auto& [name, layer] : store.keys()) *traced_mb += 4.0 * store.get(name, layer).numel() / 1e6;
+          }
+        }
+        std::sort(t.begin(), t.end());
+        return t[1];
+      };
+      release_pool();
+      cudaMemPool_t pool;
+      SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
+      uint64_t zero = 0, peak = 0;
+      SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+      double mb = 0;
+      const double traced = wall_ms(true, &mb);
+      SS_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &peak));
+      const double untraced = wall_ms(false, nullptr);
+      std::printf("| %s | %lld | %.1f | %.0f | %.1f | %.0f | %s |\n", label.c_str(), (long long)T, traced, mb, untraced, peak / 1048576.0,
+                  T > 65536 ? "traced: logits + checkpoints every 4096" : "");
+    } catch (const std::exception& e) {
+      std::printf("| %s | %lld | - | - | - | - | failed: %s |\n", label.c_str(), (long long)T, e.what());
+    }
+  }
+}
+
+void model_table(const std::string& shipped) {
+  std::printf("## Whole-model trace (FP32)\n\n");
+  std::printf("Traced (inputs up to 64 KB): logits, Mamba Δ, state checkpoints every 64 tokens, one attention window (head 0, last 512 "
+              "positions). Wall time of Model::forward, median of 3 after a warm-up run, with the traces copied to fresh host memory; "
+              "untraced = no sink, logits left on the GPU; peak = high-water mark of the CUDA memory pool during the traced calls "
+              "(weights included). random-* = 4 layers, d_model 256, random weights (testkit); the others are the shipped models.\n\n");
+  std::printf("| model | bytes | traced wall ms | traced MB to host | untraced ms | peak GPU MB | note |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    const std::string dir = "/tmp/statescope-bench-" + family;
+    testkit::write_random_checkpoint(testkit::bench_config(family), dir, 3);
+    model_rows("random-" + family, dir, {65536});
+  }
+  if (!shipped.empty())
+    for (const char* name : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
+      model_rows(name, shipped + "/" + name, quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576});
+  std::printf("\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shipped;  // --shipped DIR: the shipped models (assets/models) for the whole-model table
+  for (int i = 1; i < argc; ++i) {
+    quick |= std::strcmp(argv[i], "--quick") == 0;
+    if (std::strcmp(argv[i], "--shipped") == 0 && i + 1 < argc) shipped = argv[++i];
+  }
+  std::string why;
+  gpu = make_cuda_backend(&why);
+  if (!gpu) {
+    std::fprintf(stderr, "statescope-bench-cuda: no GPU: %s\n", why.c_str());
+    return 1;
+  }
+  try {
+    ceilings();
+    selective_scan_table();
+    ssd_table();
+    attention_table();
+    model_table(shipped);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "statescope-bench-cuda: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
