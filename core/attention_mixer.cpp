@@ -73,7 +73,7 @@ class AttentionMixer final : public Mixer {
         s.attn_probs = be.zeros({W, W});
         s.attn_window = *w;
       }
-      if (W > 0) {
+      if (W > 0 && p0 < w->t1 && p0 + T > w->t0) {  // only calls with queries in the window change it
         args.window = w;
         args.probs = &s.attn_probs;
       }

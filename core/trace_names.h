@@ -37,7 +37,8 @@ inline constexpr char kMamba2State[] = "mamba2.state";      // [H, P, N] after t
 
 // Attention
 inline constexpr char kAttnProbs[] = "attn.probs";          // [W, W] softmax probs of window head (rows: queries t0.., cols: keys t0..);
-                                                            // one matrix kept across calls, rows filled as their queries run
+                                                            // one matrix kept in the layer's state across calls, rows filled as
+                                                            // their queries run; recorded by the calls that have such queries
 inline constexpr char kAttnQ[] = "attn.q";                  // [T, Hq, hd] queries (after RoPE when the model has it)
 inline constexpr char kAttnK[] = "attn.k";                  // [T, Hkv, hd] keys as stored in the KV cache (after RoPE)
 
