@@ -105,26 +105,31 @@ int64_t Exploration::snapshot_at_or_before(int64_t t) const {
   return std::prev(it)->first;  // position 0 is always there
 }
 
-ModelState Exploration::restore(int64_t position) const {
+// The first `keep` positions of every head of a cache, in a new cache with room for `capacity`
+// positions (the rows past `keep` are stale and get overwritten by later appends).
+KvCache Exploration::cache_prefix(const KvCache& live, int64_t keep, int64_t capacity) const {
+  KvCache kv;
+  kv.length = std::min(keep, live.length);
+  if (live.k.empty()) return kv;
+  const int64_t Hkv = live.k.size(0), cap = live.capacity(), hd = live.k.size(2);
+  const int64_t c = std::clamp<int64_t>(capacity, std::max<int64_t>(kv.length, 1), cap);
+  // [Hkv, cap, hd] seen as [Hkv, cap * hd]: the first c positions of each head are its first c * hd columns.
+  kv.k = be_->slice_cols(live.k.reshaped({Hkv, cap * hd}), 0, c * hd).reshaped({Hkv, c, hd});
+  kv.v = be_->slice_cols(live.v.reshaped({Hkv, cap * hd}), 0, c * hd).reshaped({Hkv, c, hd});
+  return kv;
+}
+
+ModelState Exploration::restore(int64_t position, int64_t capacity) const {
   ModelState st = model_->clone_state(snapshots_.at(position).state);
-  for (size_t l = 0; l < st.layers.size(); ++l) {
-    if (model_->config().mixers[l] != MixerKind::Attention) continue;
-    // The cache up to `position` is a prefix of the live cache: copy it and cut it there.
-    const KvCache& live = live_.layers[l].kv;
-    KvCache kv;
-    if (!live.k.empty()) {
-      kv.k = be_->clone(live.k);
-      kv.v = be_->clone(live.v);
-    }
-    kv.length = std::min(position, live.length);
-    st.layers[l].kv = kv;
-  }
+  // The cache up to `position` is a prefix of the live cache: copy that much, not the whole cache.
+  for (size_t l = 0; l < st.layers.size(); ++l)
+    if (model_->config().mixers[l] == MixerKind::Attention) st.layers[l].kv = cache_prefix(live_.layers[l].kv, position, capacity);
   return st;
 }
 
 void Exploration::rewind(int64_t position) {
   const int64_t s = snapshot_at_or_before(position);
-  live_ = restore(s);
+  live_ = restore(s, s + 2 * snapshot_every_);
   next_logits_ = snapshots_.at(s).next_logits;
   snapshots_.erase(snapshots_.upper_bound(s), snapshots_.end());
   surprisal_.resize(s);
@@ -221,33 +226,45 @@ std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   if (t == computed_ - 1) return softmax_row(next_logits_.data(), V);
   if (snapshots_.count(t + 1)) return softmax_row(snapshots_.at(t + 1).next_logits.data(), V);
   const int64_t s = snapshot_at_or_before(t);
-  ModelState st = restore(s);
+  ModelState st = restore(s, t + 1);
   Tensor logits = model_->forward(tokens(s, t + 1), st, nullptr, true);  // [t+1-s, V]
   return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
 }
 
-ModelState Exploration::state_at(int64_t t) const {
+ModelState Exploration::state_at(int64_t t, int layer) const {
   if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
+  const int L = config().n_layers;
+  if (layer >= L) throw Error("", "layer", std::to_string(layer) + " is not a layer of " + name());
+  auto wanted = [&](int l) { return layer < 0 || l == layer; };
   ModelState st;
-  if (t == computed_ - 1) {
-    st = model_->clone_state(live_);
+  st.position = t + 1;
+  st.layers.resize(L);
+  if (layer >= 0 && config().mixers[layer] == MixerKind::Attention) {
+    // An attention layer's state after token t is the first t + 1 rows of the live cache: no compute.
+    st.layers[layer].kv = cache_prefix(live_.layers[layer].kv, t + 1, t + 1);
+  } else if (t == computed_ - 1) {
+    for (int l = 0; l < L; ++l) if (wanted(l)) st.layers[l] = live_.layers[l];
   } else {
+    // Rerun from the snapshot at or before t + 1, through the layers up to the one asked for.
     const int64_t s = snapshot_at_or_before(t + 1);
-    st = restore(s);
-    if (s < t + 1) model_->forward(tokens(s, t + 1), st, nullptr, /*want_logits=*/false);
+    st = restore(s, t + 1);
+    if (s < t + 1) model_->forward_through(tokens(s, t + 1), st, layer < 0 ? L : layer + 1);
   }
   ModelState host;
-  host.position = st.position;
-  for (const LayerState& ls : st.layers) {
-    LayerState h;
+  host.position = t + 1;
+  host.layers.resize(L);
+  for (int l = 0; l < L; ++l) {
+    if (!wanted(l)) continue;
+    const LayerState& ls = st.layers[l];
+    LayerState& h = host.layers[l];
     if (!ls.conv_state.empty()) h.conv_state = be_->to_host(ls.conv_state);
     if (!ls.ssm_state.empty()) h.ssm_state = be_->to_host(ls.ssm_state);
-    if (!ls.kv.k.empty()) {
-      h.kv.k = be_->to_host(ls.kv.k);
-      h.kv.v = be_->to_host(ls.kv.v);
+    if (!ls.kv.k.empty()) {  // the held positions only
+      const KvCache kv = cache_prefix(ls.kv, ls.kv.length, ls.kv.length);
+      h.kv.k = be_->to_host(kv.k);
+      h.kv.v = be_->to_host(kv.v);
     }
     h.kv.length = ls.kv.length;
-    host.layers.push_back(std::move(h));
   }
   return host;
 }
@@ -280,8 +297,10 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   }
   TraceStore store(req);
   const int64_t s = snapshot_at_or_before(t0);
-  ModelState st = restore(s);
-  Tensor logits = model_->forward(tokens(s, t1), st, &store, (parts & kWindowLogits) != 0);
+  ModelState st = restore(s, t1);
+  Tensor logits;
+  if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, &store, true);
+  else model_->forward_through(tokens(s, t1), st, layer + 1, &store);  // the layers up to this one
 
   const int64_t a = t0 - s, b = t1 - s;
   auto get = [&](const char* n) { return slice_rows(store.get(n, layer), a, b); };

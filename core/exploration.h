@@ -99,7 +99,10 @@ class Exploration {
 
   // --- queries (t < computed()) ---
   std::vector<float> next_byte_probs(int64_t t) const;  // [V] softmax of the logits after token t
-  ModelState state_at(int64_t t) const;                  // host copies of every layer's state after token t
+  // Host copies of the state after token t: every layer's, or only `layer`'s (the others left empty;
+  // cheaper: the layers above it are not run, and an attention layer's cache is read, not recomputed).
+  // KV caches come back holding exactly t + 1 positions.
+  ModelState state_at(int64_t t, int layer = -1) const;
   LayerWindow trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head = 0) const;
   // A of an SSM layer: Mamba [Di, N], Mamba-2 [H] (negative); empty for attention layers.
   const Tensor& ssm_A(int layer) const;
@@ -118,7 +121,9 @@ class Exploration {
   };
   Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every);
   void rewind(int64_t position);
-  ModelState restore(int64_t position) const;  // a working state at a snapshot position
+  // A working state at a snapshot position, its attention caches with room for `capacity` positions.
+  ModelState restore(int64_t position, int64_t capacity) const;
+  KvCache cache_prefix(const KvCache& live, int64_t keep, int64_t capacity) const;
   int64_t snapshot_at_or_before(int64_t t) const;
   void run_forward(const RunControl& rc, UpdateStats& st);
   void run_steps(UpdateStats& st);

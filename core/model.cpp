@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "checkpoint.h"
@@ -103,9 +104,10 @@ ModelState Model::clone_state(const ModelState& s) const {
   return out;
 }
 
-Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent) const {
+Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers) const {
   if (state.layers.size() != layers_.size()) state = initial_state();
-  for (int il = 0; il < static_cast<int>(layers_.size()); ++il) {
+  const int n = n_layers < 0 ? static_cast<int>(layers_.size()) : std::min<int>(n_layers, static_cast<int>(layers_.size()));
+  for (int il = 0; il < n; ++il) {
     const Layer& L = layers_[il];
     Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
     h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il) : L.mixer->forward(be_, h, state.layers[il], cb, il);
@@ -152,6 +154,14 @@ Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, Tra
   trace_memory(cb, state.position, static_cast<int64_t>(tokens.size()));
   state.position += static_cast<int64_t>(tokens.size());
   return head(x, cb, want_logits);
+}
+
+void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, TraceSink* sink) const {
+  if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
+  check_tokens(tokens, config_.vocab_size);
+  const Tracer cb(sink, &be_, state.position);
+  run_layers(be_.embedding(embed_, tokens), state, cb, /*recurrent=*/false, n_layers);  // x [T, D]
+  state.position += static_cast<int64_t>(tokens.size());
 }
 
 Tensor Model::step(int32_t token, ModelState& state, TraceSink* sink) const {

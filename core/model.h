@@ -45,6 +45,10 @@ class Model {
   // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
   // when `want_logits` (the LM head is skipped otherwise); traces go to `sink` if given.
   Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink = nullptr, bool want_logits = true) const;
+  // The parallel form through the first `n_layers` layers only, no LM head: for reading the state of
+  // a layer below n_layers after these tokens (the states of the later layers are left behind, so
+  // `state` must not be used to continue the text afterwards).
+  void forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, TraceSink* sink = nullptr) const;
   // Recurrent form: one token from `state`. Returns logits [1, V] on the host.
   Tensor step(int32_t token, ModelState& state, TraceSink* sink = nullptr) const;
 
@@ -55,7 +59,7 @@ class Model {
 
  private:
   Model(ModelConfig c, std::string dir, Backend& be) : config_(std::move(c)), dir_(std::move(dir)), be_(be) {}
-  Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent) const;
+  Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers = -1) const;
   Tensor head(const Tensor& x, const Tracer& cb, bool want_logits) const;
   void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
 

@@ -184,6 +184,36 @@ class TestExploration : public QObject {
     }
   }
 
+  void one_layer_state_equals_the_full_state_data() {
+    QTest::addColumn<QString>("model");
+    for (const auto& name : test::fixture_names())
+      if (name.find("jamba") != std::string::npos || name.find("llama") != std::string::npos || name.find("mamba2") != std::string::npos)
+        QTest::newRow(name.c_str()) << QString::fromStdString(name);
+  }
+  void one_layer_state_equals_the_full_state() {
+    // state_at(t, layer) runs only the layers up to `layer` (and reads an attention layer's cache
+    // without compute); it must give that layer's part of state_at(t), positions included.
+    QFETCH(QString, model);
+    const auto all = text_bytes(150);
+    auto e = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+    e->set_bytes(all);
+    const int L = e->config().n_layers;
+    for (int64_t t : {0, 31, 32, 77, 149}) {
+      const ModelState full = e->state_at(t);
+      for (int l = 0; l < L; ++l) {
+        const ModelState one = e->state_at(t, l);
+        ModelState a, b;
+        a.layers = {one.layers[l]};
+        b.layers = {full.layers[l]};
+        QCOMPARE(one.layers[l].kv.length, e->config().mixers[l] == MixerKind::Attention ? t + 1 : 0);
+        QCOMPARE(one.layers[l].ssm_state.empty(), full.layers[l].ssm_state.empty());
+        QVERIFY2(state_diff(a, b) < 1e-6, qPrintable(QString("t=%1 layer %2").arg(t).arg(l)));
+        for (int o = 0; o < L; ++o)  // the other layers are not returned
+          if (o != l) QVERIFY(one.layers[o].ssm_state.empty() && one.layers[o].kv.k.empty());
+      }
+    }
+  }
+
   void window_matrix_reproduces_output() {
     const auto all = text_bytes(48);
     auto e = Exploration::open(fixture("mamba1_tied_f32"), make_cpu_backend(), 16);

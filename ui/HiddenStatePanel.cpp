@@ -101,7 +101,7 @@ void HiddenStatePanel::showSsm(int col) {
   const ss::ModelConfig& c = ex.config();
   const bool m2 = c.mixers[ch.layer] == ss::MixerKind::Mamba2;
   const qint64 t = m_ws->token();
-  const ss::Tensor h = ex.state_at(t).layers[ch.layer].ssm_state;  // Mamba [Di, N]; Mamba-2 [H, P, N]
+  const ss::Tensor h = ex.state_at(t, ch.layer).layers[ch.layer].ssm_state;  // Mamba [Di, N]; Mamba-2 [H, P, N]
   const int N = int(h.size(-1)), cols = int(h.numel() / N);       // channels (Mamba-2: head·P + p)
   QVector<float> v(qsizetype(N) * cols);
   for (int ci = 0; ci < cols; ++ci)
@@ -157,7 +157,7 @@ void HiddenStatePanel::showKvCache(int col) {
   const LayerChoice ch = m_ws->choice(col);
   const ss::ModelConfig& c = ex.config();
   const qint64 t = m_ws->token();
-  const ss::KvCache kv = ex.state_at(t).layers[ch.layer].kv;  // k [Hkv, capacity, hd]
+  const ss::KvCache kv = ex.state_at(t, ch.layer).layers[ch.layer].kv;  // k [Hkv, capacity, hd]
   const int Hkv = int(kv.k.size(0)), hd = int(kv.k.size(2)), cap = int(kv.k.size(1));
   const int kvHead = std::clamp(ch.head / std::max(1, c.attn.n_heads / std::max(1, Hkv)), 0, Hkv - 1);
   const int P = int(kv.length);
