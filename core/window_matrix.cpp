@@ -86,13 +86,43 @@ MatrixD window_matrix(const LayerWindow& w, const Tensor& A, int index) {
   }
   const SsmView v = ssm_view(w, A, index);
   MatrixD M = MatrixD::Zero(W, W);
-  double amax = 0;  // the slowest decay: past this the whole row's remaining terms underflow
-  for (double a : v.A) amax = std::max(amax, -a);
+  double amax = INFINITY;  // the slowest decay: past this the whole row's remaining terms underflow
+  for (double a : v.A) amax = std::min(amax, -a);
+  if (!std::isfinite(amax)) amax = 0;
   for (int64_t i = 0; i < W; ++i)
     for (int64_t j = i; j >= 0; --j) {
       if (amax > 0 && -amax * (v.prefix[i] - v.prefix[j]) < -745) break;  // exp() is 0 in double from here on
       M(i, j) = cell(v, i, j, nullptr);
     }
+  return M;
+}
+
+MatrixF window_matrix_blocked(const LayerWindow& w, const Tensor& A, int index) {
+  const int64_t W = w.t1 - w.t0;
+  if (w.kind == MixerKind::Attention) {
+    if (w.attn.empty()) throw Error("", "window", "needs the attention part to show the probabilities");
+    return Eigen::Map<const MatrixF>(w.attn.data(), W, W);
+  }
+  const SsmView v = ssm_view(w, A, index);
+  const int64_t N = v.N;
+  auto a_of = [&](int64_t n) { return v.per_state_decay ? v.A[n] : v.A[0]; };
+  MatrixF M = MatrixF::Zero(W, W);
+  constexpr int64_t kBlock = 64;
+  MatrixD Cp, Bp;  // [rows of the block, N], [columns before the block, N]
+  for (int64_t r0 = 0; r0 < W; r0 += kBlock) {
+    const int64_t r1 = std::min(W, r0 + kBlock);
+    for (int64_t i = r0; i < r1; ++i)  // the block's diagonal square, cell by cell
+      for (int64_t j = r0; j <= i; ++j) M(i, j) = static_cast<float>(cell(v, i, j, nullptr));
+    if (r0 == 0) continue;
+    const double Pr = v.prefix[r0];
+    Cp.resize(r1 - r0, N);
+    for (int64_t i = r0; i < r1; ++i)
+      for (int64_t n = 0; n < N; ++n) Cp(i - r0, n) = double(v.C[i * v.stride + n]) * std::exp(a_of(n) * (v.prefix[i] - Pr));
+    Bp.resize(r0, N);
+    for (int64_t j = 0; j < r0; ++j)
+      for (int64_t n = 0; n < N; ++n) Bp(j, n) = double(v.B[j * v.stride + n]) * v.delta[j] * std::exp(a_of(n) * (Pr - v.prefix[j]));
+    M.block(r0, 0, r1 - r0, r0) = (Cp * Bp.transpose()).cast<float>();
+  }
   return M;
 }
 

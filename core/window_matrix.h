@@ -25,6 +25,14 @@ using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 // `A` is Exploration::ssm_A(w.layer). An SSM window needs its gate part; attention its attention part.
 MatrixD window_matrix(const LayerWindow& w, const Tensor& A, int index);
 
+// The same matrix for the explorer's large windows (up to 8K x 8K), stored in float. Rows are done in
+// blocks of 64: cells inside a block's diagonal square as above; the rest as one product per block,
+//   M[i, j] = Σ_n (C_i[n] e^{A_n (P_i - P_r)}) (B_j[n] Δ_j e^{A_n (P_r - P_j)}),  r = the block's first row,
+// (P = prefix sums of Δ), where both exponents are <= 0, so nothing overflows. O(W² N) multiply-adds
+// in double, W N exponentials per block; matches window_matrix() to float rounding.
+using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+MatrixF window_matrix_blocked(const LayerWindow& w, const Tensor& A, int index);
+
 // What M[i, j] is made of, for the explorer's "click a cell" readout.
 struct CellTerms {
   double value = 0;             // M[i, j]

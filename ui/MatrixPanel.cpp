@@ -68,15 +68,14 @@ void MatrixPanel::refresh() {
     Heatmap* h = m_maps[col];
     try {
       const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, w0, w1, attn ? ss::kWindowAttention : ss::kWindowGate, ch.head);
-      m_matrices[col] = ss::window_matrix(w, ex.ssm_A(ch.layer), index);
+      m_matrices[col] = ss::window_matrix_blocked(w, ex.ssm_A(ch.layer), index);
     } catch (const std::exception& e) {
-      m_matrices[col] = ss::MatrixD();
+      m_matrices[col] = ss::MatrixF();
       h->setPlaceholder(QString::fromStdString(e.what()));
     }
     m_t0[col] = w0;
-    const ss::MatrixD& M = m_matrices[col];
-    QVector<float> v(M.size());
-    for (qsizetype i = 0; i < M.size(); ++i) v[i] = float(M.data()[i]);
+    const ss::MatrixF& M = m_matrices[col];
+    QVector<float> v(M.data(), M.data() + M.size());
     const QString what = attn ? tr("attention probs, head %1").arg(ch.head)
                               : kind == ss::MixerKind::Mamba ? tr("M, channel %1").arg(ch.channel) : tr("M, head %1").arg(ch.head);
     h->setTitle(tr("%1 · L%2 · %3").arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(what));
@@ -92,9 +91,9 @@ void MatrixPanel::refresh() {
 PanelData MatrixPanel::data() const {
   const int col = std::min<int>(m_ws->activeColumn(), int(m_matrices.size()) - 1);
   if (col < 0) return {};
-  const ss::MatrixD& M = m_matrices[col];
+  const ss::MatrixF& M = m_matrices[col];
   PanelData d{tr("M of model %1").arg(col), M.rows(), M.cols(), QVector<float>(M.size()), tr("position i"), tr("position j"), tr("M"), {}, {}, m_ws->token()};
-  for (qsizetype i = 0; i < M.size(); ++i) d.values[i] = float(M.data()[i]);
+  std::copy(M.data(), M.data() + M.size(), d.values.begin());
   for (qint64 r = 0; r < M.rows(); ++r) d.rowLabels << QString::number(m_t0[col] + r);
   for (qint64 c = 0; c < M.cols(); ++c) d.colLabels << QString::number(m_t0[col] + c);
   return d;
@@ -102,9 +101,9 @@ PanelData MatrixPanel::data() const {
 
 void MatrixPanel::selectBlock(int column, int r0, int c0, int r1, int c1) {
   if (column >= m_matrices.size() || m_matrices[column].size() == 0) return;
-  const ss::MatrixD block = m_matrices[column].block(r0, c0, r1 - r0 + 1, c1 - c0 + 1);
+  const ss::MatrixD block = m_matrices[column].block(r0, c0, r1 - r0 + 1, c1 - c0 + 1).cast<double>();
   std::vector<double> s;
-  const int rank = ss::numerical_rank(block, 1e-6, &s);
+  const int rank = ss::numerical_rank(block, 1e-5, &s);  // σ_k > 1e-5 σ_1: M is stored in float
   QString sv;
   for (size_t k = 0; k < std::min<size_t>(s.size(), 6); ++k) sv += QString::number(s[k], 'g', 3) + " ";
   const qint64 t0 = m_t0[column];

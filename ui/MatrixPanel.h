@@ -16,7 +16,7 @@ class QGridLayout;
 class MatrixPanel : public Panel {
   Q_OBJECT
  public:
-  static constexpr qint64 kMaxWindow = 1024;  // longer windows show their last kMaxWindow tokens
+  static constexpr qint64 kMaxWindow = 8192;  // longer windows show their last kMaxWindow tokens
 
   explicit MatrixPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
@@ -31,7 +31,7 @@ class MatrixPanel : public Panel {
  private:
   QGridLayout* m_grid;
   QVector<Heatmap*> m_maps;
-  QVector<ss::MatrixD> m_matrices;
+  QVector<ss::MatrixF> m_matrices;  // [W, W] per model column
   QVector<qint64> m_t0;
   QComboBox* m_scale;
   QLabel* m_readout;

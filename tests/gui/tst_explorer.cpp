@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QXmlStreamReader>
+#include <algorithm>
 #include <cmath>
 
 #include "CostPanel.h"
@@ -15,6 +16,7 @@
 #include "ExplorerWindow.h"
 #include "FigureExport.h"
 #include "Heatmap.h"
+#include "HeatmapPyramid.h"
 #include "HiddenStatePanel.h"
 #include "InputEditor.h"
 #include "MatrixPanel.h"
@@ -292,18 +294,25 @@ class TestExplorer : public QObject {
     QCOMPARE(ws()->bytes(), kText);
   }
 
-  void large_heatmap_redraws_fast() {
-    Heatmap h;
+  void large_heatmap_draws_from_a_coarse_level() {
+    // An 8K x 8K matrix is drawn from the pyramid level that matches the pixels (the redraw time is
+    // in statescope-bench-explorer), and a single strong cell survives every halving with its sign.
     const int n = 8192;
-    QVector<float> v(qsizetype(n) * n);
-    for (qsizetype i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-    h.setScale(ColorScale::Signed);
-    h.setData(n, n, v);
-    h.resize(900, 800);
-    QImage img(h.size(), QImage::Format_ARGB32);
-    h.render(&img);  // first paint builds the image for this size
-    h.render(&img);
-    QVERIFY2(h.lastPaintMs() < 100, qPrintable(QString("redraw took %1 ms").arg(h.lastPaintMs())));
+    QVector<float> v(qsizetype(n) * n, 0.01f);
+    v[qsizetype(5001) * n + 3007] = -7.0f;
+    HeatmapPyramid p;
+    p.setData(n, n, v);
+    QCOMPARE(p.level(0).rows, n);
+    const int k = p.levelFor(800, 900);
+    const HeatmapPyramid::Level& L = p.level(k);
+    QVERIFY2(L.rows >= 800 && L.cols >= 900 && L.rows < 2 * 900 && L.cols < 2 * 900,
+             qPrintable(QString("level %1 is %2 x %3").arg(k).arg(L.rows).arg(L.cols)));
+    for (int j = 1; j < p.levelCount(); ++j) {
+      const HeatmapPyramid::Level& Lj = p.level(j);
+      QCOMPARE(Lj.rows, (p.level(j - 1).rows + 1) / 2);
+      QCOMPARE(*std::min_element(Lj.values.begin(), Lj.values.end()), -7.0f);
+      QCOMPARE(Lj.values[qsizetype(5001 >> j) * Lj.cols + (3007 >> j)], -7.0f);
+    }
   }
 };
 
