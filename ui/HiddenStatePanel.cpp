@@ -101,7 +101,16 @@ void HiddenStatePanel::showSsm(int col) {
   const ss::ModelConfig& c = ex.config();
   const bool m2 = c.mixers[ch.layer] == ss::MixerKind::Mamba2;
   const qint64 t = m_ws->token();
-  const ss::Tensor h = ex.state_at(t, ch.layer).layers[ch.layer].ssm_state;  // Mamba [Di, N]; Mamba-2 [H, P, N]
+  // The window trace holds the state after every token of the window; state_at only when t is outside it.
+  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, m_ws->windowStart(), m_ws->windowEnd(), ss::kWindowStates, ch.head);
+  ss::Tensor h;  // Mamba [Di, N]; Mamba-2 [H, P, N]
+  if (t >= w.t0 && t < w.t1 && !w.states.empty()) {
+    const ss::Shape shape(w.states.shape().begin() + 1, w.states.shape().end());  // states [W, ...]
+    const qint64 per = ss::shape_numel(shape);
+    h = ss::Tensor::from(shape, std::vector<float>(w.states.data() + (t - w.t0) * per, w.states.data() + (t - w.t0 + 1) * per));
+  } else {
+    h = ex.state_at(t, ch.layer).layers[ch.layer].ssm_state;  // Mamba [Di, N]; Mamba-2 [H, P, N]
+  }
   const int N = int(h.size(-1)), cols = int(h.numel() / N);       // channels (Mamba-2: head·P + p)
   QVector<float> v(qsizetype(N) * cols);
   for (int ci = 0; ci < cols; ++ci)
@@ -122,7 +131,6 @@ void HiddenStatePanel::showSsm(int col) {
     const QSignalBlocker b(m_channelBox);
     m_channelBox->setValue(pick);
   }
-  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, m_ws->windowStart(), m_ws->windowEnd(), ss::kWindowStates, ch.head);
   QList<QPointF> norm, chan;
   double nmax = 0, cmax = 0;
   const qint64 per = h.numel();

@@ -245,6 +245,10 @@ ss::LayerWindow Workspace::layerWindow(int column, unsigned parts) {
 }
 
 ss::LayerWindow Workspace::layerWindow(int column, int layer, qint64 t0, qint64 t1, unsigned parts, int head) {
+  // Windows of up to kSharedWindow tokens are traced once with every part the views of this layer
+  // kind use (one rerun from the snapshot serves the Δ, state and matrix views together).
+  const bool attn = exploration(column).config().mixers.at(layer) == ss::MixerKind::Attention;
+  if (t1 - t0 <= kSharedWindow) parts |= attn ? ss::kWindowAttention : (ss::kWindowGate | ss::kWindowStates);
   for (const CachedWindow& w : m_cache)
     if (w.column == column && w.layer == layer && w.head == head && w.t0 == t0 && w.t1 == t1 && (w.parts & parts) == parts)
       return w.window;

@@ -28,6 +28,7 @@ class Workspace : public QObject {
   static constexpr qint64 kDefaultWindow = 256;  // tokens shown around the selection without a window
   static constexpr qint64 kSyncTokens = 2048;    // updates up to this many tokens run on the GUI thread
   static constexpr int kMaxColumns = 4;
+  static constexpr qint64 kSharedWindow = 1024;  // windows up to this long are traced with all their parts at once
 
   explicit Workspace(QObject* parent = nullptr);
   ~Workspace() override;

@@ -6,7 +6,8 @@
 //   first run      the first full computation of the document (every model column's engine)
 //   append engine  Exploration::append of one byte (the recurrent step from the live state)
 //   keystroke      one byte appended through the Workspace, until every view has refreshed and the
-//                  whole window has been painted (QWidget::grab)
+//                  whole window has been painted (QWidget::grab); then, for the same state, the
+//                  views' refresh alone (ExplorerWindow::refreshPanels) and the window's paint alone
 //   click state    Exploration::state_at(t, layer) for a token t far back (uniform in the first
 //                  half), layer = the model's last SSM layer (or last attention layer)
 //   click views    Workspace::selectToken(t) for such a t, until every view has refreshed and the
@@ -84,8 +85,8 @@ int main(int argc, char** argv) {
     for (const char* m : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
       models << QString(STATESCOPE_SOURCE_DIR "/assets/models/") + m;
 
-  std::printf("| model | backend | bytes | first run s | append engine p50 / p99 ms | keystroke to views p50 / p99 ms | click state p50 / p99 ms | click to views p50 / p99 ms |\n");
-  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  std::printf("| model | backend | bytes | first run s | append engine p50 / p99 ms | keystroke to views p50 / p99 ms | of which: views refresh / paint p50 ms | click state p50 / p99 ms | click to views p50 / p99 ms |\n");
+  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::mt19937 rng(7);
   for (const QString& dir : models) {
     for (qint64 n : sizes) {
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
       QCoreApplication::processEvents();
       win.grab();
 
-      std::vector<double> engine, keystroke, clickState, clickViews;
+      std::vector<double> engine, keystroke, clickState, clickViews, paint, refresh;
       const QByteArray more = "e";
       for (int i = 0; i < samples; ++i) {  // engine: the Exploration alone
         t.restart();
@@ -128,6 +129,14 @@ int main(int argc, char** argv) {
         win.grab();
         keystroke.push_back(msSince(t));
       }
+      for (int i = 0; i < samples; ++i) {  // where the keystroke time goes: views' refresh, then painting
+        t.restart();
+        win.refreshPanels();
+        refresh.push_back(msSince(t));
+        t.restart();
+        win.grab();
+        paint.push_back(msSince(t));
+      }
       const int layer = shownLayer(ex);
       std::uniform_int_distribution<qint64> far(0, std::max<qint64>(0, ws->computed() / 2 - 1));
       for (int i = 0; i < samples; ++i) {
@@ -142,9 +151,9 @@ int main(int argc, char** argv) {
         clickViews.push_back(msSince(t));
       }
       const Stats a = stats(engine), k = stats(keystroke), c = stats(clickState), v = stats(clickViews);
-      std::printf("| %s | %s | %lld | %.2f | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n",
+      std::printf("| %s | %s | %lld | %.2f | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n",
                   ex.name().c_str(), ex.backend_name().c_str(), static_cast<long long>(n), first, a.p50, a.p99, k.p50,
-                  k.p99, c.p50, c.p99, v.p50, v.p99);
+                  k.p99, stats(refresh).p50, stats(paint).p50, c.p50, c.p99, v.p50, v.p99);
       std::fflush(stdout);
     }
   }
