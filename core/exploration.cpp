@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <set>
+#include <stdexcept>
 
 #include "error.h"
 #include "trace_store.h"
@@ -47,7 +49,66 @@ Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
   return out;
 }
 
+// Rows [a, b) of per-token rows `old` (dim 0 = tokens, may be empty) followed by `more` ([1, ...] each).
+Tensor join_rows(const Tensor& old, int64_t a, int64_t b, const std::vector<Tensor>& more) {
+  if (old.empty() && more.empty()) return old;
+  Shape shape = old.empty() ? more.front().shape() : old.shape();
+  const int64_t row = shape_numel(shape) / shape[0];
+  shape[0] = (b - a) + static_cast<int64_t>(more.size());
+  Tensor out = Tensor::zeros(shape);
+  if (b > a) std::memcpy(out.data(), old.data() + a * row, (b - a) * row * sizeof(float));
+  for (size_t k = 0; k < more.size(); ++k) {
+    if (more[k].numel() != row) throw std::logic_error("join_rows: a step row of another size");
+    std::memcpy(out.data() + (b - a + static_cast<int64_t>(k)) * row, more[k].data(), row * sizeof(float));
+  }
+  return out;
+}
+
+// The part of a window [t0, t1) inside a larger one `w` (t0 >= w.t0, t1 <= w.t1).
+LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
+  LayerWindow out = w;
+  out.t0 = t0;
+  out.t1 = t1;
+  const int64_t a = t0 - w.t0, b = t1 - w.t0;
+  for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states})
+    out.*f = slice_rows(w.*f, a, b);
+  if (!w.attn.empty()) {
+    const int64_t W = w.t1 - w.t0, n = t1 - t0;
+    out.attn = Tensor::zeros({n, n});
+    for (int64_t i = 0; i < n; ++i) std::memcpy(out.attn.data() + i * n, w.attn.data() + (a + i) * W + a, n * sizeof(float));
+  }
+  return out;
+}
+
 }  // namespace
+
+// Records, during recurrent steps, what the watched tail window of one layer needs (one row per
+// token; an attention layer's probability rows into its window), and passes Δ on to `inner`.
+class TailSink final : public TraceSink {
+ public:
+  TailSink(TraceSink& inner, int layer, std::set<std::string> names, std::optional<TraceWindow> window)
+      : inner_(inner), layer_(layer), names_(std::move(names)), window_(window) {}
+  bool wants(const std::string& name, int layer) const override {
+    return inner_.wants(name, layer) || (layer == layer_ && names_.count(name));
+  }
+  void record(const std::string& name, int layer, int64_t pos0, const Tensor& host) override {
+    if (inner_.wants(name, layer)) inner_.record(name, layer, pos0, host);
+    if (layer != layer_ || !names_.count(name)) return;
+    if (name == trace::kAttnProbs) probs = host;  // the whole window, rows filled so far
+    else rows[name].push_back(host);
+  }
+  std::optional<TraceWindow> window(const std::string& name, int layer) const override {
+    return name == trace::kAttnProbs && layer == layer_ ? window_ : std::nullopt;
+  }
+  std::map<std::string, std::vector<Tensor>> rows;  // per name, one [1, ...] (or state) tensor per step
+  Tensor probs;                                     // [W, W]
+
+ private:
+  TraceSink& inner_;
+  int layer_;
+  std::set<std::string> names_;
+  std::optional<TraceWindow> window_;
+};
 
 std::vector<float> softmax_row(const float* logits, int64_t V) {
   const float mx = *std::max_element(logits, logits + V);
@@ -129,6 +190,7 @@ ModelState Exploration::restore(int64_t position, int64_t capacity) const {
 
 void Exploration::rewind(int64_t position) {
   const int64_t s = snapshot_at_or_before(position);
+  tail_.reset();
   live_ = restore(s, s + 2 * snapshot_every_);
   next_logits_ = snapshots_.at(s).next_logits;
   snapshots_.erase(snapshots_.upper_bound(s), snapshots_.end());
@@ -171,7 +233,25 @@ void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {
 
 void Exploration::run_steps(UpdateStats& st) {
   st.recurrent = true;
-  MeanDeltaSink sink(mean_delta_);
+  MeanDeltaSink mean_delta(mean_delta_);
+  if (tail_ && tail_->w.t1 != computed_) tail_.reset();
+  // The watched tail window moves with the text: the steps trace its layer as they go.
+  std::optional<TailSink> tail_sink;
+  int64_t new_t0 = 0;
+  if (tail_) {
+    const LayerWindow& w = tail_->w;
+    new_t0 = std::max(w.t0, size() - kTailMax);
+    std::set<std::string> names;
+    if (w.kind == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
+    if (w.kind == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
+    std::optional<TraceWindow> window;
+    if (w.kind == MixerKind::Attention) {
+      names = {trace::kAttnProbs};
+      window = TraceWindow{tail_->head, new_t0, size()};
+    }
+    tail_sink.emplace(mean_delta, w.layer, std::move(names), window);
+  }
+  TraceSink& sink = tail_sink ? static_cast<TraceSink&>(*tail_sink) : mean_delta;
   while (computed_ < size()) {
     Tensor logits = model_->step(bytes_[computed_], live_, &sink);  // [1, V]
     consume_logits(logits, computed_);
@@ -179,9 +259,43 @@ void Exploration::run_steps(UpdateStats& st) {
     ++st.tokens;
     save_snapshot_if_due();
   }
+  if (tail_sink) extend_tail(*tail_sink, new_t0);
+}
+
+void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
+  LayerWindow& w = tail_->w;
+  const int64_t old_t0 = w.t0, old_t1 = w.t1, a = new_t0 - old_t0, b = old_t1 - old_t0;
+  auto extend = [&](Tensor& field, const char* name, bool per_token) {
+    if (field.empty() && per_token) return;  // a part the tail does not hold
+    std::vector<Tensor> more = sink.rows[name];
+    for (Tensor& r : more) {  // states arrive whole ([Di, N] / [H, P, N]): one row each
+      Shape shape = r.shape();
+      shape.insert(shape.begin(), 1);
+      r = r.reshaped(shape);
+    }
+    field = join_rows(field, a, b, more);
+  };
+  if (w.kind == MixerKind::Attention) {
+    if (!w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
+      const int64_t n = computed_ - new_t0, W = old_t1 - old_t0, keep = old_t1 - new_t0;
+      Tensor m = sink.probs.empty() ? Tensor::zeros({n, n}) : sink.probs;  // [n, n], rows of the new queries filled
+      for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * n, w.attn.data() + (a + i) * W + a, keep * sizeof(float));
+      w.attn = m;
+    }
+  } else {
+    const bool m1 = w.kind == MixerKind::Mamba;
+    extend(w.x, m1 ? trace::kMambaX : trace::kMamba2X, true);
+    extend(w.delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta, true);
+    extend(w.B, m1 ? trace::kMambaB : trace::kMamba2B, true);
+    extend(w.C, m1 ? trace::kMambaC : trace::kMamba2C, true);
+    if (!w.states.empty()) extend(w.states, m1 ? trace::kMambaState : trace::kMamba2State, false);
+  }
+  w.t0 = new_t0;
+  w.t1 = computed_;
 }
 
 void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {
+  tail_.reset();  // a long run: the views retrace their window once afterwards
   MeanDeltaSink sink(mean_delta_);
   const int64_t total = size() - computed_;
   while (computed_ < size()) {
@@ -227,6 +341,7 @@ std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   if (snapshots_.count(t + 1)) return softmax_row(snapshots_.at(t + 1).next_logits.data(), V);
   const int64_t s = snapshot_at_or_before(t);
   ModelState st = restore(s, t + 1);
+  query_tokens_run_ += t + 1 - s;
   Tensor logits = model_->forward(tokens(s, t + 1), st, nullptr, true);  // [t+1-s, V]
   return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
 }
@@ -249,6 +364,7 @@ ModelState Exploration::state_at(int64_t t, int layer) const {
     const int64_t s = snapshot_at_or_before(t + 1);
     st = restore(s, t + 1);
     if (s < t + 1) model_->forward_through(tokens(s, t + 1), st, layer < 0 ? L : layer + 1);
+    query_tokens_run_ += t + 1 - s;
   }
   ModelState host;
   host.position = t + 1;
@@ -269,6 +385,18 @@ ModelState Exploration::state_at(int64_t t, int layer) const {
   return host;
 }
 
+Tensor Exploration::cached_keys(int64_t t, int layer, int kv_head) const {
+  if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
+  if (layer < 0 || layer >= config().n_layers || config().mixers[layer] != MixerKind::Attention)
+    throw Error("", "layer", std::to_string(layer) + " is not an attention layer of " + name());
+  const KvCache& kv = live_.layers[layer].kv;  // k [Hkv, cap, hd]
+  const int64_t Hkv = kv.k.size(0), cap = kv.capacity(), hd = kv.k.size(2);
+  if (kv_head < 0 || kv_head >= Hkv) throw Error("", "kv_head", std::to_string(kv_head) + " is outside 0.." + std::to_string(Hkv - 1));
+  // Head h's first t + 1 positions are one contiguous run of the cache.
+  const int64_t c0 = kv_head * cap * hd;
+  return be_->to_host(be_->slice_cols(kv.k.reshaped({1, Hkv * cap * hd}), c0, c0 + (t + 1) * hd)).reshaped({t + 1, hd});
+}
+
 LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head) const {
   const ModelConfig& c = config();
   if (layer < 0 || layer >= c.n_layers) throw Error("", "layer", std::to_string(layer) + " is not a layer of " + name());
@@ -280,6 +408,10 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   w.head = head;
   w.t0 = t0;
   w.t1 = t1;
+  const bool tail_kind = !(parts & kWindowLogits) && t1 == computed_ && t1 - t0 <= kTailMax;
+  if (tail_kind && tail_ && tail_->layer == layer && tail_->head == head && (tail_->parts & parts) == parts &&
+      tail_->w.t1 == t1 && tail_->w.t0 <= t0)
+    return sub_window(tail_->w, t0, t1);
 
   TraceRequest req;
   req.layers = {layer};
@@ -298,6 +430,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   TraceStore store(req);
   const int64_t s = snapshot_at_or_before(t0);
   ModelState st = restore(s, t1);
+  query_tokens_run_ += t1 - s;
   Tensor logits;
   if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, &store, true);
   else model_->forward_through(tokens(s, t1), st, layer + 1, &store);  // the layers up to this one
@@ -320,6 +453,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.attn = store.get(trace::kAttnProbs, layer);
   }
   if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
+  if (tail_kind) tail_ = Tail{layer, head, parts, w};
   return w;
 }
 

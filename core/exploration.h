@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@
 #include "model.h"
 
 namespace ss {
+
+class TailSink;
 
 // Progress and cancellation for long updates.
 struct RunControl {
@@ -104,6 +107,10 @@ class Exploration {
   // KV caches come back holding exactly t + 1 positions.
   ModelState state_at(int64_t t, int layer = -1) const;
   LayerWindow trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head = 0) const;
+  // Keys of one KV head of an attention layer after token t, read from the live cache: [t + 1, hd].
+  Tensor cached_keys(int64_t t, int layer, int kv_head) const;
+  // Tokens the queries above have rerun from snapshots so far (0 for answers from kept results).
+  int64_t query_tokens_run() const { return query_tokens_run_; }
   // A of an SSM layer: Mamba [Di, N], Mamba-2 [H] (negative); empty for attention layers.
   const Tensor& ssm_A(int layer) const;
 
@@ -129,6 +136,7 @@ class Exploration {
   void run_steps(UpdateStats& st);
   void consume_logits(const Tensor& logits, int64_t pos0);  // surprisals of pos0.., updates next_logits_
   void save_snapshot_if_due();
+  void extend_tail(TailSink& sink, int64_t new_t0);
   std::vector<int32_t> tokens(int64_t a, int64_t b) const;
 
   std::unique_ptr<Backend> be_;
@@ -142,6 +150,19 @@ class Exploration {
   std::vector<float> surprisal_;            // [computed_]
   std::vector<std::vector<float>> mean_delta_;  // [layers][computed_]
   std::vector<Tensor> A_;                   // [layers] host
+
+  // The last window traced at the end of the text (the one the views watch while the user types).
+  // Appends that run the recurrent step extend it with the rows the steps trace and drop rows past
+  // kTailMax, so the next query for the window at the new end costs no rerun. Any other update
+  // drops it. (A cache of query results: hence mutable.)
+  static constexpr int64_t kTailMax = 1024;
+  struct Tail {
+    int layer = 0, head = 0;
+    unsigned parts = 0;
+    LayerWindow w;
+  };
+  mutable std::optional<Tail> tail_;
+  mutable int64_t query_tokens_run_ = 0;
 };
 
 // Softmax of one row of logits, in double for the normaliser.

@@ -208,8 +208,57 @@ class TestExploration : public QObject {
         QCOMPARE(one.layers[l].kv.length, e->config().mixers[l] == MixerKind::Attention ? t + 1 : 0);
         QCOMPARE(one.layers[l].ssm_state.empty(), full.layers[l].ssm_state.empty());
         QVERIFY2(state_diff(a, b) < 1e-6, qPrintable(QString("t=%1 layer %2").arg(t).arg(l)));
+        if (e->config().mixers[l] == MixerKind::Attention) {  // one head's keys, read from the live cache
+          const KvCache& kv = one.layers[l].kv;  // k [Hkv, t + 1, hd]
+          const int64_t Hkv = kv.k.size(0), hd = kv.k.size(2);
+          for (int h = 0; h < Hkv; ++h) {
+            const Tensor keys = e->cached_keys(t, l, h);
+            QCOMPARE(keys.shape(), (Shape{t + 1, hd}));
+            const Tensor ref = Tensor::from({t + 1, hd}, std::vector<float>(kv.k.data() + h * (t + 1) * hd, kv.k.data() + (h + 1) * (t + 1) * hd));
+            QCOMPARE(test::rel_l2(keys, ref), 0.0);
+          }
+        }
         for (int o = 0; o < L; ++o)  // the other layers are not returned
           if (o != l) QVERIFY(one.layers[o].ssm_state.empty() && one.layers[o].kv.k.empty());
+      }
+    }
+  }
+
+  void typing_extends_the_watched_window_data() {
+    QTest::addColumn<QString>("model");
+    for (const auto& name : test::fixture_names()) QTest::newRow(name.c_str()) << QString::fromStdString(name);
+  }
+  void typing_extends_the_watched_window() {
+    // The window at the end of the text is kept current by short appends (the steps trace it), so
+    // the query after a keystroke reruns nothing and equals a fresh trace of the same window.
+    QFETCH(QString, model);
+    const auto all = text_bytes(140);
+    for (int layer = 0; layer < 4; ++layer) {
+      auto e = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+      if (layer >= e->config().n_layers) break;
+      const bool attn = e->config().mixers[layer] == MixerKind::Attention;
+      const unsigned parts = attn ? kWindowAttention : (kWindowGate | kWindowStates);
+      int64_t n = 100;
+      e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));
+      e->trace_window(layer, n - 64, n, parts, 1);  // the views look at the end
+      for (int add : {1, 3, 1, 16, 2}) {
+        e->append(std::vector<uint8_t>(all.begin() + n, all.begin() + n + add));
+        n += add;
+        const int64_t before = e->query_tokens_run();
+        const LayerWindow w = e->trace_window(layer, n - 64, n, parts, 1);
+        QCOMPARE(e->query_tokens_run(), before);  // served from the kept window
+        auto fresh = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+        fresh->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));
+        const LayerWindow ref = fresh->trace_window(layer, n - 64, n, parts, 1);
+        QCOMPARE(fresh->query_tokens_run() > 0, true);
+        for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states, &LayerWindow::attn}) {
+          QCOMPARE((w.*f).shape(), (ref.*f).shape());
+          if (!(ref.*f).empty())
+            QVERIFY2(test::rel_l2(w.*f, ref.*f) < 1e-5, qPrintable(QString("layer %1 after %2 bytes").arg(layer).arg(n)));
+        }
+        // A window that starts earlier than the kept one is traced afresh, and agrees too.
+        const LayerWindow longer = e->trace_window(layer, n - 100, n, parts, 1);
+        QCOMPARE(longer.t0, n - 100);
       }
     }
   }

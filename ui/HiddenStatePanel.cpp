@@ -165,13 +165,13 @@ void HiddenStatePanel::showKvCache(int col) {
   const LayerChoice ch = m_ws->choice(col);
   const ss::ModelConfig& c = ex.config();
   const qint64 t = m_ws->token();
-  const ss::KvCache kv = ex.state_at(t, ch.layer).layers[ch.layer].kv;  // k [Hkv, capacity, hd]
-  const int Hkv = int(kv.k.size(0)), hd = int(kv.k.size(2)), cap = int(kv.k.size(1));
+  const int Hkv = c.attn.n_kv_heads, hd = c.attn.head_dim;
   const int kvHead = std::clamp(ch.head / std::max(1, c.attn.n_heads / std::max(1, Hkv)), 0, Hkv - 1);
-  const int P = int(kv.length);
+  const ss::Tensor keys = ex.cached_keys(t, ch.layer, kvHead);  // [t + 1, hd]
+  const int P = int(keys.size(0));
   QVector<float> v(qsizetype(hd) * P);
   for (int j = 0; j < P; ++j)
-    for (int d = 0; d < hd; ++d) v[qsizetype(d) * P + j] = kv.k.data()[(qsizetype(kvHead) * cap + j) * hd + d];
+    for (int d = 0; d < hd; ++d) v[qsizetype(d) * P + j] = keys.data()[qsizetype(j) * hd + d];
   m_heatmap->setTitle(tr("KV cache keys at t = %1 — %2, layer %3, KV head %4").arg(t).arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(kvHead));
   m_heatmap->setAxisLabels(tr("key dim"), tr("position j"));
   m_heatmap->setUnits(tr("k value"));
