@@ -49,21 +49,6 @@ Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
   return out;
 }
 
-// Rows [a, b) of per-token rows `old` (dim 0 = tokens, may be empty) followed by `more` ([1, ...] each).
-Tensor join_rows(const Tensor& old, int64_t a, int64_t b, const std::vector<Tensor>& more) {
-  if (old.empty() && more.empty()) return old;
-  Shape shape = old.empty() ? more.front().shape() : old.shape();
-  const int64_t row = shape_numel(shape) / shape[0];
-  shape[0] = (b - a) + static_cast<int64_t>(more.size());
-  Tensor out = Tensor::zeros(shape);
-  if (b > a) std::memcpy(out.data(), old.data() + a * row, (b - a) * row * sizeof(float));
-  for (size_t k = 0; k < more.size(); ++k) {
-    if (more[k].numel() != row) throw std::logic_error("join_rows: a step row of another size");
-    std::memcpy(out.data() + (b - a + static_cast<int64_t>(k)) * row, more[k].data(), row * sizeof(float));
-  }
-  return out;
-}
-
 // The part of a window [t0, t1) inside a larger one `w` (t0 >= w.t0, t1 <= w.t1).
 LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
   LayerWindow out = w;
@@ -71,7 +56,7 @@ LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
   out.t1 = t1;
   const int64_t a = t0 - w.t0, b = t1 - w.t0;
   for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states})
-    out.*f = slice_rows(w.*f, a, b);
+    if (!(w.*f).empty()) out.*f = (w.*f).row_range(a, b);  // no copy
   if (!w.attn.empty()) {
     const int64_t W = w.t1 - w.t0, n = t1 - t0;
     out.attn = Tensor::zeros({n, n});
@@ -263,32 +248,48 @@ void Exploration::run_steps(UpdateStats& st) {
 }
 
 void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
-  LayerWindow& w = tail_->w;
-  const int64_t old_t0 = w.t0, old_t1 = w.t1, a = new_t0 - old_t0, b = old_t1 - old_t0;
-  auto extend = [&](Tensor& field, const char* name, bool per_token) {
-    if (field.empty() && per_token) return;  // a part the tail does not hold
-    std::vector<Tensor> more = sink.rows[name];
-    for (Tensor& r : more) {  // states arrive whole ([Di, N] / [H, P, N]): one row each
-      Shape shape = r.shape();
-      shape.insert(shape.begin(), 1);
-      r = r.reshaped(shape);
-    }
-    field = join_rows(field, a, b, more);
-  };
+  Tail& tail = *tail_;
+  LayerWindow& w = tail.w;
+  const int64_t old_t0 = w.t0, old_t1 = w.t1, drop = new_t0 - old_t0, keep = old_t1 - new_t0;
+  const int64_t added = computed_ - old_t1, W = computed_ - new_t0;
   if (w.kind == MixerKind::Attention) {
     if (!w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
-      const int64_t n = computed_ - new_t0, W = old_t1 - old_t0, keep = old_t1 - new_t0;
-      Tensor m = sink.probs.empty() ? Tensor::zeros({n, n}) : sink.probs;  // [n, n], rows of the new queries filled
-      for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * n, w.attn.data() + (a + i) * W + a, keep * sizeof(float));
+      const int64_t Wold = old_t1 - old_t0;
+      Tensor m = sink.probs.empty() ? Tensor::zeros({W, W}) : sink.probs;  // [W, W], the new queries' rows filled
+      for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
       w.attn = m;
     }
   } else {
+    // Per part: the step rows go after the kept ones in the part's buffer; a full buffer is replaced
+    // by a new one (views handed out earlier keep the old one), so each row is copied O(1) times.
     const bool m1 = w.kind == MixerKind::Mamba;
-    extend(w.x, m1 ? trace::kMambaX : trace::kMamba2X, true);
-    extend(w.delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta, true);
-    extend(w.B, m1 ? trace::kMambaB : trace::kMamba2B, true);
-    extend(w.C, m1 ? trace::kMambaC : trace::kMamba2C, true);
-    if (!w.states.empty()) extend(w.states, m1 ? trace::kMambaState : trace::kMamba2State, false);
+    const std::pair<Tensor LayerWindow::*, const char*> parts[] = {
+        {&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
+        {&LayerWindow::delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta},
+        {&LayerWindow::B, m1 ? trace::kMambaB : trace::kMamba2B},
+        {&LayerWindow::C, m1 ? trace::kMambaC : trace::kMamba2C},
+        {&LayerWindow::states, m1 ? trace::kMambaState : trace::kMamba2State}};
+    for (const auto& [field, name] : parts) {
+      Tensor& view = w.*field;
+      if (view.empty()) continue;
+      auto [it, fresh] = tail.rows.try_emplace(name, Tail::Rows{view, 0});  // the traced window is the first buffer
+      Tensor& buf = it->second.buf;
+      const std::vector<Tensor>& more = sink.rows[name];
+      if (static_cast<int64_t>(more.size()) != added) throw std::logic_error("extend_tail: missing step rows of " + std::string(name));
+      const int64_t row = view.numel() / std::max<int64_t>(view.size(0), 1);
+      int64_t f = it->second.first + drop;
+      if (f + W > buf.size(0)) {  // full: a new buffer with room for kTailMax more rows
+        Shape shape = buf.shape();
+        shape[0] = W + kTailMax;
+        Tensor nb = Tensor::zeros(shape);
+        std::memcpy(nb.data(), buf.data() + f * row, keep * row * sizeof(float));
+        buf = nb;
+        f = 0;
+      }
+      for (int64_t k = 0; k < added; ++k) std::memcpy(buf.data() + (f + keep + k) * row, more[k].data(), row * sizeof(float));
+      view = buf.row_range(f, f + W);
+      it->second.first = f;
+    }
   }
   w.t0 = new_t0;
   w.t1 = computed_;

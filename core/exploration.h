@@ -159,7 +159,12 @@ class Exploration {
   struct Tail {
     int layer = 0, head = 0;
     unsigned parts = 0;
-    LayerWindow w;
+    LayerWindow w;  // after appends, its SSM parts are views of rows [first, first + W) of `rows`
+    struct Rows {
+      Tensor buf;         // [capacity, ...] the steps write their rows into
+      int64_t first = 0;  // the row holding token w.t0
+    };
+    std::map<std::string, Rows> rows;  // per trace name
   };
   mutable std::optional<Tail> tail_;
   mutable int64_t query_tokens_run_ = 0;

@@ -64,6 +64,15 @@ Tensor Tensor::reshaped(Shape shape) const {
   return Tensor(storage_, std::move(shape), device_);
 }
 
+Tensor Tensor::row_range(int64_t a, int64_t b) const {
+  if (rank() == 0 || a < 0 || b < a || b > shape_[0])
+    throw std::invalid_argument("Tensor::row_range: rows [" + std::to_string(a) + ", " + std::to_string(b) + ") of " + shape_string());
+  Shape shape = shape_;
+  shape[0] = b - a;
+  const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
+  return Tensor(std::shared_ptr<float>(storage_, storage_.get() + a * row), std::move(shape), device_);  // aliasing: keeps the whole storage alive
+}
+
 MatrixMap Tensor::rows() const {
   if (device_ != Device::Cpu) throw std::logic_error("Tensor::rows: not a host tensor");
   const int64_t cols = rank() ? shape_.back() : 1;

@@ -47,6 +47,9 @@ class Tensor {
   // Same storage, another shape with the same element count.
   Tensor reshaped(Shape shape) const;
 
+  // Rows [a, b) along dim 0, sharing this tensor's storage (no copy; host or device).
+  Tensor row_range(int64_t a, int64_t b) const;
+
   // Host-only views through Eigen. `rows()` folds all leading dims: shape [a, b, c] -> (a*b) x c.
   MatrixMap rows() const;
   VectorMap flat() const;

@@ -263,6 +263,33 @@ class TestExploration : public QObject {
     }
   }
 
+  void typing_past_the_kept_rows() {
+    // More keystrokes than the kept window's spare rows (its buffers are replaced on the way), and
+    // windows handed out earlier keep their values.
+    const auto all = text_bytes(1300);
+    auto e = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend(), 64);
+    int64_t n = 100;
+    e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));
+    const unsigned parts = kWindowGate | kWindowStates;
+    const LayerWindow early = e->trace_window(1, n - 50, n, parts);
+    const Tensor early_states = Tensor::from(early.states.shape(), std::vector<float>(early.states.data(), early.states.data() + early.states.numel()));
+    LayerWindow w;
+    const int64_t before = e->query_tokens_run();
+    while (n < 1300) {
+      e->append({all[n]});
+      ++n;
+      w = e->trace_window(1, n - 50, n, parts);
+    }
+    QCOMPARE(e->query_tokens_run(), before);
+    QCOMPARE(test::rel_l2(early.states, early_states), 0.0);
+    auto fresh = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend(), 64);
+    fresh->set_bytes(all);
+    const LayerWindow ref = fresh->trace_window(1, n - 50, n, parts);
+    QVERIFY(test::rel_l2(w.states, ref.states) < 1e-5);
+    QVERIFY(test::rel_l2(w.delta, ref.delta) < 1e-5);
+    QVERIFY(test::rel_l2(w.C, ref.C) < 1e-5);
+  }
+
   void blocked_matrix_equals_cell_by_cell_data() {
     QTest::addColumn<QString>("model");
     for (const char* m : {"mamba1_tied_f32", "mamba2_g2_f16", "jamba_a", "llama_mha_f32"}) QTest::newRow(m) << QString(m);
