@@ -261,7 +261,8 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
     }
   } else {
     // Per part: the step rows go after the kept ones in the part's buffer; a full buffer is replaced
-    // by a new one (views handed out earlier keep the old one), so each row is copied O(1) times.
+    // by one twice the window (views handed out earlier keep the old one), so a row is copied about
+    // once per W appends.
     const bool m1 = w.kind == MixerKind::Mamba;
     const std::pair<Tensor LayerWindow::*, const char*> parts[] = {
         {&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
@@ -278,10 +279,10 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
       if (static_cast<int64_t>(more.size()) != added) throw std::logic_error("extend_tail: missing step rows of " + std::string(name));
       const int64_t row = view.numel() / std::max<int64_t>(view.size(0), 1);
       int64_t f = it->second.first + drop;
-      if (f + W > buf.size(0)) {  // full: a new buffer with room for kTailMax more rows
+      if (f + W > buf.size(0)) {  // full: a new buffer with room for W more rows (uninitialised)
         Shape shape = buf.shape();
-        shape[0] = W + kTailMax;
-        Tensor nb = Tensor::zeros(shape);
+        shape[0] = 2 * W;
+        Tensor nb(allocate_host(shape_numel(shape)), shape, Device::Cpu);
         std::memcpy(nb.data(), buf.data() + f * row, keep * row * sizeof(float));
         buf = nb;
         f = 0;
