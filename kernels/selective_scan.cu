@@ -1,7 +1,7 @@
 // Mamba-1 selective scan kernels (see selective_scan.h for the algorithm).
 //
 // Thread layout: one thread per channel d, holding that channel's N states in registers; a block is
-// 128 consecutive channels of one chunk. Per token the thread reads Δ, x (and z) of its channel,
+// 128 (FP32 inputs) or 256 (BF16 inputs) consecutive channels of one chunk. Per token the thread reads Δ, x (and z) of its channel,
 // which the warp reads as one coalesced row segment, and B_t, C_t, which every thread shares. All of
 // them are staged in shared memory kTile tokens at a time, two tiles deep (asynchronous copies on
 // sm_80+), so memory traffic overlaps the exponentials. exp(Δ A) is one exp2 per (token, channel,
@@ -10,13 +10,14 @@
 //
 // Input type: every kernel is a template on `In`, the element type of x, Δ, z, B and C (float, or
 // __nv_bfloat16 for the bf16 mode). Inputs are staged in shared memory in that type as 4-byte words
-// (one channel per word in FP32, two in BF16) and widened to FP32 when read; the state, the
-// exponentials, the readout and every output stay FP32.
+// (one channel per word in FP32, two in BF16) and widened to FP32 when read (B and C once per tile);
+// the state, the exponentials, the readout and every output stay FP32.
 #include <cuda_bf16.h>
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "cuda_check.h"
 #include "selective_scan.h"
@@ -25,7 +26,10 @@ namespace ss::cuda {
 
 namespace {
 
-constexpr int kThreads = 128;  // channels per block
+// Channels per block (one per thread): 128 with FP32 inputs; 256 with BF16 inputs, so that a block's
+// piece of each input row stays 512 bytes long (shorter pieces stream worse from DRAM).
+template <class In>
+constexpr int kThreadsOf = sizeof(In) == 4 ? 128 : 256;
 constexpr int kTile = 8;       // tokens staged in shared memory at a time (two tiles in flight)
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -62,27 +66,42 @@ __device__ __forceinline__ void copies_wait() {
 // Widening reads of the staged inputs.
 __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
-// Elements 4q .. 4q+3 of a 16-byte aligned (float) or 8-byte aligned (bf16) shared-memory row.
-__device__ __forceinline__ float4 load4(const float* row, int q) { return reinterpret_cast<const float4*>(row)[q]; }
-__device__ __forceinline__ float4 load4(const __nv_bfloat16* row, int q) {
-  const uint2 u = reinterpret_cast<const uint2*>(row)[q];  // element 2k in the low half of word k (little-endian)
-  return make_float4(__uint_as_float(u.x << 16), __uint_as_float(u.x & 0xffff0000u), __uint_as_float(u.y << 16),
-                     __uint_as_float(u.y & 0xffff0000u));
-}
-
 template <class In>
 constexpr int kPerWord = 4 / static_cast<int>(sizeof(In));  // channels per 4-byte word: 1 (FP32) or 2 (BF16)
 
 // One tile of a block: the channel-private inputs (each thread stages and reads only its own column)
 // and the B (and C) rows every thread shares.
+// BF16 only: B and C rows widened to FP32 once per tile (after the copies land), so the per-token
+// loop reads them as float4 broadcasts exactly as the FP32 kernel does (converting there per token
+// and per state dim costs registers: the BF16 output kernel spilled).
+template <int NS, bool kOutput, bool kWiden>
+struct WidenedBC {};  // FP32: the staged rows are read as they are
+template <int NS, bool kOutput>
+struct WidenedBC<NS, kOutput, true> {
+  alignas(16) float Bf[kTile][NS];
+  alignas(16) float Cf[kOutput ? kTile : 1][NS];
+};
+
 template <int NS, bool kOutput, class In>
-struct alignas(16) Tile {
-  In dt[kTile][kThreads];
-  In x[kTile][kThreads];
-  In z[kOutput ? kTile : 1][kThreads];
+struct alignas(16) Tile : WidenedBC<NS, kOutput, !std::is_same_v<In, float>> {
+  In dt[kTile][kThreadsOf<In>];
+  In x[kTile][kThreadsOf<In>];
+  In z[kOutput ? kTile : 1][kThreadsOf<In>];
   alignas(16) In B[kTile][NS];  // 16-byte (FP32) / 8-byte (BF16) rows: read four at a time as broadcasts
   alignas(16) In C[kOutput ? kTile : 1][NS];
 };
+
+// The FP32 B and C rows of token tt of a tile.
+template <int NS, bool kOutput, class In>
+__device__ __forceinline__ const float4* b_row(const Tile<NS, kOutput, In>& s, int tt) {
+  if constexpr (std::is_same_v<In, float>) return reinterpret_cast<const float4*>(s.B[tt]);
+  else return reinterpret_cast<const float4*>(s.Bf[tt]);
+}
+template <int NS, bool kOutput, class In>
+__device__ __forceinline__ const float4* c_row(const Tile<NS, kOutput, In>& s, int tt) {
+  if constexpr (std::is_same_v<In, float>) return reinterpret_cast<const float4*>(s.C[tt]);
+  else return reinterpret_cast<const float4*>(s.Cf[tt]);
+}
 
 // Issues the copies of tokens [t, t + cnt) into `s` (d = this thread's channel). Channel rows move
 // as 4-byte words (FP32: each thread stages its own column; BF16: 64 words of two channels hold the
@@ -106,7 +125,7 @@ __device__ __forceinline__ void stage_tile(Tile<NS, kOutput, In>& s, const Selec
       }
     }
   } else {  // BF16: word w = channels 2w, 2w+1 of the block; threads 0-63 take the even rows, 64-127 the odd
-    constexpr int kWords = kThreads / kPerWord<In>, kRowsPerPass = kPerWord<In>;
+    constexpr int kWords = kThreadsOf<In> / kPerWord<In>, kRowsPerPass = kPerWord<In>;
     const int c = (threadIdx.x % kWords) * kPerWord<In>;
     const int col = static_cast<int>(std::min<int64_t>(d - threadIdx.x + c, p.Di - kPerWord<In>));  // d_inner < 2^31
 #pragma unroll
@@ -125,13 +144,13 @@ __device__ __forceinline__ void stage_tile(Tile<NS, kOutput, In>& s, const Selec
   const int N = static_cast<int>(p.N);
   if (N % kPerWord<In> == 0) {
     const int words = N / kPerWord<In>;
-    for (int i = threadIdx.x; i < cnt * words; i += kThreads) {
+    for (int i = threadIdx.x; i < cnt * words; i += kThreadsOf<In>) {
       const int tt = i / words, n = (i % words) * kPerWord<In>;
       copy4(&s.B[tt][n], B + (t + tt) * p.N + n);
       if (kOutput) copy4(&s.C[tt][n], C + (t + tt) * p.N + n);
     }
   } else {
-    for (int i = threadIdx.x; i < cnt * N; i += kThreads) {
+    for (int i = threadIdx.x; i < cnt * N; i += kThreadsOf<In>) {
       const int tt = i / N, n = i % N;
       s.B[tt][n] = B[(t + tt) * p.N + n];
       if (kOutput) s.C[tt][n] = C[(t + tt) * p.N + n];
@@ -151,7 +170,7 @@ __device__ __forceinline__ void for_each_tile(Tile<NS, kOutput, In> (&s)[2], con
   // contribute exactly nothing.
   const int N = static_cast<int>(p.N);
   if (N < NS)
-    for (int i = threadIdx.x; i < 2 * kTile * NS; i += kThreads) {
+    for (int i = threadIdx.x; i < 2 * kTile * NS; i += kThreadsOf<In>) {
       const int buf = i / (kTile * NS), tt = i / NS % kTile, n = i % NS;
       if (n >= N) {
         s[buf].B[tt][n] = In(0.0f);
@@ -168,6 +187,16 @@ __device__ __forceinline__ void for_each_tile(Tile<NS, kOutput, In> (&s)[2], con
       copies_wait<0>();
     }
     __syncthreads();  // tile k is in shared memory for every thread
+    if constexpr (!std::is_same_v<In, float>) {  // BF16: widen its B and C rows (padding included) once
+      Tile<NS, kOutput, In>& cur = s[k & 1];
+      const int cnt = static_cast<int>(std::min<int64_t>(kTile, t1 - t));
+      for (int i = threadIdx.x; i < cnt * NS; i += kThreadsOf<In>) {
+        const int tt = i / NS, n = i % NS;
+        cur.Bf[tt][n] = to_f32(cur.B[tt][n]);
+        if (kOutput) cur.Cf[tt][n] = to_f32(cur.C[tt][n]);
+      }
+      __syncthreads();
+    }
     body(s[k & 1], t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)));
     __syncthreads();  // tile k's buffer may be overwritten by the copies of tile k + 2
   }
@@ -176,10 +205,10 @@ __device__ __forceinline__ void for_each_tile(Tile<NS, kOutput, In> (&s)[2], con
 // Pass 1: each chunk but the last from a zero state: its end state and its Δ sum (the chunk's decay
 // is exp(A ΣΔ), formed in pass 2).
 template <int NS, class In>
-__global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_summary_kernel(SelectiveScanParams p, int64_t chunk, float* __restrict__ end,
+__global__ void __launch_bounds__(kThreadsOf<In>, NS <= 16 ? 1024 / kThreadsOf<In> : 1) scan_summary_kernel(SelectiveScanParams p, int64_t chunk, float* __restrict__ end,
                                                                 float* __restrict__ dsum) {
   __shared__ Tile<NS, false, In> s[2];
-  const int64_t d = blockIdx.x * int64_t(kThreads) + threadIdx.x;
+  const int64_t d = blockIdx.x * int64_t(kThreadsOf<In>) + threadIdx.x;
   const bool active = d < p.Di;
   const int N = static_cast<int>(p.N);
   const int64_t t0 = blockIdx.y * chunk, t1 = std::min<int64_t>(p.T, t0 + chunk);
@@ -196,7 +225,7 @@ __global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_summary_kerne
       sum += dt;
 #pragma unroll
       for (int q = 0; q < NS / 4; ++q) {
-        const float4 b = load4(tile.B[tt], q);
+        const float4 b = b_row(tile, tt)[q];
         h[4 * q + 0] = exp2_sfu(dt * A2[4 * q + 0]) * h[4 * q + 0] + dx * b.x;
         h[4 * q + 1] = exp2_sfu(dt * A2[4 * q + 1]) * h[4 * q + 1] + dx * b.y;
         h[4 * q + 2] = exp2_sfu(dt * A2[4 * q + 2]) * h[4 * q + 2] + dx * b.z;
@@ -230,10 +259,10 @@ __global__ void scan_combine_kernel(const float* __restrict__ state, const float
 
 // Pass 3: every chunk from its true start state: y (with D skip and z gate), checkpoints, final state.
 template <int NS, class In>
-__global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_output_kernel(SelectiveScanParams p, int64_t chunk, int64_t n_chunks,
+__global__ void __launch_bounds__(kThreadsOf<In>, NS <= 16 ? 1024 / kThreadsOf<In> : 1) scan_output_kernel(SelectiveScanParams p, int64_t chunk, int64_t n_chunks,
                                                                const float* __restrict__ start) {
   __shared__ Tile<NS, true, In> s[2];
-  const int64_t d = blockIdx.x * int64_t(kThreads) + threadIdx.x;
+  const int64_t d = blockIdx.x * int64_t(kThreadsOf<In>) + threadIdx.x;
   const bool active = d < p.Di;
   const int N = static_cast<int>(p.N);
   const int64_t c = blockIdx.y;
@@ -255,7 +284,7 @@ __global__ void __launch_bounds__(kThreads, NS <= 16 ? 8 : 1) scan_output_kernel
       float acc = 0.0f;
 #pragma unroll
       for (int q = 0; q < NS / 4; ++q) {
-        const float4 b = load4(tile.B[tt], q), cc = load4(tile.C[tt], q);
+        const float4 b = b_row(tile, tt)[q], cc = c_row(tile, tt)[q];
         h[4 * q + 0] = exp2_sfu(dt * A2[4 * q + 0]) * h[4 * q + 0] + dx * b.x;
         h[4 * q + 1] = exp2_sfu(dt * A2[4 * q + 1]) * h[4 * q + 1] + dx * b.y;
         h[4 * q + 2] = exp2_sfu(dt * A2[4 * q + 2]) * h[4 * q + 2] + dx * b.z;
@@ -295,8 +324,8 @@ int resident_output_blocks() {
     SS_CUDA(cudaGetDevice(&dev));
     SS_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     int per_sm_summary = 0;
-    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, scan_output_kernel<NS, In>, kThreads, 0));
-    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_summary, scan_summary_kernel<NS, In>, kThreads, 0));
+    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, scan_output_kernel<NS, In>, kThreadsOf<In>, 0));
+    SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_summary, scan_summary_kernel<NS, In>, kThreadsOf<In>, 0));
     return std::max(1, sms * std::max(1, std::min(per_sm, per_sm_summary)));
   }();
   return blocks;
@@ -315,14 +344,14 @@ int resident_blocks(int64_t N) {
 
 template <int NS, class In>
 void run_passes(const SelectiveScanParams& p, const ScanPlan& plan, float* ws, cudaStream_t s, cudaEvent_t* marks) {
-  const dim3 grid_d(static_cast<unsigned>((p.Di + kThreads - 1) / kThreads), 1);
+  const dim3 grid_d(static_cast<unsigned>((p.Di + kThreadsOf<In> - 1) / kThreadsOf<In>), 1);
   const int64_t stride = p.Di * p.N;
   float* end = ws;                                   // [n_chunks - 1, Di, N]
   float* dsum = end + (plan.n_chunks - 1) * stride;  // [n_chunks - 1, Di]
   float* start = dsum + (plan.n_chunks - 1) * p.Di;  // [n_chunks, Di, N]
   if (marks) SS_CUDA(cudaEventRecord(marks[0], s));
   if (plan.n_chunks > 1) {
-    scan_summary_kernel<NS, In><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks - 1)), kThreads, 0, s>>>(p, plan.chunk, end, dsum);
+    scan_summary_kernel<NS, In><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks - 1)), kThreadsOf<In>, 0, s>>>(p, plan.chunk, end, dsum);
     SS_LAUNCHED("selective_scan_summary");
   }
   if (marks) SS_CUDA(cudaEventRecord(marks[1], s));
@@ -331,7 +360,7 @@ void run_passes(const SelectiveScanParams& p, const ScanPlan& plan, float* ws, c
     SS_LAUNCHED("selective_scan_combine");
   }
   if (marks) SS_CUDA(cudaEventRecord(marks[2], s));
-  scan_output_kernel<NS, In><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks)), kThreads, 0, s>>>(p, plan.chunk, plan.n_chunks, start);
+  scan_output_kernel<NS, In><<<dim3(grid_d.x, static_cast<unsigned>(plan.n_chunks)), kThreadsOf<In>, 0, s>>>(p, plan.chunk, plan.n_chunks, start);
   SS_LAUNCHED("selective_scan_output");
   if (marks) SS_CUDA(cudaEventRecord(marks[3], s));
 }
@@ -362,8 +391,10 @@ ScanPlan plan_selective_scan(const SelectiveScanParams& p) {
   ScanPlan plan;
   if (p.T <= 0) return plan;
   // Enough chunks that one wave of output blocks fills the GPU, each chunk at least 4 tiles long.
-  const int64_t d_blocks = (p.Di + kThreads - 1) / kThreads;
-  const int resident = p.input == ScanInput::bf16 ? resident_blocks<__nv_bfloat16>(p.N) : resident_blocks<float>(p.N);
+  const bool bf16 = p.input == ScanInput::bf16;
+  const int64_t block = bf16 ? kThreadsOf<__nv_bfloat16> : kThreadsOf<float>;
+  const int64_t d_blocks = (p.Di + block - 1) / block;
+  const int resident = bf16 ? resident_blocks<__nv_bfloat16>(p.N) : resident_blocks<float>(p.N);
   const int64_t want = std::max<int64_t>(1, resident / d_blocks);
   const int64_t max_chunks = std::max<int64_t>(1, p.T / (4 * kTile));
   const int64_t n = std::min(want, max_chunks);
