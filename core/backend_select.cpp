@@ -26,10 +26,11 @@ std::unique_ptr<Backend> make_backend(const std::string& device, Precision preci
 #ifdef STATESCOPE_WITH_CUDA
   std::string why;
   if (auto be = make_cuda_backend(&why, precision)) return be;
-  if (device == "cuda" || bf16) throw Error("", "--device", "cuda requested but no GPU can be used: " + why);
+  if (device == "cuda") throw Error("", "--device", "cuda requested but no GPU can be used: " + why);
+  if (bf16) throw Error("", "--precision", "bf16 runs on the CUDA backend only, and no GPU can be used: " + why);
 #else
-  if (device == "cuda" || bf16)
-    throw Error("", "--device", "cuda requested but this build has no CUDA backend (nvcc was not found at configure time)");
+  if (device == "cuda") throw Error("", "--device", "cuda requested but this build has no CUDA backend (nvcc was not found at configure time)");
+  if (bf16) throw Error("", "--precision", "bf16 runs on the CUDA backend only, and this build has none (nvcc was not found at configure time)");
 #endif
   return make_cpu_backend();
 }

@@ -30,6 +30,12 @@ namespace {
 
 constexpr double kModelTol = 1e-2;    // bf16 GPU logits vs FP32 CPU logits (the bound)
 constexpr double kRoundedTol = 1e-4;  // same BF16-rounded inputs on both sides: FP32 arithmetic only
+// MoE models whose bf16 run chose other experts than the CPU for some tokens: the logits from the first
+// such token on follow another computation, so 1e-2 does not apply to them (it does before it). All
+// tokens are then held only to this bound, which still catches a broken path (errors of order 1).
+// Measured on the H100: random Jamba 1.00e-2 (17 of 4000 choices differ, the first at token 0),
+// fixture jamba_b 3.56e-2 (6 differ, the first at token 7; the 7 tokens before it: 4.6e-3).
+constexpr double kRoutingFlipTol = 5e-2;
 
 std::unique_ptr<Backend> gpu;  // bf16 mode, poisoned allocations
 std::unique_ptr<Backend> cpu;
@@ -185,14 +191,14 @@ void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens) {
     expect("logits", lg, lc, kModelTol);
     return;
   }
-  const Diff all = compare(lg, lc);
-  suite.check(true, "all tokens: " + all.text() + "; " + std::to_string(flips) + " (token, layer) expert choices differ from the CPU's, first at token " +
-                        std::to_string(first));
-  Tensor pc = Tensor::zeros({first, V}), pg = Tensor::zeros({first, V});
-  std::copy(lc.data(), lc.data() + first * V, pc.data());
-  std::copy(lg.data(), lg.data() + first * V, pg.data());
-  suite.check(first >= 1, "tokens before the first flip: " + std::to_string(first));
-  if (first >= 1) expect("logits before it", pg, pc, kModelTol);
+  suite.check(true, std::to_string(flips) + " (token, layer) expert choices differ from the CPU's, the first at token " + std::to_string(first));
+  expect("all tokens (routing-flip bound)", lg, lc, kRoutingFlipTol);
+  if (first >= 1) {
+    Tensor pc = Tensor::zeros({first, V}), pg = Tensor::zeros({first, V});
+    std::copy(lc.data(), lc.data() + first * V, pc.data());
+    std::copy(lg.data(), lg.data() + first * V, pg.data());
+    expect("the " + std::to_string(first) + " tokens before the first", pg, pc, kModelTol);
+  }
 }
 
 void test_models() {
