@@ -2,7 +2,9 @@
 //   statescope-cli info   --model DIR
 //   statescope-cli logits --model DIR --input FILE --out OUT.npy      float32 [tokens, vocab]
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
-// Common options: --device cpu|cuda|auto (default auto), --checkpoint-every K (trace; default 64).
+// Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
+// BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
+// (trace; default 64). The backend line of the output names the device and the precision that ran.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +28,7 @@ constexpr int64_t kMaxInputBytes = 64ll << 20;  // 64 MiB
 
 int usage() {
   std::fprintf(stderr,
-               "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto]\n"
+               "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
                "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...]\n"
                "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K]\n");
   return 2;
@@ -79,7 +81,7 @@ std::string file_name(const std::string& name, int layer) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string cmd = argv[1];
-  std::map<std::string, std::string> opt{{"--device", "auto"}, {"--checkpoint-every", "64"}};
+  std::map<std::string, std::string> opt{{"--device", "auto"}, {"--precision", "fp32"}, {"--checkpoint-every", "64"}};
   for (int i = 2; i < argc; ++i) {
     const std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (!opt.count("--model")) throw ss::Error("", "--model", "required");
-    auto backend = ss::make_backend(opt["--device"]);
+    auto backend = ss::make_backend(opt["--device"], ss::parse_precision(opt["--precision"]));
     auto model = ss::Model::load(opt["--model"], *backend);
     if (cmd == "info") return cmd_info(*model);
     if (cmd != "logits" && cmd != "trace") return usage();

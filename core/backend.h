@@ -69,17 +69,30 @@ struct AttentionArgs {
                                   // window.t0..; rows outside this call stay untouched (allocated by caller)
 };
 
+// The arithmetic a backend runs. fp32: FP32 everywhere (the CPU reference; the CUDA default).
+// bf16 (CUDA only): weights and activations enter the matrix products and the Mamba-1 scan rounded to
+// BF16, with FP32 accumulation; SSM states, softmax, norms, scans' recurrences and every output stay FP32.
+enum class Precision { fp32, bf16 };
+const char* precision_name(Precision p);            // "fp32", "bf16"
+Precision parse_precision(const std::string& text);  // "fp32" or "bf16"; throws ss::Error otherwise
+
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;  // "cpu" or "cuda (device name)"
+  virtual std::string name() const = 0;  // "cpu" or "cuda (device name, sm_XY, fp32|bf16)"
   virtual Device device() const = 0;
+  virtual Precision precision() const { return Precision::fp32; }
 
   // --- memory ---
   virtual Tensor empty(const Shape& shape) = 0;              // uninitialised
   virtual Tensor zeros(const Shape& shape) = 0;
   virtual Tensor upload(const Tensor& host) = 0;             // a copy on this device
   virtual Tensor to_host(const Tensor& t) = 0;               // a host copy
+  // A host copy whose contents are valid only after wait_host_copies(); `t` must not be written
+  // before then. The CUDA backend copies on a second stream into reused pinned memory, so the copy
+  // overlaps the ops enqueued after it (what the Tracer uses). Default: to_host.
+  virtual Tensor to_host_async(const Tensor& t) { return to_host(t); }
+  virtual void wait_host_copies() {}
   virtual Tensor clone(const Tensor& t) = 0;
 
   // --- token and row ops ---
@@ -121,7 +134,8 @@ class Backend {
 std::unique_ptr<Backend> make_cpu_backend();
 
 // "cpu", "cuda" or "auto": cuda when built with CUDA and a GPU is present, else cpu. Throws ss::Error
-// for "cuda" when no GPU can be used, saying why.
-std::unique_ptr<Backend> make_backend(const std::string& device);
+// for "cuda" when no GPU can be used, saying why. Precision::bf16 needs the CUDA backend ("cpu", or
+// "auto" without a GPU, throws: the CPU backend is the FP32 reference).
+std::unique_ptr<Backend> make_backend(const std::string& device, Precision precision = Precision::fp32);
 
 }  // namespace ss

@@ -8,15 +8,29 @@
 
 namespace ss {
 
-std::unique_ptr<Backend> make_backend(const std::string& device) {
-  if (device == "cpu") return make_cpu_backend();
+const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::fp32;
+  if (text == "bf16") return Precision::bf16;
+  throw Error("", "--precision", "must be fp32 or bf16 (got '" + text + "')");
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& device, Precision precision) {
+  const bool bf16 = precision == Precision::bf16;
+  if (device == "cpu") {
+    if (bf16) throw Error("", "--precision", "bf16 runs on the CUDA backend only (the CPU backend is the FP32 reference)");
+    return make_cpu_backend();
+  }
   if (device != "cuda" && device != "auto") throw Error("", "--device", "must be cpu, cuda or auto (got '" + device + "')");
 #ifdef STATESCOPE_WITH_CUDA
   std::string why;
-  if (auto be = make_cuda_backend(&why)) return be;
+  if (auto be = make_cuda_backend(&why, precision)) return be;
   if (device == "cuda") throw Error("", "--device", "cuda requested but no GPU can be used: " + why);
+  if (bf16) throw Error("", "--precision", "bf16 runs on the CUDA backend only, and no GPU can be used: " + why);
 #else
   if (device == "cuda") throw Error("", "--device", "cuda requested but this build has no CUDA backend (nvcc was not found at configure time)");
+  if (bf16) throw Error("", "--precision", "bf16 runs on the CUDA backend only, and this build has none (nvcc was not found at configure time)");
 #endif
   return make_cpu_backend();
 }

@@ -148,12 +148,29 @@ static void check_tokens(const std::vector<int32_t>& tokens, int vocab) {
 Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const {
   if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
   check_tokens(tokens, config_.vocab_size);
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  if (T <= chunk_tokens_) return forward_chunk(tokens, state, sink, want_logits);
+  // Long inputs in chunks, each continuing from the state (and KV cache) the previous one left: the
+  // activations of one chunk at a time, not of the whole input, are on the device.
+  const int64_t V = config_.vocab_size;
+  Tensor logits = want_logits ? Tensor(allocate_host(T * V), {T, V}, Device::Cpu) : Tensor();  // [T, V]
+  for (int64_t t0 = 0; t0 < T; t0 += chunk_tokens_) {
+    const int64_t t1 = std::min(T, t0 + chunk_tokens_);
+    const Tensor piece = forward_chunk(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, sink, want_logits);
+    if (want_logits) std::copy(piece.data(), piece.data() + piece.numel(), logits.data() + t0 * V);
+  }
+  return logits;
+}
+
+Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const {
   const Tracer cb(sink, &be_, state.position);
   Tensor x = be_.embedding(embed_, tokens);  // [T, D]
   x = run_layers(x, state, cb, /*recurrent=*/false);
   trace_memory(cb, state.position, static_cast<int64_t>(tokens.size()));
   state.position += static_cast<int64_t>(tokens.size());
-  return head(x, cb, want_logits);
+  Tensor logits = head(x, cb, want_logits);
+  cb.flush();
+  return logits;
 }
 
 void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, TraceSink* sink) const {
@@ -171,7 +188,9 @@ Tensor Model::step(int32_t token, ModelState& state, TraceSink* sink) const {
   x = run_layers(x, state, cb, /*recurrent=*/true);
   trace_memory(cb, state.position, 1);
   state.position += 1;
-  return head(x, cb, true);
+  Tensor logits = head(x, cb, true);
+  cb.flush();
+  return logits;
 }
 
 int64_t Model::state_bytes() const {

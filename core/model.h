@@ -43,8 +43,13 @@ class Model {
   ModelState clone_state(const ModelState& s) const;
 
   // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
-  // when `want_logits` (the LM head is skipped otherwise); traces go to `sink` if given.
+  // when `want_logits` (the LM head is skipped otherwise); traces go to `sink` if given. Inputs over
+  // chunk_tokens() run as consecutive forwards of that many tokens, state and KV cache carried over
+  // (the same result; device memory for one chunk's activations instead of the whole input's).
   Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink = nullptr, bool want_logits = true) const;
+  static constexpr int64_t kDefaultChunkTokens = 65536;
+  int64_t chunk_tokens() const { return chunk_tokens_; }
+  void set_chunk_tokens(int64_t n) { chunk_tokens_ = n > 0 ? n : kDefaultChunkTokens; }
   // The parallel form through the first `n_layers` layers only, no LM head: for reading the state of
   // a layer below n_layers after these tokens (the states of the later layers are left behind, so
   // `state` must not be used to continue the text afterwards).
@@ -59,6 +64,7 @@ class Model {
 
  private:
   Model(ModelConfig c, std::string dir, Backend& be) : config_(std::move(c)), dir_(std::move(dir)), be_(be) {}
+  Tensor forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const;
   Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers = -1) const;
   Tensor head(const Tensor& x, const Tracer& cb, bool want_logits) const;
   void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
@@ -78,6 +84,7 @@ class Model {
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
   bool has_tokenizer_ = false;
+  int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 
 }  // namespace ss

@@ -37,6 +37,7 @@ class Tensor {
 
   bool empty() const { return !storage_; }
   float* data() const { return storage_.get(); }
+  const std::shared_ptr<float>& storage() const { return storage_; }  // who owns data() (shared by reshaped views)
   const Shape& shape() const { return shape_; }
   int rank() const { return static_cast<int>(shape_.size()); }
   int64_t size(int dim) const;  // negative dims count from the end

@@ -4,9 +4,32 @@
 
 namespace ss {
 
+namespace {
+// Copies in flight before the Tracer waits for them: bounds the device tensors kept alive for them.
+constexpr int64_t kFlushBytes = int64_t(256) << 20;
+}  // namespace
+
 void Tracer::operator()(const char* name, int layer, const Tensor& t) const {
   if (!sink_ || !sink_->wants(name, layer)) return;
-  sink_->record(name, layer, pos0_, backend_->to_host(t));  // always a copy the sink may keep
+  pending_.push_back({name, layer, backend_->to_host_async(t)});  // always a copy the sink may keep
+  pending_bytes_ += static_cast<int64_t>(sizeof(float)) * t.numel();
+  if (pending_bytes_ >= kFlushBytes) flush();
+}
+
+void Tracer::flush() const {
+  if (pending_.empty()) return;
+  backend_->wait_host_copies();
+  std::vector<Pending> ready;
+  ready.swap(pending_);
+  pending_bytes_ = 0;
+  for (const Pending& p : ready) sink_->record(p.name, p.layer, pos0_, p.host);
+}
+
+Tracer::~Tracer() {
+  try {
+    flush();
+  } catch (...) {  // a destructor must not throw; the copies were waited for or the device is gone
+  }
 }
 
 }  // namespace ss

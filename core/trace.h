@@ -3,11 +3,16 @@
 // Model code marks each interesting tensor with one line, `cb(trace::kDelta, layer, dt);`. The
 // Tracer asks its sink first whether that (name, layer) is wanted; only then is the tensor copied to
 // the host (from the GPU if need be). With no sink attached a call is one null-pointer test.
+//
+// Copies are asynchronous (Backend::to_host_async: on the GPU they overlap the ops that follow); the
+// sink receives them, in the order they were traced, at flush(): when about 256 MB are in flight, at
+// the end of Model::forward / step, and at the latest when the Tracer goes.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tensor.h"
 #include "trace_names.h"
@@ -42,10 +47,14 @@ class Tracer {
  public:
   Tracer() = default;
   Tracer(TraceSink* sink, Backend* backend, int64_t pos0) : sink_(sink), backend_(backend), pos0_(pos0) {}
+  Tracer(const Tracer&) = delete;  // owns copies in flight
+  Tracer& operator=(const Tracer&) = delete;
+  ~Tracer();  // flushes (errors swallowed: call flush() to see them)
 
   bool active() const { return sink_ != nullptr; }
   bool wants(const char* name, int layer) const { return sink_ && sink_->wants(name, layer); }
-  void operator()(const char* name, int layer, const Tensor& t) const;  // records if wanted
+  void operator()(const char* name, int layer, const Tensor& t) const;  // records if wanted (at the next flush)
+  void flush() const;  // waits for the copies in flight and hands them to the sink
   std::optional<TraceWindow> window(const char* name, int layer) const {
     return sink_ && sink_->wants(name, layer) ? sink_->window(name, layer) : std::nullopt;
   }
@@ -53,9 +62,16 @@ class Tracer {
   int64_t pos0() const { return pos0_; }
 
  private:
+  struct Pending {
+    const char* name;  // one of trace_names.h (static storage)
+    int layer;
+    Tensor host;       // valid after Backend::wait_host_copies()
+  };
   TraceSink* sink_ = nullptr;
   Backend* backend_ = nullptr;
   int64_t pos0_ = 0;
+  mutable std::vector<Pending> pending_;
+  mutable int64_t pending_bytes_ = 0;
 };
 
 }  // namespace ss

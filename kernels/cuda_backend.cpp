@@ -1,9 +1,11 @@
 // CudaBackend: construction, memory, and the row-wise ops (embedding, projections through cuBLAS,
 // norms, elementwise). The sequence-mixing ops are in cuda_mixing.cpp.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
+#include "bf16_convert.h"
 #include "cuda_backend.h"
 #include "cuda_backend_impl.h"
 #include "cuda_check.h"
@@ -40,7 +42,7 @@ float* dev_out(Tensor& t, const char* op, const char* what) {
   return t.data();
 }
 
-std::unique_ptr<Backend> make_cuda_backend(std::string* why_not) {
+std::unique_ptr<Backend> make_cuda_backend(std::string* why_not, Precision precision) {
   auto fail = [&](const std::string& m) -> std::unique_ptr<Backend> {
     if (why_not) *why_not = m;
     return nullptr;
@@ -62,14 +64,16 @@ std::unique_ptr<Backend> make_cuda_backend(std::string* why_not) {
     SS_CUDA(cudaGetDevice(&dev));
     cudaDeviceProp prop{};
     SS_CUDA(cudaGetDeviceProperties(&prop, dev));
-    return std::make_unique<CudaBackend>(dev, prop);
+    return std::make_unique<CudaBackend>(dev, prop, precision);
   } catch (const std::exception& ex) {
     return fail(ex.what());
   }
 }
 
-CudaBackend::CudaBackend(int device, const cudaDeviceProp& prop) {
-  name_ = std::string("cuda (") + prop.name + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+CudaBackend::CudaBackend(int device, const cudaDeviceProp& prop, Precision precision) : precision_(precision) {
+  name_ = std::string("cuda (") + prop.name + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+          precision_name(precision) + ")";
+  bf16_gemm_ = prop.major >= 8;  // BF16 tensor cores from Ampere on
   const char* poison = std::getenv("STATESCOPE_CUDA_POISON");
   poison_ = poison && *poison && *poison != '0';
   // Keep freed blocks in the pool instead of returning them to the driver at every synchronisation.
@@ -95,9 +99,17 @@ CudaBackend::CudaBackend(int device, const cudaDeviceProp& prop) {
   cublas_check(cublasCreate(&cublas_), "cublasCreate");
   cublas_check(cublasSetStream(cublas_, stream_), "cublasSetStream");
   cublas_check(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");  // true FP32, no TF32
+  SS_CUDA(cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking));
+  SS_CUDA(cudaEventCreateWithFlags(&copy_ready_, cudaEventDisableTiming));
+  host_pool_ = std::make_shared<cuda::PinnedHostPool>(size_t(1) << 30);  // keep up to 1 GB of idle page-locked buffers (the explorer has one backend per model)
 }
 
 CudaBackend::~CudaBackend() {
+  if (copy_stream_) cudaStreamSynchronize(copy_stream_);
+  copies_in_flight_.clear();
+  bf16_weights_.clear();
+  if (copy_ready_) cudaEventDestroy(copy_ready_);
+  if (copy_stream_) cudaStreamDestroy(copy_stream_);
   if (cublas_) cublasDestroy(cublas_);
 }
 
@@ -130,9 +142,30 @@ Tensor CudaBackend::upload(const Tensor& host) {
 
 Tensor CudaBackend::to_host(const Tensor& t) {
   if (t.device() == Device::Cpu) return cpu_.clone(t);
-  Tensor h = cpu_.empty(t.shape());
-  if (t.numel()) SS_CUDA(cudaMemcpy(h.data(), t.data(), sizeof(float) * t.numel(), cudaMemcpyDeviceToHost));
+  Tensor h(host_pool_->take(t.numel()), t.shape(), Device::Cpu);
+  if (t.numel()) {
+    SS_CUDA(cudaMemcpyAsync(h.data(), t.data(), sizeof(float) * t.numel(), cudaMemcpyDeviceToHost, stream_));
+    SS_CUDA(cudaStreamSynchronize(stream_));
+  }
   return h;
+}
+
+Tensor CudaBackend::to_host_async(const Tensor& t) {
+  if (t.device() == Device::Cpu) return cpu_.clone(t);
+  Tensor h(host_pool_->take(t.numel()), t.shape(), Device::Cpu);
+  if (!t.numel()) return h;
+  // The copy stream waits for everything enqueued so far on stream_ (t's producer included), then
+  // copies while stream_ runs on. t stays alive (its memory not reused) until wait_host_copies().
+  SS_CUDA(cudaEventRecord(copy_ready_, stream_));
+  SS_CUDA(cudaStreamWaitEvent(copy_stream_, copy_ready_, 0));
+  SS_CUDA(cudaMemcpyAsync(h.data(), t.data(), sizeof(float) * t.numel(), cudaMemcpyDeviceToHost, copy_stream_));
+  copies_in_flight_.push_back(t);
+  return h;
+}
+
+void CudaBackend::wait_host_copies() {
+  SS_CUDA(cudaStreamSynchronize(copy_stream_));
+  copies_in_flight_.clear();
 }
 
 Tensor CudaBackend::clone(const Tensor& t) {
@@ -148,6 +181,12 @@ void CudaBackend::copy_into(Tensor& dst, const Tensor& src) {
   const cudaMemcpyKind kind = dst.device() == Device::Cuda ? (src.device() == Device::Cuda ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                                            : (src.device() == Device::Cuda ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
   SS_CUDA(cudaMemcpy(dst.data(), src.data(), sizeof(float) * src.numel(), kind));
+}
+
+std::shared_ptr<void> CudaBackend::device_bytes(size_t bytes) {
+  void* p = nullptr;
+  SS_CUDA(cudaMallocAsync(&p, bytes ? bytes : 1, stream_));
+  return std::shared_ptr<void>(p, [](void* q) { cudaFreeAsync(q, nullptr); });
 }
 
 template <class T>
@@ -198,6 +237,14 @@ void CudaBackend::scatter_add_rows(Tensor& y, const Tensor& src, const std::vect
 Tensor CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias) {
   const int64_t T = x.size(0), in = x.size(-1), out_dim = w.size(0);
   if (w.size(1) != in || x.numel() != T * in) throw std::invalid_argument("linear: x " + x.shape_string() + " vs w " + w.shape_string());
+  if (precision_ == Precision::bf16 && T > 0 && out_dim > 0) {
+    Tensor y = linear_bf16(x, w);  // [T, out]
+    if (bias && !bias->empty()) {
+      if (bias->numel() != out_dim) throw std::invalid_argument("linear: bias " + bias->shape_string());
+      cuda::add_row_bias(y.data(), dev_in(*bias, "linear", "bias"), T, out_dim, stream_);
+    }
+    return y;
+  }
   Tensor y = empty({T, out_dim});  // [T, out]
   if (T == 0 || out_dim == 0) return y;
   // Row-major y = x w^T is column-major y^T = w^T' x' with w' = w^T [in, out] and x' = x^T [in, T].
@@ -209,6 +256,54 @@ Tensor CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias)
   if (bias && !bias->empty()) {
     if (bias->numel() != out_dim) throw std::invalid_argument("linear: bias " + bias->shape_string());
     cuda::add_row_bias(y.data(), dev_in(*bias, "linear", "bias"), T, out_dim, stream_);
+  }
+  return y;
+}
+
+const void* CudaBackend::bf16_weight(const Tensor& w) {
+  auto same_owner = [&](const Bf16Weight& e) {
+    const std::shared_ptr<float> owner = e.owner.lock();
+    return owner && !owner.owner_before(w.storage()) && !w.storage().owner_before(owner) && e.numel == w.numel();
+  };
+  auto it = bf16_weights_.find(w.data());
+  if (it != bf16_weights_.end() && same_owner(it->second)) return it->second.data.get();
+  // A new weight (or an address reused after its weight went): forget the copies of weights gone.
+  for (auto e = bf16_weights_.begin(); e != bf16_weights_.end();) e = e->second.owner.expired() ? bf16_weights_.erase(e) : std::next(e);
+  Bf16Weight entry;
+  entry.owner = w.storage();
+  entry.numel = w.numel();
+  if (bf16_gemm_) {
+    entry.data = device_bytes(2 * static_cast<size_t>(w.numel()));  // [out, in] bf16
+    cuda::to_bf16(dev_in(w, "linear", "w"), entry.data.get(), w.numel(), stream_);
+  } else {
+    entry.data = device_bytes(sizeof(float) * static_cast<size_t>(w.numel()));  // [out, in] bf16 values in fp32
+    cuda::round_to_bf16(dev_in(w, "linear", "w"), static_cast<float*>(entry.data.get()), w.numel(), stream_);
+  }
+  const void* data = entry.data.get();
+  bf16_weights_[w.data()] = std::move(entry);
+  return data;
+}
+
+// y = bf16(x) bf16(w)^T with FP32 accumulation and output.
+Tensor CudaBackend::linear_bf16(const Tensor& x, const Tensor& w) {
+  const int64_t T = x.size(0), in = x.size(-1), out_dim = w.size(0);
+  const void* wb = bf16_weight(w);  // [out, in]
+  Tensor y = empty({T, out_dim});   // [T, out]
+  const float one = 1.0f, zero = 0.0f;
+  if (bf16_gemm_) {
+    std::shared_ptr<void> xb = device_bytes(2 * static_cast<size_t>(x.numel()));  // [T, in] bf16
+    cuda::to_bf16(dev_in(x, "linear", "x"), xb.get(), x.numel(), stream_);
+    cublas_check(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(out_dim), static_cast<int>(T), static_cast<int>(in), &one,
+                              wb, CUDA_R_16BF, static_cast<int>(in), xb.get(), CUDA_R_16BF, static_cast<int>(in), &zero, y.data(), CUDA_R_32F,
+                              static_cast<int>(out_dim), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx (linear, bf16)");
+  } else {  // no BF16 tensor cores: the same rounded operands, multiplied exactly in FP32
+    Tensor xr = empty({T, in});  // [T, in] bf16 values
+    cuda::round_to_bf16(dev_in(x, "linear", "x"), xr.data(), x.numel(), stream_);
+    cublas_check(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(out_dim), static_cast<int>(T), static_cast<int>(in), &one,
+                             static_cast<const float*>(wb), static_cast<int>(in), xr.data(), static_cast<int>(in), &zero, y.data(),
+                             static_cast<int>(out_dim)),
+                 "cublasSgemm (linear, bf16 values)");
   }
   return y;
 }

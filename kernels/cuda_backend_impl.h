@@ -5,6 +5,15 @@
 // enqueued on that one stream; to_host synchronises. With STATESCOPE_CUDA_POISON=1 every new
 // allocation is filled with NaN first, so an element an op forgets to write shows up in tests.
 //
+// Host copies (to_host, to_host_async) land in page-locked buffers from a reused pool; to_host_async
+// copies on a second stream after an event, so a trace copy overlaps the ops enqueued after it.
+//
+// Precision::bf16: linear() multiplies a BF16 copy of the weight (made once per weight, keyed by the
+// weight tensor's storage) by the activations rounded to BF16, FP32 accumulation and output (cuBLAS
+// GemmEx on sm_80+; on older GPUs the same rounded values in FP32 storage through SGEMM). The Mamba-1
+// scan reads x, Δ, z, B, C as BF16 (FP32 state). SSD and attention keep their FP32 kernels for now:
+// see the "BF16 DISPATCH POINT" comments in cuda_mixing.cpp.
+//
 // Shapes a kernel does not cover (selective scan N > 64, SSD N not of the form 4..32 * 2^k, head
 // dims not a multiple of 4 or above 256) run on the CPU reference, through copies (slow, correct).
 #pragma once
@@ -12,23 +21,31 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
 #include "backend.h"
 #include "cpu_backend.h"
+#include "pinned_host_pool.h"
 
 namespace ss {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int device, const cudaDeviceProp& prop);
+  CudaBackend(int device, const cudaDeviceProp& prop, Precision precision = Precision::fp32);
   ~CudaBackend() override;
 
   std::string name() const override { return name_; }
   Device device() const override { return Device::Cuda; }
+  Precision precision() const override { return precision_; }
 
   Tensor empty(const Shape& shape) override;
   Tensor zeros(const Shape& shape) override;
   Tensor upload(const Tensor& host) override;
   Tensor to_host(const Tensor& t) override;
+  Tensor to_host_async(const Tensor& t) override;
+  void wait_host_copies() override;
   Tensor clone(const Tensor& t) override;
 
   Tensor embedding(const Tensor& table, const std::vector<int32_t>& ids) override;
@@ -64,15 +81,32 @@ class CudaBackend final : public Backend {
   template <class T>
   std::shared_ptr<T> upload_array(const std::vector<T>& values);
   void copy_into(Tensor& dst, const Tensor& src);  // same element count, any devices
+  std::shared_ptr<void> device_bytes(size_t bytes);  // uninitialised device memory, stream-ordered
+  // bf16 mode: the weight's BF16 copy (FP32 storage of BF16 values when !bf16_gemm_), made on first use.
+  const void* bf16_weight(const Tensor& w);
+  Tensor linear_bf16(const Tensor& x, const Tensor& w);
+  Tensor scan_bf16(const SelectiveScanArgs& a);
   Tensor scan_on_cpu(const SelectiveScanArgs& a);
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);
 
   std::string name_;
+  Precision precision_ = Precision::fp32;
+  bool bf16_gemm_ = false;         // BF16 operands in cuBLAS (sm_80+); else BF16-rounded FP32 through SGEMM
   cudaStream_t stream_ = nullptr;  // the legacy default stream
+  cudaStream_t copy_stream_ = nullptr;  // device-to-host trace copies (non-blocking: overlaps stream_)
+  cudaEvent_t copy_ready_ = nullptr;    // recorded on stream_ before each async copy
+  std::vector<Tensor> copies_in_flight_;  // sources of async copies, alive until wait_host_copies()
+  std::shared_ptr<cuda::PinnedHostPool> host_pool_;
   cublasHandle_t cublas_ = nullptr;
   bool poison_ = false;
   CpuBackend cpu_;
+  struct Bf16Weight {
+    std::weak_ptr<float> owner;  // the FP32 weight's storage: a reused address is not the same weight
+    int64_t numel = 0;
+    std::shared_ptr<void> data;  // [out, in] BF16 (or BF16-rounded FP32)
+  };
+  std::unordered_map<const float*, Bf16Weight> bf16_weights_;
 };
 
 // Device pointer of a tensor the backend may read, after checking it lives on the GPU.

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "attention.h"
+#include "bf16_convert.h"
 #include "conv1d.h"
 #include "cuda_backend_impl.h"
 #include "cuda_check.h"
@@ -46,6 +47,7 @@ Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
     throw std::invalid_argument("selective_scan: inconsistent shapes (x " + a.x->shape_string() + ", A " + a.A->shape_string() + ", B " +
                                 a.B->shape_string() + ", state " + a.state->shape_string() + ")");
   if (N > cuda::kSelectiveScanMaxN) return scan_on_cpu(a);
+  if (precision_ == Precision::bf16 && Di % 2 == 0) return scan_bf16(a);  // odd d_inner: the FP32 kernel
   Tensor y = empty({T, Di});  // [T, Di]
   cuda::SelectiveScanParams p;
   p.x = dev_in(*a.x, "selective_scan", "x");
@@ -55,6 +57,46 @@ Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
   p.C = dev_in(*a.C, "selective_scan", "C");
   p.D = dev_in(*a.D, "selective_scan", "D");
   p.z = a.z ? dev_in(*a.z, "selective_scan", "z") : nullptr;
+  p.y = y.data();
+  p.state = dev_out(*a.state, "selective_scan", "state");
+  p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
+  if (a.checkpoint_every > 0 && a.checkpoints) {
+    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), Di, N});  // [C, Di, N]
+    p.checkpoints = a.checkpoints->data();
+    p.every = a.checkpoint_every;
+  }
+  const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
+  Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
+  cuda::selective_scan(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
+  return y;
+}
+
+// bf16 mode: x, Δ, z, B, C rounded to BF16 once (one buffer), then the BF16-input instance of the
+// same kernels; A, D, the state, y and the checkpoints stay FP32.
+Tensor CudaBackend::scan_bf16(const SelectiveScanArgs& a) {
+  const int64_t T = a.x->size(0), Di = a.x->size(1), N = a.A->size(1);
+  const int64_t n_x = T * Di, n_b = T * N;
+  // One buffer for the five arrays, each starting 16-byte aligned.
+  std::shared_ptr<void> inputs = device_bytes(2 * static_cast<size_t>((a.z ? 3 : 2) * n_x + 2 * n_b) + 5 * 16);
+  auto* base = static_cast<unsigned char*>(inputs.get());
+  size_t offset = 0;
+  auto convert = [&](const Tensor& t, const char* what) {
+    void* dst = base + offset;
+    cuda::to_bf16(dev_in(t, "selective_scan", what), dst, t.numel(), stream_);
+    offset += 2 * static_cast<size_t>(t.numel());
+    offset = (offset + 15) / 16 * 16;  // keep every array 16-byte aligned
+    return dst;
+  };
+  Tensor y = empty({T, Di});  // [T, Di]
+  cuda::SelectiveScanParams p;
+  p.input = cuda::ScanInput::bf16;
+  p.x = convert(*a.x, "x");            // [T, Di] bf16
+  p.delta = convert(*a.delta, "delta");  // [T, Di] bf16
+  p.B = convert(*a.B, "B");            // [T, N] bf16
+  p.C = convert(*a.C, "C");            // [T, N] bf16
+  p.z = a.z ? convert(*a.z, "z") : nullptr;  // [T, Di] bf16
+  p.A = dev_in(*a.A, "selective_scan", "A");
+  p.D = dev_in(*a.D, "selective_scan", "D");
   p.y = y.data();
   p.state = dev_out(*a.state, "selective_scan", "state");
   p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
@@ -94,6 +136,9 @@ Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
     throw std::invalid_argument("ssd: inconsistent shapes (x " + a.x->shape_string() + ", B " + a.B->shape_string() + ", state " +
                                 a.state->shape_string() + ")");
   if (!cuda::ssd_supported(N)) return ssd_on_cpu(a);
+  // BF16 DISPATCH POINT (SSD): in bf16 mode (precision_ == Precision::bf16) the BF16 tensor-core SSD
+  // kernel is called here, before the FP32 path below. Until it lands, bf16 mode runs the FP32 kernel
+  // (inputs as they come, FP32 throughout).
   Tensor y = empty({T, H, P});  // [T, H, P]
   cuda::SsdParams p;
   p.x = dev_in(*a.x, "ssd", "x");
@@ -169,6 +214,9 @@ Tensor CudaBackend::attention(const AttentionArgs& a) {
     throw std::invalid_argument("attention: q " + q.shape_string() + " vs cache " + c.k.shape_string() + " holding " +
                                 std::to_string(c.length) + " positions (pos0 " + std::to_string(a.pos0) + ")");
   if (!cuda::attention_supported(hd)) return attention_on_cpu(a);
+  // BF16 DISPATCH POINT (attention): in bf16 mode (precision_ == Precision::bf16) the BF16 tensor-core
+  // attention kernel is called here, before the FP32 path below (the probability window included).
+  // Until it lands, bf16 mode runs the FP32 kernel (q, K, V as they come, FP32 throughout).
   Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
   const bool want_window = a.window && a.probs;
   Tensor lse = want_window ? empty({T, Hq}) : Tensor();

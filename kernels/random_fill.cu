@@ -1,5 +1,4 @@
 // Device-side random fills: splitmix64 of (seed, index) -> uniform; Box-Muller for normals.
-#include <cuda_bf16.h>
 
 #include "cuda_check.h"
 #include "random_fill.h"
@@ -30,11 +29,6 @@ __global__ void normal_kernel(float* y, int64_t n, uint64_t seed, float mean, fl
   }
 }
 
-__global__ void bf16_kernel(const float* x, __nv_bfloat16* y, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    y[i] = __float2bfloat16(x[i]);
-}
-
 }  // namespace
 
 void fill_uniform(float* y, int64_t n, uint64_t seed, float lo, float hi, cudaStream_t s) {
@@ -47,12 +41,6 @@ void fill_normal(float* y, int64_t n, uint64_t seed, float mean, float stddev, c
   if (n <= 0) return;
   normal_kernel<<<grid_for(n, 256), 256, 0, s>>>(y, n, seed, mean, stddev);
   SS_LAUNCHED("fill_normal");
-}
-
-void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s) {
-  if (n <= 0) return;
-  bf16_kernel<<<grid_for(n, 256), 256, 0, s>>>(x, static_cast<__nv_bfloat16*>(y), n);
-  SS_LAUNCHED("to_bf16");
 }
 
 }  // namespace ss::cuda

@@ -10,7 +10,5 @@ namespace ss::cuda {
 
 void fill_uniform(float* y, int64_t n, uint64_t seed, float lo, float hi, cudaStream_t s);
 void fill_normal(float* y, int64_t n, uint64_t seed, float mean, float stddev, cudaStream_t s);
-// bf16 copies of a float array (for the bf16 matrix-multiply ceiling).
-void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s);
 
 }  // namespace ss::cuda

@@ -17,14 +17,18 @@
 
 namespace ss::cuda {
 
+// Element type of the inputs x, Δ, z, B and C. A, D, the state, y and the checkpoints are FP32 always.
+enum class ScanInput { f32, bf16 };  // bf16: __nv_bfloat16, d_inner even; the arithmetic stays FP32
+
 struct SelectiveScanParams {
-  const float* x = nullptr;      // [T, Di]
-  const float* delta = nullptr;  // [T, Di] Δ after softplus
+  ScanInput input = ScanInput::f32;
+  const void* x = nullptr;       // [T, Di]   `input` type
+  const void* delta = nullptr;   // [T, Di]   `input` type, Δ after softplus
   const float* A = nullptr;      // [Di, N]
-  const float* B = nullptr;      // [T, N]
-  const float* C = nullptr;      // [T, N]
+  const void* B = nullptr;       // [T, N]    `input` type
+  const void* C = nullptr;       // [T, N]    `input` type
   const float* D = nullptr;      // [Di]
-  const float* z = nullptr;      // [T, Di] or null (no gate)
+  const void* z = nullptr;       // [T, Di]   `input` type, or null (no gate)
   float* y = nullptr;            // [T, Di] out
   float* state = nullptr;        // [Di, N] in: h before token 0; out: h after the last token
   float* checkpoints = nullptr;  // [n_ck, Di, N] out, or null

@@ -111,6 +111,31 @@ class TestTrace : public QObject {
     QVERIFY(pieces.get("no.such.trace", 0).empty());
   }
 
+  // Long inputs run as forwards of chunk_tokens() tokens each (Model::forward): the same logits, final
+  // state and traces as one forward.
+  void chunked_forward_equals_one_forward() {
+    auto be = make_cpu_backend();
+    auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);
+    const auto tokens = some_bytes(100, 7);
+    TraceRequest req;
+    req.checkpoint_every = 8;
+    TraceStore one(req), chunked(req);
+    ModelState a = m->initial_state(), b = m->initial_state();
+    const Tensor la = m->forward(tokens, a, &one);
+    m->set_chunk_tokens(32);  // chunks of 32, 32, 32, 4
+    const Tensor lb = m->forward(tokens, b, &chunked);
+    QCOMPARE(lb.shape(), la.shape());
+    QVERIFY(test::rel_l2(lb, la) < 1e-6);
+    QCOMPARE(b.position, int64_t(100));
+    QVERIFY(test::rel_l2(b.layers[1].ssm_state, a.layers[1].ssm_state) < 1e-6);
+    QCOMPARE(one.keys(), chunked.keys());
+    for (const auto& [name, layer] : one.keys()) {
+      QCOMPARE(chunked.get(name, layer).shape(), one.get(name, layer).shape());
+      QVERIFY2(test::rel_l2(chunked.get(name, layer), one.get(name, layer)) < 1e-6, name.c_str());
+    }
+    QCOMPARE(chunked.checkpoint_positions(trace::kMambaCheckpoints, 0), one.checkpoint_positions(trace::kMambaCheckpoints, 0));
+  }
+
   void memory_traces_show_fixed_state() {
     auto be = make_cpu_backend();
     auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);

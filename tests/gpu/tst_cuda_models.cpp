@@ -153,6 +153,46 @@ void test_traces() {
   });
 }
 
+// Long inputs run as consecutive forwards of chunk_tokens() tokens (Model::forward): the same logits,
+// states and traces as one call. Chunks of 256 here so that short inputs cross several boundaries.
+void test_chunked_forward() {
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    suite.run("GPU forward(1000) in chunks of 256 = one GPU forward(1000), traces included: " + family, [&] {
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(random_model(family), mc, mg)) return;
+      const auto tokens = random_bytes(1000, 9);
+      TraceRequest req;
+      req.checkpoint_every = 16;
+      const int attn = [&] {
+        for (int l = 0; l < mg->config().n_layers; ++l)
+          if (mg->config().mixers[l] == MixerKind::Attention) return l;
+        return -1;
+      }();
+      if (attn >= 0) req.windows[{trace::kAttnProbs, attn}] = TraceWindow{0, 700, 1000};  // crosses the chunk at 768
+      TraceStore whole(req), chunked(req);
+      ModelState sw = mg->initial_state(), sc = mg->initial_state();
+      const Tensor lw = mg->forward(tokens, sw, &whole);
+      mg->set_chunk_tokens(256);
+      const Tensor lc = mg->forward(tokens, sc, &chunked);
+      mg->set_chunk_tokens(Model::kDefaultChunkTokens);
+      expect("logits", lc, lw);
+      compare_states(sc, sw);
+      suite.check(sc.position == 1000, "position " + std::to_string(sc.position));
+      int compared = 0;
+      for (const auto& [name, layer] : whole.keys()) {
+        const Tensor a = chunked.get(name, layer), b = whole.get(name, layer);
+        const Diff d = compare(a, b);
+        if (!d.within(kTol) || a.shape() != b.shape())
+          suite.check(false, name + " L" + std::to_string(layer) + " " + d.text() + " " + a.shape_string() + " vs " + b.shape_string());
+        if (chunked.checkpoint_positions(name, layer) != whole.checkpoint_positions(name, layer))
+          suite.check(false, name + " L" + std::to_string(layer) + ": checkpoint positions differ");
+        ++compared;
+      }
+      suite.check(compared > 8 && chunked.keys() == whole.keys(), std::to_string(compared) + " traced tensors compared");
+    });
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -168,6 +208,7 @@ int main() {
   test_random_models();
   test_step_vs_forward();
   test_traces();
+  test_chunked_forward();
   const int status = suite.finish();
   gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
   cpu.reset();

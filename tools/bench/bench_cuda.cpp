@@ -1,9 +1,10 @@
 // GPU benchmark (issue 3): the ceilings measured in the same run (a large device-to-device copy, FP32
 // and BF16 matrix products through cuBLAS), then the Mamba-1 selective scan, the Mamba-2 SSD, causal
 // attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
-//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models]
+//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models] [--sections ceilings,scan,ssd,attention,models]
 // Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
-// after warm-up. FP32 throughout (the backend has no BF16 path yet).
+// after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; SSD and
+// attention in FP32 (their BF16 kernels are separate work). The ceilings always run (the floors use them).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "bf16_convert.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "model.h"
@@ -30,7 +32,8 @@ using namespace ss;
 namespace {
 
 bool quick = false;
-std::unique_ptr<Backend> gpu;
+std::unique_ptr<Backend> gpu;       // FP32
+std::unique_ptr<Backend> gpu_bf16;  // Precision::bf16
 double copy_tbs = 0;     // measured device-to-device copy, TB/s (read + write)
 double ex2_per_s = 0;    // special-function-unit exp2 rate from the datasheet shape: 16 / clock / SM
 
@@ -142,6 +145,8 @@ ScanSet scan_inputs(int64_t L, int64_t Di, int64_t N) {
   return s;
 }
 
+void scan_pass_times(cuda::ScanInput input);
+
 void selective_scan_table() {
   std::printf("## Mamba-1 selective scan (FP32, batch 1, fused: Δ-discretisation, scan, C readout, D skip, z gate)\n\n");
   std::printf("Minimum bytes = x, Δ, z read + y written (4 B each) + B, C + checkpoints written. Floor = max(bytes / copy ceiling, "
@@ -165,12 +170,85 @@ void selective_scan_table() {
         release_pool();
       }
   // Where the time goes, at the issue's headline shape.
+  scan_pass_times(cuda::ScanInput::f32);
+}
+
+// BF16 copies of a scan's inputs (x, Δ, z, B, C), made outside the timed region, as the public
+// BF16 kernel's benchmark takes them.
+struct ScanBf16 {
+  Tensor x, dt, z, B, C;  // bf16 storage: half the floats of the FP32 shape
+};
+ScanBf16 scan_bf16_copies(const ScanSet& s) {
+  auto half = [](const Tensor& t) {
+    Tensor h = gpu->empty({(t.numel() + 1) / 2});
+    cuda::to_bf16(t.data(), h.data(), t.numel(), nullptr);
+    return h;
+  };
+  return {half(s.x), half(s.dt), half(s.z), half(s.B), half(s.C)};
+}
+
+cuda::SelectiveScanParams scan_params(const ScanSet& s, const ScanBf16* b, Tensor& y, int64_t L, int64_t Di, int64_t N) {
+  cuda::SelectiveScanParams p;
+  if (b) {
+    p.input = cuda::ScanInput::bf16;
+    p.x = b->x.data(), p.delta = b->dt.data(), p.B = b->B.data(), p.C = b->C.data(), p.z = b->z.data();
+  } else {
+    p.x = s.x.data(), p.delta = s.dt.data(), p.B = s.B.data(), p.C = s.C.data(), p.z = s.z.data();
+  }
+  p.A = s.A.data(), p.D = s.D.data(), p.y = y.data(), p.state = s.state.data(), p.T = L, p.Di = Di, p.N = N;
+  return p;
+}
+
+void selective_scan_bf16_table() {
+  std::printf("## Mamba-1 selective scan, BF16 inputs (x, Δ, z, B, C as bf16; FP32 state, exponentials, y and checkpoints)\n\n");
+  std::printf("The kernel alone on bf16 copies of the inputs (as the public BF16 kernel is timed). Minimum bytes = x, Δ, z read (2 B) + "
+              "y written (4 B, FP32) + B, C (2 B) + checkpoints (4 B). Floor as in the FP32 table.\n\n");
+  std::printf("| d_inner | N | L | E | time ms | M tokens/s | min GB | achieved TB/s | floor ms | time / floor | FP32 ms (same run) |\n"
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{4096, 65536} : std::vector<int64_t>{4096, 16384, 65536, 262144, 1048576};
+  for (int64_t Di : {1536, 5120})
+    for (int64_t N : {16, 64})
+      for (int64_t L : Ls) {
+        if (4.0 * 4 * L * Di > 40e9) continue;  // as the FP32 table (FP32 originals are made first)
+        ScanSet s = scan_inputs(L, Di, N);
+        const ScanBf16 b = scan_bf16_copies(s);
+        Tensor y = gpu->empty({L, Di});
+        for (int64_t E : {int64_t(0), int64_t(64)}) {
+          Tensor ck = E ? gpu->empty({L / E, Di, N}) : Tensor();
+          auto timed = [&](const ScanBf16* in) {
+            cuda::SelectiveScanParams p = scan_params(s, in, y, L, Di, N);
+            if (E) p.checkpoints = ck.data(), p.every = E;
+            const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
+            Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
+            return median_ms(L >= 262144 ? 5 : 10, [&] { cuda::selective_scan(p, plan, ws.data(), nullptr); });
+          };
+          const float ms = timed(&b), ms32 = timed(nullptr);
+          const double bytes = 2.0 * 3 * L * Di + 4.0 * L * Di + 2.0 * 2 * L * N + (E ? 4.0 * double(L / E) * Di * N : 0.0);
+          const double floor_ms = 1e3 * std::max(bytes / (copy_tbs * 1e12), double(L) * Di * N / ex2_per_s);
+          std::printf("| %lld | %lld | %lld | %lld | %.3f | %.1f | %.2f | %.2f | %.3f | %.2f | %.3f |\n", (long long)Di, (long long)N, (long long)L,
+                      (long long)E, ms, L / (ms * 1e-3) / 1e6, bytes / 1e9, bytes / (ms * 1e-3) / 1e12, floor_ms, ms / floor_ms, ms32);
+        }
+        release_pool();
+      }
+  scan_pass_times(cuda::ScanInput::bf16);
+  // The backend op in bf16 mode converts its FP32 inputs first (the model path today).
+  const int64_t L = 65536, Di = 1536, N = 16;
+  ScanSet s = scan_inputs(L, Di, N);
+  Tensor ck;
+  SelectiveScanArgs a{&s.x, &s.dt, &s.A, &s.B, &s.C, &s.D, &s.z, &s.state, 0, 0, &ck};
+  const float op_ms = median_ms(10, [&] { gpu_bf16->selective_scan(a); });
+  std::printf("Backend op in bf16 mode at d_inner 1536, N 16, L 64K (FP32 tensors in: five conversions to bf16, then the kernel): %.3f ms\n\n",
+              op_ms);
+  release_pool();
+}
+
+void scan_pass_times(cuda::ScanInput input) {
   const int64_t L = 65536, Di = 1536, N = 16;
   ScanSet s = scan_inputs(L, Di, N);
   Tensor y = gpu->empty({L, Di});
-  cuda::SelectiveScanParams p;
-  p.x = s.x.data(), p.delta = s.dt.data(), p.A = s.A.data(), p.B = s.B.data(), p.C = s.C.data(), p.D = s.D.data(), p.z = s.z.data();
-  p.y = y.data(), p.state = s.state.data(), p.T = L, p.Di = Di, p.N = N;
+  const bool bf16 = input == cuda::ScanInput::bf16;
+  const ScanBf16 b = bf16 ? scan_bf16_copies(s) : ScanBf16{};
+  const cuda::SelectiveScanParams p = scan_params(s, bf16 ? &b : nullptr, y, L, Di, N);
   const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
   Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
   std::vector<cuda::ScanPassTimes> runs;
@@ -178,14 +256,16 @@ void selective_scan_table() {
   std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.summary + a.combine + a.output < b.summary + b.combine + b.output; });
   const auto& t = runs[runs.size() / 2];
   const double exps = double(L) * Di * N;
-  std::printf("\nWhere the time goes (d_inner 1536, N 16, L 64K, E 0; %lld chunks of %lld tokens):\n\n", (long long)plan.n_chunks,
-              (long long)plan.chunk);
+  const double in_bytes = bf16 ? 2.0 : 4.0;
+  std::printf("\nWhere the time goes (%s inputs, d_inner 1536, N 16, L 64K, E 0; %lld chunks of %lld tokens):\n\n", bf16 ? "BF16" : "FP32",
+              (long long)plan.n_chunks, (long long)plan.chunk);
   std::printf("| pass | ms | bound by | its floor ms |\n| --- | --- | --- | --- |\n");
   std::printf("| 1: chunk end states from zero (exp per token, channel, state) | %.3f | exp2: %.2fG exps | %.3f |\n", t.summary,
               exps * (plan.n_chunks - 1) / plan.n_chunks / 1e9, 1e3 * exps / ex2_per_s);
   std::printf("| 2: chain the chunk states | %.3f | latency (%lld sequential steps) | - |\n", t.combine, (long long)plan.n_chunks);
+  const double out_bytes = (3 * in_bytes + 4.0) * L * Di;  // x, Δ, z in; y out (FP32)
   std::printf("| 3: rerun chunks, y, gate, checkpoints | %.3f | max(exp2 %.3f, bytes %.3f) | %.3f |\n\n", t.output, 1e3 * exps / ex2_per_s,
-              1e3 * 4.0 * 4 * L * Di / (copy_tbs * 1e12), 1e3 * std::max(exps / ex2_per_s, 4.0 * 4 * L * Di / (copy_tbs * 1e12)));
+              1e3 * out_bytes / (copy_tbs * 1e12), 1e3 * std::max(exps / ex2_per_s, out_bytes / (copy_tbs * 1e12)));
   release_pool();
 }
 
@@ -244,87 +324,101 @@ void attention_table() {
 
 // --- whole-model traces ---
 
-// One row per size: traced and untraced forward of the model in `dir`. Inputs over 64K bytes trace
-// logits and state checkpoints every 4096 tokens only; attention models stop at 64K (FP32 attention is
-// quadratic on CUDA cores).
+// One row per size and precision: traced and untraced forward of the model in `dir`. Inputs over 64K
+// bytes trace logits and state checkpoints every 4096 tokens only; attention models stop at 64K (FP32
+// attention is quadratic on CUDA cores). Model::forward runs inputs over 64K tokens in chunks of 64K.
 void model_rows(const std::string& label, const std::string& dir, const std::vector<int64_t>& sizes) {
-  std::unique_ptr<Model> m;
-  try {
-    m = Model::load(dir, *gpu);
-  } catch (const std::exception& e) {
-    std::printf("| %s | - | - | - | - | - | not run: %s |\n", label.c_str(), e.what());
-    return;
-  }
-  const auto& mixers = m->config().mixers;
-  const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
-  for (int64_t T : sizes) {
-    if (T > 65536 && has_attention) continue;
-    std::vector<int32_t> tokens(T);
-    for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
-    TraceRequest req;
-    if (T > 65536) {
-      req.names = {trace::kLogits, trace::kMambaCheckpoints, trace::kMamba2Checkpoints};
-      req.checkpoint_every = 4096;
-    } else {
-      req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaCheckpoints, trace::kMamba2Checkpoints, trace::kAttnProbs};
-      req.checkpoint_every = 64;
-      for (int l = 0; l < m->config().n_layers; ++l)
-        if (mixers[l] == MixerKind::Attention) {
-          req.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 512, T};
-          break;
-        }
-    }
+  for (Backend* be : {gpu.get(), gpu_bf16.get()}) {
+    const char* precision = precision_name(be->precision());
+    std::unique_ptr<Model> m;
     try {
-      auto wall_ms = [&](bool traced, double* traced_mb) {
-        std::vector<double> t;
-        for (int rep = 0; rep < 4; ++rep) {
-          TraceStore store(req);
-          ModelState st = m->initial_state();
-          SS_CUDA(cudaDeviceSynchronize());
-          const auto t0 = std::chrono::steady_clock::now();
-          m->forward(tokens, st, traced ? &store : nullptr, /*want_logits=*/false);
-          SS_CUDA(cudaDeviceSynchronize());
-          if (rep) t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-          if (traced_mb) {
-            *traced_mb = 0;
-            for (const auto& [name, layer] : store.keys()) *traced_mb += 4.0 * store.get(name, layer).numel() / 1e6;
-          }
-        }
-        std::sort(t.begin(), t.end());
-        return t[1];
-      };
-      release_pool();
-      cudaMemPool_t pool;
-      SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
-      uint64_t zero = 0, peak = 0;
-      SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
-      double mb = 0;
-      const double traced = wall_ms(true, &mb);
-      SS_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &peak));
-      const double untraced = wall_ms(false, nullptr);
-      std::printf("| %s | %lld | %.1f | %.0f | %.1f | %.0f | %s |\n", label.c_str(), (long long)T, traced, mb, untraced, peak / 1048576.0,
-                  T > 65536 ? "traced: logits + checkpoints every 4096" : "");
+      m = Model::load(dir, *be);
     } catch (const std::exception& e) {
-      std::printf("| %s | %lld | - | - | - | - | failed: %s |\n", label.c_str(), (long long)T, e.what());
+      std::printf("| %s | %s | - | - | - | - | - | - | not run: %s |\n", label.c_str(), precision, e.what());
+      return;
+    }
+    const auto& mixers = m->config().mixers;
+    const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
+    for (int64_t T : sizes) {
+      if (T > 65536 && has_attention) {
+        std::printf("| %s | %s | %lld | - | - | - | - | - | not run: FP32 attention over 1M positions (minutes) |\n", label.c_str(), precision,
+                    (long long)T);
+        continue;
+      }
+      std::vector<int32_t> tokens(T);
+      for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
+      TraceRequest req;
+      if (T > 65536) {
+        req.names = {trace::kLogits, trace::kMambaCheckpoints, trace::kMamba2Checkpoints};
+        req.checkpoint_every = 4096;
+      } else {
+        req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaCheckpoints, trace::kMamba2Checkpoints, trace::kAttnProbs};
+        req.checkpoint_every = 64;
+        for (int l = 0; l < m->config().n_layers; ++l)
+          if (mixers[l] == MixerKind::Attention) {
+            req.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 512, T};
+            break;
+          }
+      }
+      try {
+        // Wall time of `reps` forwards (the first one separately: it page-locks the host buffers the
+        // later ones reuse), median of the others.
+        auto wall_ms = [&](bool traced, double* traced_mb, double* first_ms) {
+          std::vector<double> t;
+          for (int rep = 0; rep < 4; ++rep) {
+            TraceStore store(req);
+            ModelState st = m->initial_state();
+            SS_CUDA(cudaDeviceSynchronize());
+            const auto t0 = std::chrono::steady_clock::now();
+            m->forward(tokens, st, traced ? &store : nullptr, /*want_logits=*/false);
+            SS_CUDA(cudaDeviceSynchronize());
+            const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            if (rep) t.push_back(ms);
+            else if (first_ms) *first_ms = ms;
+            if (traced_mb) {
+              *traced_mb = 0;
+              for (const auto& [name, layer] : store.keys()) *traced_mb += 4.0 * store.get(name, layer).numel() / 1e6;
+            }
+          }
+          std::sort(t.begin(), t.end());
+          return t[1];
+        };
+        release_pool();
+        cudaMemPool_t pool;
+        SS_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
+        uint64_t zero = 0, peak = 0;
+        SS_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+        double mb = 0, first = 0;
+        const double traced = wall_ms(true, &mb, &first);
+        SS_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &peak));
+        const double untraced = wall_ms(false, nullptr, nullptr);
+        std::printf("| %s | %s | %lld | %.1f | %.1f | %.0f | %.1f | %.0f | %s |\n", label.c_str(), precision, (long long)T, traced, first, mb,
+                    untraced, peak / 1048576.0, T > 65536 ? "traced: logits + checkpoints every 4096" : "");
+      } catch (const std::exception& e) {
+        std::printf("| %s | %s | %lld | - | - | - | - | - | failed: %s |\n", label.c_str(), precision, (long long)T, e.what());
+      }
     }
   }
 }
 
 void model_table(const std::string& shipped) {
-  std::printf("## Whole-model trace (FP32)\n\n");
+  std::printf("## Whole-model trace\n\n");
   std::printf("Traced (inputs up to 64 KB): logits, Mamba Δ, state checkpoints every 64 tokens, one attention window (head 0, last 512 "
-              "positions). Wall time of Model::forward, median of 3 after a warm-up run, with the traces copied to fresh host memory; "
+              "positions). Wall time of Model::forward, median of 3 after a first call, with the traces copied to the host (pinned, "
+              "reused buffers; copies overlapped with compute); first = that first call (it page-locks the buffers); "
               "untraced = no sink, logits left on the GPU; peak = high-water mark of the CUDA memory pool during the traced calls "
-              "(weights included). random-* = 4 layers, d_model 256, random weights (testkit); the others are the shipped models.\n\n");
-  std::printf("| model | bytes | traced wall ms | traced MB to host | untraced ms | peak GPU MB | note |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+              "(weights, and in bf16 their bf16 copies, included). Inputs over 64K tokens run in chunks of 64K. random-* = 4 layers, "
+              "d_model 256, random weights (testkit); the others are the shipped models.\n\n");
+  std::printf("| model | precision | bytes | traced wall ms | first traced call ms | traced MB to host | untraced ms | peak GPU MB | note |\n"
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  const std::vector<int64_t> sizes = quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576};
   for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
     const std::string dir = "/tmp/statescope-bench-" + family;
     testkit::write_random_checkpoint(testkit::bench_config(family), dir, 3);
-    model_rows("random-" + family, dir, {65536});
+    model_rows("random-" + family, dir, sizes);
   }
   if (!shipped.empty())
-    for (const char* name : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
-      model_rows(name, shipped + "/" + name, quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576});
+    for (const char* name : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"}) model_rows(name, shipped + "/" + name, sizes);
   std::printf("\n");
 }
 
@@ -332,25 +426,32 @@ void model_table(const std::string& shipped) {
 
 int main(int argc, char** argv) {
   std::string shipped;  // --shipped DIR: the shipped models (assets/models) for the whole-model table
+  std::string sections = "scan,scan-bf16,ssd,attention,models";  // --sections: which tables (ceilings always)
   for (int i = 1; i < argc; ++i) {
     quick |= std::strcmp(argv[i], "--quick") == 0;
     if (std::strcmp(argv[i], "--shipped") == 0 && i + 1 < argc) shipped = argv[++i];
+    if (std::strcmp(argv[i], "--sections") == 0 && i + 1 < argc) sections = argv[++i];
   }
+  auto wanted = [&](const std::string& name) { return ("," + sections + ",").find("," + name + ",") != std::string::npos; };
   std::string why;
   gpu = make_cuda_backend(&why);
-  if (!gpu) {
+  gpu_bf16 = make_cuda_backend(&why, Precision::bf16);
+  if (!gpu || !gpu_bf16) {
     std::fprintf(stderr, "statescope-bench-cuda: no GPU: %s\n", why.c_str());
     return 1;
   }
   try {
     ceilings();
-    selective_scan_table();
-    ssd_table();
-    attention_table();
-    model_table(shipped);
+    if (wanted("scan")) selective_scan_table();
+    if (wanted("scan-bf16")) selective_scan_bf16_table();
+    if (wanted("ssd")) ssd_table();
+    if (wanted("attention")) attention_table();
+    if (wanted("models")) model_table(shipped);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "statescope-bench-cuda: %s\n", e.what());
     return 1;
   }
+  gpu_bf16.reset();
+  gpu.reset();
   return 0;
 }
