@@ -28,11 +28,13 @@ int main(int argc, char** argv) {
   QCommandLineOption model("model", "Open this model folder (repeatable; default: the built-in models).", "DIR");
   QCommandLineOption input("input", "Start with this file's bytes.", "FILE");
   QCommandLineOption device("device", "cpu, cuda or auto (default auto).", "DEVICE", "auto");
-  cli.addOptions({model, input, device});
+  QCommandLineOption precision("precision", "fp32 or bf16 (bf16: bf16 weights and matrix products on the GPU; default fp32).", "PRECISION", "fp32");
+  cli.addOptions({model, input, device, precision});
   cli.process(app);
 
   ExplorerWindow w;
   w.workspace()->setDevice(cli.value(device));
+  w.workspace()->setPrecision(cli.value(precision));
   if (cli.isSet(model)) {
     for (const QString& m : cli.values(model)) {
       QString err;

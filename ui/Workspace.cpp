@@ -24,7 +24,7 @@ bool Workspace::openModel(const QString& dir, QString* error) {
   waitForIdle();
   try {
     Column c;
-    c.exploration = ss::Exploration::open(QDir(dir).absolutePath().toStdString(), ss::make_backend(m_device.toStdString()));
+    c.exploration = ss::Exploration::open(QDir(dir).absolutePath().toStdString(), ss::make_backend(m_device.toStdString(), ss::parse_precision(m_precision.toStdString())));
     m_columns.push_back(std::move(c));
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());

@@ -35,6 +35,7 @@ class Workspace : public QObject {
 
   // --- models ---
   void setDevice(const QString& device) { m_device = device; }  // cpu | cuda | auto, for models opened next
+  void setPrecision(const QString& p) { m_precision = p; }     // fp32 | bf16 (bf16 needs the GPU), likewise
   bool openModel(const QString& dir, QString* error = nullptr);
   void closeModel(int column);
   int columnCount() const { return int(m_columns.size()); }
@@ -100,6 +101,7 @@ class Workspace : public QObject {
   void invalidate() { m_cache.clear(); }
 
   QString m_device = "auto";
+  QString m_precision = "fp32";
   std::vector<Column> m_columns;
   int m_active = 0;
   QByteArray m_bytes;
