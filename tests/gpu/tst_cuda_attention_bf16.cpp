@@ -181,7 +181,7 @@ int main() {
   cpu = make_cpu_backend();
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
-  std::printf("Config: %s (sm_%d%d)%s\n", prop.name, prop.major, prop.minor, quick_mode() ? " (quick mode: longest inputs skipped)" : "");
+  std::printf("Config: %s (sm_%d%d)%s\n", prop.name, prop.major, prop.minor, quick_mode() ? " (quick mode: T <= 100 only)" : "");
   suite.run("supported head sizes: 64 and 128 only", [] {
     bool others = false;
     for (int64_t hd : {0, 8, 32, 96, 100, 256}) others |= cuda::attention_bf16_supported(hd);
@@ -190,7 +190,7 @@ int main() {
   const Case cases[] = {{1, 0, 4, 4, 64},     {1, 37, 4, 1, 128},   {17, 0, 8, 2, 64},    {64, 0, 4, 4, 128},  {100, 50, 4, 1, 64},
                         {100, 3, 2, 2, 128},  {1000, 0, 4, 1, 64},  {1000, 129, 8, 2, 128}, {4097, 70, 4, 1, 64}, {4097, 0, 4, 1, 128}};
   for (const Case& c : cases) {
-    if (quick_mode() && c.T > 1000) continue;
+    if (quick_mode() && c.T > 100) continue;  // compute-sanitizer runs: small sizes only
     test_case(c);
   }
   const int status = suite.finish();
