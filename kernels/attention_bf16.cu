@@ -294,7 +294,8 @@ __global__ void __launch_bounds__(C::THREADS) attention_bf16_kernel(AttentionBf1
 #endif
 }
 
-// Window probabilities, as attention.cu's window kernel with BF16 q and k: a block computes a 16 x 16
+// Window probabilities on CUDA cores (the first version, kept for comparison: window_simt), as
+// attention.cu's window kernel with BF16 q and k: a block computes a 16 x 16
 // tile of (query row, key column) from 16 query rows (scaled, FP32) and 16 key rows (FP32, padded by one)
 // in shared memory.
 constexpr int kWin = 16;
@@ -326,6 +327,69 @@ __global__ void window_bf16_kernel(AttentionBf16Params p, int64_t head, int64_t 
     prob = exp2f(s - p.lse[(qpos - p.pos0) * p.Hq + head]);
   }
   probs[(r - r0) * W + c] = prob;
+}
+
+// Window probabilities on tensor cores: a block of 4 warps computes a 64 x 64 tile of (query row, key
+// column): S = Q K^T by the same mma.sync steps as the attention kernel (so the scores match the ones
+// the lse was accumulated from), then p = 2^(s * scale * log2 e - lse), 0 after the query's position.
+template <int HD>
+__global__ void __launch_bounds__(128) window_bf16_mma_kernel(AttentionBf16Params p, int64_t head, int64_t t0, int64_t W, int64_t r0,
+                                                              int64_t r1, float* __restrict__ probs) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  constexpr int TILE = 64, LD = HD + 8, CH = HD / 8, KT = HD / 16;
+  __shared__ __align__(16) bf16 Qs[TILE * LD];  // [64 query rows][LD]
+  __shared__ __align__(16) bf16 Ks[TILE * LD];  // [64 keys][LD]
+  const int64_t kvh = head / (p.Hq / p.Hkv);
+  const int64_t rb = r0 + int64_t(blockIdx.y) * TILE, cb = int64_t(blockIdx.x) * TILE;  // first window row / column
+  const int64_t last_key = p.pos0 + p.T - 1;  // no query of this call sees a later key
+  for (int i = threadIdx.x; i < TILE * CH; i += 128) {
+    const int rr = i / CH, ch = i % CH;
+    const int64_t r = rb + rr, c = cb + rr;
+    const bool qok = r < r1, kok = c < W && t0 + c <= last_key;
+    cp_async16(smem_u32(Qs + rr * LD + ch * 8), p.q + ((qok ? t0 + r - p.pos0 : 0) * p.Hq + head) * HD + ch * 8, qok);
+    cp_async16(smem_u32(Ks + rr * LD + ch * 8), p.k + (kvh * p.capacity + (kok ? t0 + c : 0)) * HD + ch * 8, kok);
+  }
+  cp_async_commit();
+  cp_async_wait_all();
+  __syncthreads();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c4 = lane % 4;
+  const int a_row = lane % 16, a_col = (lane / 16) * 8;
+  const int k_row = lane % 8 + (lane / 16) * 8, k_col = ((lane / 8) % 2) * 8;
+  float s[TILE / 8][4];
+#pragma unroll
+  for (int nt = 0; nt < TILE / 8; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+#pragma unroll
+  for (int kt = 0; kt < KT; ++kt) {
+    uint32_t a[4];
+    ldmatrix_x4(a, smem_u32(Qs + (warp * 16 + a_row) * LD + kt * 16 + a_col));
+#pragma unroll
+    for (int np = 0; np < TILE / 16; ++np) {
+      uint32_t b[4];
+      ldmatrix_x4(b, smem_u32(Ks + (np * 16 + k_row) * LD + kt * 16 + k_col));
+      mma_bf16(s[2 * np], a, b[0], b[1]);
+      mma_bf16(s[2 * np + 1], a, b[2], b[3]);
+    }
+  }
+  const float scale2 = p.scale * kLog2e;
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    const int64_t r = rb + warp * 16 + g + hf * 8;
+    if (r >= r1) continue;
+    const int64_t qpos = t0 + r;
+    const float lse = p.lse[(qpos - p.pos0) * p.Hq + head];
+    float* row = probs + (r - r0) * W;
+#pragma unroll
+    for (int nt = 0; nt < TILE / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int64_t c = cb + nt * 8 + 2 * c4 + e;
+        if (c < W) row[c] = t0 + c <= qpos ? ex2(fmaf(s[nt][2 * hf + e], scale2, -lse)) : 0.0f;
+      }
+  }
+#else
+  (void)p, (void)head, (void)t0, (void)W, (void)r0, (void)r1, (void)probs;
+  __trap();  // never launched: attention_bf16_supported() is false for kernels built below sm_80
+#endif
 }
 
 // The compiled tile shapes. Registers a thread holds (FP32 accumulators + BF16 Q fragments):
@@ -426,6 +490,15 @@ void attention_bf16_window(const AttentionBf16Params& p, int64_t head, int64_t t
                            float* probs, cudaStream_t s) {
   const int64_t n = (r1 - r0) * W;
   if (n <= 0) return;
+  if (!p.window_simt && (p.hd == 64 || p.hd == 128)) {
+    const dim3 grid(static_cast<unsigned>((W + 63) / 64), static_cast<unsigned>((r1 - r0 + 63) / 64));
+    if (p.hd == 64)
+      window_bf16_mma_kernel<64><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
+    else
+      window_bf16_mma_kernel<128><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
+    SS_LAUNCHED("attention_bf16_window (tensor cores)");
+    return;
+  }
   const dim3 grid(static_cast<unsigned>((W + kWin - 1) / kWin), static_cast<unsigned>((r1 - r0 + kWin - 1) / kWin));
   const size_t smem = sizeof(float) * kWin * (2 * p.hd + 1);
   window_bf16_kernel<<<grid, kWin * kWin, smem, s>>>(p, head, t0, W, r0, r1, probs);

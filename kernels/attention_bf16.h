@@ -28,6 +28,7 @@ struct AttentionBf16Params {
   float scale = 1.0f;
   int tile_variant = -1;             // -1: the tuned tile shape for hd; 0 .. attention_bf16_variants(hd) - 1
                                      // picks another (tests and benchmarks)
+  bool window_simt = false;          // attention_bf16_window on CUDA cores instead of tensor cores (tests, benchmarks)
 };
 // Pointers must be 16-byte aligned (every row is hd * 2 bytes, a multiple of 16).
 
