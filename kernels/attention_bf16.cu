@@ -3,7 +3,8 @@
 // The FlashAttention-2 structure. A block owns BM query rows of one head; each of its NW warps owns
 // MT * 16 of them. The block streams the key/value prefix its rows can see in tiles of BN keys, staged
 // in shared memory by cp.async, two tiles deep (tile j + 1 loads while tile j is used). Per tile, a warp
-//   S = Q K^T      mma.sync m16n8k16 (Q fragments kept in registers, K fragments by ldmatrix)
+//   S = Q K^T      mma.sync m16n8k16 (Q fragments kept in registers, or re-read by ldmatrix where
+//                  registers are short; K fragments by ldmatrix)
 //   online softmax in FP32 on S's accumulator registers (row max across the 4 threads of a quad)
 //   O += P V       P packed to BF16 in registers: the m16n8 accumulator layout of two adjacent key
 //                  tiles is exactly the m16k16 A-operand layout, so P never goes through shared memory;
@@ -28,7 +29,6 @@ namespace ss::cuda {
 namespace {
 
 using bf16 = __nv_bfloat16;
-constexpr float kLog2e = 1.4426950408889634f;
 
 // One tile shape: head size HD, MT m16 tiles (16 query rows each) per warp, NW warps, BN keys per tile,
 // QREG: Q fragments loaded once into registers (else re-read from shared memory every key tile, which
@@ -45,6 +45,8 @@ struct Tile {
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+
+constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
@@ -294,46 +296,11 @@ __global__ void __launch_bounds__(C::THREADS) attention_bf16_kernel(AttentionBf1
 #endif
 }
 
-// Window probabilities on CUDA cores (the first version, kept for comparison: window_simt), as
-// attention.cu's window kernel with BF16 q and k: a block computes a 16 x 16
-// tile of (query row, key column) from 16 query rows (scaled, FP32) and 16 key rows (FP32, padded by one)
-// in shared memory.
-constexpr int kWin = 16;
-
-__global__ void window_bf16_kernel(AttentionBf16Params p, int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1,
-                                   float* __restrict__ probs) {
-  extern __shared__ float win[];
-  const int64_t hd = p.hd;
-  float* qs = win;              // [kWin][hd]
-  float* ks = win + kWin * hd;  // [kWin][hd + 1]
-  const int64_t kvh = head / (p.Hq / p.Hkv);
-  const float scale2 = p.scale * kLog2e;
-  const int64_t rb = r0 + blockIdx.y * int64_t(kWin), cb = blockIdx.x * int64_t(kWin);
-  const int64_t last_key = p.pos0 + p.T - 1;  // no query of this call sees a later key
-  for (int64_t i = threadIdx.x; i < kWin * hd; i += blockDim.x) {
-    const int64_t rr = i / hd, e = i % hd, r = rb + rr, c = cb + rr;
-    qs[rr * hd + e] = r < r1 ? __bfloat162float(p.q[((t0 + r - p.pos0) * p.Hq + head) * hd + e]) * scale2 : 0.0f;
-    ks[rr * (hd + 1) + e] = c < W && t0 + c <= last_key ? __bfloat162float(p.k[(kvh * p.capacity + t0 + c) * hd + e]) : 0.0f;
-  }
-  __syncthreads();
-  const int tx = threadIdx.x % kWin, ty = threadIdx.x / kWin;
-  const int64_t r = rb + ty, c = cb + tx;
-  if (r >= r1 || c >= W) return;
-  const int64_t qpos = t0 + r, key = t0 + c;
-  float prob = 0.0f;
-  if (key <= qpos) {
-    float s = 0.0f;
-    for (int64_t e = 0; e < hd; ++e) s += qs[ty * hd + e] * ks[tx * (hd + 1) + e];
-    prob = exp2f(s - p.lse[(qpos - p.pos0) * p.Hq + head]);
-  }
-  probs[(r - r0) * W + c] = prob;
-}
-
 // Window probabilities on tensor cores: a block of 4 warps computes a 64 x 64 tile of (query row, key
 // column): S = Q K^T by the same mma.sync steps as the attention kernel (so the scores match the ones
 // the lse was accumulated from), then p = 2^(s * scale * log2 e - lse), 0 after the query's position.
 template <int HD>
-__global__ void __launch_bounds__(128) window_bf16_mma_kernel(AttentionBf16Params p, int64_t head, int64_t t0, int64_t W, int64_t r0,
+__global__ void __launch_bounds__(128) window_bf16_kernel(AttentionBf16Params p, int64_t head, int64_t t0, int64_t W, int64_t r0,
                                                               int64_t r1, float* __restrict__ probs) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int TILE = 64, LD = HD + 8, CH = HD / 8, KT = HD / 16;
@@ -392,9 +359,12 @@ __global__ void __launch_bounds__(128) window_bf16_mma_kernel(AttentionBf16Param
 #endif
 }
 
-// The compiled tile shapes. Registers a thread holds (FP32 accumulators + BF16 Q fragments):
-// O MT*HD/2, S MT*BN/2, Q MT*HD/4 when QREG.
-using T64a = Tile<64, 2, 4, 64, true>;    // 128 rows a block, 32 a warp: 160 live registers
+// The compiled tile shapes. Registers a thread holds in fragments: O MT*HD/2, S MT*BN/2, Q MT*HD/4 when
+// QREG. With 16 rows a warp every K or V fragment read from shared memory feeds 2 MMAs, with 32 rows 4,
+// and shared-memory bandwidth is what bounds this kernel: the 32-row shapes won on the H100 at every
+// length (docs/benchmarks.md: L 16K, 291 vs 250 TFLOP/s at hd 64, 329 vs 230 at hd 128). ptxas (sm_90):
+// T64a 238 registers, T128a 255 with 88 bytes spilled (still the fastest for hd 128), the others no spills.
+using T64a = Tile<64, 2, 4, 64, true>;    // 128 rows a block, 32 a warp
 using T64b = Tile<64, 1, 4, 64, true>;    // 64 rows a block, 16 a warp
 using T64c = Tile<64, 1, 8, 64, true>;    // 128 rows a block, 16 a warp
 using T64d = Tile<64, 2, 4, 32, true>;    // 128 rows a block, 32 a warp, 32-key tiles (fewer live S registers)
@@ -490,18 +460,13 @@ void attention_bf16_window(const AttentionBf16Params& p, int64_t head, int64_t t
                            float* probs, cudaStream_t s) {
   const int64_t n = (r1 - r0) * W;
   if (n <= 0) return;
-  if (!p.window_simt && (p.hd == 64 || p.hd == 128)) {
-    const dim3 grid(static_cast<unsigned>((W + 63) / 64), static_cast<unsigned>((r1 - r0 + 63) / 64));
-    if (p.hd == 64)
-      window_bf16_mma_kernel<64><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
-    else
-      window_bf16_mma_kernel<128><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
-    SS_LAUNCHED("attention_bf16_window (tensor cores)");
-    return;
-  }
-  const dim3 grid(static_cast<unsigned>((W + kWin - 1) / kWin), static_cast<unsigned>((r1 - r0 + kWin - 1) / kWin));
-  const size_t smem = sizeof(float) * kWin * (2 * p.hd + 1);
-  window_bf16_kernel<<<grid, kWin * kWin, smem, s>>>(p, head, t0, W, r0, r1, probs);
+  const dim3 grid(static_cast<unsigned>((W + 63) / 64), static_cast<unsigned>((r1 - r0 + 63) / 64));
+  if (p.hd == 64)
+    window_bf16_kernel<64><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
+  else if (p.hd == 128)
+    window_bf16_kernel<128><<<grid, 128, 0, s>>>(p, head, t0, W, r0, r1, probs);
+  else
+    throw std::invalid_argument("attention_bf16_window: unsupported head size");
   SS_LAUNCHED("attention_bf16_window");
 }
 

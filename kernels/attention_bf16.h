@@ -28,7 +28,6 @@ struct AttentionBf16Params {
   float scale = 1.0f;
   int tile_variant = -1;             // -1: the tuned tile shape for hd; 0 .. attention_bf16_variants(hd) - 1
                                      // picks another (tests and benchmarks)
-  bool window_simt = false;          // attention_bf16_window on CUDA cores instead of tensor cores (tests, benchmarks)
 };
 // Pointers must be 16-byte aligned (every row is hd * 2 bytes, a multiple of 16).
 
@@ -43,7 +42,8 @@ const char* attention_bf16_variant_name(int64_t hd, int variant);
 
 // Probabilities of query head `head` for query positions t0 + r0 .. t0 + r1 - 1 (all inside this
 // call) against keys t0 .. t0 + W - 1 (0 where the key is after the query), into probs [r1 - r0, W]
-// (FP32). Needs the lse that attention_bf16() wrote; scores are recomputed from the same BF16 q and k.
+// (FP32). Needs the lse that attention_bf16() wrote; the scores are recomputed on tensor cores from the
+// same BF16 q and k, by the same FP32-accumulated products as the lse.
 void attention_bf16_window(const AttentionBf16Params& p, int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1,
                            float* probs, cudaStream_t s);
 

@@ -1,7 +1,6 @@
 // The BF16 tensor-core attention (kernels/attention_bf16.h) against the CPU reference attention
 // (core/cpu_attention.cpp) fed the same BF16-rounded q, k, v as float: the output (FP32 and BF16
-// output) and one head's probability window (tensor-core and CUDA-core window kernels) within 1e-2
-// relative L2, for every compiled tile shape.
+// output) and one head's probability window within 1e-2 relative L2, for every compiled tile shape.
 // Lengths 1 .. 4097 (not multiples of any tile), pos0 > 0 over a prefilled cache whose capacity is
 // larger than its length, grouped-query heads, hd 64 and 128. Every device buffer starts as NaN
 // (0xFF bytes: NaN in both FP32 and BF16), so an output never written or a cache slot past the keys
@@ -133,11 +132,10 @@ void test_case(const Case& c) {
                 dv.put(vb.data() + h * L * c.hd, 2 * L * c.hd, 2 * h * cap * c.hd);
               }
               const int64_t r0 = std::max(w.t0, c.pos0) - w.t0, r1 = std::min(w.t1, c.pos0 + c.T) - w.t0;  // window rows in this call
-              // Every tile shape with FP32 output and the tensor-core window; then the default shape once more with
-              // BF16 output and the CUDA-core window (each touches one epilogue or kernel only).
+              // Every tile shape with FP32 output; then the default shape once more with BF16 output.
               for (int run = 0; run <= n_variants; ++run) {
                 const int variant = run < n_variants ? run : 0;
-                const bool bf16_out = run == n_variants, simt_window = run == n_variants;
+                const bool bf16_out = run == n_variants;
                 DeviceBuffer dout((bf16_out ? 2 : 4) * c.T * c.Hq * c.hd), dlse(4 * c.T * c.Hq), dprobs(4 * W * W);
                 cuda::AttentionBf16Params p;
                 p.q = dq.as<__nv_bfloat16>(), p.k = dk.as<__nv_bfloat16>(), p.v = dv.as<__nv_bfloat16>();
@@ -148,12 +146,11 @@ void test_case(const Case& c) {
                 p.lse = dlse.as<float>();
                 p.T = c.T, p.Hq = c.Hq, p.Hkv = c.Hkv, p.hd = c.hd, p.capacity = cap, p.pos0 = c.pos0, p.scale = r.scale;
                 p.tile_variant = variant;
-                p.window_simt = simt_window;
                 cuda::attention_bf16(p, nullptr);
                 if (r1 > r0) cuda::attention_bf16_window(p, w.head, w.t0, W, r0, r1, dprobs.as<float>() + r0 * W, nullptr);
                 cuda_ok(cudaDeviceSynchronize(), "attention_bf16");
                 const std::string tag = fmt("[%s%s]", cuda::attention_bf16_variant_name(c.hd, variant),
-                                            bf16_out ? ", bf16 out, CUDA-core window" : "");
+                                            bf16_out ? ", bf16 out" : "");
                 const Shape shape{c.T, c.Hq, c.hd};
                 expect("out" + tag, bf16_out ? dout.bf16s_as_floats(shape) : dout.floats(shape), ref);
                 if (r1 <= r0) continue;
