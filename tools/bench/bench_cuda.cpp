@@ -1,10 +1,13 @@
 // GPU benchmark (issue 3): the ceilings measured in the same run (a large device-to-device copy, FP32
 // and BF16 matrix products through cuBLAS), then the Mamba-1 selective scan, the Mamba-2 SSD, causal
 // attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
-//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models] [--sections ceilings,scan,ssd,attention,models]
+//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models] [--sections ceilings,scan,ssd,attention,attention-bf16,models]
+//                                           [--attention]
 // Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
 // after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; SSD and
-// attention in FP32 (their BF16 kernels are separate work). The ceilings always run (the floors use them).
+// attention in FP32, and the BF16 tensor-core attention kernel (attention_bf16.h) on its own. The
+// ceilings always run (the floors use them), except with --attention: the device line and the two
+// attention tables only.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "attention_bf16.h"
 #include "backend.h"
 #include "bf16_convert.h"
 #include "cuda_backend.h"
@@ -322,6 +326,63 @@ void attention_table() {
   std::printf("\n");
 }
 
+// BF16 tensor-core attention, called directly (the backend does not route to it yet): every tile shape
+// compiled for hd, and for the default one the cost of the probability window (lse + window kernel).
+void attention_bf16_table() {
+  std::printf("## Causal attention, BF16 tensor cores (attention_bf16.h; FP32 accumulation and softmax, FP32 output; Hq = Hkv)\n\n");
+  if (!cuda::attention_bf16_supported(64) || !cuda::attention_bf16_supported(128)) {
+    std::printf("Not run: needs compute capability >= 8.0 and kernels built for it.\n\n");
+    return;
+  }
+  std::printf("FLOPs = 4 * L^2/2 * hd * H. Window = the row log-sum-exp written plus one head's probabilities over the last 1024 "
+              "positions (tensor-core window kernel), timed on the default tile shape (the first listed).\n\n");
+  std::printf("| L | hd | H | tile shape | time ms | TFLOP/s | with window ms | window cost |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{4096, 16384} : std::vector<int64_t>{1024, 4096, 16384, 65536};
+  for (int64_t hd : {64, 128})
+    for (int64_t L : Ls) {
+      const int64_t H = 2048 / hd, n = L * H * hd;
+      // BF16 storage in float tensors of half the element count; filled through one FP32 scratch.
+      Tensor q = gpu->empty({n / 2}), k = gpu->empty({n / 2}), v = gpu->empty({n / 2}), out = gpu->empty({L, H, hd}), lse = gpu->empty({L, H});
+      {
+        Tensor scratch = gpu->empty({n});
+        uint64_t seed = 40;
+        for (Tensor* t : {&q, &k, &v}) {
+          cuda::fill_normal(scratch.data(), n, seed++, 0.0f, 1.0f, nullptr);
+          cuda::to_bf16(scratch.data(), t->data(), n, nullptr);
+        }
+      }
+      cuda::AttentionBf16Params p;
+      p.q = reinterpret_cast<const __nv_bfloat16*>(q.data());  // [L, H, hd]
+      p.k = reinterpret_cast<const __nv_bfloat16*>(k.data());  // [H, L, hd]
+      p.v = reinterpret_cast<const __nv_bfloat16*>(v.data());  // [H, L, hd]
+      p.out = out.data();
+      p.T = L, p.Hq = H, p.Hkv = H, p.hd = hd, p.capacity = L, p.pos0 = 0, p.scale = 1.0f / std::sqrt(float(hd));
+      const double flops = 4.0 * L * L / 2 * hd * H;
+      const int reps = L >= 65536 ? 3 : 7;
+      for (int variant = 0; variant < cuda::attention_bf16_variants(hd); ++variant) {
+        p.tile_variant = variant;
+        p.lse = nullptr;
+        const float ms = median_ms(reps, [&] { cuda::attention_bf16(p, nullptr); });
+        std::printf("| %lld | %lld | %lld | %s | %.3f | %.1f |", (long long)L, (long long)hd, (long long)H, cuda::attention_bf16_variant_name(hd, variant),
+                    ms, flops / (ms * 1e-3) / 1e12);
+        if (variant == 0) {
+          const int64_t W = std::min<int64_t>(1024, L);
+          Tensor probs = gpu->empty({W, W});
+          p.lse = lse.data();
+          const float msw = median_ms(reps, [&] {
+            cuda::attention_bf16(p, nullptr);
+            cuda::attention_bf16_window(p, 0, L - W, W, 0, W, probs.data(), nullptr);
+          });
+          std::printf(" %.3f | %+.1f%% |\n", msw, 100.0 * (msw - ms) / ms);
+        } else {
+          std::printf(" | |\n");
+        }
+      }
+      release_pool();
+    }
+  std::printf("\n");
+}
+
 // --- whole-model traces ---
 
 // One row per size and precision: traced and untraced forward of the model in `dir`. Inputs over 64K
@@ -426,9 +487,11 @@ void model_table(const std::string& shipped) {
 
 int main(int argc, char** argv) {
   std::string shipped;  // --shipped DIR: the shipped models (assets/models) for the whole-model table
-  std::string sections = "scan,scan-bf16,ssd,attention,models";  // --sections: which tables (ceilings always)
+  std::string sections = "scan,scan-bf16,ssd,attention,attention-bf16,models";  // --sections: which tables (ceilings always)
+  bool attention_only = false;
   for (int i = 1; i < argc; ++i) {
     quick |= std::strcmp(argv[i], "--quick") == 0;
+    attention_only |= std::strcmp(argv[i], "--attention") == 0;
     if (std::strcmp(argv[i], "--shipped") == 0 && i + 1 < argc) shipped = argv[++i];
     if (std::strcmp(argv[i], "--sections") == 0 && i + 1 < argc) sections = argv[++i];
   }
@@ -441,11 +504,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    if (attention_only) {
+      cudaDeviceProp prop{};
+      SS_CUDA(cudaGetDeviceProperties(&prop, 0));
+      std::printf("## Device\n\n%s, %d SMs (attention tables only)\n\n", prop.name, prop.multiProcessorCount);
+      attention_table();
+      attention_bf16_table();
+      return 0;
+    }
     ceilings();
     if (wanted("scan")) selective_scan_table();
     if (wanted("scan-bf16")) selective_scan_bf16_table();
     if (wanted("ssd")) ssd_table();
     if (wanted("attention")) attention_table();
+    if (wanted("attention-bf16")) attention_bf16_table();
     if (wanted("models")) model_table(shipped);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "statescope-bench-cuda: %s\n", e.what());

@@ -3,7 +3,10 @@
 scan (as mamba_ssm's selective_scan_ref), torch's scaled_dot_product_attention (causal), and the
 pure-PyTorch chunked SSD (ssd_minimal_discrete from the Mamba-2 repository). Prints markdown tables.
 
-    python3 tools/bench/bench_torch_ref.py [--quick]
+    python3 tools/bench/bench_torch_ref.py [--quick] [--attention]
+
+--attention: the attention rows only (FP32 and BF16 SDPA, and BF16 with the FlashAttention-2 backend
+forced), at statescope-bench-cuda's attention shapes (BF16 also at L 64K).
 """
 import argparse
 import sys
@@ -71,14 +74,19 @@ def ssd_minimal(X, A, B, C, block_len):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--attention", action="store_true", help="attention rows only")
     args = ap.parse_args()
     dev = torch.device("cuda")
     torch.backends.cuda.matmul.allow_tf32 = False
     print(f"## PyTorch {torch.__version__} on {torch.cuda.get_device_name()} (same run)\n")
 
     print("| reference | shape | time ms | throughput |\n| --- | --- | --- | --- |")
-    Di, N, L = 1536, 16, 2048
     g = torch.Generator(device=dev).manual_seed(0)
+    if args.attention:
+        attention_rows(args, dev, g)
+        print()
+        return
+    Di, N, L = 1536, 16, 2048
     u, z = (torch.randn(Di, L, device=dev, generator=g) for _ in range(2))
     delta = F.softplus(torch.randn(Di, L, device=dev, generator=g) - 2.5)
     A = -torch.exp(torch.rand(Di, N, device=dev, generator=g) * 2.77)
@@ -102,16 +110,36 @@ def main():
         del X, dt, Bm, Cm
         torch.cuda.empty_cache()
 
-    for dtype in (torch.float32, torch.bfloat16):
+    attention_rows(args, dev, g)
+    print()
+
+
+def attention_rows(args, dev, g):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    for dtype, forced in ((torch.float32, None), (torch.bfloat16, None), (torch.bfloat16, SDPBackend.FLASH_ATTENTION)):
         for hd in (64, 128):
-            for L in ((1024, 4096, 16384) if not args.quick else (4096,)):
+            Ls = (1024, 4096, 16384) if not args.quick else (4096,)
+            if dtype == torch.bfloat16 and args.attention:
+                Ls = Ls + (65536,)
+            for L in Ls:
                 H = 2048 // hd
                 q, k, v = (torch.randn(1, H, L, hd, device=dev, dtype=dtype, generator=g) for _ in range(3))
-                ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
-                tflops = 4.0 * L * L / 2 * hd * H / (ms * 1e-3) / 1e12
                 name = "FP32" if dtype == torch.float32 else "BF16"
+                if forced is not None:
+                    name += ", FlashAttention-2 backend forced"
+                try:
+                    if forced is None:
+                        ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+                    else:
+                        with sdpa_kernel(forced):
+                            ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+                except RuntimeError as e:
+                    print(f"| scaled_dot_product_attention causal, {name} | L {L}, hd {hd}, H {H} | failed: {str(e)[:60]} | |")
+                    continue
+                tflops = 4.0 * L * L / 2 * hd * H / (ms * 1e-3) / 1e12
                 print(f"| scaled_dot_product_attention causal, {name} | L {L}, hd {hd}, H {H} | {ms:.3f} | {tflops:.1f} TFLOP/s |")
-    print()
+                del q, k, v
 
 
 if __name__ == "__main__":
