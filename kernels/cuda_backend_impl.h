@@ -11,8 +11,9 @@
 // Precision::bf16: linear() multiplies a BF16 copy of the weight (made once per weight, keyed by the
 // weight tensor's storage) by the activations rounded to BF16, FP32 accumulation and output (cuBLAS
 // GemmEx on sm_80+; on older GPUs the same rounded values in FP32 storage through SGEMM). The Mamba-1
-// scan reads x, Δ, z, B, C as BF16 (FP32 state). SSD and attention keep their FP32 kernels for now:
-// see the "BF16 DISPATCH POINT" comments in cuda_mixing.cpp.
+// scan reads x, Δ, z, B, C as BF16 (FP32 state). Attention (head dims 64 and 128, sm_80+) runs on
+// tensor cores from BF16 q and a BF16 copy of the KV cache, kept per cache and extended by each
+// append. SSD keeps its FP32 kernel for now (see the "BF16 DISPATCH POINT" in cuda_mixing.cpp).
 //
 // Shapes a kernel does not cover (selective scan N > 64, SSD N not of the form 4..32 * 2^k, head
 // dims not a multiple of 4 or above 256) run on the CPU reference, through copies (slow, correct).
@@ -89,6 +90,13 @@ class CudaBackend final : public Backend {
   Tensor scan_on_cpu(const SelectiveScanArgs& a);
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);
+  Tensor attention_bf16(const AttentionArgs& a);  // bf16 mode, attention_bf16_supported(hd)
+  struct Bf16Cache {
+    std::weak_ptr<float> k_owner, v_owner;  // the FP32 cache's storage
+    int64_t capacity = 0, converted = 0;    // positions of every head converted so far
+    std::shared_ptr<void> k, v;             // [Hkv, capacity, hd] BF16
+  };
+  const Bf16Cache& bf16_cache(const KvCache& c);
 
   std::string name_;
   Precision precision_ = Precision::fp32;
@@ -107,6 +115,7 @@ class CudaBackend final : public Backend {
     std::shared_ptr<void> data;  // [out, in] BF16 (or BF16-rounded FP32)
   };
   std::unordered_map<const float*, Bf16Weight> bf16_weights_;
+  std::unordered_map<const float*, Bf16Cache> bf16_caches_;  // keyed by the FP32 cache's k storage
 };
 
 // Device pointer of a tensor the backend may read, after checking it lives on the GPU.

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "attention.h"
+#include "attention_bf16.h"
 #include "bf16_convert.h"
 #include "conv1d.h"
 #include "cuda_backend_impl.h"
@@ -214,9 +215,7 @@ Tensor CudaBackend::attention(const AttentionArgs& a) {
     throw std::invalid_argument("attention: q " + q.shape_string() + " vs cache " + c.k.shape_string() + " holding " +
                                 std::to_string(c.length) + " positions (pos0 " + std::to_string(a.pos0) + ")");
   if (!cuda::attention_supported(hd)) return attention_on_cpu(a);
-  // BF16 DISPATCH POINT (attention): in bf16 mode (precision_ == Precision::bf16) the BF16 tensor-core
-  // attention kernel is called here, before the FP32 path below (the probability window included).
-  // Until it lands, bf16 mode runs the FP32 kernel (q, K, V as they come, FP32 throughout).
+  if (precision_ == Precision::bf16 && cuda::attention_bf16_supported(hd)) return attention_bf16(a);
   Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
   const bool want_window = a.window && a.probs;
   Tensor lse = want_window ? empty({T, Hq}) : Tensor();
@@ -241,6 +240,78 @@ Tensor CudaBackend::attention(const AttentionArgs& a) {
       } else {
         Tensor rows = empty({r1 - r0, W});
         cuda::attention_window(p, w.head, w.t0, W, r0, r1, rows.data(), stream_);
+        SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
+      }
+    }
+  }
+  return out;
+}
+
+// The BF16 copy of a KV cache, kept per cache storage and extended by the positions appended since
+// the last call (positions below `converted` never change: caches only grow; a shorter cache on the
+// same storage is converted again).
+const CudaBackend::Bf16Cache& CudaBackend::bf16_cache(const KvCache& c) {
+  const int64_t Hkv = c.k.size(0), cap = c.capacity(), hd = c.k.size(2);
+  auto same_owner = [](const std::weak_ptr<float>& e, const Tensor& t) {
+    const std::shared_ptr<float> o = e.lock();
+    return o && !o.owner_before(t.storage()) && !t.storage().owner_before(o);
+  };
+  auto it = bf16_caches_.find(c.k.data());
+  if (it == bf16_caches_.end() || !same_owner(it->second.k_owner, c.k) || !same_owner(it->second.v_owner, c.v) ||
+      it->second.capacity != cap || it->second.converted > c.length) {
+    for (auto e = bf16_caches_.begin(); e != bf16_caches_.end();) e = e->second.k_owner.expired() ? bf16_caches_.erase(e) : std::next(e);
+    Bf16Cache fresh;
+    fresh.k_owner = c.k.storage();
+    fresh.v_owner = c.v.storage();
+    fresh.capacity = cap;
+    fresh.k = device_bytes(2 * static_cast<size_t>(Hkv * cap * hd));  // [Hkv, cap, hd] bf16
+    fresh.v = device_bytes(2 * static_cast<size_t>(Hkv * cap * hd));
+    it = bf16_caches_.insert_or_assign(c.k.data(), std::move(fresh)).first;
+  }
+  Bf16Cache& b = it->second;
+  if (b.converted < c.length) {
+    for (int64_t h = 0; h < Hkv; ++h) {  // positions [converted, length) of each head
+      const int64_t off = (h * cap + b.converted) * hd, n = (c.length - b.converted) * hd;
+      cuda::to_bf16(c.k.data() + off, static_cast<uint16_t*>(b.k.get()) + off, n, stream_);
+      cuda::to_bf16(c.v.data() + off, static_cast<uint16_t*>(b.v.get()) + off, n, stream_);
+    }
+    b.converted = c.length;
+  }
+  return b;
+}
+
+// Attention in bf16 mode: q and the cache as BF16 on tensor cores, FP32 accumulation, softmax and output.
+Tensor CudaBackend::attention_bf16(const AttentionArgs& a) {
+  const Tensor& q = *a.q;
+  const KvCache& c = *a.cache;
+  const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = c.k.size(0);
+  const Bf16Cache& kv = bf16_cache(c);
+  std::shared_ptr<void> qb = device_bytes(2 * static_cast<size_t>(q.numel()));  // [T, Hq, hd] bf16
+  cuda::to_bf16(dev_in(q, "attention", "q"), qb.get(), q.numel(), stream_);
+  Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
+  const bool want_window = a.window && a.probs;
+  Tensor lse = want_window ? empty({T, Hq}) : Tensor();
+  cuda::AttentionBf16Params p;
+  p.q = static_cast<const __nv_bfloat16*>(qb.get());
+  p.k = static_cast<const __nv_bfloat16*>(kv.k.get());
+  p.v = static_cast<const __nv_bfloat16*>(kv.v.get());
+  p.out = out.data();
+  p.lse = want_window ? lse.data() : nullptr;
+  p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
+  cuda::attention_bf16(p, stream_);
+  if (want_window) {
+    const TraceWindow& w = *a.window;
+    const int64_t W = w.t1 - w.t0;
+    if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
+      throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
+                                  std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
+    const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
+    if (r1 > r0) {
+      if (a.probs->device() == Device::Cuda) {
+        cuda::attention_bf16_window(p, w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W, stream_);
+      } else {
+        Tensor rows = empty({r1 - r0, W});
+        cuda::attention_bf16_window(p, w.head, w.t0, W, r0, r1, rows.data(), stream_);
         SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
       }
     }
