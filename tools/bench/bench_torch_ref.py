@@ -3,7 +3,10 @@
 scan (as mamba_ssm's selective_scan_ref), torch's scaled_dot_product_attention (causal), and the
 pure-PyTorch chunked SSD (ssd_minimal_discrete from the Mamba-2 repository). Prints markdown tables.
 
-    python3 tools/bench/bench_torch_ref.py [--quick]
+    python3 tools/bench/bench_torch_ref.py [--quick] [--ssd-only]
+
+--ssd-only: only the chunked SSD, in FP32 and in BF16 (inputs and every product in BF16, as a model
+run under autocast would), at H 24 and 80, L 16K, 64K and 256K.
 """
 import argparse
 import sys
@@ -68,17 +71,44 @@ def ssd_minimal(X, A, B, C, block_len):
     return (Y_diag + Y_off).reshape(b, l, h, p)
 
 
+def ssd_rows(dev, g, shapes, dtype):
+    name = "FP32" if dtype == torch.float32 else "BF16"
+    for H, L in shapes:
+        P, Nn = 64, 128
+        X = torch.randn(1, L, H, P, device=dev, generator=g)
+        dt = F.softplus(torch.randn(1, L, H, device=dev, generator=g) - 2.0)
+        Ah = -(1.0 + 15.0 * torch.arange(H, device=dev) / H)
+        Bm = torch.randn(1, L, 1, Nn, device=dev, generator=g).to(dtype).expand(1, L, H, Nn)
+        Cm = torch.randn(1, L, 1, Nn, device=dev, generator=g).to(dtype).expand(1, L, H, Nn)
+        Xd, Ad = (X * dt[..., None]).to(dtype), (dt * Ah).to(dtype)
+        del X
+        try:
+            ms = median_ms(lambda: ssd_minimal(Xd, Ad, Bm, Cm, 64), reps=3)
+            print(f"| chunked SSD (ssd_minimal_discrete), {name} | H {H}, head_dim {P}, N {Nn}, L {L} | {ms:.2f} | {L / ms * 1e3 / 1e6:.2f} M tokens/s |")
+        except torch.OutOfMemoryError:
+            print(f"| chunked SSD (ssd_minimal_discrete), {name} | H {H}, L {L} | out of memory | |")
+        del Xd, Ad, dt, Bm, Cm
+        torch.cuda.empty_cache()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--ssd-only", action="store_true")
     args = ap.parse_args()
     dev = torch.device("cuda")
     torch.backends.cuda.matmul.allow_tf32 = False
     print(f"## PyTorch {torch.__version__} on {torch.cuda.get_device_name()} (same run)\n")
 
     print("| reference | shape | time ms | throughput |\n| --- | --- | --- | --- |")
-    Di, N, L = 1536, 16, 2048
     g = torch.Generator(device=dev).manual_seed(0)
+    if args.ssd_only:
+        shapes = [(H, L) for H in (24, 80) for L in ((16384, 65536, 262144) if not args.quick else (16384,))]
+        for dtype in (torch.float32, torch.bfloat16):
+            ssd_rows(dev, g, shapes, dtype)
+        print()
+        return 0
+    Di, N, L = 1536, 16, 2048
     u, z = (torch.randn(Di, L, device=dev, generator=g) for _ in range(2))
     delta = F.softplus(torch.randn(Di, L, device=dev, generator=g) - 2.5)
     A = -torch.exp(torch.rand(Di, N, device=dev, generator=g) * 2.77)
@@ -87,20 +117,7 @@ def main():
     ms = median_ms(lambda: scan_ref(u, delta, A, B, C, D, z), reps=3)
     print(f"| sequential selective scan (selective_scan_ref), FP32 | d_inner {Di}, N {N}, L {L} | {ms:.1f} | {L / ms * 1e3 / 1e3:.1f} K tokens/s |")
 
-    for H, L in ((24, 16384), (24, 65536)) if not args.quick else ((24, 16384),):
-        P, Nn = 64, 128
-        X = torch.randn(1, L, H, P, device=dev, generator=g)
-        dt = F.softplus(torch.randn(1, L, H, device=dev, generator=g) - 2.0)
-        Ah = -(1.0 + 15.0 * torch.arange(H, device=dev) / H)
-        Bm = torch.randn(1, L, 1, Nn, device=dev, generator=g).expand(1, L, H, Nn)
-        Cm = torch.randn(1, L, 1, Nn, device=dev, generator=g).expand(1, L, H, Nn)
-        try:
-            ms = median_ms(lambda: ssd_minimal(X * dt[..., None], dt * Ah, Bm, Cm, 64), reps=3)
-            print(f"| chunked SSD (ssd_minimal_discrete), FP32 | H {H}, head_dim {P}, N {Nn}, L {L} | {ms:.2f} | {L / ms * 1e3 / 1e6:.2f} M tokens/s |")
-        except torch.OutOfMemoryError:
-            print(f"| chunked SSD (ssd_minimal_discrete), FP32 | H {H}, L {L} | out of memory | |")
-        del X, dt, Bm, Cm
-        torch.cuda.empty_cache()
+    ssd_rows(dev, g, ((24, 16384), (24, 65536)) if not args.quick else ((24, 16384),), torch.float32)
 
     for dtype in (torch.float32, torch.bfloat16):
         for hd in (64, 128):
