@@ -438,19 +438,19 @@ bool ssd_bf16_supported(const SsdBf16Params& p, std::string* why_not) {
   return true;
 }
 
-SsdBf16Plan plan_ssd_bf16(const SsdBf16Params& p) {
+SsdBf16Plan plan_ssd_bf16(const SsdBf16Params& p, double waves) {
   SsdBf16Plan plan;
   if (p.T <= 0) return plan;
   const int64_t Q = p.chunk;
   plan.first_chunk = p.pos0 / Q;
   plan.n_chunks = (p.pos0 + p.T - 1) / Q - plan.first_chunk + 1;
-  // About two waves of output blocks over the device (H blocks per segment); a segment's chunks run
-  // in order inside one block, so more segments mean more parallelism but more state traffic.
+  // About `waves` waves of output blocks over the device (H blocks per segment); a segment's chunks
+  // run in order inside one block, so more segments mean more parallelism but more state traffic.
   int dev = 0, sms = 0;
   SS_CUDA(cudaGetDevice(&dev));
   SS_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
   const int per_sm = blocks_per_sm(p);
-  const int64_t want = std::max<int64_t>(1, 2 * int64_t(sms) * per_sm / p.H);
+  const int64_t want = std::max<int64_t>(1, int64_t(waves * sms * per_sm / double(p.H) + 0.5));
   plan.seg_chunks = std::max<int64_t>(1, (plan.n_chunks + want - 1) / want);
   plan.n_segs = (plan.n_chunks + plan.seg_chunks - 1) / plan.seg_chunks;
   const int64_t HPN = p.H * p.P * p.N;

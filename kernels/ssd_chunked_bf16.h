@@ -59,7 +59,9 @@ struct SsdBf16Plan {
   int64_t n_segs = 0;             // segments (blocks per head)
   int64_t workspace_floats = 0;   // FP32 scratch the caller allocates (0 when n_segs == 1)
 };
-SsdBf16Plan plan_ssd_bf16(const SsdBf16Params& p);
+// waves: output blocks per resident block slot of the device (H blocks per segment); more segments
+// mean more parallelism but more segment states through memory and more work in pass 1.
+SsdBf16Plan plan_ssd_bf16(const SsdBf16Params& p, double waves = 2.0);
 
 // Runs the op on stream s; workspace holds plan.workspace_floats floats. Inputs must not alias outputs.
 void ssd_bf16(const SsdBf16Params& p, const SsdBf16Plan& plan, float* workspace, cudaStream_t s);

@@ -164,7 +164,7 @@ void test_ssd_bf16() {
   const std::vector<Case> cases = {
       {1, 4, 1, 128, 0, 0, 64, false},        {1, 4, 2, 64, 64, 63, 64, true},        // one token; one that completes a chunk
       {63, 4, 2, 128, 64, 1, 64, false},      {64, 4, 1, 128, 64, 0, 64, false},      //
-      {65, 4, 2, 64, 64, 100, 64, true},      {65, 2, 1, 128, 128, 0, 128, false},    // partial first chunk (pos0 100)
+      {65, 4, 2, 64, 64, 100, 64, true},      {65, 2, 1, 128, 128, 100, 128, false},  // partial first chunk (pos0 100)
       {1000, 4, 1, 128, 128, 37, 64, false},  {1000, 4, 2, 128, 256, 0, 128, false},  //
       {4097, 8, 2, 128, 1024, 3, 64, true},   {4097, 6, 3, 64, 512, 0, 128, false},   //
       {65537, 4, 1, 128, 4096, 5, 64, false}, {65537, 4, 2, 64, 8192, 0, 128, true},  // many segments

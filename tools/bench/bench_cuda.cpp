@@ -360,6 +360,20 @@ void ssd_bf16_table() {
                       y_bf16 ? "bf16" : "fp32", (long long)plan.n_segs, ms, L / (ms * 1e-3) / 1e6, flops / (ms * 1e-3) / 1e12, ms32 / ms,
                       tri_ms, ratio);
         }
+      if (H == 24 && L == 65536) {  // the segment count at the headline shape (Q 64, y BF16)
+        std::printf("| segments at H 24, L 64K, Q 64, y bf16 | | | | | | | | | | |\n");
+        for (double waves : {1.0, 4.0, 8.0}) {
+          cuda::SsdBf16Params p;
+          p.x = bf(xb), p.delta = dt.data(), p.A = Ad.data(), p.B = bf(Bb), p.C = bf(Cb), p.D = D.data(), p.y_bf16 = bf(yb);
+          p.state = st.data();
+          p.T = L, p.H = H, p.P = P, p.G = G, p.N = N, p.chunk = 64;
+          const cuda::SsdBf16Plan plan = cuda::plan_ssd_bf16(p, waves);
+          Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
+          const float ms = median_ms(10, [&] { cuda::ssd_bf16(p, plan, ws.data(), nullptr); });
+          std::printf("| %lld | %lld | 64 | bf16 | %lld (%.0f waves) | %.3f | %.1f | | | | %.2fx |\n", (long long)H, (long long)L,
+                      (long long)plan.n_segs, waves, ms, L / (ms * 1e-3) / 1e6, triton_ms(H, L) / ms);
+        }
+      }
       release_pool();
     }
   std::printf("\n");
