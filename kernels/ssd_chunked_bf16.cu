@@ -48,7 +48,7 @@ struct Cfg {
   static constexpr size_t kOffH = kOffX + 2 * Q * kLdP;
   static constexpr size_t kOutputBytes = kOffH + 2 * P * kLdN;
   static_assert(P % 16 == 0 && N % 16 == 0 && Q % 32 == 0, "tile sizes");
-  static_assert(kWarps % kPBlocks == 0 && kNPerWarp % 8 == 0, "state layout");
+  static_assert(kWarps % kPBlocks == 0 && kNTiles * 8 == kNPerWarp, "state layout");
 };
 
 // What the kernels need from the plan.
@@ -179,44 +179,67 @@ __global__ void __launch_bounds__(Cfg<Q, P, N>::kThreads) ssd_bf16_segment_kerne
 
     // Stage the chunk. x and B go by row pairs (j, j+1) and 8-column groups, so that each lane writes one
     // 32-bit (j, j+1) pair of the transposed tiles and a warp writes 32 consecutive words of one row.
-    const float s_end = sCum[Q - 1];
-    for (int e = threadIdx.x; e < (Q / 2) * (P / 8); e += K::kThreads) {
-      const int j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
+    // Every global load of the chunk is issued before the first one is used (one memory latency per chunk).
+    constexpr int kXIt = (Q / 2) * (P / 8) / K::kThreads, kBIt = (Q / 2) * (N / 8) / K::kThreads, kCIt = Q * (N / 8) / K::kThreads;
+    static_assert(kXIt * K::kThreads == (Q / 2) * (P / 8) && kBIt * K::kThreads == (Q / 2) * (N / 8) && kCIt * K::kThreads == Q * (N / 8),
+                  "staging loops divide evenly");
+    uint4 xr[kXIt][2], br[kBIt][2], cr[kOutput ? kCIt : 1];
+#pragma unroll
+    for (int it = 0; it < kXIt; ++it) {
+      const int e = threadIdx.x + it * K::kThreads, j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
       const int64_t tt = tok0 + j;
-      const uint4 r0 = load_row8(p.x + (tt * H + h) * P + col, tt >= 0 && tt < T);
-      const uint4 r1 = load_row8(p.x + ((tt + 1) * H + h) * P + col, tt + 1 >= 0 && tt + 1 < T);
-      if (kOutput) {
-        *reinterpret_cast<uint4*>(sX + j * K::kLdP + col) = r0;
-        *reinterpret_cast<uint4*>(sX + (j + 1) * K::kLdP + col) = r1;
+      xr[it][0] = load_row8(p.x + (tt * H + h) * P + col, tt >= 0 && tt < T);
+      xr[it][1] = load_row8(p.x + ((tt + 1) * H + h) * P + col, tt + 1 >= 0 && tt + 1 < T);
+    }
+#pragma unroll
+    for (int it = 0; it < kBIt; ++it) {
+      const int e = threadIdx.x + it * K::kThreads, j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
+      const int64_t tt = tok0 + j;
+      br[it][0] = load_row8(p.B + (tt * G + grp) * N + col, tt >= 0 && tt < T);
+      br[it][1] = load_row8(p.B + ((tt + 1) * G + grp) * N + col, tt + 1 >= 0 && tt + 1 < T);
+    }
+    if (kOutput) {
+#pragma unroll
+      for (int it = 0; it < kCIt; ++it) {
+        const int e = threadIdx.x + it * K::kThreads, i = e / (N / 8), col = 8 * (e % (N / 8));
+        const int64_t tt = tok0 + i;
+        cr[it] = load_row8(p.C + (tt * G + grp) * N + col, tt >= 0 && tt < T);
       }
-      const bf16* v0 = reinterpret_cast<const bf16*>(&r0);
-      const bf16* v1 = reinterpret_cast<const bf16*>(&r1);
+    }
+    const float s_end = sCum[Q - 1];
+#pragma unroll
+    for (int it = 0; it < kXIt; ++it) {
+      const int e = threadIdx.x + it * K::kThreads, j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
+      if (kOutput) {
+        *reinterpret_cast<uint4*>(sX + j * K::kLdP + col) = xr[it][0];
+        *reinterpret_cast<uint4*>(sX + (j + 1) * K::kLdP + col) = xr[it][1];
+      }
+      const bf16* v0 = reinterpret_cast<const bf16*>(&xr[it][0]);
+      const bf16* v1 = reinterpret_cast<const bf16*>(&xr[it][1]);
       const float d0 = sDt[j], d1 = sDt[j + 1];
 #pragma unroll
       for (int q = 0; q < 8; ++q)
         *reinterpret_cast<uint32_t*>(sXT + (col + q) * K::kLdQ + j) = pack(d0 * __bfloat162float(v0[q]), d1 * __bfloat162float(v1[q]));
     }
-    for (int e = threadIdx.x; e < (Q / 2) * (N / 8); e += K::kThreads) {
-      const int j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
-      const int64_t tt = tok0 + j;
-      const uint4 r0 = load_row8(p.B + (tt * G + grp) * N + col, tt >= 0 && tt < T);
-      const uint4 r1 = load_row8(p.B + ((tt + 1) * G + grp) * N + col, tt + 1 >= 0 && tt + 1 < T);
+#pragma unroll
+    for (int it = 0; it < kBIt; ++it) {
+      const int e = threadIdx.x + it * K::kThreads, j = 2 * (e % (Q / 2)), col = 8 * (e / (Q / 2));
       if (kOutput) {
-        *reinterpret_cast<uint4*>(sB + j * K::kLdN + col) = r0;
-        *reinterpret_cast<uint4*>(sB + (j + 1) * K::kLdN + col) = r1;
+        *reinterpret_cast<uint4*>(sB + j * K::kLdN + col) = br[it][0];
+        *reinterpret_cast<uint4*>(sB + (j + 1) * K::kLdN + col) = br[it][1];
       }
-      const bf16* v0 = reinterpret_cast<const bf16*>(&r0);
-      const bf16* v1 = reinterpret_cast<const bf16*>(&r1);
+      const bf16* v0 = reinterpret_cast<const bf16*>(&br[it][0]);
+      const bf16* v1 = reinterpret_cast<const bf16*>(&br[it][1]);
       const float w0 = exp2f(s_end - sCum[j]), w1 = exp2f(s_end - sCum[j + 1]);  // decay from token j to the chunk end
 #pragma unroll
       for (int q = 0; q < 8; ++q)
         *reinterpret_cast<uint32_t*>(sBwT + (col + q) * K::kLdQ + j) = pack(w0 * __bfloat162float(v0[q]), w1 * __bfloat162float(v1[q]));
     }
     if (kOutput) {
-      for (int e = threadIdx.x; e < Q * (N / 8); e += K::kThreads) {
-        const int i = e / (N / 8), col = 8 * (e % (N / 8));
-        const int64_t tt = tok0 + i;
-        *reinterpret_cast<uint4*>(sC + i * K::kLdN + col) = load_row8(p.C + (tt * G + grp) * N + col, tt >= 0 && tt < T);
+#pragma unroll
+      for (int it = 0; it < kCIt; ++it) {
+        const int e = threadIdx.x + it * K::kThreads, i = e / (N / 8), col = 8 * (e % (N / 8));
+        *reinterpret_cast<uint4*>(sC + i * K::kLdN + col) = cr[it];
       }
     }
     __syncthreads();
