@@ -3,8 +3,9 @@
 // attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
 //   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models] [--sections ceilings,scan,ssd,ssd-bf16,attention,models] [--ssd-only]
 // Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
-// after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; SSD and
-// attention in FP32 (their BF16 kernels are separate work). The ceilings always run (the floors use them).
+// after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; the SSD in
+// FP32 and through the BF16 tensor-core kernel (kernels/ssd_chunked_bf16.h, called directly; table
+// ssd-bf16); attention in FP32. The ceilings always run (the floors use them). --ssd-only = --sections ssd,ssd-bf16.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
