@@ -391,11 +391,6 @@ __global__ void ssd_bf16_chain_kernel(const float* __restrict__ state, const flo
   }
 }
 
-__global__ void convert_to_bf16_kernel(const float* __restrict__ in, bf16* __restrict__ out, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    out[i] = __float2bfloat16_rn(in[i]);
-}
-
 template <int Q, int P, int N>
 int output_blocks_per_sm() {
   using K = Cfg<Q, P, N>;
@@ -486,12 +481,6 @@ void ssd_bf16(const SsdBf16Params& p, const SsdBf16Plan& plan, float* workspace,
   if (!ssd_bf16_supported(p, &why)) throw std::invalid_argument("ssd_bf16: " + why);
   if (p.T <= 0) return;
   run_shape(p, plan, workspace, s);
-}
-
-void convert_to_bf16(const float* in, __nv_bfloat16* out, int64_t n, cudaStream_t s) {
-  if (n <= 0) return;
-  convert_to_bf16_kernel<<<grid_for(n, 256), 256, 0, s>>>(in, out, n);
-  SS_LAUNCHED("convert_to_bf16");
 }
 
 }  // namespace ss::cuda

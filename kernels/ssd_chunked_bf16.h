@@ -64,9 +64,7 @@ struct SsdBf16Plan {
 SsdBf16Plan plan_ssd_bf16(const SsdBf16Params& p, double waves = 2.0);
 
 // Runs the op on stream s; workspace holds plan.workspace_floats floats. Inputs must not alias outputs.
+// Callers holding FP32 x, B, C convert them with to_bf16 (bf16_convert.h).
 void ssd_bf16(const SsdBf16Params& p, const SsdBf16Plan& plan, float* workspace, cudaStream_t s);
-
-// Round-to-nearest-even FP32 -> BF16 copy of n elements (for callers holding FP32 activations).
-void convert_to_bf16(const float* in, __nv_bfloat16* out, int64_t n, cudaStream_t s);
 
 }  // namespace ss::cuda

@@ -333,9 +333,9 @@ void ssd_bf16_table() {
       Tensor xb = gpu->empty({(L * H * P + 1) / 2}), Bb = gpu->empty({(L * G * N + 1) / 2}), Cb = gpu->empty({(L * G * N + 1) / 2});
       Tensor yb = gpu->empty({(L * H * P + 1) / 2}), yf = gpu->empty({L, H, P});
       auto bf = [](Tensor& t) { return reinterpret_cast<__nv_bfloat16*>(t.data()); };
-      cuda::convert_to_bf16(xf.data(), bf(xb), L * H * P, nullptr);
-      cuda::convert_to_bf16(Bf.data(), bf(Bb), L * G * N, nullptr);
-      cuda::convert_to_bf16(Cf.data(), bf(Cb), L * G * N, nullptr);
+      cuda::to_bf16(xf.data(), bf(xb), L * H * P, nullptr);
+      cuda::to_bf16(Bf.data(), bf(Bb), L * G * N, nullptr);
+      cuda::to_bf16(Cf.data(), bf(Cb), L * G * N, nullptr);
       Tensor st = gpu->zeros({H, P, N}), ck;
       SsdArgs a32{&xf, &dt, &Ad, &Bf, &Cf, &D, 64, &st, 0, 0, &ck};
       const float ms32 = median_ms(5, [&] { gpu->ssd_chunked(a32); });
