@@ -3,8 +3,11 @@
 // Thread layout: the N states of one (head, p) row are split over LPN = N / NT adjacent lanes, each
 // holding NT states in registers as float4 groups interleaved across the lanes (lane l owns groups
 // l, l + LPN, ...), so the lanes of a row read B and C from shared memory without bank conflicts.
-// The readout h_t C_t is summed over those lanes with shuffles. A block holds 128 threads: 128 / LPN
-// rows of one head and one chunk, with kTile tokens of B, C, x, Δ and exp(Δ A) staged in shared memory.
+// Each thread holds kRows such rows (rows r, r + 128 / LPN, ...) of the same lanes' states, so one
+// shared-memory read of B_t and C_t serves kRows rows: shared-memory bandwidth, not the FMA units,
+// bounds this kernel. The readout h_t C_t is summed over a row's lanes with shuffles. A block holds
+// 128 threads: kRows * 128 / LPN rows of one head and one chunk, with kTile tokens of B, C, x, Δ and
+// exp(Δ A) staged in shared memory.
 #include <algorithm>
 
 #include "cuda_check.h"
@@ -16,6 +19,7 @@ namespace {
 
 constexpr int kThreads = 128;
 constexpr int kTile = 16;
+constexpr int kRows = 2;  // rows per thread
 
 struct Layout {
   int NT = 0;   // states per thread
@@ -101,15 +105,16 @@ template <int NT>
 __global__ void __launch_bounds__(kThreads) ssd_summary_kernel(SsdParams p, int lpn, int64_t chunk, float* __restrict__ end,
                                                                float* __restrict__ decay) {
   extern __shared__ float smem[];
-  const int rows = kThreads / lpn;
+  const int rt = kThreads / lpn, rows = kRows * rt;  // row threads; rows of the block
   const Smem s = carve(smem, p.N, rows);
   const int r = threadIdx.x / lpn, lane = threadIdx.x % lpn;
-  const int64_t h = blockIdx.y, p0 = blockIdx.x * int64_t(rows), prow = p0 + r;
-  const bool active = prow < p.P;
+  const int64_t h = blockIdx.y, p0 = blockIdx.x * int64_t(rows);
   const int64_t c = blockIdx.z, t0 = c * chunk, t1 = std::min<int64_t>(p.T, t0 + chunk);
-  Part<NT> q;
+  Part<NT> q[kRows];
 #pragma unroll
-  for (int i = 0; i < NT; ++i) q.h[i] = 0.0f;
+  for (int k = 0; k < kRows; ++k)
+#pragma unroll
+    for (int i = 0; i < NT; ++i) q[k].h[i] = 0.0f;
   float dec = 1.0f;
   for (int64_t t = t0; t < t1; t += kTile) {
     const int cnt = static_cast<int>(std::min<int64_t>(kTile, t1 - t));
@@ -117,20 +122,30 @@ __global__ void __launch_bounds__(kThreads) ssd_summary_kernel(SsdParams p, int 
     load_tile(s, p, t, cnt, h, p0, rows, false);
     __syncthreads();
     for (int tt = 0; tt < cnt; ++tt) {
-      const float a = s.a[tt], dx = s.dt[tt] * s.x[tt * rows + r];
+      const float a = s.a[tt];
+      float dx[kRows];
+#pragma unroll
+      for (int k = 0; k < kRows; ++k) dx[k] = s.dt[tt] * s.x[tt * rows + r + k * rt];
       const float4* B4 = reinterpret_cast<const float4*>(s.B + tt * p.N);
 #pragma unroll
       for (int j = 0; j < NT / 4; ++j) {
         const float4 b = B4[j * lpn + lane];
-        q.h[4 * j + 0] = a * q.h[4 * j + 0] + dx * b.x;
-        q.h[4 * j + 1] = a * q.h[4 * j + 1] + dx * b.y;
-        q.h[4 * j + 2] = a * q.h[4 * j + 2] + dx * b.z;
-        q.h[4 * j + 3] = a * q.h[4 * j + 3] + dx * b.w;
+#pragma unroll
+        for (int k = 0; k < kRows; ++k) {
+          q[k].h[4 * j + 0] = a * q[k].h[4 * j + 0] + dx[k] * b.x;
+          q[k].h[4 * j + 1] = a * q[k].h[4 * j + 1] + dx[k] * b.y;
+          q[k].h[4 * j + 2] = a * q[k].h[4 * j + 2] + dx[k] * b.z;
+          q[k].h[4 * j + 3] = a * q[k].h[4 * j + 3] + dx[k] * b.w;
+        }
       }
       dec *= a;
     }
   }
-  if (active) store_part(q, end + ((c * p.H + h) * p.P + prow) * p.N, lpn, lane);
+#pragma unroll
+  for (int k = 0; k < kRows; ++k) {
+    const int64_t prow = p0 + r + k * rt;
+    if (prow < p.P) store_part(q[k], end + ((c * p.H + h) * p.P + prow) * p.N, lpn, lane);
+  }
   if (blockIdx.x == 0 && threadIdx.x == 0) decay[c * p.H + h] = dec;
 }
 
@@ -154,15 +169,21 @@ template <int NT>
 __global__ void __launch_bounds__(kThreads) ssd_output_kernel(SsdParams p, int lpn, int64_t chunk, int64_t n_chunks,
                                                               const float* __restrict__ start) {
   extern __shared__ float smem[];
-  const int rows = kThreads / lpn;
+  const int rt = kThreads / lpn, rows = kRows * rt;  // row threads; rows of the block
   const Smem s = carve(smem, p.N, rows);
   const int r = threadIdx.x / lpn, lane = threadIdx.x % lpn;
-  const int64_t h = blockIdx.y, p0 = blockIdx.x * int64_t(rows), prow = p0 + r;
-  const bool active = prow < p.P;
+  const int64_t h = blockIdx.y, p0 = blockIdx.x * int64_t(rows);
   const int64_t c = blockIdx.z, t0 = c * chunk, t1 = std::min<int64_t>(p.T, t0 + chunk);
-  const int64_t row_off = (h * p.P + prow) * p.N;  // this row in a [H, P, N] state
-  Part<NT> q;
-  load_part(q, (n_chunks > 1 ? start + c * p.H * p.P * p.N : p.state) + row_off, lpn, lane, active);
+  int64_t row_off[kRows];  // this thread's rows in a [H, P, N] state
+  bool active[kRows];
+  Part<NT> q[kRows];
+#pragma unroll
+  for (int k = 0; k < kRows; ++k) {
+    const int64_t prow = p0 + r + k * rt;
+    active[k] = prow < p.P;
+    row_off[k] = (h * p.P + prow) * p.N;
+    load_part(q[k], (n_chunks > 1 ? start + c * p.H * p.P * p.N : p.state) + row_off[k], lpn, lane, active[k]);
+  }
   const float Dh = p.D[h];
   int64_t next_ck = INT64_MAX;
   if (p.checkpoints && p.every > 0) next_ck = ((p.pos0 + t0) / p.every + 1) * p.every - 1 - p.pos0;
@@ -172,37 +193,59 @@ __global__ void __launch_bounds__(kThreads) ssd_output_kernel(SsdParams p, int l
     load_tile(s, p, t, cnt, h, p0, rows, true);
     __syncthreads();
     for (int tt = 0; tt < cnt; ++tt) {
-      const float a = s.a[tt], xv = s.x[tt * rows + r], dx = s.dt[tt] * xv;
+      const float a = s.a[tt];
+      float xv[kRows], dx[kRows], acc[kRows];
+#pragma unroll
+      for (int k = 0; k < kRows; ++k) {
+        xv[k] = s.x[tt * rows + r + k * rt];
+        dx[k] = s.dt[tt] * xv[k];
+        acc[k] = 0.0f;
+      }
       const float4* B4 = reinterpret_cast<const float4*>(s.B + tt * p.N);
       const float4* C4 = reinterpret_cast<const float4*>(s.C + tt * p.N);
-      float acc = 0.0f;
 #pragma unroll
       for (int j = 0; j < NT / 4; ++j) {
         const float4 b = B4[j * lpn + lane], cc = C4[j * lpn + lane];
-        q.h[4 * j + 0] = a * q.h[4 * j + 0] + dx * b.x;
-        q.h[4 * j + 1] = a * q.h[4 * j + 1] + dx * b.y;
-        q.h[4 * j + 2] = a * q.h[4 * j + 2] + dx * b.z;
-        q.h[4 * j + 3] = a * q.h[4 * j + 3] + dx * b.w;
-        acc += q.h[4 * j + 0] * cc.x + q.h[4 * j + 1] * cc.y + q.h[4 * j + 2] * cc.z + q.h[4 * j + 3] * cc.w;
+#pragma unroll
+        for (int k = 0; k < kRows; ++k) {
+          float* hq = q[k].h + 4 * j;
+          hq[0] = a * hq[0] + dx[k] * b.x;
+          hq[1] = a * hq[1] + dx[k] * b.y;
+          hq[2] = a * hq[2] + dx[k] * b.z;
+          hq[3] = a * hq[3] + dx[k] * b.w;
+          acc[k] += hq[0] * cc.x + hq[1] * cc.y + hq[2] * cc.z + hq[3] * cc.w;
+        }
       }
-      for (int off = lpn / 2; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+#pragma unroll
+      for (int k = 0; k < kRows; ++k)
+        for (int off = lpn / 2; off > 0; off >>= 1) acc[k] += __shfl_xor_sync(0xffffffffu, acc[k], off);
       const int64_t tok = t + tt;
-      if (active && lane == 0) p.y[(tok * p.H + h) * p.P + prow] = acc + Dh * xv;
+      if (lane == 0) {
+#pragma unroll
+        for (int k = 0; k < kRows; ++k)
+          if (active[k]) p.y[(tok * p.H + h) * p.P + p0 + r + k * rt] = acc[k] + Dh * xv[k];
+      }
       if (tok == next_ck) {
-        const int64_t k = (p.pos0 + tok + 1) / p.every - p.pos0 / p.every - 1;
-        if (active) store_part(q, p.checkpoints + k * p.H * p.P * p.N + row_off, lpn, lane);
+        const int64_t ck = (p.pos0 + tok + 1) / p.every - p.pos0 / p.every - 1;
+#pragma unroll
+        for (int k = 0; k < kRows; ++k)
+          if (active[k]) store_part(q[k], p.checkpoints + ck * p.H * p.P * p.N + row_off[k], lpn, lane);
         next_ck += p.every;
       }
     }
   }
-  if (active && c == n_chunks - 1) store_part(q, p.state + row_off, lpn, lane);
+  if (c == n_chunks - 1) {
+#pragma unroll
+    for (int k = 0; k < kRows; ++k)
+      if (active[k]) store_part(q[k], p.state + row_off[k], lpn, lane);
+  }
 }
 
 size_t smem_bytes(int64_t N, int rows) { return sizeof(float) * (2 * kTile * N + kTile * rows + 2 * kTile); }
 
 template <int NT>
 void run_passes(const SsdParams& p, const SsdPlan& plan, int lpn, float* ws, cudaStream_t s) {
-  const int rows = kThreads / lpn;
+  const int rows = kRows * kThreads / lpn;
   const size_t smem = smem_bytes(p.N, rows);
   const int64_t PN = p.P * p.N, stride = p.H * PN;
   float* end = ws;
@@ -223,7 +266,7 @@ int resident_blocks(const Layout& l, int64_t N) {
   int dev = 0, sms = 0, per_sm = 0;
   SS_CUDA(cudaGetDevice(&dev));
   SS_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  const size_t smem = smem_bytes(N, kThreads / l.LPN);
+  const size_t smem = smem_bytes(N, kRows * kThreads / l.LPN);
   switch (l.NT) {
     case 4: SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssd_output_kernel<4>, kThreads, smem)); break;
     case 8: SS_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssd_output_kernel<8>, kThreads, smem)); break;
@@ -241,7 +284,7 @@ SsdPlan plan_ssd(const SsdParams& p) {
   SsdPlan plan;
   if (p.T <= 0) return plan;
   const Layout l = layout_for(p.N);
-  const int64_t rows = kThreads / l.LPN;
+  const int64_t rows = kRows * kThreads / l.LPN;
   const int64_t blocks_per_chunk = p.H * ((p.P + rows - 1) / rows);
   const int64_t want = std::max<int64_t>(1, resident_blocks(l, p.N) / blocks_per_chunk);
   const int64_t n = std::min(want, std::max<int64_t>(1, p.T / (4 * kTile)));

@@ -1,13 +1,14 @@
 // GPU benchmark (issue 3): the ceilings measured in the same run (a large device-to-device copy, FP32
 // and BF16 matrix products through cuBLAS), then the Mamba-1 selective scan, the Mamba-2 SSD, causal
 // attention and whole-model traces, each beside the ceiling that bounds it. Prints markdown tables.
-//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models] [--sections ceilings,scan,ssd,attention,attention-bf16,models]
-//                                           [--attention]
+//   build/tools/bench/statescope-bench-cuda [--quick] [--shipped assets/models]
+//       [--sections ceilings,scan,scan-bf16,ssd,ssd-bf16,attention,attention-bf16,models] [--attention] [--ssd-only]
 // Inputs are random (never zeros); every time is the median of several runs timed with CUDA events
-// after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; SSD and
-// attention in FP32, and the BF16 tensor-core attention kernel (attention_bf16.h) on its own. The
-// ceilings always run (the floors use them), except with --attention: the device line and the two
-// attention tables only.
+// after warm-up. The scan and the whole models run in FP32 and in the backend's bf16 mode; the SSD in
+// FP32 and through the BF16 tensor-core kernel (kernels/ssd_chunked_bf16.h, called directly; table
+// ssd-bf16); attention in FP32 and through the BF16 tensor-core kernel (attention_bf16.h, called
+// directly). The ceilings always run (the floors use them), except with --attention: the device line
+// and the two attention tables only. --ssd-only = --sections ssd,ssd-bf16.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -29,6 +30,7 @@
 #include "random_checkpoint.h"
 #include "random_fill.h"
 #include "selective_scan.h"
+#include "ssd_chunked_bf16.h"
 #include "trace_store.h"
 
 using namespace ss;
@@ -298,6 +300,90 @@ void ssd_table() {
   std::printf("\n");
 }
 
+// --- Mamba-2 SSD, BF16 tensor cores (kernels/ssd_chunked_bf16.h) ---
+
+// The public Triton SSD chain (BF16) at H 24, as quoted in issue 3 for this H100; 0 where not quoted.
+double triton_ms(int64_t H, int64_t L) {
+  if (H == 24 && L == 65536) return 1.77;
+  if (H == 24 && L == 262144) return 5.08;
+  return 0;
+}
+
+void ssd_bf16_table() {
+  cuda::SsdBf16Params probe;
+  probe.P = 64, probe.N = 128, probe.H = 24, probe.chunk = 64;
+  float dummy = 0;
+  probe.y = &dummy;
+  std::string why;
+  if (!cuda::ssd_bf16_supported(probe, &why)) {
+    std::printf("## Mamba-2 SSD, BF16 tensor cores: not run (%s)\n\n", why.c_str());
+    return;
+  }
+  std::printf("## Mamba-2 SSD, BF16 tensor cores (x, B, C BF16; Δ, A, D, state FP32; head_dim 64, N 128, one group)\n\n");
+  std::printf("FLOPs counted as the SSD matrix form needs them per chunk of Q tokens and head: C B^T (causal half, Q^2/2 N),\n"
+              "(L ∘ C B^T)(Δ x) (Q^2/2 P), C h^T and the state update (2 Q P N), 2 FLOPs per multiply-add.\n"
+              "Segments: blocks per head (each runs its chunks in order). Triton ratio = Triton time / ours.\n\n");
+  std::printf("| H | L | Q | y | segments | time ms | M tokens/s | TFLOP/s | vs FP32 path | Triton ms *(issue)* | Triton / ours |\n"
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<int64_t> Ls = quick ? std::vector<int64_t>{16384, 65536} : std::vector<int64_t>{16384, 65536, 262144};
+  for (int64_t H : {24, 80})
+    for (int64_t L : Ls) {
+      const int64_t P = 64, N = 128, G = 1;
+      Tensor xf = normal({L, H, P}, 21), dt = gpu->softplus(normal({L, H}, 22, -2.0f, 1.0f), nullptr);
+      Tensor A = Tensor::zeros({H});
+      for (int64_t i = 0; i < H; ++i) A.at(i) = -1.0f - 15.0f * float(i) / H;
+      Tensor Ad = gpu->upload(A), Bf = normal({L, G, N}, 23), Cf = normal({L, G, N}, 24), D = normal({H}, 25, 1.0f, 0.3f);
+      // BF16 copies of x, B, C and a BF16 y, in spare FP32 tensors (two BF16 values per float).
+      Tensor xb = gpu->empty({(L * H * P + 1) / 2}), Bb = gpu->empty({(L * G * N + 1) / 2}), Cb = gpu->empty({(L * G * N + 1) / 2});
+      Tensor yb = gpu->empty({(L * H * P + 1) / 2}), yf = gpu->empty({L, H, P});
+      auto bf = [](Tensor& t) { return reinterpret_cast<__nv_bfloat16*>(t.data()); };
+      cuda::to_bf16(xf.data(), bf(xb), L * H * P, nullptr);
+      cuda::to_bf16(Bf.data(), bf(Bb), L * G * N, nullptr);
+      cuda::to_bf16(Cf.data(), bf(Cb), L * G * N, nullptr);
+      Tensor st = gpu->zeros({H, P, N}), ck;
+      SsdArgs a32{&xf, &dt, &Ad, &Bf, &Cf, &D, 64, &st, 0, 0, &ck};
+      const float ms32 = median_ms(5, [&] { gpu->ssd_chunked(a32); });
+      for (int Q : {64, 128})
+        for (bool y_bf16 : {true, false}) {
+          cuda::SsdBf16Params p;
+          p.x = bf(xb), p.delta = dt.data(), p.A = Ad.data(), p.B = bf(Bb), p.C = bf(Cb), p.D = D.data();
+          if (y_bf16) p.y_bf16 = bf(yb);
+          else p.y = yf.data();
+          p.state = st.data();
+          p.T = L, p.H = H, p.P = P, p.G = G, p.N = N, p.chunk = Q;
+          const cuda::SsdBf16Plan plan = cuda::plan_ssd_bf16(p);
+          Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
+          const float ms = median_ms(10, [&] { cuda::ssd_bf16(p, plan, ws.data(), nullptr); });
+          const double flops = 2.0 * L * H * (Q / 2.0 * N + Q / 2.0 * P + 2.0 * P * N);
+          const double tri = triton_ms(H, L);
+          char tri_ms[32] = "-", ratio[32] = "-";
+          if (tri > 0) {
+            std::snprintf(tri_ms, sizeof tri_ms, "%.2f", tri);
+            std::snprintf(ratio, sizeof ratio, "%.2fx", tri / ms);
+          }
+          std::printf("| %lld | %lld | %d | %s | %lld | %.3f | %.1f | %.0f | %.1fx | %s | %s |\n", (long long)H, (long long)L, Q,
+                      y_bf16 ? "bf16" : "fp32", (long long)plan.n_segs, ms, L / (ms * 1e-3) / 1e6, flops / (ms * 1e-3) / 1e12, ms32 / ms,
+                      tri_ms, ratio);
+        }
+      if (H == 24 && L == 65536) {  // the segment count at the headline shape (Q 64, y BF16)
+        std::printf("| segments at H 24, L 64K, Q 64, y bf16 | | | | | | | | | | |\n");
+        for (double waves : {1.0, 4.0, 8.0}) {
+          cuda::SsdBf16Params p;
+          p.x = bf(xb), p.delta = dt.data(), p.A = Ad.data(), p.B = bf(Bb), p.C = bf(Cb), p.D = D.data(), p.y_bf16 = bf(yb);
+          p.state = st.data();
+          p.T = L, p.H = H, p.P = P, p.G = G, p.N = N, p.chunk = 64;
+          const cuda::SsdBf16Plan plan = cuda::plan_ssd_bf16(p, waves);
+          Tensor ws = gpu->empty({std::max<int64_t>(1, plan.workspace_floats)});
+          const float ms = median_ms(10, [&] { cuda::ssd_bf16(p, plan, ws.data(), nullptr); });
+          std::printf("| %lld | %lld | 64 | bf16 | %lld (%.0f waves) | %.3f | %.1f | | | | %.2fx |\n", (long long)H, (long long)L,
+                      (long long)plan.n_segs, waves, ms, L / (ms * 1e-3) / 1e6, triton_ms(H, L) / ms);
+        }
+      }
+      release_pool();
+    }
+  std::printf("\n");
+}
+
 // --- attention ---
 
 void attention_table() {
@@ -487,11 +573,12 @@ void model_table(const std::string& shipped) {
 
 int main(int argc, char** argv) {
   std::string shipped;  // --shipped DIR: the shipped models (assets/models) for the whole-model table
-  std::string sections = "scan,scan-bf16,ssd,attention,attention-bf16,models";  // --sections: which tables (ceilings always)
+  std::string sections = "scan,scan-bf16,ssd,ssd-bf16,attention,attention-bf16,models";  // --sections: which tables (ceilings always)
   bool attention_only = false;
   for (int i = 1; i < argc; ++i) {
     quick |= std::strcmp(argv[i], "--quick") == 0;
     attention_only |= std::strcmp(argv[i], "--attention") == 0;
+    if (std::strcmp(argv[i], "--ssd-only") == 0) sections = "ssd,ssd-bf16";  // the two SSD tables (FP32, BF16)
     if (std::strcmp(argv[i], "--shipped") == 0 && i + 1 < argc) shipped = argv[++i];
     if (std::strcmp(argv[i], "--sections") == 0 && i + 1 < argc) sections = argv[++i];
   }
@@ -516,6 +603,7 @@ int main(int argc, char** argv) {
     if (wanted("scan")) selective_scan_table();
     if (wanted("scan-bf16")) selective_scan_bf16_table();
     if (wanted("ssd")) ssd_table();
+    if (wanted("ssd-bf16")) ssd_bf16_table();
     if (wanted("attention")) attention_table();
     if (wanted("attention-bf16")) attention_bf16_table();
     if (wanted("models")) model_table(shipped);

@@ -3,10 +3,12 @@
 scan (as mamba_ssm's selective_scan_ref), torch's scaled_dot_product_attention (causal), and the
 pure-PyTorch chunked SSD (ssd_minimal_discrete from the Mamba-2 repository). Prints markdown tables.
 
-    python3 tools/bench/bench_torch_ref.py [--quick] [--attention]
+    python3 tools/bench/bench_torch_ref.py [--quick] [--attention] [--ssd-only]
 
 --attention: the attention rows only (FP32 and BF16 SDPA, and BF16 with the FlashAttention-2 backend
 forced), at statescope-bench-cuda's attention shapes (BF16 also at L 64K).
+--ssd-only: only the chunked SSD, in FP32 and in BF16 (inputs and every product in BF16, as a model
+run under autocast would), at H 24 and 80, L 16K, 64K and 256K.
 """
 import argparse
 import sys
@@ -71,10 +73,31 @@ def ssd_minimal(X, A, B, C, block_len):
     return (Y_diag + Y_off).reshape(b, l, h, p)
 
 
+def ssd_rows(dev, g, shapes, dtype):
+    name = "FP32" if dtype == torch.float32 else "BF16"
+    for H, L in shapes:
+        P, Nn = 64, 128
+        X = torch.randn(1, L, H, P, device=dev, generator=g)
+        dt = F.softplus(torch.randn(1, L, H, device=dev, generator=g) - 2.0)
+        Ah = -(1.0 + 15.0 * torch.arange(H, device=dev) / H)
+        Bm = torch.randn(1, L, 1, Nn, device=dev, generator=g).to(dtype).expand(1, L, H, Nn)
+        Cm = torch.randn(1, L, 1, Nn, device=dev, generator=g).to(dtype).expand(1, L, H, Nn)
+        Xd, Ad = (X * dt[..., None]).to(dtype), (dt * Ah).to(dtype)
+        del X
+        try:
+            ms = median_ms(lambda: ssd_minimal(Xd, Ad, Bm, Cm, 64), reps=3)
+            print(f"| chunked SSD (ssd_minimal_discrete), {name} | H {H}, head_dim {P}, N {Nn}, L {L} | {ms:.2f} | {L / ms * 1e3 / 1e6:.2f} M tokens/s |")
+        except torch.OutOfMemoryError:
+            print(f"| chunked SSD (ssd_minimal_discrete), {name} | H {H}, L {L} | out of memory | |")
+        del Xd, Ad, dt, Bm, Cm
+        torch.cuda.empty_cache()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--attention", action="store_true", help="attention rows only")
+    ap.add_argument("--ssd-only", action="store_true")
     args = ap.parse_args()
     dev = torch.device("cuda")
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -86,6 +109,12 @@ def main():
         attention_rows(args, dev, g)
         print()
         return
+    if args.ssd_only:
+        shapes = [(H, L) for H in (24, 80) for L in ((16384, 65536, 262144) if not args.quick else (16384,))]
+        for dtype in (torch.float32, torch.bfloat16):
+            ssd_rows(dev, g, shapes, dtype)
+        print()
+        return 0
     Di, N, L = 1536, 16, 2048
     u, z = (torch.randn(Di, L, device=dev, generator=g) for _ in range(2))
     delta = F.softplus(torch.randn(Di, L, device=dev, generator=g) - 2.5)
@@ -95,20 +124,7 @@ def main():
     ms = median_ms(lambda: scan_ref(u, delta, A, B, C, D, z), reps=3)
     print(f"| sequential selective scan (selective_scan_ref), FP32 | d_inner {Di}, N {N}, L {L} | {ms:.1f} | {L / ms * 1e3 / 1e3:.1f} K tokens/s |")
 
-    for H, L in ((24, 16384), (24, 65536)) if not args.quick else ((24, 16384),):
-        P, Nn = 64, 128
-        X = torch.randn(1, L, H, P, device=dev, generator=g)
-        dt = F.softplus(torch.randn(1, L, H, device=dev, generator=g) - 2.0)
-        Ah = -(1.0 + 15.0 * torch.arange(H, device=dev) / H)
-        Bm = torch.randn(1, L, 1, Nn, device=dev, generator=g).expand(1, L, H, Nn)
-        Cm = torch.randn(1, L, 1, Nn, device=dev, generator=g).expand(1, L, H, Nn)
-        try:
-            ms = median_ms(lambda: ssd_minimal(X * dt[..., None], dt * Ah, Bm, Cm, 64), reps=3)
-            print(f"| chunked SSD (ssd_minimal_discrete), FP32 | H {H}, head_dim {P}, N {Nn}, L {L} | {ms:.2f} | {L / ms * 1e3 / 1e6:.2f} M tokens/s |")
-        except torch.OutOfMemoryError:
-            print(f"| chunked SSD (ssd_minimal_discrete), FP32 | H {H}, L {L} | out of memory | |")
-        del X, dt, Bm, Cm
-        torch.cuda.empty_cache()
+    ssd_rows(dev, g, ((24, 16384), (24, 65536)) if not args.quick else ((24, 16384),), torch.float32)
 
     attention_rows(args, dev, g)
     print()
