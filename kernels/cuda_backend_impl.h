@@ -13,7 +13,8 @@
 // GemmEx on sm_80+; on older GPUs the same rounded values in FP32 storage through SGEMM). The Mamba-1
 // scan reads x, Δ, z, B, C as BF16 (FP32 state). Attention (head dims 64 and 128, sm_80+) runs on
 // tensor cores from BF16 q and a BF16 copy of the KV cache, kept per cache and extended by each
-// append. SSD keeps its FP32 kernel for now (see the "BF16 DISPATCH POINT" in cuda_mixing.cpp).
+// append. The Mamba-2 SSD (P 64, N 64/128, sm_80+) runs the BF16 tensor-core kernel on BF16 copies of
+// x, B, C (FP32 Δ, A, D, state); other shapes keep the FP32 kernel.
 //
 // Shapes a kernel does not cover (selective scan N > 64, SSD N not of the form 4..32 * 2^k, head
 // dims not a multiple of 4 or above 256) run on the CPU reference, through copies (slow, correct).
@@ -91,6 +92,7 @@ class CudaBackend final : public Backend {
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);
   Tensor attention_bf16(const AttentionArgs& a);  // bf16 mode, attention_bf16_supported(hd)
+  Tensor ssd_bf16(const SsdArgs& a);              // bf16 mode; empty when the kernel does not cover the call
   struct Bf16Cache {
     std::weak_ptr<float> k_owner, v_owner;  // the FP32 cache's storage
     int64_t capacity = 0, converted = 0;    // positions of every head converted so far

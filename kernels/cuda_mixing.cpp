@@ -12,6 +12,7 @@
 #include "cuda_check.h"
 #include "rope.h"
 #include "selective_scan.h"
+#include "ssd_chunked_bf16.h"
 #include "ssd_scan.h"
 
 namespace ss {
@@ -137,9 +138,10 @@ Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
     throw std::invalid_argument("ssd: inconsistent shapes (x " + a.x->shape_string() + ", B " + a.B->shape_string() + ", state " +
                                 a.state->shape_string() + ")");
   if (!cuda::ssd_supported(N)) return ssd_on_cpu(a);
-  // BF16 DISPATCH POINT (SSD): in bf16 mode (precision_ == Precision::bf16) the BF16 tensor-core SSD
-  // kernel is called here, before the FP32 path below. Until it lands, bf16 mode runs the FP32 kernel
-  // (inputs as they come, FP32 throughout).
+  if (precision_ == Precision::bf16) {  // the tensor-core SSD where it covers the shapes
+    Tensor y = ssd_bf16(a);
+    if (!y.empty()) return y;
+  }
   Tensor y = empty({T, H, P});  // [T, H, P]
   cuda::SsdParams p;
   p.x = dev_in(*a.x, "ssd", "x");
@@ -159,6 +161,41 @@ Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
   const cuda::SsdPlan plan = cuda::plan_ssd(p);
   Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
   cuda::ssd(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
+  return y;
+}
+
+// SSD in bf16 mode: x, B, C rounded to BF16, tensor-core products, FP32 Δ, A, D, state, y. Returns an
+// empty tensor when the kernel does not cover the call (then the FP32 path runs).
+Tensor CudaBackend::ssd_bf16(const SsdArgs& a) {
+  const int64_t T = a.x->size(0), H = a.x->size(1), P = a.x->size(2), G = a.B->size(1), N = a.B->size(2);
+  cuda::SsdBf16Params p;
+  p.T = T, p.H = H, p.P = P, p.G = G, p.N = N, p.pos0 = a.pos0;
+  p.chunk = 64;
+  p.every = a.checkpoint_every > 0 && a.checkpoints ? a.checkpoint_every : 0;
+  if (p.every % p.chunk != 0) return Tensor();  // its checkpoints fall on chunk ends only
+  Tensor y = empty({T, H, P});  // [T, H, P]
+  p.y = y.data();
+  if (!cuda::ssd_bf16_supported(p)) return Tensor();
+  auto bf16_copy = [&](const Tensor& t, const char* what) {  // same shape, BF16
+    std::shared_ptr<void> b = device_bytes(2 * static_cast<size_t>(t.numel()));
+    cuda::to_bf16(dev_in(t, "ssd", what), b.get(), t.numel(), stream_);
+    return b;
+  };
+  const std::shared_ptr<void> xb = bf16_copy(*a.x, "x"), Bb = bf16_copy(*a.B, "B"), Cb = bf16_copy(*a.C, "C");
+  p.x = static_cast<const __nv_bfloat16*>(xb.get());
+  p.B = static_cast<const __nv_bfloat16*>(Bb.get());
+  p.C = static_cast<const __nv_bfloat16*>(Cb.get());
+  p.delta = dev_in(*a.delta, "ssd", "delta");
+  p.A = dev_in(*a.A, "ssd", "A");
+  p.D = dev_in(*a.D, "ssd", "D");
+  p.state = dev_out(*a.state, "ssd", "state");
+  if (p.every) {
+    *a.checkpoints = empty({checkpoint_count(a.pos0, T, p.every), H, P, N});  // [C, H, P, N]
+    p.checkpoints = a.checkpoints->data();
+  }
+  const cuda::SsdBf16Plan plan = cuda::plan_ssd_bf16(p);
+  Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
+  cuda::ssd_bf16(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
   return y;
 }
 
