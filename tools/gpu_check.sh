@@ -5,6 +5,7 @@
 # nlohmann-json (CMAKE_PREFIX_PATH), PyTorch + transformers for the check; no Qt.
 #
 #   tools/gpu_check.sh [--bench SECTIONS] [--arch 90] [--budget SECONDS]
+#                      [--suites "tst_a tst_b"] [--sanitize "memcheck racecheck"] [--sanitize-limit SECONDS] [--no-check]
 #
 # Logs go to $OUT (or build-gpu/logs); the summary lines are printed.
 set -u
@@ -12,12 +13,20 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 arch=90
 bench=""
 budget=560
+suites=""
+sanitize="memcheck racecheck"
+sanitize_limit=90
+check=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --bench) bench=$2; shift 2 ;;
     --arch) arch=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
-    *) echo "usage: tools/gpu_check.sh [--bench SECTIONS] [--arch N] [--budget SECONDS]" >&2; exit 2 ;;
+    --suites) suites=$2; shift 2 ;;
+    --sanitize) sanitize=$2; shift 2 ;;
+    --sanitize-limit) sanitize_limit=$2; shift 2 ;;
+    --no-check) check=0; shift ;;
+    *) echo "usage: tools/gpu_check.sh [--bench SECTIONS] [--arch N] [--budget SECONDS] [--suites LIST] [--sanitize TOOLS] [--sanitize-limit S] [--no-check]" >&2; exit 2 ;;
   esac
 done
 build=${BUILD_DIR:-/tmp/statescope-gpu}
@@ -29,7 +38,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 cmake -S "$root" -B "$build" -G Ninja -DSTATESCOPE_GUI=OFF -DSTATESCOPE_NATIVE=OFF -DSTATESCOPE_CUDA_ARCHS="$arch" \
   -DCMAKE_CUDA_COMPILER="${CUDACXX:-/usr/local/cuda/bin/nvcc}" ${CMAKE_PREFIX_PATH:+-DCMAKE_PREFIX_PATH=$CMAKE_PREFIX_PATH} \
   > "$logs/build.log" 2>&1 || { tail -30 "$logs/build.log"; exit 1; }
-suites=$(cd "$root/tests/gpu" && ls tst_*.cpp | sed 's/\.cpp$//')
+[ -z "$suites" ] && suites=$(cd "$root/tests/gpu" && ls tst_*.cpp | sed 's/\.cpp$//')
 # shellcheck disable=SC2086
 ninja -C "$build" -j"$(nproc)" $suites statescope-cli statescope-bench-cuda >> "$logs/build.log" 2>&1 ||
   { grep -A12 -E "error|FAILED" "$logs/build.log" | head -80; exit 1; }
@@ -43,17 +52,17 @@ for t in $suites; do
   echo "$t rc=$rc: $(grep -hE "^Totals|passed, .* failed" "$logs/$t.log" | tail -1)"
   grep -hE "^FAIL" "$logs/$t.log" | head -5
 done
-for tool in memcheck racecheck; do
+for tool in $sanitize; do
   for t in $suites; do
     extra=""
     [ $tool = memcheck ] && extra="--leak-check full"
     # shellcheck disable=SC2086
-    STATESCOPE_GPU_TEST_QUICK=1 timeout "$(left 90)" compute-sanitizer --tool $tool $extra "$build/tests/gpu/$t" \
+    STATESCOPE_GPU_TEST_QUICK=1 timeout "$(left "$sanitize_limit")" compute-sanitizer --tool $tool $extra "$build/tests/gpu/$t" \
       > "$logs/$tool-$t.log" 2>&1
     echo "$tool $t rc=$?: $(grep -hE "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$logs/$tool-$t.log" | tr '\n' ' ')"
   done
 done
-if python3 -c "import torch, transformers" 2>/dev/null; then
+if [ $check = 1 ] && python3 -c "import torch, transformers" 2>/dev/null; then
   timeout "$(left 120)" python3 "$root/tools/check_transformers.py" --cli "$build/app/statescope-cli" --n 4 --seed 11 \
     > "$logs/check_transformers.log" 2>&1
   echo "check_transformers (--device auto: cuda here) rc=$?: $(tail -1 "$logs/check_transformers.log")"
