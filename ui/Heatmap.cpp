@@ -161,11 +161,14 @@ void Heatmap::drawAxes(QPainter& p, const QRect& plot) {
     p.drawLine(QPointF(plot.left() - 5, y), QPointF(plot.left() - 1, y));
     p.drawText(QRectF(0, y - fm.height() / 2.0, plot.left() - 8, fm.height()), Qt::AlignRight | Qt::AlignVCenter, QString::number(v));
   }
-  p.drawText(QRect(plot.left(), plot.bottom() + 6 + fm.height(), plot.width(), fm.height() + 4), Qt::AlignCenter, m_colLabel);
+  // Labels longer than their axis are elided with "…" rather than cut mid-word.
+  p.drawText(QRect(plot.left(), plot.bottom() + 6 + fm.height(), plot.width(), fm.height() + 4), Qt::AlignCenter,
+             fm.elidedText(m_colLabel, Qt::ElideRight, plot.width()));
   p.save();
   p.translate(fm.height() * 0.2, plot.center().y());
   p.rotate(-90);
-  p.drawText(QRect(-plot.height() / 2, 0, plot.height(), fm.height() + 2), Qt::AlignCenter, m_rowLabel);
+  p.drawText(QRect(-plot.height() / 2, 0, plot.height(), fm.height() + 2), Qt::AlignCenter,
+             fm.elidedText(m_rowLabel, Qt::ElideRight, plot.height()));
   p.restore();
 }
 

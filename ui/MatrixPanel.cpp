@@ -79,7 +79,7 @@ void MatrixPanel::refresh() {
     const QString what = attn ? tr("attention probs, head %1").arg(ch.head)
                               : kind == ss::MixerKind::Mamba ? tr("M, channel %1").arg(ch.channel) : tr("M, head %1").arg(ch.head);
     h->setTitle(tr("%1 · L%2 · %3").arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(what));
-    h->setAxisLabels(tr("query / output position i"), tr("key / input position j"));
+    h->setAxisLabels(attn ? tr("query i") : tr("output i"), attn ? tr("key j") : tr("input j"));
     h->setUnits(attn ? tr("probability") : tr("M[i, j]"));
     h->setOffsets(w0, w0);
     h->setData(int(M.rows()), int(M.cols()), v);
