@@ -34,7 +34,11 @@ cmake --build "$build" -j "$jobs"
 case "$mode" in
   test)
     cd "$build"
-    ctest --output-on-failure -j "$jobs"
+    rc=0
+    ctest --output-on-failure -j "$jobs" || rc=$?
+    # Say why the skipped suites (the GPU ones on a machine without a GPU) did not run.
+    grep -h "^SKIP  " Testing/Temporary/LastTest.log 2>/dev/null | sort -u || true
+    exit $rc
     ;;
   run)
     app="$build/app/statescope"
