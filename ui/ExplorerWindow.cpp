@@ -181,11 +181,15 @@ void ExplorerWindow::buildMenus() {
   QToolBar* tb = addToolBar(tr("Stepping"));
   tb->setObjectName("toolbar-stepping");
   tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  QAction* play = tb->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), m_stepper, &Stepper::play);
+  QAction* play = tb->addAction(tr("Play"), m_stepper, &Stepper::play);
   play->setToolTip(tr("Feed the text byte by byte from the selected token: each byte runs the recurrent step"));
-  tb->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"), m_stepper, &Stepper::pause);
-  tb->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), m_stepper, &Stepper::step)->setToolTip(tr("Feed one more byte"));
-  tb->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Whole text"), m_stepper, &Stepper::stop)->setToolTip(tr("Leave stepping: back to the whole text"));
+  QAction* pause = tb->addAction(tr("Pause"), m_stepper, &Stepper::pause);
+  QAction* step = tb->addAction(tr("Step"), m_stepper, &Stepper::step);
+  step->setToolTip(tr("Feed one more byte"));
+  QAction* stop = tb->addAction(tr("Whole text"), m_stepper, &Stepper::stop);
+  stop->setToolTip(tr("Leave stepping: back to the whole text"));
+  m_transport = {{play, Theme::Glyph::Play}, {pause, Theme::Glyph::Pause}, {step, Theme::Glyph::Step}, {stop, Theme::Glyph::Stop}};
+  updateTransportIcons();
   auto* speed = new QSlider(Qt::Horizontal, tb);
   speed->setRange(1, 60);
   speed->setValue(8);
@@ -207,6 +211,12 @@ void ExplorerWindow::buildMenus() {
 void ExplorerWindow::setDark(bool dark) {
   m_dark = dark;
   if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) Theme::apply(*app, dark, app->font().pointSizeF() > 0 ? app->font().pointSizeF() : 12.0);
+  updateTransportIcons();
+}
+
+void ExplorerWindow::updateTransportIcons() {
+  const QColor ink = QApplication::palette().color(QPalette::WindowText);
+  for (const auto& [action, glyph] : m_transport) action->setIcon(Theme::glyphIcon(glyph, ink));
 }
 
 void ExplorerWindow::rebuildColumns() {

@@ -5,6 +5,8 @@
 #include <QMainWindow>
 #include <QMap>
 
+#include "Theme.h"
+
 class InputEditor;
 class QAction;
 class ModelColumn;
@@ -50,6 +52,7 @@ class ExplorerWindow : public QMainWindow {
   void rebuildColumns();
   void exportPanel(QWidget* w, Panel* panel, const QString& format);
   void openModelFolder();
+  void updateTransportIcons();  // the play/pause/step/stop glyphs in the theme's text colour
 
   Workspace* m_ws;
   Stepper* m_stepper;
@@ -64,6 +67,7 @@ class ExplorerWindow : public QMainWindow {
   QToolButton* m_cancel;
   QLabel* m_status;
   QAction* m_darkAction = nullptr;
+  QList<QPair<QAction*, Theme::Glyph>> m_transport;
   bool m_dark = false;
   bool m_arranged = false;
   bool m_saveSettings = true;

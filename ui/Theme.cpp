@@ -1,5 +1,9 @@
 #include "Theme.h"
 
+#include <QPainter>
+#include <QPixmap>
+#include <QPolygonF>
+
 #include <QApplication>
 #include <QFont>
 #include <QPalette>
@@ -44,3 +48,33 @@ void apply(QApplication& app, bool dark, double pointSize) {
 }
 
 }  // namespace Theme
+
+QIcon Theme::glyphIcon(Glyph g, const QColor& color) {
+  QIcon icon;
+  for (int px : {16, 24, 32, 48}) {
+    QPixmap pm(px, px);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(Qt::NoPen);
+    p.setBrush(color);
+    const double u = px / 16.0;  // drawn on a 16 x 16 grid
+    auto triangle = [&](double x0, double x1) {
+      p.drawPolygon(QPolygonF({QPointF(x0 * u, 3 * u), QPointF(x1 * u, 8 * u), QPointF(x0 * u, 13 * u)}));
+    };
+    switch (g) {
+      case Glyph::Play: triangle(4, 13); break;
+      case Glyph::Pause:
+        p.drawRect(QRectF(4 * u, 3 * u, 3 * u, 10 * u));
+        p.drawRect(QRectF(9 * u, 3 * u, 3 * u, 10 * u));
+        break;
+      case Glyph::Step:
+        triangle(3, 11);
+        p.drawRect(QRectF(11 * u, 3 * u, 2.5 * u, 10 * u));
+        break;
+      case Glyph::Stop: p.drawRect(QRectF(4 * u, 4 * u, 8 * u, 8 * u)); break;
+    }
+    icon.addPixmap(pm);
+  }
+  return icon;
+}
