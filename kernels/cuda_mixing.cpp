@@ -243,6 +243,25 @@ void CudaBackend::kv_append(KvCache& cache, const Tensor& k, const Tensor& v) {
   cache.length += T;
 }
 
+// The rows of the probability window whose queries are in this call, into a.probs (host or device):
+// `fill(head, t0, W, r0, r1, rows)` writes window rows r0..r1-1 ([r1 - r0, W]) to device memory `rows`.
+void CudaBackend::write_window(const AttentionArgs& a, int64_t T, int64_t Hq, const WindowFill& fill) {
+  const TraceWindow& w = *a.window;
+  const int64_t W = w.t1 - w.t0;
+  if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
+    throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
+                                std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
+  const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
+  if (r1 <= r0) return;
+  if (a.probs->device() == Device::Cuda) {
+    fill(w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W);
+  } else {
+    Tensor rows = empty({r1 - r0, W});
+    fill(w.head, w.t0, W, r0, r1, rows.data());
+    SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
+  }
+}
+
 Tensor CudaBackend::attention(const AttentionArgs& a) {
   const Tensor& q = *a.q;
   const KvCache& c = *a.cache;
@@ -264,23 +283,10 @@ Tensor CudaBackend::attention(const AttentionArgs& a) {
   p.lse = want_window ? lse.data() : nullptr;
   p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
   cuda::attention(p, stream_);
-  if (want_window) {
-    const TraceWindow& w = *a.window;
-    const int64_t W = w.t1 - w.t0;
-    if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
-      throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
-                                  std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
-    const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
-    if (r1 > r0) {
-      if (a.probs->device() == Device::Cuda) {
-        cuda::attention_window(p, w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W, stream_);
-      } else {
-        Tensor rows = empty({r1 - r0, W});
-        cuda::attention_window(p, w.head, w.t0, W, r0, r1, rows.data(), stream_);
-        SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
-      }
-    }
-  }
+  if (want_window)
+    write_window(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
+      cuda::attention_window(p, head, t0, W, r0, r1, rows, stream_);
+    });
   return out;
 }
 
@@ -336,23 +342,10 @@ Tensor CudaBackend::attention_bf16(const AttentionArgs& a) {
   p.lse = want_window ? lse.data() : nullptr;
   p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
   cuda::attention_bf16(p, stream_);
-  if (want_window) {
-    const TraceWindow& w = *a.window;
-    const int64_t W = w.t1 - w.t0;
-    if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
-      throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
-                                  std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
-    const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
-    if (r1 > r0) {
-      if (a.probs->device() == Device::Cuda) {
-        cuda::attention_bf16_window(p, w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W, stream_);
-      } else {
-        Tensor rows = empty({r1 - r0, W});
-        cuda::attention_bf16_window(p, w.head, w.t0, W, r0, r1, rows.data(), stream_);
-        SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
-      }
-    }
-  }
+  if (want_window)
+    write_window(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
+      cuda::attention_bf16_window(p, head, t0, W, r0, r1, rows, stream_);
+    });
   return out;
 }
 
