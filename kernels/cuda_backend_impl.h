@@ -24,7 +24,6 @@
 #include <cuda_runtime.h>
 
 #include <functional>
-
 #include <memory>
 #include <unordered_map>
 #include <vector>
