@@ -1,8 +1,10 @@
 #include "gpu_check.h"
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "error.h"
@@ -109,6 +111,36 @@ std::unique_ptr<Backend> make_poisoned_cuda_backend(std::string* why_not) {
 bool quick_mode() {
   const char* v = std::getenv("STATESCOPE_GPU_TEST_QUICK");
   return v && *v && *v != '0';
+}
+
+std::string fmt(const char* f, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::vector<int32_t> random_bytes(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(n);
+  const std::string text = "The state space model reads every byte once; attention keeps them all. ";
+  for (int64_t i = 0; i < n; ++i) t[i] = rng() % 4 ? static_cast<unsigned char>(text[i % text.size()]) : static_cast<int32_t>(rng() % 256);
+  return t;
+}
+
+bool load_both(Suite& suite, Backend& cpu, Backend& gpu, const std::string& dir, std::unique_ptr<Model>& mc,
+               std::unique_ptr<Model>& mg) {
+  try {
+    mc = Model::load(dir, cpu);
+  } catch (const Error& e) {
+    if (!std::strstr(e.what(), "not implemented")) throw;
+    suite.skip(std::string("CPU path: ") + e.what());
+    return false;
+  }
+  mg = Model::load(dir, gpu);
+  return true;
 }
 
 }  // namespace ss::gpu_test

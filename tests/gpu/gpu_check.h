@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "backend.h"
+#include "model.h"
 
 namespace ss::gpu_test {
 
@@ -59,5 +62,13 @@ class Random {
 std::unique_ptr<Backend> make_poisoned_cuda_backend(std::string* why_not);
 // Quick mode (STATESCOPE_GPU_TEST_QUICK=1, used under compute-sanitizer): the longest inputs are skipped.
 bool quick_mode();
+
+// printf-style formatting, for case names.
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+// n byte tokens that read like text, one in four replaced by a random byte.
+std::vector<int32_t> random_bytes(int64_t n, unsigned seed);
+// Loads `dir` on both backends; false (the current case skipped) when the CPU path lacks a layer kind.
+bool load_both(Suite& suite, Backend& cpu, Backend& gpu, const std::string& dir, std::unique_ptr<Model>& mc,
+               std::unique_ptr<Model>& mg);
 
 }  // namespace ss::gpu_test

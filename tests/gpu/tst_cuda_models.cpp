@@ -29,25 +29,8 @@ std::unique_ptr<Backend> gpu;
 std::unique_ptr<Backend> cpu;
 Suite suite("tst_cuda_models");
 
-// Loads on both backends; false (case skipped) when the CPU path lacks a layer kind.
 bool load_both(const std::string& dir, std::unique_ptr<Model>& mc, std::unique_ptr<Model>& mg) {
-  try {
-    mc = Model::load(dir, *cpu);
-  } catch (const Error& e) {
-    if (!std::strstr(e.what(), "not implemented")) throw;
-    suite.skip(std::string("CPU path: ") + e.what());
-    return false;
-  }
-  mg = Model::load(dir, *gpu);
-  return true;
-}
-
-std::vector<int32_t> random_bytes(int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> t(n);
-  const std::string text = "The state space model reads every byte once; attention keeps them all. ";
-  for (int64_t i = 0; i < n; ++i) t[i] = rng() % 4 ? static_cast<unsigned char>(text[i % text.size()]) : static_cast<int32_t>(rng() % 256);
-  return t;
+  return gpu_test::load_both(suite, *cpu, *gpu, dir, mc, mg);
 }
 
 void expect(const char* what, const Tensor& ours, const Tensor& ref, double tol = kTol) {

@@ -50,16 +50,6 @@ bool cpu_has(const std::function<void()>& call, std::string* which) {
   }
 }
 
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
-
 // --- memory and row ops ---
 
 void test_memory() {
