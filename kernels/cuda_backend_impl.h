@@ -32,6 +32,10 @@
 #include "cpu_backend.h"
 #include "pinned_host_pool.h"
 
+namespace ss::cuda {
+struct SelectiveScanParams;
+}
+
 namespace ss {
 
 class CudaBackend final : public Backend {
@@ -89,6 +93,7 @@ class CudaBackend final : public Backend {
   const void* bf16_weight(const Tensor& w);
   Tensor linear_bf16(const Tensor& x, const Tensor& w);
   Tensor scan_bf16(const SelectiveScanArgs& a);
+  Tensor launch_scan(const SelectiveScanArgs& a, cuda::SelectiveScanParams& p);
   Tensor scan_on_cpu(const SelectiveScanArgs& a);
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);

@@ -41,24 +41,13 @@ Tensor CudaBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor
 
 // --- Mamba-1 ---
 
-Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
+// What every scan launch shares once `p` holds the inputs x, Δ, B, C, z (FP32 or BF16): A, D, the
+// state, y, the checkpoints; then the plan and the kernels.
+Tensor CudaBackend::launch_scan(const SelectiveScanArgs& a, cuda::SelectiveScanParams& p) {
   const int64_t T = a.x->size(0), Di = a.x->size(1), N = a.A->size(1);
-  if (a.delta->shape() != a.x->shape() || a.A->size(0) != Di || a.B->size(0) != T || a.B->size(1) != N ||
-      a.C->shape() != a.B->shape() || a.D->numel() != Di || a.state->size(0) != Di || a.state->size(1) != N ||
-      (a.z && a.z->shape() != a.x->shape()))
-    throw std::invalid_argument("selective_scan: inconsistent shapes (x " + a.x->shape_string() + ", A " + a.A->shape_string() + ", B " +
-                                a.B->shape_string() + ", state " + a.state->shape_string() + ")");
-  if (N > cuda::kSelectiveScanMaxN) return scan_on_cpu(a);
-  if (precision_ == Precision::bf16 && Di % 2 == 0) return scan_bf16(a);  // odd d_inner: the FP32 kernel
   Tensor y = empty({T, Di});  // [T, Di]
-  cuda::SelectiveScanParams p;
-  p.x = dev_in(*a.x, "selective_scan", "x");
-  p.delta = dev_in(*a.delta, "selective_scan", "delta");
   p.A = dev_in(*a.A, "selective_scan", "A");
-  p.B = dev_in(*a.B, "selective_scan", "B");
-  p.C = dev_in(*a.C, "selective_scan", "C");
   p.D = dev_in(*a.D, "selective_scan", "D");
-  p.z = a.z ? dev_in(*a.z, "selective_scan", "z") : nullptr;
   p.y = y.data();
   p.state = dev_out(*a.state, "selective_scan", "state");
   p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
@@ -71,6 +60,24 @@ Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
   Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
   cuda::selective_scan(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
   return y;
+}
+
+Tensor CudaBackend::selective_scan(const SelectiveScanArgs& a) {
+  const int64_t T = a.x->size(0), Di = a.x->size(1), N = a.A->size(1);
+  if (a.delta->shape() != a.x->shape() || a.A->size(0) != Di || a.B->size(0) != T || a.B->size(1) != N ||
+      a.C->shape() != a.B->shape() || a.D->numel() != Di || a.state->size(0) != Di || a.state->size(1) != N ||
+      (a.z && a.z->shape() != a.x->shape()))
+    throw std::invalid_argument("selective_scan: inconsistent shapes (x " + a.x->shape_string() + ", A " + a.A->shape_string() + ", B " +
+                                a.B->shape_string() + ", state " + a.state->shape_string() + ")");
+  if (N > cuda::kSelectiveScanMaxN) return scan_on_cpu(a);
+  if (precision_ == Precision::bf16 && Di % 2 == 0) return scan_bf16(a);  // odd d_inner: the FP32 kernel
+  cuda::SelectiveScanParams p;
+  p.x = dev_in(*a.x, "selective_scan", "x");
+  p.delta = dev_in(*a.delta, "selective_scan", "delta");
+  p.B = dev_in(*a.B, "selective_scan", "B");
+  p.C = dev_in(*a.C, "selective_scan", "C");
+  p.z = a.z ? dev_in(*a.z, "selective_scan", "z") : nullptr;
+  return launch_scan(a, p);
 }
 
 // bf16 mode: x, Δ, z, B, C rounded to BF16 once (one buffer), then the BF16-input instance of the
@@ -89,7 +96,6 @@ Tensor CudaBackend::scan_bf16(const SelectiveScanArgs& a) {
     offset = (offset + 15) / 16 * 16;  // keep every array 16-byte aligned
     return dst;
   };
-  Tensor y = empty({T, Di});  // [T, Di]
   cuda::SelectiveScanParams p;
   p.input = cuda::ScanInput::bf16;
   p.x = convert(*a.x, "x");            // [T, Di] bf16
@@ -97,20 +103,7 @@ Tensor CudaBackend::scan_bf16(const SelectiveScanArgs& a) {
   p.B = convert(*a.B, "B");            // [T, N] bf16
   p.C = convert(*a.C, "C");            // [T, N] bf16
   p.z = a.z ? convert(*a.z, "z") : nullptr;  // [T, Di] bf16
-  p.A = dev_in(*a.A, "selective_scan", "A");
-  p.D = dev_in(*a.D, "selective_scan", "D");
-  p.y = y.data();
-  p.state = dev_out(*a.state, "selective_scan", "state");
-  p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
-  if (a.checkpoint_every > 0 && a.checkpoints) {
-    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), Di, N});  // [C, Di, N]
-    p.checkpoints = a.checkpoints->data();
-    p.every = a.checkpoint_every;
-  }
-  const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
-  Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
-  cuda::selective_scan(p, plan, ws.empty() ? nullptr : ws.data(), stream_);
-  return y;
+  return launch_scan(a, p);
 }
 
 Tensor CudaBackend::selective_scan_step(const SelectiveScanArgs& a) {
