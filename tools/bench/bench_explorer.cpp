@@ -25,6 +25,7 @@
 
 #include "ExplorerWindow.h"
 #include "Heatmap.h"
+#include "Panel.h"
 #include "Workspace.h"
 
 namespace {
@@ -137,6 +138,19 @@ int main(int argc, char** argv) {
         win.grab();
         paint.push_back(msSince(t));
       }
+      // Per view (the last size's line is what the doc quotes): where the refresh time goes.
+      QStringList perView;
+      for (Panel* panel : win.panels()) {
+        std::vector<double> ms;
+        for (int i = 0; i < 10; ++i) {
+          t.restart();
+          panel->refresh();
+          ms.push_back(msSince(t));
+        }
+        perView << QString("%1 %2").arg(panel->key()).arg(stats(ms).p50, 0, 'f', 1);
+      }
+      std::fprintf(stderr, "%s %lld: refresh p50 ms per view: %s\n", ex.name().c_str(), static_cast<long long>(n),
+                   qPrintable(perView.join(", ")));
       const int layer = shownLayer(ex);
       std::uniform_int_distribution<qint64> far(0, std::max<qint64>(0, ws->computed() / 2 - 1));
       for (int i = 0; i < samples; ++i) {
