@@ -64,6 +64,9 @@ double msSince(const QElapsedTimer& t) { return t.nsecsElapsed() / 1e6; }
 
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {  // the offscreen plugin's noise
+    if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
+  });
   QApplication app(argc, argv);
   QStringList models;
   QList<qint64> sizes = {1024, 102400};
