@@ -46,7 +46,7 @@ int run(const QStringList& args) {
     if (k == "--model") models << args[++i];
     else opt[k] = args[++i];
   }
-  for (const QString& req : {"--input", "--panel", "--out"})
+  for (const char* req : {"--input", "--panel", "--out"})
     if (!opt.contains(req)) {
       std::fprintf(stderr, "%s", qPrintable(usage()));
       return fail(QString("%1 is required").arg(req));
