@@ -104,13 +104,15 @@ std::vector<float> softmax_row(const float* logits, int64_t V) {
   return p;
 }
 
-std::unique_ptr<Exploration> Exploration::open(const std::string& dir, std::unique_ptr<Backend> be, int64_t snapshot_every) {
+std::unique_ptr<Exploration> Exploration::open(const std::string& dir, std::unique_ptr<Backend> be, int64_t snapshot_every,
+                                               int64_t snapshot_budget) {
   if (snapshot_every < 1) throw Error("", "snapshot_every", "must be at least 1");
+  if (snapshot_budget < 0) throw Error("", "snapshot_budget", "must not be negative");
   auto model = Model::load(dir, *be);
   if (model->config().vocab_size < 256)
     throw Error(dir + "/config.json", "vocab_size", std::to_string(model->config().vocab_size) +
                                                         " is under 256: the model cannot read raw bytes");
-  std::unique_ptr<Exploration> e(new Exploration(std::move(be), std::move(model), snapshot_every));
+  std::unique_ptr<Exploration> e(new Exploration(std::move(be), std::move(model), snapshot_every, snapshot_budget));
   // A of every SSM layer on the host, for the semiseparable matrix.
   for (int l = 0; l < e->config().n_layers; ++l) {
     const Tensor A = e->model_->mixer(l).ssm_A();  // Mamba [Di, N]; Mamba-2 [H]; empty for attention
@@ -119,8 +121,8 @@ std::unique_ptr<Exploration> Exploration::open(const std::string& dir, std::uniq
   return e;
 }
 
-Exploration::Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every)
-    : be_(std::move(be)), model_(std::move(m)), snapshot_every_(snapshot_every) {
+Exploration::Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every, int64_t snapshot_budget)
+    : be_(std::move(be)), model_(std::move(m)), snapshot_every_(snapshot_every), snapshot_budget_(snapshot_budget) {
   const int L = model_->config().n_layers;
   mean_delta_.resize(L);
   A_.resize(L);
@@ -196,6 +198,16 @@ void Exploration::save_snapshot_if_due() {
   }
   snap.next_logits = next_logits_;
   snapshots_[computed_] = std::move(snap);
+  // Past the memory budget: keep every other snapshot (those at multiples of the doubled spacing,
+  // position 0 among them), so the snapshots left still sit at every multiple of the spacing.
+  while (static_cast<int64_t>(snapshots_.size()) > 2 && static_cast<int64_t>(snapshots_.size()) * snapshot_bytes() > snapshot_budget_) {
+    snapshot_every_ *= 2;
+    for (auto it = snapshots_.begin(); it != snapshots_.end();) it = it->first % snapshot_every_ ? snapshots_.erase(it) : std::next(it);
+  }
+}
+
+int64_t Exploration::snapshot_bytes() const {
+  return model_->state_bytes() + config().vocab_size * static_cast<int64_t>(sizeof(float));  // states + next logits
 }
 
 void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {

@@ -75,15 +75,20 @@ class Exploration {
  public:
   // Loads the HuggingFace folder `dir` onto `backend` (make_backend("auto") or make_cpu_backend()),
   // which the exploration keeps. Throws ss::Error.
+  // Snapshots start every `snapshot_every` tokens; when they would hold more than
+  // `snapshot_budget_bytes`, every other one is dropped and the spacing doubles (long texts trade
+  // click latency for bounded memory: the shipped Mamba-2 keeps 694 KB per snapshot).
   static std::unique_ptr<Exploration> open(const std::string& dir, std::unique_ptr<Backend> backend,
-                                           int64_t snapshot_every = 256);
+                                           int64_t snapshot_every = 256, int64_t snapshot_budget_bytes = kSnapshotBudget);
+  static constexpr int64_t kSnapshotBudget = int64_t(512) << 20;
   ~Exploration();
 
   const Model& model() const { return *model_; }
   const ModelConfig& config() const { return model_->config(); }
   std::string name() const;          // the folder's name
   std::string backend_name() const;  // "cpu" or "cuda (...)"
-  int64_t snapshot_every() const { return snapshot_every_; }
+  int64_t snapshot_every() const { return snapshot_every_; }  // the current spacing (it doubles past the budget)
+  int64_t snapshot_bytes() const;                              // memory of one snapshot
   std::vector<int64_t> snapshot_positions() const;
 
   // --- the text ---
@@ -126,7 +131,7 @@ class Exploration {
     ModelState state;                // SSM/conv states on the device; attention caches left empty
     std::vector<float> next_logits;  // [V] logits after token position-1 (empty at position 0)
   };
-  Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every);
+  Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, int64_t snapshot_every, int64_t snapshot_budget);
   void rewind(int64_t position);
   // A working state at a snapshot position, its attention caches with room for `capacity` positions.
   ModelState restore(int64_t position, int64_t capacity) const;
@@ -142,6 +147,7 @@ class Exploration {
   std::unique_ptr<Backend> be_;
   std::unique_ptr<Model> model_;
   int64_t snapshot_every_;
+  int64_t snapshot_budget_;
   std::vector<uint8_t> bytes_;
   int64_t computed_ = 0;
   ModelState live_;

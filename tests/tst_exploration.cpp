@@ -290,6 +290,35 @@ class TestExploration : public QObject {
     QVERIFY(test::rel_l2(w.C, ref.C) < 1e-5);
   }
 
+  void snapshots_stay_within_their_budget() {
+    // A budget of about 5 snapshots: the spacing doubles as the text grows, the snapshots left sit at
+    // multiples of the spacing, and every query still gives a straight run's values.
+    const auto all = text_bytes(600);
+    auto probe = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend(), 8);
+    const int64_t budget = 5 * probe->snapshot_bytes();
+    auto e = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend(), 8, budget);
+    for (int64_t n = 100; n <= 600; n += 100) e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));  // long appends
+    for (int i = 0; i < 10; ++i) e->append({all[i]});                                                               // and steps
+    QVERIFY2(e->snapshot_every() >= 128, qPrintable(QString("spacing %1").arg(e->snapshot_every())));
+    const std::vector<int64_t> pos = e->snapshot_positions();
+    QVERIFY(int64_t(pos.size()) * e->snapshot_bytes() <= budget);
+    for (int64_t p : pos) QCOMPARE(p % e->snapshot_every(), int64_t(0));
+    QCOMPARE(pos.front(), int64_t(0));
+    auto full = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend(), 8);
+    std::vector<uint8_t> text(all.begin(), all.end());
+    for (int i = 0; i < 10; ++i) text.push_back(all[i]);
+    full->set_bytes(text);
+    for (int64_t t : {5, 200, 333, 599, 609}) {
+      QVERIFY2(state_diff(e->state_at(t), full->state_at(t)) < 1e-4, qPrintable(QString("state at %1").arg(t)));
+      QVERIFY(max_abs_diff(e->next_byte_probs(t), full->next_byte_probs(t)) < 1e-4);
+    }
+    // An edit far back rewinds to a kept snapshot and recomputes.
+    text[150] = 'Z';
+    e->set_bytes(text);
+    full->set_bytes(text);
+    QVERIFY(state_diff(e->state_at(400), full->state_at(400)) < 1e-4);
+  }
+
   void blocked_matrix_equals_cell_by_cell_data() {
     QTest::addColumn<QString>("model");
     for (const char* m : {"mamba1_tied_f32", "mamba2_g2_f16", "jamba_a", "llama_mha_f32"}) QTest::newRow(m) << QString(m);
