@@ -5,6 +5,7 @@
 #include <QLegendMarker>
 #include <QHBoxLayout>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "ChartStyle.h"
@@ -104,7 +105,14 @@ void HiddenStatePanel::showSsm(int col) {
   const bool m2 = c.mixers[ch.layer] == ss::MixerKind::Mamba2;
   const qint64 t = m_ws->token();
   // The window trace holds the state after every token of the window; state_at only when t is outside it.
-  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, m_ws->windowStart(), m_ws->windowEnd(), ss::kWindowStates, ch.head);
+  // The states of every token of the window, for the evolution chart: at most kSharedWindow tokens
+  // around t (a state per token is [Di, N] or [H, P, N]: 8K tokens of Mamba-2 would be 1.1 GB).
+  qint64 s0 = m_ws->windowStart(), s1 = m_ws->windowEnd();
+  if (s1 - s0 > Workspace::kSharedWindow) {
+    s0 = std::clamp<qint64>(t - Workspace::kSharedWindow / 2, s0, s1 - Workspace::kSharedWindow);
+    s1 = s0 + Workspace::kSharedWindow;
+  }
+  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, s0, s1, ss::kWindowStates, ch.head);
   ss::Tensor h;  // Mamba [Di, N]; Mamba-2 [H, P, N]
   if (t >= w.t0 && t < w.t1 && !w.states.empty()) {
     const ss::Shape shape(w.states.shape().begin() + 1, w.states.shape().end());  // states [W, ...]

@@ -314,6 +314,30 @@ class TestExplorer : public QObject {
       QCOMPARE(Lj.values[qsizetype(5001 >> j) * Lj.cols + (3007 >> j)], -7.0f);
     }
   }
+
+  void large_window_state_view() {
+    // A window longer than Workspace::kSharedWindow: the state view charts at most that many tokens
+    // around the selection and still shows h_t of the selected token (last test: it changes the text).
+    QByteArray text;
+    while (text.size() < 3000) text += kText;
+    m_win->setText(text);
+    ws()->waitForIdle();
+    ws()->setActiveColumn(0);
+    ws()->setChoice(0, LayerChoice{1, 0, 3});
+    ws()->selectWindow(0, text.size() - 1);
+    ws()->selectToken(1500);  // inside the explicit window: the window stays
+    QCOMPARE(ws()->windowEnd() - ws()->windowStart(), qint64(text.size()));
+    m_win->refreshPanels();
+    const PanelData h = m_win->panel("state")->data();
+    QCOMPARE(h.token, qint64(1500));
+    const ss::Tensor ref = ws()->exploration(0).state_at(1500, 1).layers[1].ssm_state;  // [Di, N]
+    const int N = int(ref.size(1)), Di = int(ref.size(0));
+    for (int d : {0, 3, Di - 1})
+      for (int n : {0, N - 1}) QVERIFY(std::abs(h.at(n, d) - ref.data()[d * N + n]) <= 1e-5f * std::max(1.0f, std::abs(ref.data()[d * N + n])));
+    const auto* norm = static_cast<HiddenStatePanel*>(m_win->panel("state"))->normSeries();
+    QCOMPARE(norm->count(), int(Workspace::kSharedWindow));
+    QVERIFY(norm->points().first().x() <= 1500 && norm->points().last().x() >= 1500);
+  }
 };
 
 QTEST_MAIN(TestExplorer)
