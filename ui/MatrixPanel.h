@@ -16,7 +16,9 @@ class QGridLayout;
 class MatrixPanel : public Panel {
   Q_OBJECT
  public:
-  static constexpr qint64 kMaxWindow = 8192;  // longer windows show their last kMaxWindow tokens
+  // Longer windows show their last kMaxWindow tokens. The heatmap redraws 8K x 8K fast, but building
+  // 8K windows on the GUI thread took 24 s and 5 GB for four models on the CPU (see docs/benchmarks.md).
+  static constexpr qint64 kMaxWindow = 2048;
 
   explicit MatrixPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
