@@ -467,7 +467,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.attn = store.get(trace::kAttnProbs, layer);
   }
   if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
-  if (tail_kind) tail_ = Tail{layer, head, parts, w};
+  if (tail_kind) tail_ = Tail{layer, head, parts, w, {}};
   return w;
 }
 

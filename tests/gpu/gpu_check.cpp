@@ -143,4 +143,21 @@ bool load_both(Suite& suite, Backend& cpu, Backend& gpu, const std::string& dir,
   return true;
 }
 
+StepForward step_vs_forward(const Model& m, const std::vector<int32_t>& tokens, int64_t split) {
+  StepForward r;
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  r.forward_state = m.initial_state();
+  r.forward = m.forward(tokens, r.forward_state);  // [T, V]
+  const int64_t V = r.forward.size(1);
+  r.steps_state = m.initial_state();
+  r.mixed_state = m.initial_state();
+  r.steps = Tensor::zeros({T, V});
+  r.mixed = Tensor::zeros({T, V});
+  for (int64_t t = 0; t < T; ++t) std::memcpy(r.steps.data() + t * V, m.step(tokens[t], r.steps_state).data(), sizeof(float) * V);
+  const Tensor head = m.forward(std::vector<int32_t>(tokens.begin(), tokens.begin() + split), r.mixed_state);  // [split, V]
+  std::memcpy(r.mixed.data(), head.data(), sizeof(float) * split * V);
+  for (int64_t t = split; t < T; ++t) std::memcpy(r.mixed.data() + t * V, m.step(tokens[t], r.mixed_state).data(), sizeof(float) * V);
+  return r;
+}
+
 }  // namespace ss::gpu_test

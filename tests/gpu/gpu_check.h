@@ -71,4 +71,12 @@ std::vector<int32_t> random_bytes(int64_t n, unsigned seed);
 bool load_both(Suite& suite, Backend& cpu, Backend& gpu, const std::string& dir, std::unique_ptr<Model>& mc,
                std::unique_ptr<Model>& mg);
 
+// The logits of `tokens` through one model three ways, each [T, V]: one forward, one step per token,
+// and a forward of the first `split` tokens followed by steps; with the states each run ends in.
+struct StepForward {
+  Tensor forward, steps, mixed;
+  ModelState forward_state, steps_state, mixed_state;
+};
+StepForward step_vs_forward(const Model& m, const std::vector<int32_t>& tokens, int64_t split);
+
 }  // namespace ss::gpu_test

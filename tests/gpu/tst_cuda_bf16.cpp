@@ -208,20 +208,11 @@ void test_step_vs_forward() {
     suite.run("bf16 GPU step x64 = GPU forward(40) + 24 steps = GPU forward(64): " + family, [&] {
       std::unique_ptr<Model> mc, mg;
       if (!load_both(random_model(family), mc, mg)) return;
-      const auto tokens = random_bytes(64, 5);
-      ModelState full = mg->initial_state();
-      const Tensor lf = mg->forward(tokens, full);  // [64, V]
-      const int64_t V = lf.size(1);
-      ModelState st = mg->initial_state(), mixed = mg->initial_state();
-      Tensor ls = Tensor::zeros({64, V}), lm = Tensor::zeros({64, V});
-      for (int64_t t = 0; t < 64; ++t) std::memcpy(ls.data() + t * V, mg->step(tokens[t], st).data(), 4 * V);
-      const Tensor head = mg->forward(std::vector<int32_t>(tokens.begin(), tokens.begin() + 40), mixed);
-      std::memcpy(lm.data(), head.data(), 4 * 40 * V);
-      for (int64_t t = 40; t < 64; ++t) std::memcpy(lm.data() + t * V, mg->step(tokens[t], mixed).data(), 4 * V);
+      const StepForward r = step_vs_forward(*mg, random_bytes(64, 5), 40);
       // Both sides are bf16: they differ only where a different GEMM shape (1 row vs 64) sums in
       // another order and a rounding to bf16 downstream lands on the other side.
-      expect("steps vs forward", ls, lf, kModelTol);
-      expect("forward+steps vs forward", lm, lf, kModelTol);
+      expect("steps vs forward", r.steps, r.forward, kModelTol);
+      expect("forward+steps vs forward", r.mixed, r.forward, kModelTol);
     });
   }
 }
