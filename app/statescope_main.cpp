@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QSettings>
+#include <cstdio>
 #include <cstring>
 
 #include "ExplorerWindow.h"
@@ -12,6 +13,10 @@
 int main(int argc, char** argv) {
   const bool exporting = argc > 1 && std::strcmp(argv[1], "export") == 0;
   if (exporting && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  if (exporting)  // the offscreen platform's notes about itself are not the user's business
+    qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {
+      if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
+    });
   QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
   QApplication app(argc, argv);
   QApplication::setOrganizationName("StateScope");

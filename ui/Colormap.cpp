@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace {
 
@@ -76,6 +77,31 @@ ColorNormalizer ColorNormalizer::fromData(ColorScale scale, const float* v, qsiz
     case ColorScale::Signed: return ColorNormalizer(scale, -amax, amax);
     case ColorScale::Log: return ColorNormalizer(scale, amax * 1e-4, amax);
     case ColorScale::Linear: return ColorNormalizer(scale, lo, hi > lo ? hi : lo + 1);
+  }
+  return {};
+}
+
+ColorNormalizer ColorNormalizer::fromDataRobust(ColorScale scale, const float* v, qsizetype n) {
+  std::vector<float> s, a;
+  const qsizetype stride = std::max<qsizetype>(1, n >> 20);
+  for (qsizetype i = 0; i < n; i += stride)
+    if (std::isfinite(v[i])) s.push_back(v[i]);
+  if (s.empty()) return fromData(scale, v, 0);
+  auto pct = [](std::vector<float>& x, double q) {
+    const size_t k = std::min(x.size() - 1, size_t(q * double(x.size() - 1) + 0.5));
+    std::nth_element(x.begin(), x.begin() + k, x.end());
+    return double(x[k]);
+  };
+  a.resize(s.size());
+  std::transform(s.begin(), s.end(), a.begin(), [](float x) { return std::abs(x); });
+  const double amax = pct(a, 0.99);
+  switch (scale) {
+    case ColorScale::Signed: return amax > 0 ? ColorNormalizer(scale, -amax, amax) : fromData(scale, v, n);
+    case ColorScale::Log: return amax > 0 ? ColorNormalizer(scale, amax * 1e-4, amax) : fromData(scale, v, n);
+    case ColorScale::Linear: {
+      const double lo = pct(s, 0.01), hi = pct(s, 0.99);
+      return hi > lo ? ColorNormalizer(scale, lo, hi) : fromData(scale, v, n);
+    }
   }
   return {};
 }

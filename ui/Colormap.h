@@ -12,6 +12,15 @@ enum class ColorScale {
   Signed,   // cool-warm over [-max|v|, +max|v|]
 };
 
+// Which values set a heatmap's colour range (the colorbar says which one is used).
+enum class ColorRange {
+  Full,       // the smallest to the largest value (Signed: ± the largest |v|)
+  Robust,     // the 1st to 99th percentile (Signed and Log: the 99th percentile of |v|): a few outliers
+              // saturate instead of washing every other cell out to one colour
+  PerColumn,  // every column (channel) divided by its own largest |v| first: per-channel normalisation,
+              // which shows each channel's changes over the rows instead of stripes of channel scales
+};
+
 namespace Colormap {
 QRgb viridis(double t);    // t in [0, 1]
 QRgb coolWarm(double t);   // t in [0, 1], 0.5 is zero
@@ -25,6 +34,8 @@ class ColorNormalizer {
   ColorNormalizer() = default;
   ColorNormalizer(ColorScale scale, double lo, double hi);
   static ColorNormalizer fromData(ColorScale scale, const float* v, qsizetype n);
+  // Robust: the range from percentiles (ColorRange::Robust), over at most 2^20 evenly spaced samples.
+  static ColorNormalizer fromDataRobust(ColorScale scale, const float* v, qsizetype n);
   double operator()(double v) const;  // NaN stays NaN
   QRgb color(double v) const;         // transparent for NaN
   ColorScale scale() const { return m_scale; }

@@ -7,16 +7,22 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include "ChartLegend.h"
 #include "ChartStyle.h"
 #include "Workspace.h"
+#include "Zoom.h"
+
+#include <QLogValueAxis>
+#include <cmath>
 
 CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", tr("Cost"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
-  m_chartView->setMinimumHeight(160);
   m_measure = new QPushButton(tr("Measure"), this);
   m_measure->setToolTip(tr("Time a forward pass of every loaded model at several lengths (on the worker thread)"));
   m_caption = new QLabel(tr("press Measure to time every model"), this);
+  m_caption->setWordWrap(true);
+  excludeFromFigure(m_caption);
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
   top->addWidget(m_measure);
@@ -24,6 +30,7 @@ CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", tr("Cos
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
   v->addWidget(m_chartView, 1);
+  v->addWidget(new ChartLegend(m_chartView->chart(), this));
   connect(m_measure, &QPushButton::clicked, this, [this] { measure(false); });
   connect(m_ws, &Workspace::costChanged, this, &CostPanel::scheduleRefresh);
   followWorkspace();
@@ -33,11 +40,15 @@ QString CostPanel::help() const {
   return tr("Wall-clock time of one forward pass over T tokens, per model, on the backend shown. An SSM layer does "
             "O(T) work (one state update per token); an attention layer compares every token with all earlier ones, "
             "O(T²) work, and per new token O(T) instead of O(1). Dashed and dotted grey lines: linear and quadratic "
-            "growth through the first measurement. Tiny models are dominated by per-token overheads, so the "
-            "quadratic term shows only at long lengths.");
+            "growth through the first measurement. Both axes are logarithmic, so O(T) is a line of slope 1 "
+            "and O(T²) a line of slope 2: a curve that bends from the first towards the second is attention's "
+            "quadratic term taking over. Tiny models are dominated by per-token overheads, so it shows only at "
+            "long lengths.");
 }
 
-QVector<qint64> CostPanel::defaultLengths() { return {128, 256, 512, 1024, 2048, 4096}; }
+// Up to 8192: at 4096 tokens the tiny models' per-token overheads still hide much of attention's T²
+// term; one more doubling shows it (about 15 s for llama-bytes on a 2-core CPU).
+QVector<qint64> CostPanel::defaultLengths() { return {128, 256, 512, 1024, 2048, 4096, 8192}; }
 
 void CostPanel::measure(bool wait) {
   m_caption->setText(tr("measuring…"));
@@ -61,20 +72,24 @@ void CostPanel::refresh() {
   if (cost.isEmpty() || cost[0].isEmpty() || cost.size() != m_ws->columnCount()) return;
   const int L = int(cost[0].size()), models = int(cost.size());
   m_data = PanelData{tr("forward seconds"), L, models, QVector<float>(qsizetype(L) * models), tr("length T"), tr("model"), tr("s"), {}, {}, m_ws->token()};
-  auto* x = new QValueAxis;
-  auto* y = new QValueAxis;
-  x->setTitleText(tr("sequence length T (tokens)"));
-  x->setLabelFormat("%d");
-  y->setTitleText(tr("forward time (ms)"));
+  // Log-log: slope 1 is linear growth, slope 2 quadratic.
+  auto* x = new QLogValueAxis;
+  auto* y = new QLogValueAxis;
+  x->setBase(2);
+  y->setBase(10);
+  x->setTitleText(tr("sequence length T (tokens, log scale)"));
+  y->setTitleText(tr("forward time (ms, log scale)"));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
-  double ymax = 0, xmax = 0;
+  double ymax = 0, xmax = 0, ymin = INFINITY;
+  QList<ss::Architecture> archs;
+  for (int col = 0; col < models; ++col) archs << m_ws->exploration(col).config().arch;
   for (int col = 0; col < models; ++col) {
     auto* s = new QLineSeries;
     s->setName(QString::fromStdString(m_ws->exploration(col).name()) + " · " + QString::fromStdString(m_ws->exploration(col).backend_name()));
-    s->setPen(QPen(ChartStyle::seriesColor(col), 3));
+    s->setPen(ChartStyle::modelPen(archs, col, 3));  // the model's colour, as in its column
     auto* dots = new QScatterSeries;
-    dots->setColor(ChartStyle::seriesColor(col));
+    dots->setColor(ChartStyle::modelColor(archs[col]));
     dots->setMarkerSize(10);
     for (int k = 0; k < cost[col].size(); ++k) {
       const ss::CostSample& c = cost[col][k];
@@ -83,6 +98,7 @@ void CostPanel::refresh() {
       m_data.values[qsizetype(k) * models + col] = float(c.seconds);
       if (col == 0) m_data.rowLabels << QString::number(c.length);
       ymax = std::max(ymax, c.seconds * 1e3);
+      ymin = std::min(ymin, c.seconds * 1e3);
       xmax = std::max(xmax, double(c.length));
     }
     m_data.colLabels << QString::fromStdString(m_ws->exploration(col).name());
@@ -99,10 +115,11 @@ void CostPanel::refresh() {
   auto* quad = new QLineSeries;
   lin->setName(tr("∝ T"));
   quad->setName(tr("∝ T²"));
-  lin->setPen(QPen(palette().color(QPalette::Mid), 2, Qt::DashLine));
-  quad->setPen(QPen(palette().color(QPalette::Mid), 2, Qt::DotLine));
+  // Two different colours (grey and the text colour) as well as dashes: the swatches differ too.
+  lin->setPen(QPen(palette().color(QPalette::Mid), Zoom::px(2), Qt::DashLine));
+  quad->setPen(QPen(palette().color(QPalette::WindowText), Zoom::px(2), Qt::DotLine));
   for (int k = 0; k <= 40; ++k) {
-    const double T = first.length + (xmax - first.length) * k / 40.0;
+    const double T = first.length * std::pow(xmax / first.length, k / 40.0);
     lin->append(T, first.seconds * 1e3 * T / first.length);
     const double q = first.seconds * 1e3 * (T / first.length) * (T / first.length);
     if (q <= ymax * 1.5) quad->append(T, q);
@@ -112,10 +129,8 @@ void CostPanel::refresh() {
     r->attachAxis(x);
     r->attachAxis(y);
   }
-  x->setRange(0, xmax * 1.02);
-  y->setRange(0, ymax * 1.1);
-  x->applyNiceNumbers();
-  y->applyNiceNumbers();
+  x->setRange(first.length / 1.2, xmax * 1.2);
+  y->setRange(std::max(ymin, 1e-6) / 1.5, std::max(ymax, 1e-6) * 1.5);
   chart->setTitle(tr("Forward time vs length"));
   ChartStyle::apply(chart, palette(), font());
   m_caption->setText(tr("%1 lengths × %2 models, best of 2 runs").arg(L).arg(models));

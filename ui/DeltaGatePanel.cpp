@@ -6,13 +6,17 @@
 #include <cmath>
 
 #include "ChartStyle.h"
+#include "ColorRangeBox.h"
 #include "Workspace.h"
 
 DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delta", tr("Δ gate"), parent) {
   m_heatmap = new Heatmap(this);
   m_heatmap->setScale(ColorScale::Log);
+  m_heatmap->setColorRange(ColorRange::PerColumn);  // channel biases would draw stripes over the changes in time
+  auto* range = new ColorRangeBox(ColorRange::PerColumn, tr("channel"), this);
+  connect(range, &ColorRangeBox::rangeChanged, m_heatmap, &Heatmap::setColorRange);
   m_text = new TokenStrip(this);
-  m_text->setMinimumHeight(90);
+  m_text->setMinimumHeight(QFontMetrics(font()).height() * 3);
   m_mean = new QLineSeries;
   m_marker = new QLineSeries;
   auto* chart = new QChart;
@@ -25,20 +29,21 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   for (QLineSeries* s : {m_mean, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_y); }
   m_x->setTitleText(tr("token t"));
   m_x->setLabelFormat("%d");
-  m_y->setTitleText(tr("mean Δ over channels"));
+  m_y->setTitleText(tr("mean Δ"));  // short: a long axis title is cut at the chart's height
   chart->legend()->hide();
   m_chartView = new QChartView(chart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
-  m_chartView->setMinimumHeight(140);
 
   m_scale = new QComboBox(this);
   m_scale->addItem(tr("log scale"), int(ColorScale::Log));
   m_scale->addItem(tr("linear scale"), int(ColorScale::Linear));
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
+  excludeFromFigure(m_caption);  // the plots carry their own titles
 
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
+  top->addWidget(range);
   top->addWidget(m_scale);
   top->addWidget(helpBadge());
   auto* right = new QVBoxLayout;

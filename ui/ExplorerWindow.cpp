@@ -4,7 +4,12 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QShowEvent>
+#include <QDir>
 #include <QDockWidget>
+#include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QStandardPaths>
 #include <QFileInfo>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -33,11 +38,14 @@
 #include "Theme.h"
 #include "TokenStrip.h"
 #include "Workspace.h"
+#include "Zoom.h"
 
 ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWindow(parent), m_saveSettings(restoreSettings) {
   setWindowTitle(tr("StateScope — state space models and attention, byte by byte"));
   setObjectName("window");
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
+  // The zoom first: every widget below is created with its font (12 pt × zoom).
+  Zoom::instance()->setFactor(restoreSettings ? QSettings().value("zoom", 1.0).toDouble() : Zoom::instance()->factor());
   m_ws = new Workspace(this);
   m_stepper = new Stepper(m_ws, this);
 
@@ -58,9 +66,15 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   openButton->setToolTip(tr("Open any supported HuggingFace folder (Mamba, Mamba-2, Llama, Jamba) with config.json and safetensors"));
   m_columnsLayout->addStretch();
   m_columnsLayout->addWidget(openButton);
+  // Four columns side by side fit 1280 pixels; more (or a large zoom) scroll sideways.
+  m_columnsScroll = new QScrollArea(this);
+  m_columnsScroll->setWidget(m_columnsBox);
+  m_columnsScroll->setWidgetResizable(true);
+  m_columnsScroll->setFrameShape(QFrame::NoFrame);
+  m_columnsScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   auto* modelsDock = new QDockWidget(tr("Models"), this);
   modelsDock->setObjectName("dock-models");
-  modelsDock->setWidget(m_columnsBox);
+  modelsDock->setWidget(m_columnsScroll);
   addDockWidget(Qt::TopDockWidgetArea, modelsDock);
   m_docks["models"] = modelsDock;
 
@@ -74,15 +88,12 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     m_panels[key] = p;
     m_docks[key] = dock;
   }
-  addDockWidget(Qt::RightDockWidgetArea, m_docks["state"]);
-  addDockWidget(Qt::RightDockWidgetArea, m_docks["delta"]);
-  addDockWidget(Qt::BottomDockWidgetArea, m_docks["matrix"]);
-  addDockWidget(Qt::BottomDockWidgetArea, m_docks["prediction"]);
-  splitDockWidget(m_docks["matrix"], m_docks["prediction"], Qt::Horizontal);
-  addDockWidget(Qt::BottomDockWidgetArea, m_docks["memory"]);
-  splitDockWidget(m_docks["prediction"], m_docks["memory"], Qt::Horizontal);
-  tabifyDockWidget(m_docks["memory"], m_docks["cost"]);
-  m_docks["memory"]->raise();
+  // The window's size and the views' places: within the screen, compact or wide (arrangeDocks).
+  if (QScreen* sc = screen()) {
+    const QRect avail = sc->availableGeometry();
+    resize(std::min(avail.width(), 1920), std::min(avail.height(), 1080));
+  }
+  arrangeDocks(presetFor(size()));
 
   // Status bar: progress and cancel for long updates.
   m_status = new QLabel(this);
@@ -133,13 +144,15 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   });
   connect(m_ws, &Workspace::errorOccurred, this, [this](const QString& m) { m_status->setText("⚠ " + m); });
   connect(m_cancel, &QToolButton::clicked, m_ws, &Workspace::cancel);
+  connect(Zoom::instance(), &Zoom::changed, this, &ExplorerWindow::onZoomChanged);
 
   if (restoreSettings) {
     QSettings s;
     setDark(false);
     m_darkAction->setChecked(s.value("dark", false).toBool());
     restoreGeometry(s.value("geometry").toByteArray());
-    m_arranged = restoreState(s.value("state").toByteArray());
+    m_arranged = restoreState(s.value("state").toByteArray(), kLayoutVersion);
+    fitToScreen();
   } else {
     setDark(false);
   }
@@ -171,7 +184,33 @@ void ExplorerWindow::buildMenus() {
   file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  for (QDockWidget* d : m_docks) view->addAction(d->toggleViewAction());
+  QMenu* shown = view->addMenu(tr("Show / hide"));
+  shown->addAction(m_docks["models"]->toggleViewAction());
+  for (const QString& key : Panels::keys()) shown->addAction(m_docks[key]->toggleViewAction());
+  QMenu* focus = view->addMenu(tr("Focus on one view"));
+  int k = 1;
+  for (const QString& key : Panels::keys()) {
+    QAction* a = focus->addAction(m_panels[key]->title(), this, [this, key] { focusView(key); });
+    a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + k++)));
+    a->setToolTip(tr("Give the %1 view the whole window (Esc: back)").arg(m_panels[key]->title()));
+  }
+  focus->addSeparator();
+  QAction* unfocus = focus->addAction(tr("Back to all views"), this, &ExplorerWindow::leaveFocus);
+  unfocus->setShortcut(Qt::Key_Escape);
+  unfocus->setShortcutContext(Qt::WindowShortcut);
+  QMenu* layout = view->addMenu(tr("Layout"));
+  layout->addAction(tr("Default for this window size"), this, [this] { leaveFocus(); arrangeDocks(presetFor(size())); });
+  layout->addAction(tr("Wide (views side by side)"), this, [this] { leaveFocus(); arrangeDocks(Preset::Wide); });
+  layout->addAction(tr("Compact (views as tabs)"), this, [this] { leaveFocus(); arrangeDocks(Preset::Compact); });
+  view->addSeparator();
+  view->addAction(tr("Zoom in"), QKeySequence::ZoomIn, Zoom::instance(), &Zoom::zoomIn);
+  view->addAction(tr("Zoom out"), QKeySequence::ZoomOut, Zoom::instance(), &Zoom::zoomOut);
+  view->addAction(tr("Actual size"), QKeySequence(Qt::CTRL | Qt::Key_0), Zoom::instance(), &Zoom::reset);
+  // Ctrl+= as well as Ctrl++ (on most keyboards + needs shift).
+  auto* zoomEq = new QAction(this);
+  zoomEq->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Equal));
+  connect(zoomEq, &QAction::triggered, Zoom::instance(), &Zoom::zoomIn);
+  addAction(zoomEq);
   view->addSeparator();
   QAction* dark = view->addAction(tr("Dark theme"));
   dark->setCheckable(true);
@@ -210,8 +249,9 @@ void ExplorerWindow::buildMenus() {
 
 void ExplorerWindow::setDark(bool dark) {
   m_dark = dark;
-  if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) Theme::apply(*app, dark, app->font().pointSizeF() > 0 ? app->font().pointSizeF() : 12.0);
+  if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) Theme::apply(*app, dark, Zoom::instance()->pointSize());
   updateTransportIcons();
+  for (ModelColumn* c : m_columns) c->update();
 }
 
 void ExplorerWindow::updateTransportIcons() {
@@ -228,6 +268,25 @@ void ExplorerWindow::rebuildColumns() {
     m_columnsLayout->insertWidget(c, col, 1);
     m_columns << col;
   }
+  updateColumnsHeight();
+}
+
+void ExplorerWindow::updateColumnsHeight() {
+  // The columns' full height (schedules included) plus the sideways scroll bar: the dock never cuts them.
+  m_columnsScroll->setMinimumHeight(m_columnsBox->sizeHint().height() + m_columnsScroll->horizontalScrollBar()->sizeHint().height());
+}
+
+void ExplorerWindow::onZoomChanged() {
+  updateColumnsHeight();
+  updateTransportIcons();
+  // A zoom that no longer fits the layout in the window: the compact layout, or the window grows
+  // (within the screen).
+  QTimer::singleShot(0, this, [this] {
+    if (!m_focused.isEmpty()) return;
+    const QSize need = minimumSizeHint();
+    if (need.width() > width() || need.height() > height()) arrangeDocks(Preset::Compact);
+    fitToScreen();
+  });
 }
 
 int ExplorerWindow::openBuiltinModels() {
@@ -260,36 +319,115 @@ void ExplorerWindow::openModelFolder() {
   if (!m_ws->openModel(d, &err)) QMessageBox::warning(this, tr("Cannot open the model"), err);
 }
 
+QString ExplorerWindow::exportDirectory() {
+  const QString last = QSettings().value("exportDir").toString();
+  if (!last.isEmpty() && QFileInfo(last).isDir()) return last;
+  for (auto where : {QStandardPaths::PicturesLocation, QStandardPaths::DocumentsLocation, QStandardPaths::HomeLocation}) {
+    const QString d = QStandardPaths::writableLocation(where);
+    if (!d.isEmpty() && QFileInfo(d).isDir()) return d;
+  }
+  return QDir::homePath();
+}
+
 void ExplorerWindow::exportPanel(QWidget* w, Panel* p, const QString& format) {
   const QString base = p ? p->key() : QString("window");
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export"), base + "." + format, format.toUpper() + " (*." + format + ")");
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export"), QDir(exportDirectory()).filePath(base + "." + format),
+                                                    format.toUpper() + " (*." + format + ")");
   if (path.isEmpty()) return;
+  QSettings().setValue("exportDir", QFileInfo(path).absolutePath());
   const QString err = (format == "csv" || format == "npy") ? FigureExport::exportData(p->data(), path) : FigureExport::exportWidget(w, path, format, 192);
   m_status->setText(err.isEmpty() ? tr("wrote %1").arg(path) : "⚠ " + err);
 }
 
 void ExplorerWindow::showEvent(QShowEvent* e) {
   QMainWindow::showEvent(e);
+  fitToScreen();
   if (m_arranged) return;
   m_arranged = true;
-  QTimer::singleShot(0, this, &ExplorerWindow::arrangeDocks);  // once the window has its final size
+  QTimer::singleShot(0, this, [this] { arrangeDocks(); });  // once the window has its final size
 }
 
-void ExplorerWindow::arrangeDocks() {
-  // Proportions for a 16:9 screen or projector: views on the right and along the bottom, the text in the middle.
+void ExplorerWindow::arrangeDocks() { arrangeDocks(presetFor(size())); }
+
+ExplorerWindow::Preset ExplorerWindow::presetFor(QSize s) const {
+  const double z = Zoom::instance()->factor();
+  return s.width() >= 1600 * z && s.height() >= 900 * z ? Preset::Wide : Preset::Compact;
+}
+
+void ExplorerWindow::arrangeDocks(Preset preset) {
+  centralWidget()->show();
+  for (QDockWidget* d : m_docks) {
+    d->setFloating(false);
+    removeDockWidget(d);
+  }
+  addDockWidget(Qt::TopDockWidgetArea, m_docks["models"]);
   const int W = width(), H = height();
-  resizeDocks({m_docks["state"]}, {int(W * 0.58)}, Qt::Horizontal);
-  resizeDocks({m_docks["state"], m_docks["delta"]}, {int(H * 0.3), int(H * 0.3)}, Qt::Vertical);
-  resizeDocks({m_docks["matrix"]}, {int(H * 0.4)}, Qt::Vertical);
-  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {int(W * 0.38), int(W * 0.28), int(W * 0.34)}, Qt::Horizontal);
+  if (preset == Preset::Compact) {
+    // One tabbed group of views beside the text: each view gets most of a 1280 × 720 window.
+    addDockWidget(Qt::RightDockWidgetArea, m_docks["state"]);
+    for (const QString& key : {"delta", "matrix", "prediction", "memory", "cost"}) tabifyDockWidget(m_docks["state"], m_docks[key]);
+    for (QDockWidget* d : m_docks) d->show();
+    m_docks["state"]->raise();
+    resizeDocks({m_docks["state"]}, {int(W * 0.64)}, Qt::Horizontal);
+    return;
+  }
+  // Wide, for a 16:9 screen or projector of 1600 × 900 or more: the text on the left, the views in
+  // two rows beside it (state | Δ above, matrix | prediction | memory / cost below).
+  addDockWidget(Qt::RightDockWidgetArea, m_docks["state"]);
+  splitDockWidget(m_docks["state"], m_docks["matrix"], Qt::Vertical);
+  splitDockWidget(m_docks["state"], m_docks["delta"], Qt::Horizontal);
+  splitDockWidget(m_docks["matrix"], m_docks["prediction"], Qt::Horizontal);
+  splitDockWidget(m_docks["prediction"], m_docks["memory"], Qt::Horizontal);
+  tabifyDockWidget(m_docks["memory"], m_docks["cost"]);
+  for (QDockWidget* d : m_docks) d->show();
+  m_docks["memory"]->raise();
+  const int right = int(W * 0.73);
+  resizeDocks({m_docks["state"]}, {right}, Qt::Horizontal);
+  resizeDocks({m_docks["state"], m_docks["delta"]}, {right / 2, right / 2}, Qt::Horizontal);
+  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {int(right * 0.36), int(right * 0.30), int(right * 0.34)}, Qt::Horizontal);
+  resizeDocks({m_docks["state"], m_docks["matrix"]}, {H / 2, H / 2}, Qt::Vertical);
+}
+
+void ExplorerWindow::focusView(const QString& key) {
+  QDockWidget* target = m_docks.value(key);
+  if (!target) return;
+  if (m_focused.isEmpty()) m_beforeFocus = saveState(kLayoutVersion);
+  m_focused = key;
+  for (QDockWidget* d : m_docks)
+    if (d != target) d->hide();
+  target->setFloating(false);
+  target->show();
+  target->raise();
+  centralWidget()->hide();  // the dock areas take the whole window
+}
+
+void ExplorerWindow::leaveFocus() {
+  if (m_focused.isEmpty()) return;
+  m_focused.clear();
+  centralWidget()->show();
+  if (!restoreState(m_beforeFocus, kLayoutVersion)) arrangeDocks(presetFor(size()));
+  m_beforeFocus.clear();
+}
+
+void ExplorerWindow::fitToScreen() {
+  QScreen* sc = screen();
+  if (!sc || testAttribute(Qt::WA_DontShowOnScreen)) return;  // a headless export renders at the size it asks for
+  const QRect avail = sc->availableGeometry();
+  const QSize frame = frameGeometry().size() - geometry().size();  // title bar and borders, when shown
+  const QSize room = avail.size() - frame;
+  if (isMaximized() || isFullScreen()) return;
+  if (width() > room.width() || height() > room.height()) resize(std::min(width(), room.width()), std::min(height(), room.height()));
+  if (!avail.contains(frameGeometry())) move(std::clamp(x(), avail.left(), std::max(avail.left(), avail.right() - frameGeometry().width())),
+                                             std::clamp(y(), avail.top(), std::max(avail.top(), avail.bottom() - frameGeometry().height())));
 }
 
 void ExplorerWindow::closeEvent(QCloseEvent* e) {
   if (m_saveSettings) {
     QSettings s;
     s.setValue("geometry", saveGeometry());
-    s.setValue("state", saveState());
+    s.setValue("state", m_focused.isEmpty() ? saveState(kLayoutVersion) : m_beforeFocus);
     s.setValue("dark", m_dark);
+    s.setValue("zoom", Zoom::instance()->factor());
   }
   m_stepper->pause();
   m_ws->cancel();

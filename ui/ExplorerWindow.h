@@ -1,5 +1,10 @@
 // ExplorerWindow: assembles the explorer — the input editor and token strip in the middle, the model
 // columns on top, every view in a dock — and wires them to one Workspace. It owns no model logic.
+// Layout: the window opens within the available screen (never larger; its minimum size fits 1280 × 720
+// at zoom 1); below 1600 × 900 the views share one tabbed dock beside the text ("compact"), above it
+// they are laid out side by side ("wide"). Docks can be tabbed, hidden, floated and restored (View
+// menu); "focus" gives one view the whole window (Alt+1..6, Esc back); zoom (Ctrl +/−/0) is Zoom.h.
+// Geometry, dock layout, theme and zoom are saved with QSettings.
 #pragma once
 
 #include <QMainWindow>
@@ -39,8 +44,24 @@ class ExplorerWindow : public QMainWindow {
   void setText(const QByteArray& bytes);   // into the editor and the models
   void refreshPanels();                    // every panel now (the headless exporter and tests use it)
   void setDark(bool dark);
-  void arrangeDocks();  // the default proportions of the views for the window's size
+  void arrangeDocks();  // the default layout for the window's size: wide or compact
+  enum class Preset { Wide, Compact };
+  void arrangeDocks(Preset preset);
+  Preset presetFor(QSize size) const;  // compact below 1600 × 900 logical pixels at zoom 1 (scaled by the zoom)
   bool isDark() const { return m_dark; }
+  QDockWidget* dock(const QString& key) const { return m_docks.value(key); }  // "models" or a panel key
+
+  // Focus: one view fills the window (every other dock and the text hidden); leaveFocus() restores
+  // the layout as it was. The classroom presentation mode drives these and Zoom.
+  void focusView(const QString& key);
+  void leaveFocus();
+  QString focusedView() const { return m_focused; }
+  // Where Save dialogs open: the last export folder, else the user's Pictures / Documents / home
+  // (never the working directory, which may be the source tree).
+  static QString exportDirectory();
+  // Clamps the window into the screen's available geometry (a saved geometry from a larger screen).
+  void fitToScreen();
+  static constexpr int kLayoutVersion = 2;  // restoreState() rejects layouts saved by an older window
   static QByteArray sampleText();
 
  protected:
@@ -53,12 +74,15 @@ class ExplorerWindow : public QMainWindow {
   void exportPanel(QWidget* w, Panel* panel, const QString& format);
   void openModelFolder();
   void updateTransportIcons();  // the play/pause/step/stop glyphs in the theme's text colour
+  void updateColumnsHeight();   // the models dock never squeezes the columns' schedules
+  void onZoomChanged();
 
   Workspace* m_ws;
   Stepper* m_stepper;
   InputEditor* m_input;
   TokenStrip* m_strip;
   QWidget* m_columnsBox;
+  class QScrollArea* m_columnsScroll;
   QHBoxLayout* m_columnsLayout;
   QList<ModelColumn*> m_columns;
   QMap<QString, Panel*> m_panels;
@@ -71,4 +95,6 @@ class ExplorerWindow : public QMainWindow {
   bool m_dark = false;
   bool m_arranged = false;
   bool m_saveSettings = true;
+  QString m_focused;
+  QByteArray m_beforeFocus;  // saveState() from before focusView
 };

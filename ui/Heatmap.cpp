@@ -4,6 +4,8 @@
 #include <QPainter>
 #include <cmath>
 
+#include "Zoom.h"
+
 namespace {
 
 QString tickText(double v) {
@@ -34,27 +36,79 @@ Heatmap::Heatmap(QWidget* parent) : QWidget(parent) {
   m_placeholder = tr("no data");
 }
 
+QSize Heatmap::sizeHint() const {
+  const int h = QFontMetrics(font()).height();
+  return {h * 27, h * 20};
+}
+
+QSize Heatmap::minimumSizeHint() const {
+  const int h = QFontMetrics(font()).height();
+  return {h * 12, h * 6};
+}
+
 void Heatmap::setData(int rows, int cols, QVector<float> values) {
-  m_norm = ColorNormalizer::fromData(m_scale, values.constData(), values.size());
-  m_pyramid.setData(rows, cols, std::move(values));
+  m_rawRows = rows;
+  m_rawCols = cols;
+  m_raw = std::move(values);
+  rebuildDisplay();
+}
+
+void Heatmap::rebuildDisplay() {
+  QVector<float> shown = m_raw;  // shares m_raw's memory unless normalised per column
+  if (m_range == ColorRange::PerColumn && m_rawRows > 0 && m_rawCols > 0) {
+    QVector<float> colMax(m_rawCols, 0.f);
+    for (int r = 0; r < m_rawRows; ++r)
+      for (int c = 0; c < m_rawCols; ++c) {
+        const float v = m_raw[qsizetype(r) * m_rawCols + c];
+        if (std::isfinite(v)) colMax[c] = std::max(colMax[c], std::abs(v));
+      }
+    float* d = shown.data();  // detaches
+    for (int r = 0; r < m_rawRows; ++r)
+      for (int c = 0; c < m_rawCols; ++c) d[qsizetype(r) * m_rawCols + c] /= colMax[c] > 0 ? colMax[c] : 1.f;
+    // Each column now spans up to ±1 (Log: up to 1): the colours compare a channel with itself.
+    m_norm = m_scale == ColorScale::Signed ? ColorNormalizer(m_scale, -1, 1)
+             : m_scale == ColorScale::Log  ? ColorNormalizer(m_scale, 1e-4, 1)
+                                           : ColorNormalizer::fromData(m_scale, shown.constData(), shown.size());
+  } else if (m_range == ColorRange::Robust) {
+    m_norm = ColorNormalizer::fromDataRobust(m_scale, shown.constData(), shown.size());
+  } else {
+    m_norm = ColorNormalizer::fromData(m_scale, shown.constData(), shown.size());
+  }
+  m_pyramid.setData(m_rawRows, m_rawCols, std::move(shown));
   m_imageLevel = -1;
   update();
 }
 
 void Heatmap::clear() { setData(0, 0, {}); }
 
-const QVector<float>& Heatmap::values() const {
-  static const QVector<float> none;
-  return m_pyramid.levelCount() ? m_pyramid.level(0).values : none;
+const QVector<float>& Heatmap::values() const { return m_raw; }
+
+QRgb Heatmap::cellColor(int row, int col) const {
+  if (!m_pyramid.levelCount() || row < 0 || col < 0 || row >= rows() || col >= cols()) return qRgba(0, 0, 0, 0);
+  return m_norm.color(m_pyramid.level(0).values[qsizetype(row) * cols() + col]);
 }
 
 void Heatmap::setScale(ColorScale scale) {
   if (scale == m_scale) return;
   m_scale = scale;
-  const QVector<float>& v = values();
-  m_norm = ColorNormalizer::fromData(m_scale, v.constData(), v.size());
-  m_imageLevel = -1;
-  update();
+  rebuildDisplay();
+}
+
+void Heatmap::setColorRange(ColorRange range) {
+  if (range == m_range) return;
+  m_range = range;
+  rebuildDisplay();
+}
+
+QString Heatmap::colorbarLabel() const {
+  QString units = m_units;
+  if (m_scale == ColorScale::Log) units = "|" + (m_units.isEmpty() ? QString("value") : m_units) + "| (log)";
+  switch (m_range) {
+    case ColorRange::Full: return units;
+    case ColorRange::Robust: return units + tr(" · robust range (99th pct.)");
+    case ColorRange::PerColumn: return units + tr(" ÷ its column's max |·|");
+  }
+  return units;
 }
 
 void Heatmap::setTitle(const QString& t) { m_title = t; update(); }
@@ -64,10 +118,26 @@ void Heatmap::setOffsets(qint64 r0, qint64 c0) { m_row0 = r0; m_col0 = c0; updat
 void Heatmap::setHighlight(int row, int col) { m_highlightRow = row; m_highlightCol = col; update(); }
 void Heatmap::setPlaceholder(const QString& t) { m_placeholder = t; update(); }
 
+Heatmap::TitleLayout Heatmap::titleLayout() const {
+  // The whole title, never cut: bold in the widget's font, smaller (down to 80 %) if that makes it fit
+  // one line, else wrapped onto more lines.
+  QFont f = font();
+  f.setBold(true);
+  const int room = std::max(40, width() - 4);
+  for (double s : {1.0, 0.9, 0.8}) {
+    QFont g = f;
+    g.setPointSizeF(f.pointSizeF() * s);
+    if (QFontMetrics(g).horizontalAdvance(m_title) <= room) return {g, QFontMetrics(g).height(), 1};
+  }
+  f.setPointSizeF(f.pointSizeF() * 0.8);
+  const QRect r = QFontMetrics(f).boundingRect(QRect(0, 0, room, 10000), Qt::AlignHCenter | Qt::TextWordWrap, m_title);
+  return {f, r.height(), std::max(1, r.height() / QFontMetrics(f).height())};
+}
+
 QRect Heatmap::plotRect() const {
   const QFontMetrics fm(font());
   const int left = int(fm.height() * 1.3) + fm.horizontalAdvance("0000") + 10;
-  const int top = m_title.isEmpty() ? 6 : int(fm.height() * 1.5);
+  const int top = m_title.isEmpty() ? 6 : titleLayout().height + fm.height() / 2;
   const int right = fm.horizontalAdvance(m_scale == ColorScale::Log ? "1e-04" : "-0.000") + int(fm.height() * 1.3) + 40;
   const int bottom = fm.height() * 2 + 12;
   return QRect(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
@@ -103,13 +173,12 @@ void Heatmap::paintEvent(QPaintEvent*) {
   timer.start();
   QPainter p(this);
   p.setRenderHint(QPainter::Antialiasing, false);
-  QFont titleFont = font();
-  titleFont.setBold(true);
   const QRect plot = plotRect();
   if (!m_title.isEmpty()) {
-    p.setFont(titleFont);
+    const TitleLayout tl = titleLayout();
+    p.setFont(tl.font);
     p.setPen(palette().color(QPalette::WindowText));
-    p.drawText(QRect(0, 0, width(), plot.top()), Qt::AlignCenter, m_title);
+    p.drawText(QRect(2, 2, width() - 4, tl.height), Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap, m_title);
     p.setFont(font());
   }
   if (!rows() || !cols()) {
@@ -127,7 +196,7 @@ void Heatmap::paintEvent(QPaintEvent*) {
   p.drawRect(plot.adjusted(0, 0, -1, -1));
 
   const double cw = double(plot.width()) / cols(), ch = double(plot.height()) / rows();
-  QPen hl(palette().color(QPalette::Highlight), 2.5);
+  QPen hl(palette().color(QPalette::Highlight), Zoom::px(2.5));
   p.setPen(hl);
   p.setBrush(Qt::NoBrush);
   if (m_highlightRow >= 0 && m_highlightRow < rows())
@@ -187,9 +256,12 @@ void Heatmap::drawColorbar(QPainter& p, const QRect& plot) {
   const double lo = m_norm.lo(), hi = m_norm.hi();
   QVector<QPair<double, double>> marks;  // (position 0..1 from bottom, value)
   if (m_scale == ColorScale::Log) {
-    for (double v = hi; v >= lo * 0.999; v /= 10) marks.push_back({std::log10(v / lo) / std::log10(hi / lo), v});
+    const double step = bar.height() >= fm.height() * 6 ? 10 : 100;  // every decade, or every other one when short
+    for (double v = hi; v >= lo * 0.999; v /= step) marks.push_back({std::log10(v / lo) / std::log10(hi / lo), v});
   } else {
-    for (int k = 0; k <= 4; ++k) marks.push_back({k / 4.0, lo + (hi - lo) * k / 4.0});
+    // 5 labels, or 3 when fewer fit the bar's height.
+    const int n = bar.height() >= fm.height() * 6 ? 4 : 2;
+    for (int k = 0; k <= n; ++k) marks.push_back({double(k) / n, lo + (hi - lo) * k / n});
   }
   for (auto [t, v] : marks) {
     const double y = bar.bottom() - t * (bar.height() - 1);
@@ -197,12 +269,17 @@ void Heatmap::drawColorbar(QPainter& p, const QRect& plot) {
     const QString s = m_scale == ColorScale::Log ? QString("%1").arg(v, 0, 'e', 0).replace("e-0", "e-").replace("e+0", "e") : tickText(v);
     p.drawText(QRectF(bar.right() + 6, y - fm.height() / 2.0, 200, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, s);
   }
-  QString units = m_units;
-  if (m_scale == ColorScale::Log) units = "|" + (m_units.isEmpty() ? QString("value") : m_units) + "| (log)";
+  // The label says what the colours mean, the range rule included; smaller rather than cut.
+  const QString label = colorbarLabel();
+  QFont lf = font();
+  for (double s : {0.9, 0.8, 0.7})
+    if (QFontMetrics(lf).horizontalAdvance(label) > plot.height()) lf.setPointSizeF(font().pointSizeF() * s);
+  const QFontMetrics lfm(lf);
   p.save();
+  p.setFont(lf);
   p.translate(width() - fm.height() * 0.2, plot.center().y());
   p.rotate(-90);
-  p.drawText(QRect(-plot.height() / 2, -fm.height() - 2, plot.height(), fm.height() + 2), Qt::AlignCenter, units);
+  p.drawText(QRect(-plot.height() / 2 - 40, -lfm.height() - 2, plot.height() + 80, lfm.height() + 2), Qt::AlignCenter, label);
   p.restore();
 }
 

@@ -19,6 +19,10 @@ class Heatmap : public QWidget {
   void setData(int rows, int cols, QVector<float> values);
   void clear();
   void setScale(ColorScale scale);
+  // Which values set the colour range (Colormap.h); the colorbar's label names it.
+  void setColorRange(ColorRange range);
+  ColorRange colorRange() const { return m_range; }
+  QString colorbarLabel() const;  // the units and, unless Full, the range used: "h value · robust (99th pct.)"
   void setTitle(const QString& title);
   void setAxisLabels(const QString& rowLabel, const QString& colLabel);
   void setUnits(const QString& units);               // shown beside the colorbar
@@ -28,11 +32,15 @@ class Heatmap : public QWidget {
 
   int rows() const { return m_pyramid.levelCount() ? m_pyramid.level(0).rows : 0; }
   int cols() const { return m_pyramid.levelCount() ? m_pyramid.level(0).cols : 0; }
-  const QVector<float>& values() const;
+  const QVector<float>& values() const;  // as given to setData (not normalised per column)
+  const ColorNormalizer& normalizer() const { return m_norm; }
+  QRgb cellColor(int row, int col) const;  // the colour cell (row, col) is drawn in (level 0)
   ColorScale scale() const { return m_scale; }
   double lastPaintMs() const { return m_lastPaintMs; }
-  QSize sizeHint() const override { return {520, 380}; }
-  QSize minimumSizeHint() const override { return {200, 150}; }
+  // In lines of the widget's font, so a zoomed heatmap asks for more room: at 12 pt 520 × 380 and at
+  // least 228 × 114 pixels (four matrices and their axes fit one view of a 1280 × 720 window).
+  QSize sizeHint() const override;
+  QSize minimumSizeHint() const override;
 
  signals:
   void cellClicked(int row, int col);
@@ -46,14 +54,30 @@ class Heatmap : public QWidget {
   void mouseReleaseEvent(QMouseEvent*) override;
 
  private:
-  QRect plotRect() const;
+  struct TitleLayout {
+    QFont font;
+    int height = 0;  // pixels
+    int lines = 1;
+  };
+  TitleLayout titleLayout() const;
+
+ public:
+  QRect plotRect() const;     // where the cells are drawn (for tests: titles, ticks and colorbar fit around it)
+  int titleLines() const { return titleLayout().lines; }
+  QFont titleFont() const { return titleLayout().font; }
+
+ private:
   QPoint cellAt(QPointF pos) const;
   void rebuildImage(QSize pixels);
   void drawAxes(QPainter& p, const QRect& plot);
   void drawColorbar(QPainter& p, const QRect& plot);
 
   HeatmapPyramid m_pyramid;
+  void rebuildDisplay();  // the pyramid and the normaliser from m_raw, the scale and the range
   ColorScale m_scale = ColorScale::Linear;
+  ColorRange m_range = ColorRange::Full;
+  int m_rawRows = 0, m_rawCols = 0;
+  QVector<float> m_raw;  // the data as given; the pyramid holds what is drawn (per column: normalised)
   ColorNormalizer m_norm;
   QImage m_image;
   QSize m_imageFor;

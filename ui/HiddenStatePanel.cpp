@@ -8,12 +8,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ChartLegend.h"
+#include "ColorRangeBox.h"
 #include "ChartStyle.h"
 #include "Workspace.h"
 
 HiddenStatePanel::HiddenStatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "state", tr("Hidden state"), parent) {
   m_heatmap = new Heatmap(this);
   m_heatmap->setScale(ColorScale::Signed);
+  m_heatmap->setColorRange(ColorRange::Robust);  // a few outlier channels would grey out the rest
+  auto* range = new ColorRangeBox(ColorRange::Robust, tr("channel"), this);
+  connect(range, &ColorRangeBox::rangeChanged, m_heatmap, &Heatmap::setColorRange);
   m_norm = new QLineSeries;
   m_channel = new QLineSeries;
   m_marker = new QLineSeries;
@@ -35,20 +40,24 @@ HiddenStatePanel::HiddenStatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "
   chart->legend()->markers(m_marker).first()->setVisible(false);
   m_chartView = new QChartView(chart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
-  m_chartView->setMinimumHeight(160);
 
   m_channelBox = new QSpinBox(this);
   m_channelBox->setPrefix(tr("channel "));
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
+  excludeFromFigure(m_caption);  // the plots carry their own titles
 
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
+  top->addWidget(range);
   top->addWidget(m_channelBox);
   top->addWidget(helpBadge());
+  auto* plot = new QVBoxLayout;
+  plot->addWidget(m_chartView, 1);
+  plot->addWidget(new ChartLegend(chart, this));
   auto* body = new QHBoxLayout;
   body->addWidget(m_heatmap, 3);
-  body->addWidget(m_chartView, 2);
+  body->addLayout(plot, 2);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
   v->addLayout(body, 1);
@@ -191,16 +200,17 @@ void HiddenStatePanel::showKvCache(int col) {
   m_channelBox->setPrefix(tr("head "));
   QList<QPointF> bytes;
   const double perPos = 2.0 * Hkv * hd * 4;
-  for (qint64 p = m_ws->windowStart(); p < m_ws->windowEnd(); ++p) bytes.append({double(p), perPos * (p + 1)});
+  const auto [unit, unitName] = ChartStyle::byteUnit(perPos * m_ws->windowEnd());  // ticks of at most 4 digits
+  for (qint64 p = m_ws->windowStart(); p < m_ws->windowEnd(); ++p) bytes.append({double(p), perPos * (p + 1) / unit});
   m_norm->setName(tr("this layer's KV bytes"));
   m_norm->replace(bytes);
   m_channel->replace({});
-  m_marker->replace({QPointF(t, 0), QPointF(t, perPos * (t + 1))});
+  m_marker->replace({QPointF(t, 0), QPointF(t, perPos * (t + 1) / unit)});
   m_x->setRange(m_ws->windowStart(), std::max<double>(m_ws->windowEnd() - 1, m_ws->windowStart() + 1));
-  m_yNorm->setRange(0, perPos * m_ws->windowEnd() * 1.05);
-  m_yNorm->setTitleText(tr("bytes"));
+  m_yNorm->setRange(0, perPos * m_ws->windowEnd() / unit * 1.05);
+  m_yNorm->setTitleText(unitName);
   m_chartView->chart()->setTitle(QString());
-  m_norm->setName(tr("layer KV bytes (+%1 per token)").arg(perPos));
+  m_norm->setName(tr("layer KV cache (+%1 bytes per token)").arg(perPos));
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (attention) · token %3 · the cache holds %4 positions")
                          .arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(t).arg(P));

@@ -2,11 +2,14 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <cmath>
+
+#include "Zoom.h"
 
 LayerScheduleStrip::LayerScheduleStrip(QWidget* parent) : QWidget(parent) {
   setToolTip(tr("The model's layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), "
-                "orange: attention (a KV cache that grows by one position per token); a purple bar: a mixture-of-"
-                "experts feed-forward. Click a layer to show it."));
+                "orange: attention (a KV cache that grows by one position per token); a bar under a layer: a "
+                "mixture-of-experts feed-forward. Click a layer to show it."));
 }
 
 QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
@@ -31,7 +34,8 @@ void LayerScheduleStrip::setCurrentLayer(int layer) {
 
 QSize LayerScheduleStrip::sizeHint() const {
   const int h = QFontMetrics(font()).height();
-  return {std::max(120, m_config.n_layers * (h * 2 + 4)), h * 3 + 12};
+  // box (1.6 h) + MoE bar + the "state" / "KV↗" line (h) + margins: nothing is cut, active or not.
+  return {std::max(120, m_config.n_layers * (h * 2 + 4)), int(std::ceil(h * 2.6)) + 16};
 }
 
 QRectF LayerScheduleStrip::boxRect(int l) const {
@@ -39,6 +43,11 @@ QRectF LayerScheduleStrip::boxRect(int l) const {
   const double w = double(width() - 2) / n;
   const int h = QFontMetrics(font()).height();
   return QRectF(1 + l * w + 2, 2, w - 4, h * 1.6);
+}
+
+QRectF LayerScheduleStrip::carryRect(int l) const {
+  const QRectF r = boxRect(l);
+  return QRectF(r.left(), r.bottom() + 8, r.width(), QFontMetrics(font()).height());
 }
 
 void LayerScheduleStrip::paintEvent(QPaintEvent*) {
@@ -51,21 +60,21 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     const QRectF r = boxRect(l);
     const ss::MixerKind k = m_config.mixers[l];
     p.setBrush(mixerColor(k));
-    p.setPen(l == m_current ? QPen(palette().color(QPalette::WindowText), 3) : QPen(Qt::NoPen));
+    p.setPen(l == m_current ? QPen(palette().color(QPalette::WindowText), Zoom::px(3)) : QPen(Qt::NoPen));
     p.drawRoundedRect(r, 4, 4);
     p.setPen(Qt::black);
     p.setFont(font());
     const QString label = k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : "M";
     p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
     if (m_config.ffns[l] == ss::FfnKind::Moe) {
-      p.setBrush(QColor(204, 121, 167));
+      p.setBrush(palette().color(QPalette::WindowText));  // not a model or layer colour
       p.setPen(Qt::NoPen);
-      p.drawRect(QRectF(r.left(), r.bottom() + 2, r.width(), 5));
+      p.drawRect(QRectF(r.left() + r.width() * 0.15, r.bottom() + 2, r.width() * 0.7, 4));
     }
     p.setFont(small);
     p.setPen(palette().color(QPalette::WindowText));
     const QString carry = k == ss::MixerKind::Attention ? tr("KV↗") : tr("state");
-    if (r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(QRectF(r.left(), r.bottom() + 8, r.width(), fm.height()), Qt::AlignCenter, carry);
+    if (r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(carryRect(l), Qt::AlignCenter, carry);
   }
 }
 

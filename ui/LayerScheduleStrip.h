@@ -16,6 +16,7 @@ class LayerScheduleStrip : public QWidget {
   static QColor mixerColor(ss::MixerKind kind);
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override { return {120, sizeHint().height()}; }
+  QRectF carryRect(int layer) const;  // where "state" / "KV↗" is written under the layer's box
 
  signals:
   void layerClicked(int layer);

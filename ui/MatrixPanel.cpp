@@ -8,13 +8,15 @@
 
 MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", tr("Semiseparable matrix"), parent) {
   m_scale = new QComboBox(this);
-  m_scale->addItem(tr("signed (diverging)"), int(ColorScale::Signed));
+  m_scale->addItem(tr("linear"), int(ColorScale::Signed));  // SSM: diverging ±; attention: sequential 0..max
   m_scale->addItem(tr("|M| log scale"), int(ColorScale::Log));
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
+  excludeFromFigure(m_caption);  // the plots carry their own titles
   m_readout = new QLabel(tr("drag a block for its rank · click a cell for its terms"), this);
   m_readout->setWordWrap(true);
   m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  excludeFromFigure(m_readout);  // a readout of the last click, not part of the figure
   m_readout->setMinimumHeight(QFontMetrics(font()).height() * 2 + 6);
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
@@ -26,9 +28,16 @@ MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", t
   v->addLayout(m_grid, 1);
   v->addWidget(m_readout);
   connect(m_scale, &QComboBox::currentIndexChanged, this, [this] {
-    for (Heatmap* h : m_maps) h->setScale(ColorScale(m_scale->currentData().toInt()));
+    scheduleRefresh();  // each map's scale depends on its layer (scaleFor)
   });
   followWorkspace();
+}
+
+ColorScale MatrixPanel::scaleFor(ss::MixerKind kind, ColorScale chosen) {
+  // Attention probabilities are ≥ 0: a sequential map from 0 (a diverging ±1 map washes them out to
+  // grey); the SSM matrix M has signed entries: diverging around 0.
+  if (chosen == ColorScale::Log) return ColorScale::Log;
+  return kind == ss::MixerKind::Attention ? ColorScale::Linear : ColorScale::Signed;
 }
 
 QString MatrixPanel::help() const {
@@ -36,15 +45,15 @@ QString MatrixPanel::help() const {
             "C_i<sup>T</sup> B_j · exp(A(Δ_{j+1} + … + Δ_i)) · Δ_j for j ≤ i and 0 above the diagonal (Mamba-1: per "
             "channel; Mamba-2: per head, M = L ∘ (C B<sup>T</sup>) with the decay mask L). It is semiseparable: every "
             "block strictly below the diagonal has rank ≤ N, the state size — that is why a fixed state suffices. "
-            "Its entries can be negative (diverging colours). An attention layer's matrix is softmax(q_i·k_j/√d): "
-            "non-negative rows that sum to 1, and its blocks can have full rank. Drag a block to compute its rank; "
+            "Its entries can be negative (diverging colours, blue < 0 < red). An attention layer's matrix is "
+            "softmax(q_i·k_j/√d) (sequential colours, dark 0 to yellow): non-negative rows that sum to 1, and its blocks can have full rank. Drag a block to compute its rank; "
             "click a cell to see its terms.");
 }
 
 void MatrixPanel::refresh() {
   while (m_maps.size() < m_ws->columnCount()) {
     auto* h = new Heatmap(this);
-    h->setScale(ColorScale(m_scale->currentData().toInt()));
+    h->setColorRange(ColorRange::Robust);  // one large entry (an attention sink) would darken the rest
     const int column = int(m_maps.size());
     connect(h, &Heatmap::blockSelected, this, [this, column](int r0, int c0, int r1, int c1) { selectBlock(column, r0, c0, r1, c1); });
     connect(h, &Heatmap::cellClicked, this, [this, column](int r, int c) { selectCell(column, r, c); });
@@ -66,6 +75,7 @@ void MatrixPanel::refresh() {
     const bool attn = kind == ss::MixerKind::Attention;
     const int index = kind == ss::MixerKind::Mamba ? ch.channel : ch.head;
     Heatmap* h = m_maps[col];
+    h->setScale(scaleFor(kind, ColorScale(m_scale->currentData().toInt())));
     try {
       const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, w0, w1, attn ? ss::kWindowAttention : ss::kWindowGate, ch.head);
       m_matrices[col] = ss::window_matrix_blocked(w, ex.ssm_A(ch.layer), index);

@@ -19,6 +19,9 @@ class MatrixPanel : public Panel {
   // Longer windows show their last kMaxWindow tokens. The heatmap redraws 8K x 8K fast, but building
   // 8K windows on the GUI thread took 24 s and 5 GB for four models on the CPU (see docs/benchmarks.md).
   static constexpr qint64 kMaxWindow = 2048;
+  // The colour scale of one matrix: the chosen one, except that "linear" is sequential (0..max) for
+  // attention probabilities and diverging (±) for the signed SSM matrix M.
+  static ColorScale scaleFor(ss::MixerKind kind, ColorScale chosen);
 
   explicit MatrixPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;

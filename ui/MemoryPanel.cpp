@@ -7,6 +7,7 @@
 #include <QScatterSeries>
 #include <QVBoxLayout>
 
+#include "ChartLegend.h"
 #include "ChartStyle.h"
 #include "Workspace.h"
 #include "published_memory.h"
@@ -14,26 +15,29 @@
 MemoryPanel::MemoryPanel(Workspace* ws, QWidget* parent) : Panel(ws, "memory", tr("Memory"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
-  m_chartView->setMinimumHeight(160);
   m_table = new QTableWidget(this);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->verticalHeader()->hide();
   m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  m_table->setMinimumWidth(300);
+  m_table->setMinimumWidth(QFontMetrics(font()).horizontalAdvance("Llama-3.1-8B 000 MB"));
   m_bytesPerValue = new QComboBox(this);
   m_bytesPerValue->addItem(tr("fp16 / bf16 (2 bytes)"), 2);
   m_bytesPerValue->addItem(tr("fp32 (4 bytes)"), 4);
   m_bytesPerValue->addItem(tr("int8 (1 byte)"), 1);
-  auto* formula = new QLabel(tr("KV = 2 · layers · kv_heads · head_dim · T · bytes"), this);
-  QFont f = formula->font();
+  auto* formula = new QLabel(tr("KV = 2·layers·kv_heads·head_dim·T·bytes"), this);
+  QFont f;  // bold only: the size still follows the zoom
   f.setBold(true);
   formula->setFont(f);
+  formula->setWordWrap(true);
   auto* top = new QHBoxLayout;
   top->addWidget(formula, 1);
   top->addWidget(m_bytesPerValue);
   top->addWidget(helpBadge());
+  auto* plot = new QVBoxLayout;
+  plot->addWidget(m_chartView, 1);
+  plot->addWidget(new ChartLegend(m_chartView->chart(), this));
   auto* body = new QHBoxLayout;
-  body->addWidget(m_chartView, 3);
+  body->addLayout(plot, 3);
   body->addWidget(m_table, 2);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
@@ -96,32 +100,41 @@ void MemoryPanel::refresh() {
   auto* y = new QValueAxis;
   x->setTitleText(tr("position t (tokens read)"));
   x->setLabelFormat("%d");
-  y->setTitleText(tr("KB"));
+  // Ticks of at most 4 digits in the unit that fits the largest value (never "2000000.0" beside the title).
+  double maxBytes = 1;
+  QList<ss::Architecture> archs;
+  for (int col = 0; col < models; ++col) {
+    ss::Exploration& ex = m_ws->exploration(col);
+    archs << ex.config().arch;
+    maxBytes = std::max(maxBytes, double(ex.state_bytes() + ex.kv_bytes_at(n - 1)));
+  }
+  const auto [unit, unitName] = ChartStyle::byteUnit(maxBytes);
+  y->setTitleText(unitName);
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
-  double ymax = 1;
+  double ymax = 0;
   for (int col = 0; col < models; ++col) {
     ss::Exploration& ex = m_ws->exploration(col);
     auto* s = new QLineSeries;
     s->setName(QString::fromStdString(ex.name()));
-    s->setPen(QPen(ChartStyle::seriesColor(col), 3));
+    s->setPen(ChartStyle::modelPen(archs, col, 3));  // the model's colour, as in its column
     QList<QPointF> pts;
     for (int k = 0; k < points; ++k) {
       const qint64 t = points == 1 ? 0 : k * (n - 1) / (points - 1);
       const double b = double(ex.state_bytes() + ex.kv_bytes_at(t));
-      pts.append({double(t + 1), b / 1000.0});
+      pts.append({double(t + 1), b / unit});
       m_data.values[qsizetype(k) * models + col] = float(b);
       if (col == 0) m_data.rowLabels << QString::number(t + 1);
-      ymax = std::max(ymax, b / 1000.0);
+      ymax = std::max(ymax, b / unit);
     }
     s->replace(pts);
     chart->addSeries(s);
     s->attachAxis(x);
     s->attachAxis(y);
     auto* live = new QScatterSeries;  // measured from the live cache tensors
-    live->setColor(ChartStyle::seriesColor(col));
+    live->setColor(ChartStyle::modelColor(ex.config().arch));
     live->setMarkerSize(12);
-    live->append(double(ex.computed()), double(ex.state_bytes() + ex.live_kv_bytes()) / 1000.0);
+    live->append(double(ex.computed()), double(ex.state_bytes() + ex.live_kv_bytes()) / unit);
     chart->addSeries(live);
     live->attachAxis(x);
     live->attachAxis(y);
@@ -129,7 +142,7 @@ void MemoryPanel::refresh() {
     m_data.colLabels << QString::fromStdString(ex.name());
   }
   x->setRange(0, double(n));
-  y->setRange(0, ymax * 1.1);
+  y->setRange(0, std::max(ymax, 1e-3) * 1.1);
   x->applyNiceNumbers();
   y->applyNiceNumbers();
   chart->setTitle(tr("State + KV cache after t tokens"));

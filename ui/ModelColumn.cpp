@@ -2,27 +2,31 @@
 
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QPainter>
 #include <QVBoxLayout>
+
+#include "ChartStyle.h"
+#include "Zoom.h"
 
 #include "Workspace.h"
 #include "published_memory.h"
 
 ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(parent), m_ws(ws), m_column(column) {
-  setFrameShape(QFrame::StyledPanel);
-  setLineWidth(2);
+  setFrameShape(QFrame::NoFrame);  // the border is painted (paintEvent), in the palette of the moment
   const ss::Exploration& ex = ws->exploration(column);
   const ss::ModelConfig& c = ex.config();
-  m_name = new QLabel("<b>" + QString::fromStdString(ex.name()) + "</b>", this);
-  QFont big = m_name->font();
-  big.setPointSizeF(big.pointSizeF() * 1.15);
-  m_name->setFont(big);
+  m_color = ChartStyle::modelColor(c.arch);
+  // <big>: relative to the widget font, so the name follows the zoom.
+  m_name = new QLabel(QString("<big><span style='color:%1'>■</span> <b>%2</b></big>").arg(m_color.name(), QString::fromStdString(ex.name())), this);
+  m_name->setToolTip(tr("This model's colour in every chart"));
   m_close = new QToolButton(this);
   m_close->setText("✕");
   m_close->setToolTip(tr("Close this model"));
   m_info = new QLabel(this);
-  m_info->setWordWrap(true);
-  m_info->setText(tr("%1 · %2 layers · %3 params · backend <b>%4</b> · state %5 fixed · KV %6/token")
-                      .arg(ss::architecture_name(c.arch)).arg(c.n_layers)
+  m_info->setWordWrap(false);  // one line: the column's height does not depend on its width
+  m_info->setToolTip(tr("%1, %2 layers; the backend that runs it; its fixed state; the KV cache it adds per token")
+                         .arg(ss::architecture_name(c.arch)).arg(c.n_layers));
+  m_info->setText(tr("%3 · <b>%4</b> · state %5 · KV %6/tok")
                       .arg(ex.model().parameter_count() < 1000000 ? QString::number(ex.model().parameter_count() / 1e3, 'f', 1) + "K"
                                                                   : QString::number(ex.model().parameter_count() / 1e6, 'f', 1) + "M")
                       .arg(QString::fromStdString(ex.backend_name()))
@@ -36,16 +40,19 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_head = new QSpinBox(this);
   m_layerKind = new QLabel(this);
 
+  // Two short rows instead of one long one, so four columns fit 1280 pixels.
   auto* head = new QHBoxLayout;
-  head->addWidget(m_name);
-  head->addWidget(m_layerKind, 1);
-  head->addWidget(m_layer);
-  head->addWidget(m_head);
+  head->addWidget(m_name, 1);
   head->addWidget(m_close);
+  auto* pick = new QHBoxLayout;
+  pick->addWidget(m_layer);
+  pick->addWidget(m_head);
+  pick->addWidget(m_layerKind, 1);
   auto* v = new QVBoxLayout(this);
-  v->setContentsMargins(8, 4, 8, 4);
-  v->setSpacing(3);
+  v->setContentsMargins(10, 8, 8, 5);  // room for the stripe and the active border, the same whether active or not
+  v->setSpacing(2);
   v->addLayout(head);
+  v->addLayout(pick);
   v->addWidget(m_info);
   v->addWidget(m_schedule);
 
@@ -57,7 +64,21 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
 }
 
 void ModelColumn::setActive(bool active) {
-  setStyleSheet(active ? "ModelColumn { border: 3px solid palette(highlight); border-radius: 6px; }" : "ModelColumn { border: 1px solid palette(mid); border-radius: 6px; }");
+  m_active = active;
+  update();
+}
+
+void ModelColumn::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.setRenderHint(QPainter::Antialiasing);
+  const double w = m_active ? 3 : 1;
+  const QRectF r = QRectF(rect()).adjusted(w / 2 + 0.5, w / 2 + 0.5, -w / 2 - 0.5, -w / 2 - 0.5);
+  p.setPen(QPen(palette().color(m_active ? QPalette::Highlight : QPalette::Mid), w));
+  p.setBrush(Qt::NoBrush);
+  p.drawRoundedRect(r, 6, 6);
+  p.setPen(Qt::NoPen);
+  p.setBrush(m_color);
+  p.drawRoundedRect(QRectF(r.left() + 2, r.top() + 8, 4, r.height() - 16), 2, 2);  // the model's colour stripe
 }
 
 void ModelColumn::sync() {
@@ -75,7 +96,7 @@ void ModelColumn::sync() {
     m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
     m_head->setValue(ch.head);
   }
-  m_layerKind->setText(QString("<span style='color:%1'>■</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
+  m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
                            .arg(ss::mixer_name(k)).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }

@@ -1,6 +1,8 @@
 // ModelColumn: one loaded model — its name, architecture, backend and memory, its layer schedule, and
 // the layer / head / channel that the views show for it. Clicking the column makes it the active one
-// (the single-model views follow it).
+// (the single-model views follow it). Its looks: a stripe and swatch in the model's colour (the colour
+// the charts draw it in, ChartStyle::modelColor), a border in the highlight colour when active, all
+// painted from the current palette (no style sheet, so a theme switch repaints every part).
 #pragma once
 
 #include <QFrame>
@@ -21,9 +23,14 @@ class ModelColumn : public QFrame {
   void sync();  // from the workspace's choice
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
+  LayerScheduleStrip* schedule() const { return m_schedule; }
+  QLabel* nameLabel() const { return m_name; }
+  QColor modelColor() const { return m_color; }
+  bool isActive() const { return m_active; }
 
  protected:
   void mousePressEvent(QMouseEvent*) override;
+  void paintEvent(QPaintEvent*) override;
 
  private:
   void apply();
@@ -36,4 +43,6 @@ class ModelColumn : public QFrame {
   QSpinBox* m_head;
   QLabel* m_layerKind;
   QToolButton* m_close;
+  QColor m_color;
+  bool m_active = false;
 };

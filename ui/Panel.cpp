@@ -2,6 +2,7 @@
 
 #include <QTimer>
 
+#include "HelpBadge.h"
 #include "Workspace.h"
 
 Panel::Panel(Workspace* ws, const QString& key, const QString& title, QWidget* parent)
@@ -27,10 +28,6 @@ void Panel::scheduleRefresh() {
   });
 }
 
-QWidget* Panel::helpBadge() {
-  auto* l = new QLabel(QStringLiteral("<b>?</b> what am I looking at"), this);
-  l->setToolTip("<p><b>" + m_title + "</b></p><p>" + help() + "</p>");
-  l->setStyleSheet("QLabel { color: palette(link); }");
-  l->setCursor(Qt::WhatsThisCursor);
-  return l;
-}
+QWidget* Panel::helpBadge() { return new HelpBadge(m_title, help(), this); }
+
+void Panel::excludeFromFigure(QWidget* w) { w->setProperty("figureExclude", true); }

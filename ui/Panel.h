@@ -38,7 +38,11 @@ class Panel : public QWidget {
   // Connects the workspace's signals to refresh() (coalesced: one refresh per event-loop turn).
   void followWorkspace();
   void scheduleRefresh();
-  QWidget* helpBadge();  // a "?" label carrying the help text as its tooltip
+  QWidget* helpBadge();  // the "? what am I looking at" button: a click shows help() (HelpBadge)
+  // Marks a widget (a caption, a readout) as a control: FigureExport leaves it out of the panel's
+  // figure, which shows the plots, their axes, colorbars and titles only. Buttons, combo boxes and
+  // spin boxes are left out without being marked.
+  static void excludeFromFigure(QWidget* w);
   Workspace* m_ws;
 
  private:

@@ -27,11 +27,11 @@ QString byteLabel(int b) {
 PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "prediction", tr("Prediction"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
-  m_chartView->setMinimumHeight(160);
   m_text = new TokenStrip(this);
-  m_text->setMinimumHeight(70);
+  m_text->setMinimumHeight(QFontMetrics(font()).height() * 3);
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
+  excludeFromFigure(m_caption);  // the plots carry their own titles
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
   top->addWidget(helpBadge());

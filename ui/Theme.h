@@ -1,4 +1,6 @@
-// Light and dark themes (Fusion style), with fonts sized for a projector: 12 pt by default.
+// Light and dark themes (Fusion style), with fonts sized for a projector: 12 pt by default (the window
+// passes Zoom::pointSize()). Widgets that paint themselves read the palette when they paint, so a
+// theme switch needs no style sheet refresh (style sheets freeze the colours of the theme they were set under).
 #pragma once
 
 #include <QIcon>

@@ -1,0 +1,18 @@
+// ColorRangeBox: the "colour range" choice of a heatmap view — robust (percentiles), per channel
+// (each column ÷ its own max), or full (min to max). Emits the choice; the heatmap's colorbar names it.
+#pragma once
+
+#include <QComboBox>
+
+#include "Colormap.h"
+
+class ColorRangeBox : public QComboBox {
+  Q_OBJECT
+ public:
+  ColorRangeBox(ColorRange initial, const QString& columnName, QWidget* parent = nullptr);
+  ColorRange range() const { return ColorRange(currentData().toInt()); }
+  void setRange(ColorRange r) { setCurrentIndex(findData(int(r))); }
+
+ signals:
+  void rangeChanged(ColorRange range);
+};
