@@ -381,11 +381,11 @@ void ExplorerWindow::arrangeDocks(Preset preset) {
   tabifyDockWidget(m_docks["memory"], m_docks["cost"]);
   for (QDockWidget* d : m_docks) d->show();
   m_docks["memory"]->raise();
-  const int right = int(W * 0.73);
+  const int right = int(W * 0.8);
   resizeDocks({m_docks["state"]}, {right}, Qt::Horizontal);
   resizeDocks({m_docks["state"], m_docks["delta"]}, {right / 2, right / 2}, Qt::Horizontal);
-  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {int(right * 0.36), int(right * 0.30), int(right * 0.34)}, Qt::Horizontal);
-  resizeDocks({m_docks["state"], m_docks["matrix"]}, {H / 2, H / 2}, Qt::Vertical);
+  resizeDocks({m_docks["matrix"], m_docks["prediction"], m_docks["memory"]}, {int(right * 0.45), int(right * 0.25), int(right * 0.30)}, Qt::Horizontal);
+  resizeDocks({m_docks["state"], m_docks["matrix"]}, {int(H * 0.4), int(H * 0.6)}, Qt::Vertical);  // the matrices need two rows
 }
 
 void ExplorerWindow::focusView(const QString& key) {

@@ -1,6 +1,13 @@
 #include "FigureExport.h"
 
+#include <QAbstractButton>
+#include <QAbstractScrollArea>
+#include <QAbstractSpinBox>
+#include <QComboBox>
+#include <QCoreApplication>
 #include <QFile>
+#include <QGraphicsView>
+#include <QLayout>
 #include <QFileInfo>
 #include <QImage>
 #include <QPainter>
@@ -15,7 +22,87 @@ namespace FigureExport {
 
 QStringList figureFormats() { return {"png", "svg", "pdf"}; }
 
+namespace {
+
+bool isControl(QWidget* c) {
+  return qobject_cast<QAbstractButton*>(c) || qobject_cast<QComboBox*>(c) || qobject_cast<QAbstractSpinBox*>(c) ||
+         c->property("figureExclude").toBool();
+}
+
+void relayout(QWidget* w) {
+  for (int pass = 0; pass < 3; ++pass) {
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    for (QLayout* l : w->findChildren<QLayout*>()) l->activate();
+    if (w->layout()) w->layout()->activate();
+  }
+  QCoreApplication::sendPostedEvents();  // chart views resize their charts
+}
+
+// Scroll areas whose content is drawn as an image in vector output: the outermost ones, not charts.
+QList<QAbstractScrollArea*> scrolledAreas(QWidget* w) {
+  QList<QAbstractScrollArea*> out;
+  for (QAbstractScrollArea* a : w->findChildren<QAbstractScrollArea*>()) {
+    if (qobject_cast<QGraphicsView*>(a) || !a->isVisibleTo(w) || !a->viewport()->isVisibleTo(w)) continue;
+    bool nested = false;
+    for (QWidget* p = a->parentWidget(); p && p != w; p = p->parentWidget())
+      if (auto* outer = qobject_cast<QAbstractScrollArea*>(p); outer && !qobject_cast<QGraphicsView*>(outer)) nested = true;
+    if (!nested) out << a;
+  }
+  return out;
+}
+
+}  // namespace
+
+QList<QWidget*> hideControls(QWidget* w) {
+  QList<QWidget*> hidden;
+  if (!qobject_cast<Panel*>(w)) return hidden;  // a whole window is a screenshot: everything stays
+  for (QWidget* c : w->findChildren<QWidget*>())
+    if (c->isVisibleTo(w) && isControl(c)) hidden << c;
+  for (QWidget* c : hidden) c->hide();
+  relayout(w);
+  return hidden;
+}
+
+void restoreControls(QWidget* w, const QList<QWidget*>& hidden) {
+  for (QWidget* c : hidden) c->show();
+  if (!hidden.isEmpty()) relayout(w);
+}
+
 QString exportWidget(QWidget* w, const QString& path, const QString& formatIn, int dpi) {
+  const QList<QWidget*> hidden = hideControls(w);
+  const QString err = exportFigure(w, path, formatIn, dpi);
+  restoreControls(w, hidden);
+  return err;
+}
+
+// Renders `w` into the vector device's painter with scrolled areas as clipped images.
+static void renderVector(QWidget* w, QPainter& p) {
+  struct Shot {
+    QWidget* viewport;
+    QRect where;
+    QImage image;
+  };
+  QList<Shot> shots;
+  for (QAbstractScrollArea* a : scrolledAreas(w)) {
+    QWidget* vp = a->viewport();
+    QImage img(vp->size() * 2, QImage::Format_ARGB32);  // twice the screen resolution
+    img.setDevicePixelRatio(2);
+    img.fill(vp->palette().color(vp->backgroundRole()));
+    {
+      QPainter ip(&img);
+      vp->render(&ip, QPoint(), QRegion(), QWidget::DrawChildren);
+    }
+    shots.push_back({vp, QRect(vp->mapTo(w, QPoint(0, 0)), vp->size()), img});
+  }
+  for (const Shot& s : shots) s.viewport->hide();  // not drawn as vectors: it would spill past its viewport
+  w->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
+  for (const Shot& s : shots) {
+    s.viewport->show();
+    p.drawImage(s.where, s.image);
+  }
+}
+
+QString exportFigure(QWidget* w, const QString& path, const QString& formatIn, int dpi) {
   const QString format = (formatIn.isEmpty() ? QFileInfo(path).suffix() : formatIn).toLower();
   const QSize size = w->size();
   if (size.isEmpty()) return QObject::tr("the widget has no size");
@@ -43,7 +130,7 @@ QString exportWidget(QWidget* w, const QString& path, const QString& formatIn, i
     QPainter p;
     if (!p.begin(&gen)) return QObject::tr("cannot write %1").arg(path);
     p.fillRect(QRect(QPoint(), size), w->palette().color(QPalette::Window));
-    w->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
+    renderVector(w, p);
     p.end();
     return QFileInfo(path).size() > 0 ? QString() : QObject::tr("cannot write %1").arg(path);
   }
@@ -60,7 +147,7 @@ QString exportWidget(QWidget* w, const QString& path, const QString& formatIn, i
     const qreal s = std::min(page.width() / qreal(size.width()), page.height() / qreal(size.height()));
     p.scale(s, s);
     p.fillRect(QRect(QPoint(), size), w->palette().color(QPalette::Window));
-    w->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
+    renderVector(w, p);
     p.end();
     return QString();
   }

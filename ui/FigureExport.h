@@ -13,7 +13,17 @@ class QWidget;
 namespace FigureExport {
 
 // Format from the file suffix or `format` ("png", "svg", "pdf"). Returns an error message or "".
+// A panel is exported as a figure: its buttons, combo boxes, spin boxes, help badge and the widgets it
+// marked (Panel::excludeFromFigure: captions, readouts) are hidden while it is drawn, so the figure
+// shows the plots with their axes, colorbars, legends and titles only. In SVG and PDF, scrolled
+// content (the byte grids, tables, the text) is drawn as an image of what is visible, clipped to its
+// viewport (the vector engines do not clip child widgets, so it would spill over other panels).
 QString exportWidget(QWidget* widget, const QString& path, const QString& format, int dpi = 192);
+// The same without hiding controls (what exportWidget draws once they are hidden).
+QString exportFigure(QWidget* widget, const QString& path, const QString& format, int dpi = 192);
+// Hides a panel's controls for a figure and re-lays it out (nothing for a non-panel); returns them.
+QList<QWidget*> hideControls(QWidget* w);
+void restoreControls(QWidget* w, const QList<QWidget*>& hidden);
 QString exportData(const PanelData& data, const QString& path);  // .csv or .npy by suffix
 QStringList figureFormats();  // png, svg, pdf
 

@@ -105,8 +105,8 @@ QString Heatmap::colorbarLabel() const {
   if (m_scale == ColorScale::Log) units = "|" + (m_units.isEmpty() ? QString("value") : m_units) + "| (log)";
   switch (m_range) {
     case ColorRange::Full: return units;
-    case ColorRange::Robust: return units + tr(" · robust range (99th pct.)");
-    case ColorRange::PerColumn: return units + tr(" ÷ its column's max |·|");
+    case ColorRange::Robust: return units + tr(" · 99% range");
+    case ColorRange::PerColumn: return units + tr(" ÷ column max");
   }
   return units;
 }
@@ -272,7 +272,7 @@ void Heatmap::drawColorbar(QPainter& p, const QRect& plot) {
   // The label says what the colours mean, the range rule included; smaller rather than cut.
   const QString label = colorbarLabel();
   QFont lf = font();
-  for (double s : {0.9, 0.8, 0.7})
+  for (double s : {0.9, 0.8})
     if (QFontMetrics(lf).horizontalAdvance(label) > plot.height()) lf.setPointSizeF(font().pointSizeF() * s);
   const QFontMetrics lfm(lf);
   p.save();

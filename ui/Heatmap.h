@@ -22,7 +22,7 @@ class Heatmap : public QWidget {
   // Which values set the colour range (Colormap.h); the colorbar's label names it.
   void setColorRange(ColorRange range);
   ColorRange colorRange() const { return m_range; }
-  QString colorbarLabel() const;  // the units and, unless Full, the range used: "h value · robust (99th pct.)"
+  QString colorbarLabel() const;  // the units and, unless Full, the range used: "h value · 99% range", "Δ ÷ column max"
   void setTitle(const QString& title);
   void setAxisLabels(const QString& rowLabel, const QString& colLabel);
   void setUnits(const QString& units);               // shown beside the colorbar

@@ -13,9 +13,8 @@ class HelpBadge : public QToolButton {
   void showHelp();  // what a click does
 
  protected:
-  void changeEvent(QEvent* e) override;
+  void paintEvent(QPaintEvent*) override;
 
  private:
-  void applyLinkColor();
   QString m_html;
 };

@@ -17,7 +17,7 @@ MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", t
   m_readout->setWordWrap(true);
   m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
   excludeFromFigure(m_readout);  // a readout of the last click, not part of the figure
-  m_readout->setMinimumHeight(QFontMetrics(font()).height() * 2 + 6);
+  m_readout->setMinimumHeight(QFontMetrics(font()).height() + 4);  // one line at least (the window must fit 720 px)
   auto* top = new QHBoxLayout;
   top->addWidget(m_caption, 1);
   top->addWidget(m_scale);

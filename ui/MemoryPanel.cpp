@@ -19,12 +19,13 @@ MemoryPanel::MemoryPanel(Workspace* ws, QWidget* parent) : Panel(ws, "memory", t
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->verticalHeader()->hide();
   m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  m_table->setMinimumWidth(QFontMetrics(font()).horizontalAdvance("Llama-3.1-8B 000 MB"));
+  m_table->setMinimumWidth(QFontMetrics(font()).horizontalAdvance("Llama-3.1-8B 0"));  // scrolls sideways
   m_bytesPerValue = new QComboBox(this);
-  m_bytesPerValue->addItem(tr("fp16 / bf16 (2 bytes)"), 2);
-  m_bytesPerValue->addItem(tr("fp32 (4 bytes)"), 4);
-  m_bytesPerValue->addItem(tr("int8 (1 byte)"), 1);
-  auto* formula = new QLabel(tr("KV = 2·layers·kv_heads·head_dim·T·bytes"), this);
+  m_bytesPerValue->addItem(tr("fp16/bf16: 2 B"), 2);
+  m_bytesPerValue->addItem(tr("fp32: 4 B"), 4);
+  m_bytesPerValue->addItem(tr("int8: 1 B"), 1);
+  m_bytesPerValue->setToolTip(tr("Bytes per value in the table of published models"));
+  auto* formula = new QLabel(tr("KV = 2 · layers · kv_heads · head_dim · T · bytes"), this);
   QFont f;  // bold only: the size still follows the zoom
   f.setBold(true);
   formula->setFont(f);

@@ -49,8 +49,8 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   pick->addWidget(m_head);
   pick->addWidget(m_layerKind, 1);
   auto* v = new QVBoxLayout(this);
-  v->setContentsMargins(10, 8, 8, 5);  // room for the stripe and the active border, the same whether active or not
-  v->setSpacing(2);
+  v->setContentsMargins(10, 5, 6, 3);  // room for the stripe and the active border, the same whether active or not
+  v->setSpacing(1);
   v->addLayout(head);
   v->addLayout(pick);
   v->addWidget(m_info);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "ChartLegend.h"
 #include "ChartStyle.h"
 #include "Workspace.h"
 
@@ -37,6 +38,7 @@ PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "pr
   top->addWidget(helpBadge());
   auto* body = new QVBoxLayout;
   body->addWidget(m_chartView, 4);
+  body->addWidget(new ChartLegend(m_chartView->chart(), this));
   body->addWidget(m_text, 1);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
@@ -50,7 +52,7 @@ PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "pr
 QString PredictionPanel::help() const {
   return tr("What the model expects next. After reading bytes 0..t it outputs a probability for each of the 256 "
             "possible next bytes, p = softmax(logits); the bars show the %1 most likely, the byte that actually "
-            "follows in orange. The text is coloured by surprisal, −log<sub>2</sub> p(byte | all bytes before) in "
+            "follows in the text colour (black; white on the dark theme). The text is coloured by surprisal, −log<sub>2</sub> p(byte | all bytes before) in "
             "bits: dark = expected, bright = surprising (8 bits = a uniform guess among 256 bytes).").arg(kTopK);
 }
 
@@ -81,10 +83,10 @@ void PredictionPanel::refresh() {
   std::iota(order.begin(), order.end(), 0);
   std::partial_sort(order.begin(), order.begin() + kTopK, order.end(), [&](int a, int b) { return p[a] > p[b]; });
   const int next = t + 1 < m_ws->bytes().size() ? quint8(m_ws->bytes()[t + 1]) : -1;
-  auto* set = new QBarSet(tr("p(next byte)"));
+  auto* set = new QBarSet(tr("p(next byte), %1").arg(QString::fromStdString(ex.name())));
   auto* actual = new QBarSet(tr("the byte that follows"));
-  set->setColor(ChartStyle::seriesColor(0));
-  actual->setColor(ChartStyle::seriesColor(1));
+  set->setColor(ChartStyle::modelColor(ex.config().arch));     // the model's colour, as in its column
+  actual->setColor(palette().color(QPalette::WindowText));     // distinct from every model colour
   double pmax = 0;
   for (int k = 0; k < kTopK; ++k) {
     const int b = order[k];
@@ -109,7 +111,8 @@ void PredictionPanel::refresh() {
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(x);
   series->attachAxis(y);
-  chart->setTitle(tr("After token %1 (%2), %3 expects…").arg(t).arg(byteLabel(quint8(m_ws->bytes()[t]))).arg(QString::fromStdString(ex.name())));
+  // Short enough not to be elided in a third of a 1080p window; the model is in the legend.
+  chart->setTitle(tr("Next byte after %1 (token %2)").arg(byteLabel(quint8(m_ws->bytes()[t]))).arg(t));
   ChartStyle::apply(chart, palette(), font());
 
   const std::vector<float>& s = ex.surprisals();

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
   int samples = 30;
   QString device = "cpu";
   const QStringList args = app.arguments();
+  const char* usage = "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto]\n";
+  if (args.contains("--help") || args.contains("-h") || args.size() % 2 == 0) {  // options come in pairs
+    std::fprintf(args.size() % 2 == 0 && !args.contains("--help") && !args.contains("-h") ? stderr : stdout, "%s", usage);
+    return args.contains("--help") || args.contains("-h") ? 0 : 2;
+  }
   for (int i = 1; i + 1 < args.size(); i += 2) {
     if (args[i] == "--model") models << args[i + 1];
     else if (args[i] == "--sizes") {
@@ -81,7 +86,7 @@ int main(int argc, char** argv) {
     } else if (args[i] == "--samples") samples = args[i + 1].toInt();
     else if (args[i] == "--device") device = args[i + 1];
     else {
-      std::fprintf(stderr, "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto]\n");
+      std::fprintf(stderr, "%s", usage);
       return 2;
     }
   }
