@@ -22,11 +22,13 @@ ChartLegend* ChartLegend::of(QChart* chart) {
 
 void ChartLegend::sync() {
   if (!m_chart) return;
-  m_chart->legend()->hide();
   QStringList items;
   m_names.clear();
   for (QLegendMarker* m : m_chart->legend()->markers()) {
-    if (!m->isVisible() || m->label().isEmpty()) continue;
+    // Entries: named series with points. (A marker's visibility cannot be read back: Qt Charts makes
+    // every marker item visible only when it lays out a shown legend. Unnamed series, like the panels'
+    // marker lines and dots, have no entry.)
+    if (m->label().isEmpty() || (m->series() && m->series()->type() == QAbstractSeries::SeriesTypeScatter)) continue;
     if (auto* xy = qobject_cast<QXYSeries*>(m->series()); xy && xy->count() == 0) continue;  // no line, no entry
     QColor color = m->brush().color();
     QString glyph = "■";
@@ -36,7 +38,8 @@ void ChartLegend::sync() {
     }
     m_names << m->label();
     // A non-breaking space between swatch and name: an entry never wraps inside itself.
-    items << QString("<span style='color:%1'>%2</span>&nbsp;%3").arg(color.name(), glyph, m->label().toHtmlEscaped().replace(" ", "&nbsp;"));
+    items << QString("<span style='white-space:nowrap'><span style='color:%1'>%2</span>&nbsp;%3</span>")
+                 .arg(color.name(), glyph, m->label().toHtmlEscaped().replace(" ", "&nbsp;"));
   }
   setText(items.join(" &nbsp; "));
   setVisible(!items.isEmpty());

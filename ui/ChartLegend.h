@@ -1,7 +1,7 @@
 // ChartLegend: a chart's legend as a word-wrapping line of swatches and full names under the chart.
 // Qt Charts' own legend puts every entry on one row and elides them ("mamb… mamb…") when a chart is
 // narrow; this one wraps instead. It replaces the chart's legend: it lists the series whose legend
-// markers are visible, with their pen colour and dash style, and re-reads them whenever ChartStyle
+// markers have a label (named series with points; scatter dots excluded), with their pen colour and dash style, and re-reads them whenever ChartStyle
 // styles the chart (every refresh).
 #pragma once
 

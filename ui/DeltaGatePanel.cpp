@@ -47,8 +47,8 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   top->addWidget(m_scale);
   top->addWidget(helpBadge());
   auto* right = new QVBoxLayout;
-  right->addWidget(m_chartView, 1);
-  right->addWidget(m_text, 1);
+  right->addWidget(m_chartView, 3);  // the chart needs the height for its axes
+  right->addWidget(m_text, 2);
   auto* body = new QHBoxLayout;
   body->addWidget(m_heatmap, 3);
   body->addLayout(right, 2);

@@ -30,12 +30,19 @@ bool isControl(QWidget* c) {
 }
 
 void relayout(QWidget* w) {
+  const QSize size = w->size();  // the figure's size: a dock's layout must not change it meanwhile
   for (int pass = 0; pass < 3; ++pass) {
+    if (w->size() != size) w->resize(size);
     QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
     for (QLayout* l : w->findChildren<QLayout*>()) l->activate();
     if (w->layout()) w->layout()->activate();
   }
   QCoreApplication::sendPostedEvents();  // chart views resize their charts
+  if (w->size() != size) {
+    w->resize(size);
+    if (w->layout()) w->layout()->activate();
+    QCoreApplication::sendPostedEvents();
+  }
 }
 
 // Scroll areas whose content is drawn as an image in vector output: the outermost ones, not charts.

@@ -99,7 +99,7 @@ void MemoryPanel::refresh() {
                      tr("position t"), tr("model"), tr("bytes"), {}, {}, m_ws->token()};
   auto* x = new QValueAxis;
   auto* y = new QValueAxis;
-  x->setTitleText(tr("position t (tokens read)"));
+  x->setTitleText(tr("tokens read t"));
   x->setLabelFormat("%d");
   // Ticks of at most 4 digits in the unit that fits the largest value (never "2000000.0" beside the title).
   double maxBytes = 1;
@@ -146,6 +146,6 @@ void MemoryPanel::refresh() {
   y->setRange(0, std::max(ymax, 1e-3) * 1.1);
   x->applyNiceNumbers();
   y->applyNiceNumbers();
-  chart->setTitle(tr("State + KV cache after t tokens"));
+  chart->setTitle(tr("State + KV cache"));  // short: a chart elides a title wider than itself
   ChartStyle::apply(chart, palette(), font());
 }

@@ -103,6 +103,10 @@ void PredictionPanel::refresh() {
   auto* x = new QBarCategoryAxis;
   x->append(m_top);
   x->setTitleText(tr("next byte (top %1)").arg(kTopK));
+  // Hex labels ("9f") may be wider than a narrow chart's bars: upright, so they are never elided.
+  bool wide = false;
+  for (const QString& l : m_top) wide = wide || l.size() > 1;
+  x->setLabelsAngle(wide ? -90 : 0);
   auto* y = new QValueAxis;
   y->setRange(0, std::min(1.0, pmax * 1.15 + 1e-3));
   y->setTitleText(tr("probability"));
