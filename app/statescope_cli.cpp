@@ -3,8 +3,8 @@
 //   statescope-cli logits --model DIR --input FILE --out OUT.npy      float32 [tokens, vocab]
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
-// BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
-// (trace; default 64). The backend line of the output names the device and the precision that ran.
+// BF16 weights and activations with FP32 accumulation and state, CUDA only), --state-stride K
+// (trace: the SSM state after every K-th token; default 64; --checkpoint-every is its old name). The backend line of the output names the device and the precision that ran.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -30,7 +30,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
                "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K]\n");
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--state-stride K]\n");
   return 2;
 }
 
@@ -81,14 +81,14 @@ std::string file_name(const std::string& name, int layer) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string cmd = argv[1];
-  std::map<std::string, std::string> opt{{"--device", "auto"}, {"--precision", "fp32"}, {"--checkpoint-every", "64"}};
+  std::map<std::string, std::string> opt{{"--device", "auto"}, {"--precision", "fp32"}, {"--state-stride", "64"}};
   for (int i = 2; i < argc; ++i) {
     const std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
       std::fprintf(stderr, "statescope-cli: option '%s' needs a value\n", key.c_str());
       return usage();
     }
-    opt[key] = argv[++i];
+    opt[key == "--checkpoint-every" ? "--state-stride" : key] = argv[++i];  // the old name of --state-stride
   }
   try {
     if (!opt.count("--model")) throw ss::Error("", "--model", "required");
@@ -111,26 +111,27 @@ int main(int argc, char** argv) {
     }
 
     ss::TraceRequest req;
-    req.checkpoint_every = std::stoll(opt["--checkpoint-every"]);
-    for (int l = 0; l < model->config().n_layers; ++l)  // attention: the last 64 tokens' window of head 0
+    req.state_stride = std::stoll(opt["--state-stride"]);
+    for (int l = 0; l < model->config().n_layers; ++l)  // attention: the probs window of head 0 over the last 64 tokens
       if (model->config().mixers[l] == ss::MixerKind::Attention) {
         const int64_t T = static_cast<int64_t>(tokens.size());
-        req.windows[{ss::trace::kAttnProbs, l}] = ss::TraceWindow{0, std::max<int64_t>(0, T - 64), T};
+        req.probs_windows[l] = ss::ProbsWindow{0, std::max<int64_t>(0, T - 64), T};
       }
     ss::TraceStore store(req);
-    model->forward(tokens, state, &store, /*want_logits=*/false);
+    model->forward(tokens, state, store.recording(), /*want_logits=*/false);  // records what `req` asks for
     fs::create_directories(opt["--out"]);
     nlohmann::json index = {{"model", model->dir()}, {"architecture", ss::architecture_name(model->config().arch)},
-                            {"backend", backend->name()}, {"tokens", tokens.size()}, {"checkpoint_every", req.checkpoint_every},
+                            {"backend", backend->name()}, {"tokens", tokens.size()}, {"state_stride", req.state_stride},
                             {"traces", nlohmann::json::array()}};
     for (const auto& [name, layer] : store.keys()) {
       const ss::Tensor t = store.get(name, layer);
       const std::string file = file_name(name, layer);
       ss::write_npy((fs::path(opt["--out"]) / file).string(), t);
       nlohmann::json e = {{"name", name}, {"layer", layer}, {"file", file}, {"shape", t.shape()}};
-      const auto pos = store.checkpoint_positions(name, layer);
+      const auto pos = store.state_positions(name, layer);
       if (!pos.empty()) e["positions"] = pos;
-      if (auto w = store.window(name, layer)) e["window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
+      if (name == ss::trace::kAttnProbs)
+        if (const ss::ProbsWindow* w = store.probs_window(layer)) e["probs_window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
       index["traces"].push_back(e);
     }
     std::ofstream((fs::path(opt["--out"]) / "index.json").string()) << index.dump(1) << "\n";

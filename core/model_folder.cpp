@@ -1,4 +1,4 @@
-#include "checkpoint.h"
+#include "model_folder.h"
 
 #include <filesystem>
 #include <fstream>
@@ -24,7 +24,7 @@ static json read_json(const std::string& path) {
   }
 }
 
-Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
+ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) throw Error(dir_, "", "not a model folder (no such directory)");
   config_path_ = (fs::path(dir_) / "config.json").string();
@@ -62,33 +62,33 @@ Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
   }
 }
 
-bool Checkpoint::has(const std::string& name) const { return where_.count(name) != 0; }
+bool ModelFolder::has(const std::string& name) const { return where_.count(name) != 0; }
 
-std::string Checkpoint::file_of(const std::string& name) const {
+std::string ModelFolder::file_of(const std::string& name) const {
   auto it = where_.find(name);
   return it == where_.end() ? weights_path_ : it->second->path();
 }
 
-Shape Checkpoint::shape_of(const std::string& name) const {
+Shape ModelFolder::shape_of(const std::string& name) const {
   auto it = where_.find(name);
-  if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the checkpoint");
+  if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the model folder");
   return it->second->entries().at(name).shape;
 }
 
-Tensor Checkpoint::get(const std::string& name, const Shape& expected) {
+Tensor ModelFolder::get(const std::string& name, const Shape& expected) {
   const Shape actual = shape_of(name);
   if (actual != expected)
     throw Error(file_of(name), name, "shape " + shape_to_string(actual) + " but the config implies " + shape_to_string(expected));
   return where_.at(name)->read(name);
 }
 
-std::vector<std::string> Checkpoint::names() const {
+std::vector<std::string> ModelFolder::names() const {
   std::vector<std::string> out;
   for (const auto& [name, file] : where_) out.push_back(name);
   return out;
 }
 
-int64_t Checkpoint::parameter_count() const {
+int64_t ModelFolder::parameter_count() const {
   int64_t n = 0;
   for (const auto& [name, file] : where_) n += shape_numel(file->entries().at(name).shape);
   return n;

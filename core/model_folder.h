@@ -1,4 +1,4 @@
-// Checkpoint: a HuggingFace model folder as it comes: config.json plus either model.safetensors or a
+// ModelFolder: a HuggingFace model folder as it comes: config.json plus either model.safetensors or a
 // sharded set (model.safetensors.index.json naming each tensor's shard).
 #pragma once
 
@@ -14,10 +14,10 @@
 
 namespace ss {
 
-class Checkpoint {
+class ModelFolder {
  public:
   // Opens the folder and validates config.json and every safetensors header. Throws ss::Error.
-  explicit Checkpoint(std::string dir);
+  explicit ModelFolder(std::string dir);
 
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
