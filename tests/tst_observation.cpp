@@ -25,6 +25,8 @@ void family_rows() {
   QTest::newRow("jamba") << "jamba_a";
 }
 
+int l_layers(const Model& m) { return m.config().n_layers; }
+
 struct Loaded {
   std::unique_ptr<Backend> be = make_cpu_backend();
   std::unique_ptr<Model> m;
@@ -47,6 +49,87 @@ std::vector<const char*> expected_names(MixerKind k) {
     default: return {trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes};
   }
 }
+
+// The CPU backend, logging every compute op with what selects its kernel and arithmetic: the op, the
+// shapes of its inputs and its options. Observation-only arguments (strided states, y before the gate,
+// probs windows) are left out: they may differ. Memory ops (allocation, copies) are not logged.
+class OpLogBackend final : public Backend {
+ public:
+  std::vector<std::string> log;
+
+  std::string name() const override { return "oplog(cpu)"; }
+  Device device() const override { return Device::Cpu; }
+  Tensor empty(const Shape& s) override { return be_->empty(s); }
+  Tensor zeros(const Shape& s) override { return be_->zeros(s); }
+  Tensor upload(const Tensor& t) override { return be_->upload(t); }
+  Tensor to_host(const Tensor& t) override { return be_->to_host(t); }
+  Tensor to_host_async(const Tensor& t) override { return be_->to_host_async(t); }
+  void wait_host_copies() override { be_->wait_host_copies(); }
+  Tensor clone(const Tensor& t) override { return be_->clone(t); }
+
+  Tensor embedding(const Tensor& table, const std::vector<int32_t>& ids) override {
+    note("embedding", {&table}, std::to_string(ids.size()));
+    return be_->embedding(table, ids);
+  }
+  Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) override { note("linear", {&x, &w, b}); return be_->linear(x, w, b); }
+  Tensor rms_norm(const Tensor& x, const Tensor& w, float eps) override { note("rms_norm", {&x, &w}, num(eps)); return be_->rms_norm(x, w, eps); }
+  Tensor rms_norm_gated(const Tensor& x, const Tensor& z, const Tensor& w, float eps, int g) override {
+    note("rms_norm_gated", {&x, &z, &w}, num(eps) + " " + std::to_string(g));
+    return be_->rms_norm_gated(x, z, w, eps, g);
+  }
+  Tensor add(const Tensor& a, const Tensor& b) override { note("add", {&a, &b}); return be_->add(a, b); }
+  Tensor mul(const Tensor& a, const Tensor& b) override { note("mul", {&a, &b}); return be_->mul(a, b); }
+  Tensor silu(const Tensor& x) override { note("silu", {&x}); return be_->silu(x); }
+  Tensor silu_mul(const Tensor& g, const Tensor& u) override { note("silu_mul", {&g, &u}); return be_->silu_mul(g, u); }
+  Tensor softplus(const Tensor& x, const Tensor* b) override { note("softplus", {&x, b}); return be_->softplus(x, b); }
+  Tensor clamp(const Tensor& x, float lo, float hi) override { note("clamp", {&x}, num(lo) + " " + num(hi)); return be_->clamp(x, lo, hi); }
+  Tensor slice_cols(const Tensor& x, int64_t c0, int64_t c1) override {
+    note("slice_cols", {&x}, std::to_string(c0) + " " + std::to_string(c1));
+    return be_->slice_cols(x, c0, c1);
+  }
+  Tensor row_norms(const Tensor& x) override { note("row_norms", {&x}); return be_->row_norms(x); }
+  Tensor conv1d_causal(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& st, bool silu) override {
+    note("conv1d_causal", {&x, &w, b, &st}, silu ? "silu" : "");
+    return be_->conv1d_causal(x, w, b, st, silu);
+  }
+  Tensor selective_scan(const SelectiveScanArgs& a) override { note_scan("selective_scan", a); return be_->selective_scan(a); }
+  Tensor selective_scan_step(const SelectiveScanArgs& a) override { note_scan("selective_scan_step", a); return be_->selective_scan_step(a); }
+  Tensor ssd_chunked(const SsdArgs& a) override { note_ssd("ssd_chunked", a); return be_->ssd_chunked(a); }
+  Tensor ssd_step(const SsdArgs& a) override { note_ssd("ssd_step", a); return be_->ssd_step(a); }
+  void rope(Tensor& x, int64_t pos0, float theta) override { note("rope", {&x}, std::to_string(pos0) + " " + num(theta)); be_->rope(x, pos0, theta); }
+  void kv_append(KvCache& c, const Tensor& k, const Tensor& v) override {
+    note("kv_append", {&k, &v}, std::to_string(c.length));
+    be_->kv_append(c, k, v);
+  }
+  Tensor attention(const AttentionArgs& a) override {
+    note("attention", {a.q}, std::to_string(a.cache->length) + " " + std::to_string(a.pos0) + " " + num(a.scale));
+    return be_->attention(a);
+  }
+  Tensor gather_rows(const Tensor& x, const std::vector<int32_t>& rows) override {
+    note("gather_rows", {&x}, std::to_string(rows.size()));
+    return be_->gather_rows(x, rows);
+  }
+  void scatter_add_rows(Tensor& y, const Tensor& src, const std::vector<int32_t>& rows, const std::vector<float>& w) override {
+    note("scatter_add_rows", {&y, &src}, std::to_string(rows.size()));
+    be_->scatter_add_rows(y, src, rows, w);
+  }
+
+ private:
+  static std::string num(float v) { return QString::number(double(v), 'g', 9).toStdString(); }
+  void note(const char* op, std::initializer_list<const Tensor*> in, const std::string& opts = "") {
+    std::string e = op;
+    for (const Tensor* t : in) e.append(" ").append(t ? t->shape_string() : "-");
+    if (!opts.empty()) e.append(" | ").append(opts);
+    log.push_back(std::move(e));
+  }
+  void note_scan(const char* op, const SelectiveScanArgs& a) {
+    note(op, {a.x, a.delta, a.A, a.B, a.C, a.D, a.z, a.state}, std::to_string(a.pos0));
+  }
+  void note_ssd(const char* op, const SsdArgs& a) {
+    note(op, {a.x, a.delta, a.A, a.B, a.C, a.D, a.state}, std::to_string(a.pos0) + " chunk " + std::to_string(a.chunk_size));
+  }
+  std::unique_ptr<Backend> be_ = make_cpu_backend();
+};
 
 }  // namespace
 
@@ -95,6 +178,43 @@ class TestObservation : public QObject {
       ++compared;
     }
     QVERIFY2(compared >= 10, qPrintable(QString::number(compared)));
+  }
+
+  // Not only the same numbers: the same ops. Every op of a run that records nothing runs, in the same
+  // order and with the same inputs and options, in the run that records everything; the only op that
+  // recording adds is the residual norm it reports (row_norms). (The CPU reference computes a fused
+  // and an unfused gate to the same bits; this catches such a switch where the test above cannot.)
+  void recording_runs_the_same_ops_data() { family_rows(); }
+  void recording_runs_the_same_ops() {
+    QFETCH(QString, fixture);
+    const std::string dir = test::fixtures_dir() + "/" + fixture.toStdString();
+    OpLogBackend be;
+    auto m = Model::load(dir, be);
+    const auto tokens = test::read_input(dir + "/reference/input.bin");
+    const int64_t T = static_cast<int64_t>(tokens.size()), split = T - 3;
+    TraceStore store(testkit::everything_request(*m, T, 1));
+    auto run = [&](const Recording& rec) {
+      be.log.clear();
+      ModelState s = m->initial_state();
+      m->forward({tokens.begin(), tokens.begin() + split}, s, rec);
+      for (int64_t t = split; t < T; ++t) m->step(tokens[t], s, rec);
+      return be.log;
+    };
+    const std::vector<std::string> plain = run(Recording()), traced = run(store.recording());
+    QVERIFY(plain.size() > 20);
+    size_t j = 0;
+    int added = 0;
+    for (const std::string& op : plain) {
+      while (j < traced.size() && traced[j] != op) {
+        QVERIFY2(traced[j].rfind("row_norms ", 0) == 0, qPrintable(QString("recording added or changed an op: %1 (the plain run has %2 here)")
+                                                                       .arg(QString::fromStdString(traced[j]), QString::fromStdString(op))));
+        ++j, ++added;
+      }
+      QVERIFY2(j < traced.size(), qPrintable(QString("op of the plain run missing when recording: %1").arg(QString::fromStdString(op))));
+      ++j;
+    }
+    for (; j < traced.size(); ++j, ++added) QVERIFY2(traced[j].rfind("row_norms ", 0) == 0, traced[j].c_str());
+    QCOMPARE(added, l_layers(*m) * int(T - split + 1));  // one residual norm per layer and call
   }
 
   // Mamba-1's y is recorded before its gate while the scan keeps the gate fused: the recorded y is
