@@ -37,16 +37,20 @@ class Model {
   Backend& backend() const { return be_; }
   int64_t parameter_count() const { return parameter_count_; }
   bool has_tokenizer() const { return has_tokenizer_; }
+  // Tensors of the checkpoint the config does not use (transformers ignores them too, with a
+  // warning; callers should show this list): e.g. conv1d.bias beside use_conv_bias = false.
+  const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
   const Mixer& mixer(int layer) const { return *layers_[layer].mixer; }
 
   ModelState initial_state() const;
   ModelState clone_state(const ModelState& s) const;
 
   // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
-  // when `want_logits` (the LM head is skipped otherwise). `rec` says what the run records (a
-  // TraceSink* alone converts to a Recording); recording never changes the results. Inputs over
-  // chunk_tokens() run as consecutive forwards of that many tokens, state and KV cache carried over
-  // (the same result; device memory for one chunk's activations instead of the whole input's).
+  // when `want_logits` (the LM head is skipped otherwise). `rec` says what the run records
+  // (Recording(&sink) for a sink alone, TraceStore::recording() for a store's request); recording
+  // never changes the results. Inputs over chunk_tokens() run as consecutive forwards of that many
+  // tokens, state and KV cache carried over (the same result; device memory for one chunk's
+  // activations instead of the whole input's).
   Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec = {}, bool want_logits = true) const;
   static constexpr int64_t kDefaultChunkTokens = 65536;
   int64_t chunk_tokens() const { return chunk_tokens_; }
@@ -85,6 +89,7 @@ class Model {
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
   bool has_tokenizer_ = false;
+  std::vector<std::string> unused_tensors_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 
