@@ -65,7 +65,7 @@ std::string ModelFolder::file_of(const std::string& name) const {
 
 Shape ModelFolder::shape_of(const std::string& name) const {
   auto it = where_.find(name);
-  if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the model folder");
+  if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the checkpoint");
   return it->second->entries().at(name).shape;
 }
 
