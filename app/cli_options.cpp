@@ -41,12 +41,13 @@ CliOptions parse_cli_options(const std::vector<std::string>& args) {
       throw Error("", shown(key), "unknown option for '" + o.command + "' (it takes " + list + ")");
     }
     if (i + 1 >= args.size()) throw Error("", key, "needs a value");
-    const std::string stored = key == "--checkpoint-every" ? "--state-stride" : key;  // the old name of --state-stride
-    if (!o.values.emplace(stored, args[++i]).second) throw Error("", key, "given twice");
+    if (!o.values.emplace(key, args[++i]).second) throw Error("", key, "given twice");
   }
   o.values.emplace("--device", "auto");
   o.values.emplace("--precision", "fp32");
-  if (o.command == "trace") o.values.emplace("--state-stride", "64");
+  if (o.command == "trace" && o.has("--checkpoint-every") && o.has("--state-stride"))  // the old name of --state-stride
+    throw Error("", "--checkpoint-every", "is the old name of --state-stride: give one of them");
+  if (o.command == "trace" && !o.has("--checkpoint-every")) o.values.emplace("--state-stride", "64");
   for (const char* required : {"--model", "--input", "--out"})
     if (cmd->second.count(required) && !o.has(required)) throw Error("", required, "required");
   for (const auto& [key, value] : o.values)

@@ -46,10 +46,11 @@ class Model {
   ModelState clone_state(const ModelState& s) const;
 
   // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
-  // when `want_logits` (the LM head is skipped otherwise). `rec` says what the run records (a
-  // TraceSink* alone converts to a Recording); recording never changes the results. Inputs over
-  // chunk_tokens() run as consecutive forwards of that many tokens, state and KV cache carried over
-  // (the same result; device memory for one chunk's activations instead of the whole input's).
+  // when `want_logits` (the LM head is skipped otherwise). `rec` says what the run records
+  // (Recording(&sink) for a sink alone, TraceStore::recording() for a store's request); recording
+  // never changes the results. Inputs over chunk_tokens() run as consecutive forwards of that many
+  // tokens, state and KV cache carried over (the same result; device memory for one chunk's
+  // activations instead of the whole input's).
   Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec = {}, bool want_logits = true) const;
   static constexpr int64_t kDefaultChunkTokens = 65536;
   int64_t chunk_tokens() const { return chunk_tokens_; }

@@ -81,12 +81,12 @@ RunMemory trace_run_memory(const Model& m, const TraceRequest& req, const std::v
   ModelState state = m.initial_state();
   m.forward(std::vector<int32_t>(probe.begin(), probe.begin() + P), state, store.recording(), /*want_logits=*/false);
 
-  int64_t per_token = 0, fixed = 0, checkpoint_row = 0, largest_per_token = 0;
+  int64_t per_token = 0, fixed = 0, strided_row = 0, largest_per_token = 0;
   for (const auto& [name, layer] : store.keys()) {
     const Tensor t = store.get(name, layer);
     const int64_t bytes = t.numel() * 4;
     if (!store.state_positions(name, layer).empty()) {
-      checkpoint_row += bytes / std::max<int64_t>(1, t.size(0));
+      strided_row += bytes / std::max<int64_t>(1, t.size(0));
     } else if (t.rank() >= 1 && t.size(0) == P) {
       per_token += bytes / P;
       largest_per_token = std::max(largest_per_token, bytes / P);
@@ -95,12 +95,12 @@ RunMemory trace_run_memory(const Model& m, const TraceRequest& req, const std::v
     }
   }
   // Strided states: also those of the final state's size when the probe was too short to hold one.
-  if (req.state_stride > 0 && checkpoint_row == 0)
+  if (req.state_stride > 0 && strided_row == 0)
     for (const auto& [name, layer] : store.keys())
-      if (name == trace::kMambaState || name == trace::kMamba2State) checkpoint_row += store.get(name, layer).numel() * 4;
-  const int64_t checkpoints = req.state_stride > 0 ? tokens / req.state_stride : 0;
+      if (name == trace::kMambaState || name == trace::kMamba2State) strided_row += store.get(name, layer).numel() * 4;
+  const int64_t strided = req.state_stride > 0 ? tokens / req.state_stride : 0;
   for (const auto& [layer, w] : req.probs_windows) fixed += (w.t1 - w.t0) * (w.t1 - w.t0) * 4;
-  r.outputs = per_token * tokens + checkpoints * checkpoint_row + fixed + largest_per_token * tokens;
+  r.outputs = per_token * tokens + strided * strided_row + fixed + largest_per_token * tokens;
   return r;
 }
 
