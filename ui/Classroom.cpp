@@ -1,0 +1,314 @@
+#include "Classroom.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScreen>
+#include <QSettings>
+#include <QStatusBar>
+
+#include "Autosave.h"
+#include "DeckExport.h"
+#include "ExplorerWindow.h"
+#include "HelpPanel.h"
+#include "LessonCard.h"
+#include "LessonPlayer.h"
+#include "LessonTarget.h"
+#include "PresentationMode.h"
+#include "TaskGeneratorDialog.h"
+#include "TaskNotes.h"
+
+namespace {
+constexpr int kMaxRecent = 8;
+QDockWidget* makeDock(QMainWindow* w, const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area) {
+  auto* d = new QDockWidget(title, w);
+  d->setObjectName(name);
+  d->setWidget(content);
+  w->addDockWidget(area, d);
+  d->hide();
+  return d;
+}
+}  // namespace
+
+Classroom::Classroom(ExplorerWindow* window, const QString& autosaveDir) : QObject(window), m_window(window) {
+  m_target = new LessonTarget(window);
+  m_player = new LessonPlayer(m_target, this);
+  m_card = new LessonCard(m_player, m_target);
+  m_cardDock = makeDock(window, tr("Lesson"), "dock-lesson", m_card, Qt::RightDockWidgetArea);
+  m_taskNotes = new TaskNotes(m_target);
+  m_tasksDock = makeDock(window, tr("Task notes"), "dock-tasks", m_taskNotes, Qt::RightDockWidgetArea);
+  m_help = new HelpPanel(m_target);
+  m_helpDock = makeDock(window, tr("Help"), "dock-help", m_help, Qt::RightDockWidgetArea);
+  m_presentation = new PresentationMode(m_target, m_player, m_card, m_cardDock, this);
+  connect(m_taskNotes, &TaskNotes::taskModelsOpened, this, [this] {
+    if (!m_presentation->isActive()) m_tasksDock->show();
+  });
+  buildMenus();
+  if (!autosaveDir.isEmpty()) {
+    m_autosave = new Autosave(autosaveDir, [this] { return workspaceState(); }, this);
+    connect(m_target, &LessonTarget::changed, m_autosave, &Autosave::markDirty);
+    connect(m_player, &LessonPlayer::stepChanged, m_autosave, &Autosave::markDirty);
+    connect(m_player, &LessonPlayer::lessonChanged, m_autosave, &Autosave::markDirty);
+  }
+}
+
+Classroom::~Classroom() {
+  if (m_presentation->isActive()) m_presentation->leave();
+}
+
+void Classroom::warn(const QString& title, const QString& message) {
+  if (m_window->isVisible() && !m_window->testAttribute(Qt::WA_DontShowOnScreen)) QMessageBox::warning(m_window, title, message);
+  else std::fprintf(stderr, "statescope: %s: %s\n", qPrintable(title), qPrintable(message));
+}
+
+void Classroom::buildMenus() {
+  QMenuBar* bar = m_window->menuBar();
+  QMenu* file = nullptr;
+  QMenu* view = nullptr;
+  for (QAction* a : bar->actions()) {
+    if (a->menu() && a->text() == ExplorerWindow::tr("&File")) file = a->menu();
+    if (a->menu() && a->text() == ExplorerWindow::tr("&View")) view = a->menu();
+  }
+  if (!file) file = bar->addMenu(tr("&File"));
+  if (!view) view = bar->addMenu(tr("&View"));
+
+  // File: lessons and workspaces, before the existing entries.
+  QAction* first = file->actions().value(0);
+  auto* openLessonAct = new QAction(tr("Open lesson…"), file);
+  openLessonAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+  connect(openLessonAct, &QAction::triggered, this, &Classroom::askLesson);
+  auto* lessons = new QMenu(tr("Lessons"), file);
+  for (const QString& path : LessonPlayer::shippedLessons()) {
+    QString title = QFileInfo(path).completeBaseName();
+    try {
+      title = QString::fromStdString(ss::load_lesson(path.toStdString()).title.en);
+    } catch (const std::exception&) {
+    }
+    lessons->addAction(title, this, [this, path] {
+      QString err;
+      if (!openLesson(path, 0, &err)) warn(tr("Cannot open the lesson"), err);
+    });
+  }
+  auto* exportDeckAct = new QAction(tr("Export lesson as PDF deck…"), file);
+  connect(exportDeckAct, &QAction::triggered, this, &Classroom::exportDeck);
+  auto* openWs = new QAction(tr("Open workspace…"), file);
+  openWs->setShortcut(QKeySequence::Open);
+  connect(openWs, &QAction::triggered, this, [this] {
+    const QString p = QFileDialog::getOpenFileName(m_window, tr("Open a workspace"), QString(), tr("StateScope workspace (*.statescope)"));
+    QString err;
+    if (!p.isEmpty() && !openWorkspace(p, &err)) warn(tr("Cannot open the workspace"), err);
+  });
+  auto* saveWs = new QAction(tr("Save workspace"), file);
+  saveWs->setShortcut(QKeySequence::Save);
+  auto* saveWsAs = new QAction(tr("Save workspace as…"), file);
+  auto saveAs = [this] {
+    QString p = QFileDialog::getSaveFileName(m_window, tr("Save the workspace"), m_workspacePath.isEmpty() ? "lesson.statescope" : m_workspacePath,
+                                             tr("StateScope workspace (*.statescope)"));
+    if (p.isEmpty()) return;
+    if (!p.endsWith(".statescope")) p += ".statescope";
+    QString err;
+    if (!saveWorkspace(p, &err)) warn(tr("Cannot save the workspace"), err);
+  };
+  connect(saveWsAs, &QAction::triggered, this, saveAs);
+  connect(saveWs, &QAction::triggered, this, [this, saveAs] {
+    QString err;
+    if (m_workspacePath.isEmpty()) saveAs();
+    else if (!saveWorkspace(m_workspacePath, &err)) warn(tr("Cannot save the workspace"), err);
+  });
+  m_recentMenu = new QMenu(tr("Recent workspaces"), file);
+  file->insertAction(first, openLessonAct);
+  file->insertMenu(first, lessons);
+  file->insertAction(first, exportDeckAct);
+  file->insertSeparator(first);
+  file->insertAction(first, openWs);
+  file->insertMenu(first, m_recentMenu);
+  file->insertAction(first, saveWs);
+  file->insertAction(first, saveWsAs);
+  file->insertSeparator(first);
+  rebuildRecent();
+
+  // View: presentation mode, the screen it uses, the lesson's language, the classroom docks.
+  view->addSeparator();
+  QAction* present = view->addAction(tr("Presentation mode"));
+  present->setShortcut(QKeySequence(Qt::Key_F5));
+  present->setShortcutContext(Qt::ApplicationShortcut);
+  connect(present, &QAction::triggered, m_presentation, &PresentationMode::toggle);
+  QMenu* screens = view->addMenu(tr("Present on screen"));
+  connect(screens, &QMenu::aboutToShow, this, [this, screens] {
+    screens->clear();
+    const QList<QScreen*> list = QGuiApplication::screens();
+    for (int i = 0; i < list.size(); ++i) {
+      QAction* a = screens->addAction(tr("%1: %2 (%3×%4)").arg(i + 1).arg(list[i]->name()).arg(list[i]->size().width()).arg(list[i]->size().height()));
+      a->setCheckable(true);
+      a->setChecked(m_presentation->screen() == i);
+      connect(a, &QAction::triggered, this, [this, i] { m_presentation->setScreen(i); });
+    }
+  });
+  QMenu* lang = view->addMenu(tr("Lesson language"));
+  for (const auto& [code, name] : {std::pair<QString, QString>{"en", "English"}, {"zh", "中文"}}) {
+    QAction* a = lang->addAction(name);
+    a->setCheckable(true);
+    a->setChecked(m_player->language() == code);
+    connect(a, &QAction::triggered, this, [this, code = code] { m_player->setLanguage(code); });
+    connect(m_player, &LessonPlayer::languageChanged, a, [a, code = code](const QString& l) { a->setChecked(l == code); });
+  }
+  view->addAction(m_cardDock->toggleViewAction());
+  view->addAction(m_tasksDock->toggleViewAction());
+
+  // Insert: the task generators.
+  QMenu* insert = bar->addMenu(tr("&Insert"));
+  for (ss::TaskKind k : {ss::TaskKind::Mqar, ss::TaskKind::Noise, ss::TaskKind::SelectiveCopy, ss::TaskKind::Induction})
+    insert->addAction(TaskGeneratorDialog::title(k) + "…", this, [this, k] { askInsert(k); });
+
+  // Help.
+  QMenu* help = bar->addMenu(tr("&Help"));
+  QAction* helpAct = m_helpDock->toggleViewAction();
+  helpAct->setText(tr("Views, formulas and shortcuts"));
+  helpAct->setShortcut(QKeySequence::HelpContents);
+  help->addAction(helpAct);
+}
+
+bool Classroom::openLesson(const QString& path, int step, QString* error) {
+  if (!m_player->open(path, step, error)) return false;
+  m_cardDock->show();
+  m_cardDock->raise();
+  return true;
+}
+
+void Classroom::askLesson() {
+  const QString dir = LessonPlayer::shippedLessonsDir();
+  const QString p = QFileDialog::getOpenFileName(m_window, tr("Open a lesson"), dir, tr("StateScope lesson (*.json)"));
+  if (p.isEmpty()) return;
+  QString err;
+  if (!openLesson(p, 0, &err)) warn(tr("Cannot open the lesson"), err);
+}
+
+void Classroom::insertTask(const ss::TaskSpec& spec) {
+  const ss::TaskExample ex = ss::generate_task(spec);
+  m_target->setInput(QByteArray::fromStdString(ex.bytes));
+}
+
+void Classroom::askInsert(ss::TaskKind kind) {
+  TaskGeneratorDialog dlg(kind, m_target->input(), m_window);
+  if (dlg.exec() != QDialog::Accepted) return;
+  try {
+    insertTask(dlg.spec());
+  } catch (const std::exception& e) {
+    warn(tr("Cannot make the input"), QString::fromStdString(e.what()));
+  }
+}
+
+void Classroom::exportDeck() {
+  if (!m_player->isOpen()) {
+    warn(tr("Export lesson"), tr("Open a lesson first (File → Open lesson…)."));
+    return;
+  }
+  const QString out = QFileDialog::getSaveFileName(m_window, tr("Export the lesson as a PDF deck"),
+                                                   QString::fromStdString(m_player->lesson().id) + ".pdf", tr("PDF (*.pdf)"));
+  if (out.isEmpty()) return;
+  DeckExport::Options o;
+  o.lesson = m_player->path();
+  o.out = out;
+  o.language = m_player->language();
+  o.modelsRoot = m_player->modelsRoot();
+  QString err;
+  const int pages = DeckExport::write(o, &err);
+  if (pages < 0) warn(tr("Cannot export the lesson"), err);
+  else m_window->statusBar()->showMessage(tr("wrote %1 (%2 pages)").arg(out).arg(pages), 8000);
+}
+
+ss::WorkspaceState Classroom::workspaceState() const {
+  ss::WorkspaceState s = m_target->state();
+  s.language = m_player->language().toStdString();
+  if (m_player->isOpen()) {
+    s.lesson = m_player->path().toStdString();
+    s.lesson_step = m_player->step();
+  }
+  return s;
+}
+
+bool Classroom::restoreWorkspace(const ss::WorkspaceState& s, QString* error) {
+  m_player->setLanguage(QString::fromStdString(s.language));
+  if (!s.lesson.empty()) {
+    // The lesson puts its models and the step's view in place; the saved state then overrides
+    // what the user changed after the step (text typed, another token...).
+    QString err;
+    if (!openLesson(QString::fromStdString(s.lesson), s.lesson_step, &err) && error) *error = err;
+  }
+  QString err;
+  const bool ok = m_target->restore(s, &err);
+  if (!ok && error && error->isEmpty()) *error = err;
+  return ok;
+}
+
+bool Classroom::saveWorkspace(const QString& path, QString* error) {
+  try {
+    ss::save_workspace(workspaceState(), path.toStdString());
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  m_workspacePath = path;
+  rememberRecent(path);
+  return true;
+}
+
+bool Classroom::openWorkspace(const QString& path, QString* error) {
+  ss::WorkspaceState s;
+  try {
+    s = ss::load_workspace(path.toStdString());
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  m_workspacePath = path;
+  rememberRecent(path);
+  return restoreWorkspace(s, error);
+}
+
+QStringList Classroom::recentWorkspaces() const { return QSettings().value("recentWorkspaces").toStringList(); }
+
+void Classroom::rememberRecent(const QString& path) {
+  QStringList list = recentWorkspaces();
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  list.removeAll(abs);
+  list.prepend(abs);
+  while (list.size() > kMaxRecent) list.removeLast();
+  QSettings().setValue("recentWorkspaces", list);
+  rebuildRecent();
+}
+
+void Classroom::rebuildRecent() {
+  if (!m_recentMenu) return;
+  m_recentMenu->clear();
+  for (const QString& p : recentWorkspaces())
+    m_recentMenu->addAction(QFileInfo(p).fileName(), this, [this, p] {
+      QString err;
+      if (!openWorkspace(p, &err)) warn(tr("Cannot open the workspace"), err);
+    })->setToolTip(p);
+  m_recentMenu->setEnabled(!m_recentMenu->isEmpty());
+}
+
+bool Classroom::offerRestore(bool ask) {
+  if (!m_autosave) return false;
+  const QStringList crashed = Autosave::crashedSessions(QFileInfo(m_autosave->path()).absolutePath());
+  if (crashed.isEmpty()) return false;
+  if (ask && QMessageBox::question(m_window, tr("Restore the last session?"),
+                                   tr("StateScope did not close normally last time. Restore the text, models, lesson and view it had?")) !=
+                 QMessageBox::Yes)
+    return false;
+  ss::WorkspaceState s;
+  QString err;
+  if (!Autosave::take(crashed.first(), &s, &err)) {
+    warn(tr("Cannot restore the session"), err);
+    return false;
+  }
+  if (!restoreWorkspace(s, &err)) warn(tr("Restored with problems"), err);
+  return true;
+}
