@@ -43,7 +43,9 @@ TaskGeneratorDialog::TaskGeneratorDialog(ss::TaskKind kind, const QByteArray& co
       m_length = spin(tr("segment length"), 2, 100000, 64, tr("random letters and digits, written twice"));
       break;
   }
-  m_examples = spin(tr("examples"), 1, 1000, kind == ss::TaskKind::Noise ? 1 : 8, tr("examples one after the other"));
+  m_examples = spin(tr("examples"), 1, 1000, 1,
+                    tr("examples one after the other. The task models were trained on one example per sequence: "
+                       "after the first, a model reads out of its training distribution"));
   m_seed = spin(tr("seed"), 0, 1000000, 1, tr("the same seed makes the same bytes"));
   auto* about = new QLabel(description(kind), this);
   about->setWordWrap(true);

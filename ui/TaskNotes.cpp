@@ -140,8 +140,8 @@ void TaskNotes::makeInput() {
   spec.kind = t.kind;
   spec.seed = uint64_t(QDateTime::currentMSecsSinceEpoch() & 0xffffff);
   if (t.kind == ss::TaskKind::Mqar) {
-    spec.pairs = 8;
-    spec.examples = 8;
+    spec.pairs = 16;
+    spec.examples = 1;  // the task models were trained on one book per sequence, from an empty state
   } else {
     spec.p = t.json.value("p").toDouble(0.5);
     spec.max_run = t.json.value("max_run").toInt(4);
