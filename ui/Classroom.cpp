@@ -12,6 +12,7 @@
 #include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
+#include <cmath>
 
 #include "Autosave.h"
 #include "DeckExport.h"
@@ -49,6 +50,27 @@ Classroom::Classroom(ExplorerWindow* window, const QString& autosaveDir) : QObje
   connect(m_taskNotes, &TaskNotes::taskModelsOpened, this, [this] {
     if (!m_presentation->isActive()) m_tasksDock->show();
   });
+  // The card shows each model's task score live (the recall and noise lessons compare them).
+  m_card->setScoreSource([this] {
+    QStringList parts;
+    for (int c = 0; c < m_target->columnCount(); ++c) {
+      const TaskNotes::Score s = m_taskNotes->score(c);
+      if (s.scored == 0) continue;
+      const QString v = !std::isnan(s.accuracy) ? QString::number(s.accuracy, 'f', 2) : QString::number(s.bitsPerByte, 'f', 2) + " b/B";
+      parts << QString("%1 <b>%2</b>").arg(m_target->modelName(c).toHtmlEscaped(), v);
+    }
+    if (parts.isEmpty()) return QString();
+    const bool zh = m_player->language() == "zh";
+    const TaskNotes::Score first = [&] {
+      for (int c = 0; c < m_target->columnCount(); ++c)
+        if (m_taskNotes->score(c).scored) return m_taskNotes->score(c);
+      return TaskNotes::Score{};
+    }();
+    const QString what = !std::isnan(first.accuracy) ? (zh ? QString::fromUtf8("准确率（%1 个答案）") : QString("accuracy over %1 answers"))
+                                                     : (zh ? QString::fromUtf8("比特/字节（%1 个文字字节，不计垃圾）") : QString("bits/byte over %1 text bytes (junk not counted)"));
+    return what.arg(first.scored) + ":<br>" + parts.join(" · ");
+  });
+  connect(m_target, &LessonTarget::resultsChanged, m_card, &LessonCard::refresh);
   buildMenus();
   if (!autosaveDir.isEmpty()) {
     m_autosave = new Autosave(autosaveDir, [this] { return workspaceState(); }, this);

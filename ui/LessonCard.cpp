@@ -71,7 +71,10 @@ void LessonCard::update() {
   QString html = QString("<p style='font-size:%1pt; color:%2'>%3 · %4</p>")
                      .arg(pt * 0.8)
                      .arg(muted, m_player->text(m_player->lesson().title).toHtmlEscaped(),
-                          tr("step %1 of %2").arg(m_player->step() + 1).arg(m_player->stepCount()));
+                          // In the lesson's language (the audience reads the card), not the UI's.
+                          (m_player->language() == "zh" ? QString::fromUtf8("第 %1 步，共 %2 步") : QString("step %1 of %2"))
+                              .arg(m_player->step() + 1)
+                              .arg(m_player->stepCount()));
   html += QString("<p style='font-size:%1pt'><b>%2</b></p>").arg(pt * 1.3).arg(m_player->text(s.title).toHtmlEscaped());
   html += QString("<p style='font-size:%1pt'>%2</p>").arg(pt).arg(m_cardText.toHtmlEscaped());
   if (!m_formulaText.isEmpty())
@@ -80,6 +83,8 @@ void LessonCard::update() {
                 .arg(accent)
                 .arg(pt * 1.05)
                 .arg(m_formulaText.toHtmlEscaped());
+  const QString score = m_scoreSource ? m_scoreSource() : QString();
+  if (!score.isEmpty()) html += QString("<p style='font-size:%1pt'>%2</p>").arg(pt * 0.9).arg(score);
   m_view->setHtml(html);
   m_prev->setEnabled(m_player->step() > 0);
   m_next->setEnabled(m_player->step() + 1 < m_player->stepCount());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QWidget>
+#include <functional>
 
 class HighlightFrame;
 class LessonPlayer;
@@ -18,6 +19,9 @@ class LessonCard : public QWidget {
   void setButtonsVisible(bool visible);
   HighlightFrame* highlight() const { return m_highlight; }
   QString cardText() const;   // what the card shows now (tests, deck export)
+  // A live line under the card (the task scores of each model); "" hides it. Asked on every update.
+  void setScoreSource(std::function<QString()> source) { m_scoreSource = std::move(source); }
+  void refresh() { update(); }
   QString formulaText() const;
 
  protected:
@@ -29,6 +33,7 @@ class LessonCard : public QWidget {
   LessonTarget* m_target;
   QTextBrowser* m_view;
   QString m_cardText, m_formulaText;
+  std::function<QString()> m_scoreSource;
   QPushButton* m_prev;
   QPushButton* m_next;
   HighlightFrame* m_highlight;

@@ -43,6 +43,9 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   m_hidden.clear();
   QList<QWidget*> hide = {m_window->menuBar(), m_window->statusBar(), m_target->inputEditor(), m_target->modelsDock()};
   for (QToolBar* tb : m_window->findChildren<QToolBar*>()) hide << tb;
+  const QStringList keys = m_target->panelKeys();
+  for (QDockWidget* d : m_window->findChildren<QDockWidget*>())  // task notes, help: the card says what matters
+    if (d != m_cardDock && !keys.contains(d->objectName().mid(5))) hide << d;
   for (QWidget* w : hide)
     if (w && !w->isHidden()) {
       w->hide();
