@@ -13,6 +13,7 @@
 #include "HeadlessExport.h"
 #include "LessonPlayer.h"
 #include "PresentationMode.h"
+#include "UiLanguage.h"
 #include "Workspace.h"
 
 int main(int argc, char** argv) {
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   cli.addPositionalArgument("FILE", "A lesson (.json) or a workspace (.statescope) to open.", "[FILE]");
   cli.process(app);
 
+  UiLanguage::instance()->applyRemembered();
   ExplorerWindow w;
   Classroom classroom(&w, cli.isSet(noAutosave) ? QString() : cli.isSet(autosaveDir) ? cli.value(autosaveDir) : Autosave::defaultDir());
   w.workspace()->setDevice(cli.value(device));

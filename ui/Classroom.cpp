@@ -24,6 +24,7 @@
 #include "PresentationMode.h"
 #include "TaskGeneratorDialog.h"
 #include "TaskNotes.h"
+#include "UiLanguage.h"
 
 namespace {
 constexpr int kMaxRecent = 8;
@@ -41,11 +42,11 @@ Classroom::Classroom(ExplorerWindow* window, const QString& autosaveDir) : QObje
   m_target = new LessonTarget(window);
   m_player = new LessonPlayer(m_target, this);
   m_card = new LessonCard(m_player, m_target);
-  m_cardDock = makeDock(window, tr("Lesson"), "dock-lesson", m_card, Qt::RightDockWidgetArea);
+  m_cardDock = makeDock(window, QString(), "dock-lesson", m_card, Qt::RightDockWidgetArea);
   m_taskNotes = new TaskNotes(m_target);
-  m_tasksDock = makeDock(window, tr("Task notes"), "dock-tasks", m_taskNotes, Qt::RightDockWidgetArea);
+  m_tasksDock = makeDock(window, QString(), "dock-tasks", m_taskNotes, Qt::RightDockWidgetArea);
   m_help = new HelpPanel(m_target);
-  m_helpDock = makeDock(window, tr("Help"), "dock-help", m_help, Qt::RightDockWidgetArea);
+  m_helpDock = makeDock(window, QString(), "dock-help", m_help, Qt::RightDockWidgetArea);
   m_presentation = new PresentationMode(m_target, m_player, m_card, m_cardDock, this);
   connect(m_taskNotes, &TaskNotes::taskModelsOpened, this, [this] {
     if (!m_presentation->isActive()) m_tasksDock->show();
@@ -89,46 +90,74 @@ void Classroom::warn(const QString& title, const QString& message) {
   else std::fprintf(stderr, "statescope: %s: %s\n", qPrintable(title), qPrintable(message));
 }
 
+void Classroom::translated(QObject* o, std::function<QString()> text) {
+  m_texts.append({o, std::move(text)});
+  retranslate();
+}
+
+void Classroom::retranslate() {
+  for (const auto& [o, text] : m_texts) {
+    if (!o) continue;
+    if (auto* a = qobject_cast<QAction*>(o)) a->setText(text());
+    else if (auto* m = qobject_cast<QMenu*>(o)) m->setTitle(text());
+    else if (auto* d = qobject_cast<QDockWidget*>(o)) d->setWindowTitle(text());
+  }
+}
+
 void Classroom::buildMenus() {
   QMenuBar* bar = m_window->menuBar();
   QMenu* file = nullptr;
   QMenu* view = nullptr;
+  // The explorer's own menus, by their (possibly translated) titles.
+  const char* fileTitle = "&File";
+  const char* viewTitle = "&View";
   for (QAction* a : bar->actions()) {
-    if (a->menu() && a->text() == ExplorerWindow::tr("&File")) file = a->menu();
-    if (a->menu() && a->text() == ExplorerWindow::tr("&View")) view = a->menu();
+    if (!a->menu()) continue;
+    if (a->text() == fileTitle || a->text() == QCoreApplication::translate("ExplorerWindow", fileTitle)) file = a->menu();
+    if (a->text() == viewTitle || a->text() == QCoreApplication::translate("ExplorerWindow", viewTitle)) view = a->menu();
   }
-  if (!file) file = bar->addMenu(tr("&File"));
-  if (!view) view = bar->addMenu(tr("&View"));
+  if (!file) file = bar->addMenu(QString());
+  if (!view) view = bar->addMenu(QString());
+  translated(m_cardDock, [] { return tr("Lesson"); });
+  translated(m_tasksDock, [] { return tr("Task notes"); });
+  translated(m_helpDock, [] { return tr("Help"); });
 
   // File: lessons and workspaces, before the existing entries.
   QAction* first = file->actions().value(0);
-  auto* openLessonAct = new QAction(tr("Open lesson…"), file);
+  auto* openLessonAct = new QAction(file);
+  translated(openLessonAct, [] { return tr("Open lesson…"); });
   openLessonAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
   connect(openLessonAct, &QAction::triggered, this, &Classroom::askLesson);
-  auto* lessons = new QMenu(tr("Lessons"), file);
+  auto* lessons = new QMenu(file);
+  translated(lessons, [] { return tr("Lessons"); });
   for (const QString& path : LessonPlayer::shippedLessons()) {
-    QString title = QFileInfo(path).completeBaseName();
+    ss::LocalText title{QFileInfo(path).completeBaseName().toStdString(), ""};
     try {
-      title = QString::fromStdString(ss::load_lesson(path.toStdString()).title.en);
+      title = ss::load_lesson(path.toStdString()).title;
     } catch (const std::exception&) {
     }
-    lessons->addAction(title, this, [this, path] {
+    QAction* a = lessons->addAction(QString(), this, [this, path] {
       QString err;
       if (!openLesson(path, 0, &err)) warn(tr("Cannot open the lesson"), err);
     });
+    translated(a, [title] { return QString::fromStdString(title.in(UiLanguage::instance()->current().toStdString())); });
   }
-  auto* exportDeckAct = new QAction(tr("Export lesson as PDF deck…"), file);
+  auto* exportDeckAct = new QAction(file);
+  translated(exportDeckAct, [] { return tr("Export lesson as PDF deck…"); });
   connect(exportDeckAct, &QAction::triggered, this, &Classroom::exportDeck);
-  auto* openWs = new QAction(tr("Open workspace…"), file);
+  auto* openWs = new QAction(file);
+  translated(openWs, [] { return tr("Open workspace…"); });
   openWs->setShortcut(QKeySequence::Open);
   connect(openWs, &QAction::triggered, this, [this] {
     const QString p = QFileDialog::getOpenFileName(m_window, tr("Open a workspace"), QString(), tr("StateScope workspace (*.statescope)"));
     QString err;
     if (!p.isEmpty() && !openWorkspace(p, &err)) warn(tr("Cannot open the workspace"), err);
   });
-  auto* saveWs = new QAction(tr("Save workspace"), file);
+  auto* saveWs = new QAction(file);
+  translated(saveWs, [] { return tr("Save workspace"); });
   saveWs->setShortcut(QKeySequence::Save);
-  auto* saveWsAs = new QAction(tr("Save workspace as…"), file);
+  auto* saveWsAs = new QAction(file);
+  translated(saveWsAs, [] { return tr("Save workspace as…"); });
   auto saveAs = [this] {
     QString p = QFileDialog::getSaveFileName(m_window, tr("Save the workspace"), m_workspacePath.isEmpty() ? "lesson.statescope" : m_workspacePath,
                                              tr("StateScope workspace (*.statescope)"));
@@ -143,7 +172,8 @@ void Classroom::buildMenus() {
     if (m_workspacePath.isEmpty()) saveAs();
     else if (!saveWorkspace(m_workspacePath, &err)) warn(tr("Cannot save the workspace"), err);
   });
-  m_recentMenu = new QMenu(tr("Recent workspaces"), file);
+  m_recentMenu = new QMenu(file);
+  translated(m_recentMenu, [] { return tr("Recent workspaces"); });
   file->insertAction(first, openLessonAct);
   file->insertMenu(first, lessons);
   file->insertAction(first, exportDeckAct);
@@ -155,13 +185,15 @@ void Classroom::buildMenus() {
   file->insertSeparator(first);
   rebuildRecent();
 
-  // View: presentation mode, the screen it uses, the lesson's language, the classroom docks.
+  // View: presentation mode, the screen it uses, the languages, the classroom docks.
   view->addSeparator();
-  QAction* present = view->addAction(tr("Presentation mode"));
+  QAction* present = view->addAction(QString());
+  translated(present, [] { return tr("Presentation mode"); });
   present->setShortcut(QKeySequence(Qt::Key_F5));
   present->setShortcutContext(Qt::ApplicationShortcut);
   connect(present, &QAction::triggered, m_presentation, &PresentationMode::toggle);
-  QMenu* screens = view->addMenu(tr("Present on screen"));
+  QMenu* screens = view->addMenu(QString());
+  translated(screens, [] { return tr("Present on screen"); });
   connect(screens, &QMenu::aboutToShow, this, [this, screens] {
     screens->clear();
     const QList<QScreen*> list = QGuiApplication::screens();
@@ -172,28 +204,46 @@ void Classroom::buildMenus() {
       connect(a, &QAction::triggered, this, [this, i] { m_presentation->setScreen(i); });
     }
   });
-  QMenu* lang = view->addMenu(tr("Lesson language"));
-  for (const auto& [code, name] : {std::pair<QString, QString>{"en", "English"}, {"zh", "中文"}}) {
-    QAction* a = lang->addAction(name);
+  QMenu* uiLang = view->addMenu(QString());
+  translated(uiLang, [] { return tr("Language"); });
+  for (const QString& code : UiLanguage::available()) {
+    QAction* a = uiLang->addAction(UiLanguage::displayName(code));
+    a->setCheckable(true);
+    a->setChecked(UiLanguage::instance()->current() == code);
+    a->setObjectName("ui-language-" + code);
+    connect(a, &QAction::triggered, this, [this, code] {
+      if (!UiLanguage::instance()->apply(code)) warn(tr("Language"), tr("The translation for %1 is missing from this build.").arg(UiLanguage::displayName(code)));
+    });
+    connect(UiLanguage::instance(), &UiLanguage::changed, a, [a, code](const QString& l) { a->setChecked(l == code); });
+  }
+  QMenu* lang = view->addMenu(QString());
+  translated(lang, [] { return tr("Lesson language"); });
+  for (const QString& code : UiLanguage::available()) {
+    QAction* a = lang->addAction(UiLanguage::displayName(code));
     a->setCheckable(true);
     a->setChecked(m_player->language() == code);
-    connect(a, &QAction::triggered, this, [this, code = code] { m_player->setLanguage(code); });
-    connect(m_player, &LessonPlayer::languageChanged, a, [a, code = code](const QString& l) { a->setChecked(l == code); });
+    connect(a, &QAction::triggered, this, [this, code] { m_player->setLanguage(code); });
+    connect(m_player, &LessonPlayer::languageChanged, a, [a, code](const QString& l) { a->setChecked(l == code); });
   }
   view->addAction(m_cardDock->toggleViewAction());
   view->addAction(m_tasksDock->toggleViewAction());
 
   // Insert: the task generators.
-  QMenu* insert = bar->addMenu(tr("&Insert"));
-  for (ss::TaskKind k : {ss::TaskKind::Mqar, ss::TaskKind::Noise, ss::TaskKind::SelectiveCopy, ss::TaskKind::Induction})
-    insert->addAction(TaskGeneratorDialog::title(k) + "…", this, [this, k] { askInsert(k); });
+  QMenu* insert = bar->addMenu(QString());
+  translated(insert, [] { return tr("&Insert"); });
+  for (ss::TaskKind k : {ss::TaskKind::Mqar, ss::TaskKind::Noise, ss::TaskKind::SelectiveCopy, ss::TaskKind::Induction}) {
+    QAction* a = insert->addAction(QString(), this, [this, k] { askInsert(k); });
+    translated(a, [k] { return TaskGeneratorDialog::title(k) + "…"; });
+  }
 
   // Help.
-  QMenu* help = bar->addMenu(tr("&Help"));
+  QMenu* help = bar->addMenu(QString());
+  translated(help, [] { return tr("&Help"); });
   QAction* helpAct = m_helpDock->toggleViewAction();
-  helpAct->setText(tr("Views, formulas and shortcuts"));
+  translated(helpAct, [] { return tr("Views, formulas and shortcuts"); });
   helpAct->setShortcut(QKeySequence::HelpContents);
   help->addAction(helpAct);
+  connect(UiLanguage::instance(), &UiLanguage::changed, this, &Classroom::retranslate);
 }
 
 bool Classroom::openLesson(const QString& path, int step, QString* error) {

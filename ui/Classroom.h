@@ -6,6 +6,8 @@
 #pragma once
 
 #include <QObject>
+#include <QPointer>
+#include <functional>
 #include <QString>
 
 #include "task_generator.h"
@@ -54,6 +56,8 @@ class Classroom : public QObject {
 
  private:
   void buildMenus();
+  void translated(QObject* o, std::function<QString()> text);  // sets the text now and after a language switch
+  void retranslate();
   void rebuildRecent();
   void rememberRecent(const QString& path);
   void askLesson();
@@ -74,4 +78,5 @@ class Classroom : public QObject {
   Autosave* m_autosave = nullptr;
   QMenu* m_recentMenu = nullptr;
   QString m_workspacePath;
+  QList<QPair<QPointer<QObject>, std::function<QString()>>> m_texts;
 };

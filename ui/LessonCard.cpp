@@ -48,7 +48,13 @@ QString LessonCard::cardText() const { return m_cardText; }
 QString LessonCard::formulaText() const { return m_formulaText; }
 
 void LessonCard::changeEvent(QEvent* e) {
-  if (e->type() == QEvent::FontChange || e->type() == QEvent::PaletteChange) update();
+  if (e->type() == QEvent::LanguageChange) {
+    m_prev->setText(tr("◀ Previous"));
+    m_next->setText(tr("Next ▶"));
+    m_prev->setToolTip(tr("Previous step (Page Up)"));
+    m_next->setToolTip(tr("Next step (Page Down)"));
+  }
+  if (e->type() == QEvent::FontChange || e->type() == QEvent::PaletteChange || e->type() == QEvent::LanguageChange) update();
   QWidget::changeEvent(e);
 }
 

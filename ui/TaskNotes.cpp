@@ -1,6 +1,8 @@
 #include "TaskNotes.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QEvent>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -126,6 +128,15 @@ void TaskNotes::rescore() {
     m_text->setHtml(html);
     m_make->setEnabled(m_anyTask);
   });
+}
+
+void TaskNotes::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::LanguageChange) {
+    m_make->setText(tr("Make an input for this model"));
+    m_make->setToolTip(tr("Replace the text by fresh examples of the task the active model was trained on"));
+    rescore();
+  }
+  QWidget::changeEvent(e);
 }
 
 QString TaskNotes::text() const { return m_text->toPlainText(); }

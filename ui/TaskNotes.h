@@ -28,6 +28,9 @@ class TaskNotes : public QWidget {
   struct Task { bool ok = false; QString error; ss::TaskKind kind = ss::TaskKind::Mqar; QJsonObject json; };
   static Task readTask(const QString& modelFolder);
 
+ protected:
+  void changeEvent(QEvent* e) override;
+
  signals:
   void taskModelsOpened();  // a model with a task.json was opened (the window shows this view)
   void inputMade(const QByteArray& bytes);
