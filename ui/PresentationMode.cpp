@@ -5,6 +5,7 @@
 #include <QChartView>
 #include <QDockWidget>
 #include <QKeyEvent>
+#include <QLayout>
 #include <QMainWindow>
 #include <QMenuBar>
 #include <QScreen>
@@ -86,6 +87,10 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
     }
   m_cardDock->setMinimumWidth(int((windowed ? size.width() : m_window->width()) * 0.28));
 
+  if (m_window->layout()) {  // the hidden controls no longer count towards the window's minimum size
+    m_window->layout()->invalidate();
+    m_window->layout()->activate();
+  }
   if (windowed) {
     m_window->showNormal();
     m_window->resize(size);
