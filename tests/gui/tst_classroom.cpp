@@ -22,6 +22,8 @@
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
 #include "PresentationMode.h"
+#include "HelpPanel.h"
+#include "TaskGeneratorDialog.h"
 #include "TaskNotes.h"
 #include "Workspace.h"
 #include "lesson.h"
@@ -296,6 +298,24 @@ class TestClassroom : public QObject {
     t->setInput("just some text\n");
     t->waitForIdle();
     QCOMPARE(c.taskNotes()->score(0).scored, qint64(0));
+  }
+
+  void generator_dialogs_and_help() {
+    for (ss::TaskKind k : {ss::TaskKind::Mqar, ss::TaskKind::Noise, ss::TaskKind::SelectiveCopy, ss::TaskKind::Induction}) {
+      TaskGeneratorDialog dlg(k, "Some text to pad.\n");
+      const ss::TaskSpec spec = dlg.spec();
+      QVERIFY(spec.kind == k);
+      QCOMPARE(spec.examples, 1);  // one example per sequence, as the task models were trained
+      const ss::TaskExample ex = ss::generate_task(spec);
+      QVERIFY2(!ex.scored.empty(), ss::task_kind_name(k));
+      QCOMPARE(ss::scored_positions(k, ex.bytes), ex.scored);  // what the app makes, it can score
+    }
+    ExplorerWindow w(false);
+    Classroom c(&w);
+    const QString help = c.help()->html();
+    for (const QString& k : c.target()->panelKeys()) QVERIFY2(help.contains(c.target()->panelTitle(k).toHtmlEscaped()), qPrintable(k));
+    for (const QString& key : {"F5", "Page Up / Page Down", "Esc"}) QVERIFY2(help.contains(key), qPrintable(key));
+    QVERIFY(help.contains("h_t"));  // the views' formulas
   }
 
   void autosave_cleans_up_on_a_normal_exit() {
