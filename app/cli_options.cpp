@@ -12,7 +12,7 @@ const std::map<std::string, std::set<std::string>>& known_options() {
   static const std::map<std::string, std::set<std::string>> known = {
       {"info", {"--model", "--device", "--precision"}},
       {"logits", {"--model", "--device", "--precision", "--input", "--out", "--max-memory"}},
-      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--checkpoint-every"}},
+      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--state-stride", "--checkpoint-every"}},
   };
   return known;
 }
@@ -41,11 +41,12 @@ CliOptions parse_cli_options(const std::vector<std::string>& args) {
       throw Error("", shown(key), "unknown option for '" + o.command + "' (it takes " + list + ")");
     }
     if (i + 1 >= args.size()) throw Error("", key, "needs a value");
-    if (!o.values.emplace(key, args[++i]).second) throw Error("", key, "given twice");
+    const std::string stored = key == "--checkpoint-every" ? "--state-stride" : key;  // the old name of --state-stride
+    if (!o.values.emplace(stored, args[++i]).second) throw Error("", key, "given twice");
   }
   o.values.emplace("--device", "auto");
   o.values.emplace("--precision", "fp32");
-  if (o.command == "trace") o.values.emplace("--checkpoint-every", "64");
+  if (o.command == "trace") o.values.emplace("--state-stride", "64");
   for (const char* required : {"--model", "--input", "--out"})
     if (cmd->second.count(required) && !o.has(required)) throw Error("", required, "required");
   for (const auto& [key, value] : o.values)
