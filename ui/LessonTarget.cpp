@@ -172,7 +172,7 @@ std::vector<int> LessonTarget::topBytes(int column, const std::vector<int64_t>& 
   std::vector<int32_t> tokens(static_cast<size_t>(last));
   for (int64_t i = 0; i < last; ++i) tokens[size_t(i)] = uint8_t(ws->bytes()[i]);
   ss::ModelState st = model.initial_state();
-  const ss::Tensor logits = model.forward(tokens, st, nullptr, true);  // [last, V]: row i predicts byte i + 1
+  const ss::Tensor logits = model.forward(tokens, st, {}, true);  // [last, V]: row i predicts byte i + 1
   const int64_t V = logits.size(1);
   for (int64_t p : positions) {
     if (p < 1 || p > last) continue;
