@@ -1,6 +1,8 @@
 // statescope-cli: the engine without a display.
 //   statescope-cli info   --model DIR
 //   statescope-cli logits --model DIR --input FILE --out OUT.npy      float32 [tokens, vocab]
+// The input file is tokenized with the folder's tokenizer.json (BOS as its post-processor says), or
+// fed as bytes (token id = byte value) when the folder has no tokenizer.
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
 // BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
@@ -34,26 +36,25 @@ int usage() {
   return 2;
 }
 
-std::vector<int32_t> read_bytes(const std::string& path) {
+std::string read_input(const std::string& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   if (ec) throw ss::Error(path, "--input", "cannot read (" + ec.message() + ")");
   if (static_cast<int64_t>(size) > kMaxInputBytes) throw ss::Error(path, "--input", "is " + std::to_string(size) + " bytes; the limit is " + std::to_string(kMaxInputBytes));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ss::Error(path, "--input", "cannot open");
-  std::vector<int32_t> tokens;
-  tokens.reserve(size);
-  char c;
-  while (in.get(c)) tokens.push_back(static_cast<unsigned char>(c));
-  if (tokens.empty()) throw ss::Error(path, "--input", "is empty: nothing to run");
-  return tokens;
+  std::string bytes(size, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  if (bytes.empty()) throw ss::Error(path, "--input", "is empty: nothing to run");
+  return bytes;
 }
 
-void check_byte_model(const ss::Model& m) {
-  if (m.config().vocab_size < 256)
-    throw ss::Error(m.dir() + "/config.json", "vocab_size", std::to_string(m.config().vocab_size) + " is under 256: the model cannot take raw bytes");
-  if (m.has_tokenizer())
-    std::fprintf(stderr, "warning: %s has a tokenizer; StateScope feeds raw bytes (token id = byte value)\n", m.dir().c_str());
+// The input's token ids: the folder's tokenizer.json, or one token per byte when it has none.
+std::vector<int32_t> tokenize(const ss::Model& m, const std::string& input) {
+  std::vector<int32_t> tokens;
+  for (const ss::TokenPiece& p : m.tokenize(input)) tokens.push_back(p.id);
+  if (tokens.empty()) throw ss::Error("", "--input", "gives no tokens");
+  return tokens;
 }
 
 int cmd_info(const ss::Model& m) {
@@ -62,6 +63,8 @@ int cmd_info(const ss::Model& m) {
   std::printf("architecture: %s\n", ss::architecture_name(c.arch));
   std::printf("backend:      %s\n", m.backend().name().c_str());
   std::printf("layers:       %d  (d_model %d, vocab %d)\n", c.n_layers, c.d_model, c.vocab_size);
+  if (m.tokenizer()) std::printf("tokenizer:    %s  (%s)\n", m.tokenizer()->describe().c_str(), m.tokenizer()->path().c_str());
+  else std::printf("tokenizer:    none: token id = byte value\n");
   std::printf("schedule:     ");
   for (int i = 0; i < c.n_layers; ++i) std::printf("%s%s%s", i ? " " : "", ss::mixer_name(c.mixers[i]), c.ffns[i] == ss::FfnKind::Moe ? "+moe" : c.ffns[i] == ss::FfnKind::Mlp ? "+mlp" : "");
   std::printf("\nparameters:   %lld\n", static_cast<long long>(m.parameter_count()));
@@ -96,10 +99,9 @@ int main(int argc, char** argv) {
     auto model = ss::Model::load(opt["--model"], *backend);
     if (cmd == "info") return cmd_info(*model);
     if (cmd != "logits" && cmd != "trace") return usage();
-    check_byte_model(*model);
     if (!opt.count("--input")) throw ss::Error("", "--input", "required");
     if (!opt.count("--out")) throw ss::Error("", "--out", "required");
-    const std::vector<int32_t> tokens = read_bytes(opt["--input"]);
+    const std::vector<int32_t> tokens = tokenize(*model, read_input(opt["--input"]));
     ss::ModelState state = model->initial_state();
 
     if (cmd == "logits") {

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "layer.h"
+#include "tokenizer.h"
 #include "trace.h"
 
 namespace ss {
@@ -36,7 +37,12 @@ class Model {
   const std::string& dir() const { return dir_; }
   Backend& backend() const { return be_; }
   int64_t parameter_count() const { return parameter_count_; }
-  bool has_tokenizer() const { return has_tokenizer_; }
+  // The folder's tokenizer.json (null when it has none: then token id = byte value, vocab >= 256).
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
+  // The model's tokens for `input` (raw bytes) with each token's byte span: the tokenizer's (BOS
+  // included) or, without one, one token per byte. Throws ss::Error when neither applies.
+  std::vector<TokenPiece> tokenize(std::string_view input) const;
   const Mixer& mixer(int layer) const { return *layers_[layer].mixer; }
 
   ModelState initial_state() const;
@@ -83,7 +89,7 @@ class Model {
   Tensor norm_f_;   // [D]
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
-  bool has_tokenizer_ = false;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 
