@@ -4,6 +4,7 @@
 // The input file is tokenized with the folder's tokenizer.json (BOS as its post-processor says), or
 // fed as bytes (token id = byte value) when the folder has no tokenizer.
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
+//   statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]  JSON: ids and byte spans
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
 // BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
 // (trace; default 64). The backend line of the output names the device and the precision that ran.
@@ -20,6 +21,7 @@
 #include "error.h"
 #include "model.h"
 #include "npy.h"
+#include "tokenizer.h"
 #include "trace_store.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +34,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
                "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K]\n");
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K]\n"
+               "       statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]\n");
   return 2;
 }
 
@@ -73,6 +76,22 @@ int cmd_info(const ss::Model& m) {
   return 0;
 }
 
+// The tokens of --input under the tokenizer.json of --tokenizer (a model folder or just the tokenizer).
+int cmd_tokens(std::map<std::string, std::string>& opt) {
+  if (!opt.count("--tokenizer")) throw ss::Error("", "--tokenizer", "required");
+  if (!opt.count("--input")) throw ss::Error("", "--input", "required");
+  const auto tok = ss::Tokenizer::load(opt["--tokenizer"]);
+  if (!tok) throw ss::Error(opt["--tokenizer"], "tokenizer.json", "not found");
+  const auto pieces = tok->encode_pieces(read_input(opt["--input"]), !opt.count("--no-special"));
+  nlohmann::json ids = nlohmann::json::array(), spans = nlohmann::json::array();
+  for (const ss::TokenPiece& p : pieces) {
+    ids.push_back(p.id);
+    spans.push_back({p.begin, p.end});
+  }
+  std::printf("%s\n", nlohmann::json{{"tokenizer", tok->describe()}, {"ids", ids}, {"spans", spans}}.dump().c_str());
+  return 0;
+}
+
 std::string file_name(const std::string& name, int layer) {
   std::string s = name;
   for (char& ch : s) if (ch == '.') ch = '_';
@@ -94,6 +113,7 @@ int main(int argc, char** argv) {
     opt[key] = argv[++i];
   }
   try {
+    if (cmd == "tokens") return cmd_tokens(opt);
     if (!opt.count("--model")) throw ss::Error("", "--model", "required");
     auto backend = ss::make_backend(opt["--device"], ss::parse_precision(opt["--precision"]));
     auto model = ss::Model::load(opt["--model"], *backend);

@@ -70,8 +70,12 @@ class TokenizerParser {
       const auto [p, regex] = pattern(j, field);
       const std::string content = text(j, "content", field);
       t_.norm_.push_back(compiled(field, [&] { return std::make_unique<ReplaceNormalizer>(p, regex, content); }));
+    } else if (type == "NFC") {
+      auto nfc = make_nfc_normalizer();
+      if (!nfc) fail(field + ".type", "normaliser NFC needs ICU, which this build of StateScope lacks (install libicu-dev and rebuild)");
+      t_.norm_.push_back(std::move(nfc));
     } else {
-      fail(field + ".type", "normaliser \"" + type + "\" is not supported (StateScope runs Prepend, Replace and Sequence "
+      fail(field + ".type", "normaliser \"" + type + "\" is not supported (StateScope runs NFC, Prepend, Replace and Sequence "
                             "of them; anything else would give token ids that differ from the tokenizers library's)");
     }
   }

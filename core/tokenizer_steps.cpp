@@ -1,5 +1,12 @@
 #include "tokenizer_steps.h"
 
+#include <algorithm>
+
+#ifdef STATESCOPE_WITH_ICU
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#endif
+
 namespace ss {
 
 namespace {
@@ -29,6 +36,66 @@ AlignedText ReplaceNormalizer::apply(const AlignedText& t) const {
   out.append(t, prev, t.size() - prev);
   return out;
 }
+
+#ifdef STATESCOPE_WITH_ICU
+namespace {
+
+class NfcNormalizer : public NormalizerStep {
+ public:
+  explicit NfcNormalizer(const UNormalizer2* n) : nfc_(n) {}
+  AlignedText apply(const AlignedText& t) const override {
+    AlignedText out;
+    const std::string& s = t.s;
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t j = i + std::max(1, utf8_sequence_length(s, i));
+      bool ascii = static_cast<unsigned char>(s[i]) < 0x80;
+      while (j < s.size() && !unorm2_hasBoundaryBefore(nfc_, static_cast<UChar32>(utf8_decode_at(s, j)))) {
+        ascii = false;
+        j += std::max(1, utf8_sequence_length(s, j));
+      }
+      if (ascii || !change(s.substr(i, j - i))) out.append(t, i, j - i);
+      else out.append(normalized_, t.begin_of(i, j - i), t.end_of(i, j - i));
+      i = j;
+    }
+    return out;
+  }
+
+ private:
+  // Normalises one segment into normalized_; false when NFC leaves it as it is.
+  bool change(const std::string& seg) const {
+    UErrorCode err = U_ZERO_ERROR;
+    std::u16string in(seg.size() + 1, u'\0'), outw(4 * seg.size() + 8, u'\0');
+    int32_t n_in = 0;
+    u_strFromUTF8(reinterpret_cast<UChar*>(in.data()), static_cast<int32_t>(in.size()), &n_in, seg.data(), static_cast<int32_t>(seg.size()), &err);
+    if (U_FAILURE(err)) return false;
+    if (unorm2_quickCheck(nfc_, reinterpret_cast<const UChar*>(in.data()), n_in, &err) == UNORM_YES && U_SUCCESS(err)) return false;
+    err = U_ZERO_ERROR;
+    const int32_t n_out = unorm2_normalize(nfc_, reinterpret_cast<const UChar*>(in.data()), n_in, reinterpret_cast<UChar*>(outw.data()),
+                                           static_cast<int32_t>(outw.size()), &err);
+    if (U_FAILURE(err)) return false;
+    normalized_.assign(4 * static_cast<size_t>(n_out) + 4, '\0');
+    int32_t n8 = 0;
+    u_strToUTF8(normalized_.data(), static_cast<int32_t>(normalized_.size()), &n8, reinterpret_cast<const UChar*>(outw.data()), n_out, &err);
+    if (U_FAILURE(err)) return false;
+    normalized_.resize(n8);
+    return normalized_ != seg;
+  }
+  const UNormalizer2* nfc_;
+  mutable std::string normalized_;
+};
+
+}  // namespace
+
+std::unique_ptr<NormalizerStep> make_nfc_normalizer() {
+  UErrorCode err = U_ZERO_ERROR;
+  const UNormalizer2* n = unorm2_getNFCInstance(&err);
+  if (U_FAILURE(err) || !n) return nullptr;
+  return std::make_unique<NfcNormalizer>(n);
+}
+#else
+std::unique_ptr<NormalizerStep> make_nfc_normalizer() { return nullptr; }
+#endif
 
 void SplitPreTokenizer::apply(const AlignedText& piece, std::vector<AlignedText>& out) const {
   append_pieces(piece, pattern_.split(piece.s, behavior_, invert_), out);

@@ -37,6 +37,11 @@ class ReplaceNormalizer : public NormalizerStep {
   std::string content_;
 };
 
+// {"type": "NFC"}: Unicode canonical composition (ICU). Normalised one segment at a time (ICU's
+// normalisation boundaries), so a changed segment stands for its input bytes. Null when this build
+// has no ICU (make_nfc_normalizer then returns null and the parser refuses the tokenizer).
+std::unique_ptr<NormalizerStep> make_nfc_normalizer();
+
 class PreTokenizerStep {
  public:
   virtual ~PreTokenizerStep() = default;

@@ -67,7 +67,7 @@ class TestTokenizer : public QObject {
  private slots:
   void ids_equal_tokenizers_library_data() {
     QTest::addColumn<QString>("name");
-    for (const char* n : {"bytelevel_gpt2_32k", "bytelevel_llama3_4k", "bytelevel_prefix_1k", "sp_bpe_32k", "sp_metaspace_2k"})
+    for (const char* n : {"bytelevel_gpt2_32k", "bytelevel_llama3_4k", "bytelevel_prefix_1k", "bytelevel_nfc_4k", "sp_bpe_32k", "sp_metaspace_2k"})
       QTest::newRow(n) << QString(n);
   }
   void ids_equal_tokenizers_library() {
@@ -98,7 +98,7 @@ class TestTokenizer : public QObject {
     QFETCH(QString, name);
     const auto tok = Tokenizer::load(tok_dir(name.toStdString()));
     int compared = 0;
-    const bool trims = name == "bytelevel_prefix_1k";
+    const bool trims = name == "bytelevel_prefix_1k", nfc = name == "bytelevel_nfc_4k";
     const json ref = reference(name.toStdString());
     for (const json& c : ref["cases"]) {
       const std::string raw = bytes_of(c);
@@ -127,6 +127,9 @@ class TestTokenizer : public QObject {
         while (trims && tb < te && std::isspace(static_cast<unsigned char>(raw[tb]))) ++tb;
         while (trims && te > tb && std::isspace(static_cast<unsigned char>(raw[te - 1]))) --te;
         if (trims && b == e) continue;  // trim_offsets also empties a prepended space's token ("Ġh" after an added token)
+        // NFC: `tokenizers` aligns a composed character with its first source character only ("e" of
+        // "e" + U+0301); ours covers both, so the spans still tile the input.
+        if (nfc && (b != p.begin || e != p.end) && b >= p.begin && e <= p.end && e > b) continue;
         if ((b != p.begin || e != p.end) && (b != tb || e != te))
           QFAIL(qPrintable(QString("%1/%2 token %3 (id %4): ours [%5,%6) tokenizers [%7,%8)").arg(name).arg(QString::fromStdString(c["name"]))
                                .arg(k).arg(p.id).arg(p.begin).arg(p.end).arg(b).arg(e)));

@@ -16,11 +16,18 @@ Tokenizers made (tests/fixtures/tokenizers/<name>/tokenizer.json [+ tokenizer_co
   bytelevel_prefix_1k  RoBERTa-like: ByteLevel(add_prefix_space=true), added tokens with lstrip / rstrip
   sp_bpe_32k           Llama-2 / Mistral style: normalizer Prepend("▁") + Replace(" ", "▁"), BPE with
                        byte_fallback and <0xXX> tokens, unk <unk> fused, TemplateProcessing <s> (32000 tokens)
+  bytelevel_nfc_4k     Qwen2/3 style: NFC normaliser, Split(Qwen regex) + ByteLevel(use_regex=false)
   sp_metaspace_2k      the newer conversion: Metaspace(prepend_scheme=first, split=false), no normalizer,
                        tokenizer_config.json add_bos_token=false (BOS then off), a small alphabet
                        (much byte fallback)
   refuse_wordpiece, refuse_unigram: tiny tokenizers of kinds StateScope refuses
   qwen3 (reference.json only, with --qwen3): the real Qwen3 tokenizer.json (NFC normaliser)
+
+Check sets the repository does not hold (fresh seed, real lines of the training text, long random
+strings), for any tokenizer folders, compared here with build/tools/testkit/statescope-tokenizer-check:
+
+    python3 tools/make_tokenizer_fixtures.py --check-out DIR --check-seed S --check-n N \
+        --check-dirs name=PATH,name=PATH [--qwen3 PATH]      # writes DIR/<name>.json
 
 reference.json per tokenizer: the tokenizers version, this command, and per case the input bytes
 (base64), `ids` (encode(text) with the post-processor), `ids_no_special` (add_special_tokens=False),
@@ -47,6 +54,8 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 
 FORMAT_VERSION = 1
 COMMAND = "python3 tools/make_tokenizer_fixtures.py --out tests/fixtures/tokenizers --qwen3 PATH/qwen3/tokenizer.json"
+QWEN_PAT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+            r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 LLAMA3_PAT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
               r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
@@ -183,6 +192,21 @@ def make_bytelevel_llama3(text, vocab):
     return tk, None
 
 
+def make_bytelevel_nfc(text, vocab):
+    tk = Tokenizer(models.BPE())
+    tk.normalizer = normalizers.NFC()
+    tk.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN_PAT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    tk.decoder = decoders.ByteLevel()
+    tk.post_processor = processors.ByteLevel(trim_offsets=False)
+    tk.train_from_iterator(text, trainers.BpeTrainer(vocab_size=vocab, min_frequency=2,
+                                                     special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                                     initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                     show_progress=False))
+    return tk, None
+
+
 def make_bytelevel_prefix(text, vocab):
     tk = Tokenizer(models.BPE())
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)
@@ -262,6 +286,20 @@ def make_refused(text, kind):
     return tk, None
 
 
+def check_cases(text: list[str], seed: int, n: int) -> list[tuple[str, bytes]]:
+    """Inputs for a check set: the fixed cases, n random strings up to 2000 characters, n/10 random
+    byte strings, and n runs of 1-30 consecutive lines of the training text."""
+    rng = random.Random(seed)
+    out = fixed_cases() + random_cases(seed=seed, n_text=n, n_bytes=max(1, n // 10))
+    for i in range(n // 2):  # a few long ones
+        a = rng.randrange(len(out))
+        out.append((f"long_{i}", b"".join(out[(a + k) % len(out)][1] for k in range(rng.randint(5, 40)))))
+    for i in range(n):
+        a = rng.randrange(len(text))
+        out.append((f"lines_{i}", "".join(text[a:a + rng.randint(1, 30)]).encode("utf-8", "surrogatepass")))
+    return out
+
+
 def references(tk: Tokenizer, folder: str | None, cases) -> list[dict]:
     hf = None
     if folder:
@@ -285,11 +323,18 @@ def references(tk: Tokenizer, folder: str | None, cases) -> list[dict]:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="fixture folder (all modes but --check-out)")
     ap.add_argument("--qwen3", help="the real Qwen3 tokenizer.json (references only; also used as training text)")
     ap.add_argument("--corpus-mb", type=float, default=24)
     ap.add_argument("--big-vocab", type=int, default=32000)
+    ap.add_argument("--only", help="comma-separated fixture names to (re)make")
+    ap.add_argument("--check-out")
+    ap.add_argument("--check-seed", type=int, default=1)
+    ap.add_argument("--check-n", type=int, default=300)
+    ap.add_argument("--check-dirs", default="")
     args = ap.parse_args()
+    if not args.out and not args.check_out:
+        ap.error("--out or --check-out is required")
     t0 = time.time()
     versions = {"tokenizers": tokenizers.__version__}
     try:
@@ -298,15 +343,33 @@ def main():
     except ImportError:
         pass
     text = training_text(int(args.corpus_mb * 1e6), args.qwen3)
+    if args.check_out:
+        cases = check_cases(text, args.check_seed, args.check_n)
+        os.makedirs(args.check_out, exist_ok=True)
+        dirs = [d.split("=", 1) for d in args.check_dirs.split(",") if d]
+        if args.qwen3:
+            dirs.append(("qwen3", args.qwen3))
+        for name, path in dirs:
+            t = time.time()
+            tk = Tokenizer.from_file(path if path.endswith(".json") else os.path.join(path, "tokenizer.json"))
+            ref = {"format_version": FORMAT_VERSION, "versions": versions, "command": " ".join(sys.argv),
+                   "vocab_size": tk.get_vocab_size(), "cases": references(tk, None, cases)}
+            with open(os.path.join(args.check_out, name + ".json"), "w") as f:
+                json.dump(ref, f, ensure_ascii=False, separators=(",", ":"))
+            print(f"check {name}: {len(cases)} cases, {time.time() - t:.1f} s", flush=True)
+        return 0
     cases = fixed_cases() + random_cases(seed=12, n_text=24, n_bytes=6)
     makers = [("bytelevel_gpt2_32k", lambda: make_bytelevel_gpt2(text, args.big_vocab)),
               ("bytelevel_llama3_4k", lambda: make_bytelevel_llama3(text, 4000)),
               ("bytelevel_prefix_1k", lambda: make_bytelevel_prefix(text, 1000)),
+              ("bytelevel_nfc_4k", lambda: make_bytelevel_nfc(text, 4000)),
               ("sp_bpe_32k", lambda: make_sp_bpe(text, args.big_vocab)),
               ("sp_metaspace_2k", lambda: make_sp_metaspace(text, 2000)),
               ("refuse_wordpiece", lambda: make_refused(text, "wordpiece")),
               ("refuse_unigram", lambda: make_refused(text, "unigram"))]
     for name, make in makers:
+        if args.only and name not in args.only.split(","):
+            continue
         t = time.time()
         tk, config = make()
         d = os.path.join(args.out, name)
@@ -321,7 +384,7 @@ def main():
             with open(os.path.join(d, "reference.json"), "w") as f:
                 json.dump(ref, f, ensure_ascii=False, separators=(",", ":"))
         print(f"{name}: vocab {tk.get_vocab_size()}, {time.time() - t:.1f} s", flush=True)
-    if args.qwen3:
+    if args.qwen3 and not args.only:
         tk = Tokenizer.from_file(args.qwen3)
         d = os.path.join(args.out, "qwen3")
         os.makedirs(d, exist_ok=True)
