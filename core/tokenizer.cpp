@@ -137,6 +137,7 @@ std::vector<TokenPiece> Tokenizer::encode_pieces(std::string_view input, bool ad
   std::vector<AddedMatcher> raw, normalized;
   for (const AddedMatcher& m : matchers_) (m.normalized ? normalized : raw).push_back(m);
   std::vector<AlignedText> words;
+  WordCache cache;
   for (Segment& seg : split_on(text, raw)) {
     if (seg.added) {
       out.push_back(seg.token);
@@ -150,7 +151,7 @@ std::vector<TokenPiece> Tokenizer::encode_pieces(std::string_view input, bool ad
       }
       words.clear();
       pre_tokenize(seg2.text, words);
-      for (const AlignedText& w : words) model(w, out);
+      for (const AlignedText& w : words) model(w, out, cache);
     }
   }
   if (add_special)
@@ -175,10 +176,22 @@ void Tokenizer::pre_tokenize(const AlignedText& t, std::vector<AlignedText>& wor
     if (w.size()) words.push_back(std::move(w));
 }
 
-void Tokenizer::model(const AlignedText& word, std::vector<TokenPiece>& out) const {
-  std::vector<BpeModel::Symbol> syms;
-  bpe_->tokenize(word.s, syms);
-  for (const auto& sym : syms)
+void Tokenizer::model(const AlignedText& word, std::vector<TokenPiece>& out, WordCache& cache) const {
+  // Words repeat (the, of, spaces): each distinct short word goes through BPE once per call.
+  constexpr size_t kCachedWordBytes = 64, kCacheWords = 1 << 16;
+  std::vector<BpeModel::Symbol> local;
+  const std::vector<BpeModel::Symbol>* syms = &local;
+  if (word.size() <= kCachedWordBytes) {
+    auto it = cache.find(word.s);
+    if (it == cache.end()) {
+      bpe_->tokenize(word.s, local);
+      if (cache.size() < kCacheWords) it = cache.emplace(word.s, std::move(local)).first;
+    }
+    if (it != cache.end()) syms = &it->second;
+  } else {
+    bpe_->tokenize(word.s, local);
+  }
+  for (const auto& sym : *syms)
     out.push_back({sym.id, word.begin_of(sym.begin, sym.end - sym.begin), word.end_of(sym.begin, sym.end - sym.begin), false});
 }
 

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "aligned_text.h"
@@ -77,7 +78,8 @@ class Tokenizer {
   Tokenizer() = default;
   AlignedText normalize(const AlignedText& t) const;
   void pre_tokenize(const AlignedText& t, std::vector<AlignedText>& words) const;
-  void model(const AlignedText& word, std::vector<TokenPiece>& out) const;
+  using WordCache = std::unordered_map<std::string, std::vector<BpeModel::Symbol>>;  // one encode call's words
+  void model(const AlignedText& word, std::vector<TokenPiece>& out, WordCache& cache) const;
 
   friend class TokenizerParser;
   TokenizerKind kind_ = TokenizerKind::ByteLevelBpe;
