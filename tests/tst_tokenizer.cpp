@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -175,6 +176,52 @@ class TestTokenizer : public QObject {
     const auto sp = Tokenizer::load(tok_dir("sp_bpe_32k"));
     QCOMPARE(sp->kind(), TokenizerKind::SentencePieceBpe);
     QVERIFY(sp->describe().find("32000 tokens") != std::string::npos);
+  }
+
+  // Random bytes (mostly invalid UTF-8, added-token fragments, long runs): never a crash, ids inside
+  // the vocabulary, spans tiling the input.
+  void random_bytes_are_safe() {
+    std::mt19937 rng(12);
+    const std::vector<std::string> bits = {"<s>", "</s>", "<|begin_of_text|>", "<mask>", "  ", "\n\n", "\xE2\x96\x81", "e\xCC\x81",
+                                           "\xF0\x9F", "\x80", "a", "'s", "\xEF\xBF\xBD", "<0x41>"};
+    for (const char* n : {"bytelevel_gpt2_32k", "bytelevel_prefix_1k", "bytelevel_nfc_4k", "sp_bpe_32k", "sp_metaspace_2k"}) {
+      const auto tok = Tokenizer::load(tok_dir(n));
+      QVERIFY(tok->encode("").size() == tok->prefix_ids().size() + tok->suffix_ids().size());
+      for (int k = 0; k < 60; ++k) {
+        std::string in;
+        const int len = std::uniform_int_distribution<int>(1, 300)(rng);
+        while (static_cast<int>(in.size()) < len) {
+          if (rng() % 3 == 0) in += bits[rng() % bits.size()];
+          else in.push_back(static_cast<char>(rng() % 256));
+        }
+        int64_t at = 0;
+        for (const TokenPiece& p : tok->encode_pieces(in)) {
+          QVERIFY(p.id >= 0 && p.id < tok->vocab_size());
+          if (p.begin == p.end) continue;
+          QCOMPARE(p.begin, at);
+          at = p.end;
+        }
+        QCOMPARE(at, static_cast<int64_t>(in.size()));
+      }
+    }
+  }
+
+  void cli_info_and_tokens() {
+    auto be = make_backend("cpu", Precision::fp32);
+    test::TinyMamba spec;
+    spec.vocab = 32000;
+    spec.d_model = 8;
+    const std::string dir = test::make_tiny_mamba(spec, test::temp_dir("tokcli"));
+    fs::copy_file(tok_dir("sp_bpe_32k") + "/tokenizer.json", dir + "/tokenizer.json");
+    const std::string log = dir + "/out.txt";
+    QCOMPARE(std::system((std::string(STATESCOPE_CLI) + " info --device cpu --model " + dir + " > " + log).c_str()), 0);
+    QVERIFY2(test::read_text(log).find("tokenizer:    SentencePiece BPE, 32000 tokens") != std::string::npos, test::read_text(log).c_str());
+    test::write_file(dir + "/in.txt", "Hello \xFF world");
+    QCOMPARE(std::system((std::string(STATESCOPE_CLI) + " tokens --tokenizer " + dir + " --input " + dir + "/in.txt > " + log).c_str()), 0);
+    const json out = json::parse(test::read_text(log));
+    const auto tok = Tokenizer::load(dir);
+    QCOMPARE(out["ids"].get<std::vector<int32_t>>(), tok->encode("Hello \xFF world"));
+    QCOMPARE(out["spans"].size(), out["ids"].size());
   }
 
   void no_tokenizer_files_means_none() { QVERIFY(!Tokenizer::load(test::temp_dir("notok"))); }
