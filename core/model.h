@@ -43,6 +43,9 @@ class Model {
   // The model's tokens for `input` (raw bytes) with each token's byte span: the tokenizer's (BOS
   // included) or, without one, one token per byte. Throws ss::Error when neither applies.
   std::vector<TokenPiece> tokenize(std::string_view input) const;
+  // Tensors of the checkpoint the config does not use (transformers ignores them too, with a
+  // warning; callers should show this list): e.g. conv1d.bias beside use_conv_bias = false.
+  const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
   const Mixer& mixer(int layer) const { return *layers_[layer].mixer; }
 
   ModelState initial_state() const;
@@ -90,6 +93,7 @@ class Model {
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
   std::shared_ptr<const Tokenizer> tokenizer_;
+  std::vector<std::string> unused_tensors_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 
