@@ -307,7 +307,7 @@ class TestTokenizer : public QObject {
     QVERIFY(ids.size() < text.size());
     QCOMPARE(pieces.front().id, m->tokenizer()->prefix_ids().front());
 
-    const std::string input = dir + "/input.txt", out = dir + "/logits.npy";
+    const std::string work = test::temp_dir("tokrun"), input = work + "/input.txt", out = work + "/logits.npy";
     test::write_file(input, text);
     const std::string cmd = std::string(STATESCOPE_CLI) + " logits --device cpu --model " + dir + " --input " + input + " --out " + out;
     QCOMPARE(std::system(cmd.c_str()), 0);
