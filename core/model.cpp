@@ -40,14 +40,25 @@ Names names_for(Architecture a) {
 
 }  // namespace
 
+std::vector<TokenPiece> Model::tokenize(std::string_view input) const {
+  if (tokenizer_) return tokenizer_->encode_pieces(input);
+  if (config_.vocab_size < 256)
+    throw Error(dir_ + "/config.json", "vocab_size", std::to_string(config_.vocab_size) + " is under 256 and the folder has no tokenizer.json: the model cannot take raw bytes");
+  std::vector<TokenPiece> out(input.size());
+  for (size_t i = 0; i < input.size(); ++i)
+    out[i] = {static_cast<unsigned char>(input[i]), static_cast<int64_t>(i), static_cast<int64_t>(i + 1), false};
+  return out;
+}
+
 std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
   ModelFolder ck(dir);
   ModelConfig c = parse_model_config(ck.config(), ck.config_path());
   std::unique_ptr<Model> m(new Model(c, dir, be));
   m->parameter_count_ = ck.parameter_count();
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  m->has_tokenizer_ = fs::exists(fs::path(dir) / "tokenizer.json", ec) || fs::exists(fs::path(dir) / "tokenizer.model", ec);
+  m->tokenizer_ = Tokenizer::load(dir);
+  if (m->tokenizer_ && m->tokenizer_->vocab_size() > c.vocab_size)
+    throw Error(ck.config_path(), "vocab_size", std::to_string(c.vocab_size) + " is smaller than the vocabulary of " + m->tokenizer_->path() +
+                                                   " (" + std::to_string(m->tokenizer_->vocab_size()) + " tokens)");
 
   const Names n = names_for(c.arch);
   const int64_t V = c.vocab_size, D = c.d_model;

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "layer.h"
+#include "tokenizer.h"
 #include "trace.h"
 
 namespace ss {
@@ -36,7 +37,12 @@ class Model {
   const std::string& dir() const { return dir_; }
   Backend& backend() const { return be_; }
   int64_t parameter_count() const { return parameter_count_; }
-  bool has_tokenizer() const { return has_tokenizer_; }
+  // The folder's tokenizer.json (null when it has none: then token id = byte value, vocab >= 256).
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
+  // The model's tokens for `input` (raw bytes) with each token's byte span: the tokenizer's (BOS
+  // included) or, without one, one token per byte. Throws ss::Error when neither applies.
+  std::vector<TokenPiece> tokenize(std::string_view input) const;
   // Tensors of the checkpoint the config does not use (transformers ignores them too, with a
   // warning; callers should show this list): e.g. conv1d.bias beside use_conv_bias = false.
   const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
@@ -88,7 +94,7 @@ class Model {
   Tensor norm_f_;   // [D]
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
-  bool has_tokenizer_ = false;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   std::vector<std::string> unused_tensors_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
