@@ -29,7 +29,7 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   for (QLineSeries* s : {m_mean, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_y); }
   m_x->setTitleText(tr("token t"));
   m_x->setLabelFormat("%d");
-  m_y->setTitleText(tr("mean Δ"));  // short: a long axis title is cut at the chart's height
+  m_y->setTitleText(tr("mean Δ"));  // short: an axis title longer than the plot's height is cut
   chart->legend()->hide();
   m_chartView = new QChartView(chart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
@@ -47,8 +47,8 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   top->addWidget(m_scale);
   top->addWidget(helpBadge());
   auto* right = new QVBoxLayout;
-  right->addWidget(m_chartView, 3);  // the chart needs the height for its axes
-  right->addWidget(m_text, 2);
+  right->addWidget(m_chartView, 3);  // the chart needs the height for its axes; the text scrolls
+  right->addWidget(m_text, 1);
   auto* body = new QHBoxLayout;
   body->addWidget(m_heatmap, 3);
   body->addLayout(right, 2);

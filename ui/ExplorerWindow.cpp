@@ -72,6 +72,7 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   m_columnsScroll->setWidgetResizable(true);
   m_columnsScroll->setFrameShape(QFrame::NoFrame);
   m_columnsScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  m_columnsBox->installEventFilter(this);
   auto* modelsDock = new QDockWidget(tr("Models"), this);
   modelsDock->setObjectName("dock-models");
   modelsDock->setWidget(m_columnsScroll);
@@ -271,9 +272,19 @@ void ExplorerWindow::rebuildColumns() {
   updateColumnsHeight();
 }
 
+bool ExplorerWindow::eventFilter(QObject* o, QEvent* e) {
+  // The columns' height changes with the style (a theme switch re-polishes the spin boxes), the font
+  // and their content: measure again whenever their layout asks.
+  if (o == m_columnsBox && e->type() == QEvent::LayoutRequest) QTimer::singleShot(0, this, &ExplorerWindow::updateColumnsHeight);
+  return QMainWindow::eventFilter(o, e);
+}
+
 void ExplorerWindow::updateColumnsHeight() {
   // The columns' full height (schedules included) plus the sideways scroll bar: the dock never cuts them.
-  m_columnsScroll->setMinimumHeight(m_columnsBox->sizeHint().height() + m_columnsScroll->horizontalScrollBar()->sizeHint().height());
+  int h = m_columnsBox->sizeHint().height();
+  for (ModelColumn* c : m_columns) h = std::max(h, c->minimumSizeHint().height() + m_columnsLayout->contentsMargins().top() + m_columnsLayout->contentsMargins().bottom());
+  const int want = h + m_columnsScroll->horizontalScrollBar()->sizeHint().height();
+  if (m_columnsScroll->minimumHeight() != want) m_columnsScroll->setMinimumHeight(want);
 }
 
 void ExplorerWindow::onZoomChanged() {
@@ -365,7 +376,7 @@ void ExplorerWindow::arrangeDocks(Preset preset) {
   if (preset == Preset::Compact) {
     // One tabbed group of views beside the text: each view gets most of a 1280 × 720 window.
     addDockWidget(Qt::RightDockWidgetArea, m_docks["state"]);
-    for (const QString& key : {"delta", "matrix", "prediction", "memory", "cost"}) tabifyDockWidget(m_docks["state"], m_docks[key]);
+    for (const QString key : {"delta", "matrix", "prediction", "memory", "cost"}) tabifyDockWidget(m_docks["state"], m_docks[key]);
     for (QDockWidget* d : m_docks) d->show();
     m_docks["state"]->raise();
     resizeDocks({m_docks["state"]}, {int(W * 0.64)}, Qt::Horizontal);

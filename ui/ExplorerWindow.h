@@ -67,6 +67,7 @@ class ExplorerWindow : public QMainWindow {
  protected:
   void closeEvent(QCloseEvent* e) override;
   void showEvent(QShowEvent* e) override;
+  bool eventFilter(QObject* o, QEvent* e) override;  // the model columns' size changes: updateColumnsHeight
 
  private:
   void buildMenus();

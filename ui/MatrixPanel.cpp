@@ -8,7 +8,7 @@
 
 MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", tr("Semiseparable matrix"), parent) {
   m_scale = new QComboBox(this);
-  m_scale->addItem(tr("linear"), int(ColorScale::Signed));  // SSM: diverging ±; attention: sequential 0..max
+  m_scale->addItem(tr("linear scale"), int(ColorScale::Signed));  // SSM: diverging ±; attention: sequential 0..max
   m_scale->addItem(tr("|M| log scale"), int(ColorScale::Log));
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
