@@ -224,6 +224,31 @@ class TestTokenizer : public QObject {
     QCOMPARE(out["spans"].size(), out["ids"].size());
   }
 
+  // tokenizer_config.json's added_tokens_decoder adds tokens tokenizer.json lacks (as transformers
+  // does); one that contradicts the vocabulary is refused naming tokenizer_config.json.
+  void config_added_tokens() {
+    const std::string dir = test::temp_dir("tokcfg");
+    fs::copy_file(tok_dir("bytelevel_gpt2_32k") + "/tokenizer.json", dir + "/tokenizer.json");
+    test::write_file(dir + "/tokenizer_config.json",
+                     R"({"added_tokens_decoder": {"32000": {"content": "<|pad|>", "special": true, "lstrip": false, "rstrip": false,
+                         "normalized": false, "single_word": false}}})");
+    const auto tok = Tokenizer::load(dir);
+    QCOMPARE(tok->vocab_size(), 32001);
+    const auto plain = Tokenizer::load(tok_dir("bytelevel_gpt2_32k"));
+    std::vector<int32_t> want = plain->encode("ab ");
+    want.push_back(32000);
+    for (int32_t id : plain->encode("cd")) want.push_back(id);
+    QCOMPARE(tok->encode("ab <|pad|>cd"), want);
+    test::write_file(dir + "/tokenizer_config.json", R"({"added_tokens_decoder": {"5": {"content": "<|x|>", "special": true}}})");
+    try {
+      Tokenizer::load(dir);
+      QFAIL("accepted");
+    } catch (const Error& e) {
+      QCOMPARE(e.file(), dir + "/tokenizer_config.json");
+      QVERIFY2(e.field() == "added_tokens_decoder[\"5\"].id", e.what());
+    }
+  }
+
   void no_tokenizer_files_means_none() { QVERIFY(!Tokenizer::load(test::temp_dir("notok"))); }
 
   void refused_data() {
