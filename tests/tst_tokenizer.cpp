@@ -153,6 +153,29 @@ class TestTokenizer : public QObject {
     QCOMPARE(sp->token_bytes(sp->encode("\x01", false).back()), std::string("\x01"));  // <0x01>
   }
 
+  // The five split behaviours, on the example of the `tokenizers` documentation
+  // (SplitDelimiterBehavior, delimiter "-", "the-final--countdown").
+  void split_behaviors_data() {
+    QTest::addColumn<int>("behavior");
+    QTest::addColumn<QStringList>("pieces");
+    QTest::newRow("removed") << int(SplitBehavior::Removed) << QStringList{"the", "final", "countdown"};
+    QTest::newRow("isolated") << int(SplitBehavior::Isolated) << QStringList{"the", "-", "final", "-", "-", "countdown"};
+    QTest::newRow("merged_with_previous") << int(SplitBehavior::MergedWithPrevious) << QStringList{"the-", "final-", "-", "countdown"};
+    QTest::newRow("merged_with_next") << int(SplitBehavior::MergedWithNext) << QStringList{"the", "-final", "-", "-countdown"};
+    QTest::newRow("contiguous") << int(SplitBehavior::Contiguous) << QStringList{"the", "-", "final", "--", "countdown"};
+  }
+  void split_behaviors() {
+    QFETCH(int, behavior);
+    QFETCH(QStringList, pieces);
+    const std::string text = "the-final--countdown";
+    for (const bool regex : {false, true}) {
+      QStringList got;
+      for (const auto& [b, e] : SplitPattern("-", regex).split(text, static_cast<SplitBehavior>(behavior), false))
+        got << QString::fromStdString(text.substr(b, e - b));
+      QCOMPARE(got, pieces);
+    }
+  }
+
   void display_units_group_characters() {
     const std::string s = "a\xE4\xB8\x96\xE2\x82 \xFF";  // a, 世, a cut-off €, space, an invalid byte
     const auto u = display_units(s);
