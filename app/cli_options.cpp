@@ -12,7 +12,7 @@ const std::map<std::string, std::set<std::string>>& known_options() {
   static const std::map<std::string, std::set<std::string>> known = {
       {"info", {"--model", "--device", "--precision"}},
       {"logits", {"--model", "--device", "--precision", "--input", "--out", "--max-memory"}},
-      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--checkpoint-every"}},
+      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--state-stride", "--checkpoint-every"}},
       {"tokens", {"--tokenizer", "--input", "--no-special"}},
   };
   return known;
@@ -46,7 +46,9 @@ CliOptions parse_cli_options(const std::vector<std::string>& args) {
   }
   o.values.emplace("--device", "auto");
   o.values.emplace("--precision", "fp32");
-  if (o.command == "trace") o.values.emplace("--checkpoint-every", "64");
+  if (o.command == "trace" && o.has("--checkpoint-every") && o.has("--state-stride"))  // the old name of --state-stride
+    throw Error("", "--checkpoint-every", "is the old name of --state-stride: give one of them");
+  if (o.command == "trace" && !o.has("--checkpoint-every")) o.values.emplace("--state-stride", "64");
   for (const char* required : {"--model", "--input", "--out", "--tokenizer"})
     if (cmd->second.count(required) && !o.has(required)) throw Error("", required, "required");
   for (const auto& [key, value] : o.values)

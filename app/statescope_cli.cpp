@@ -6,8 +6,8 @@
 // The input file is tokenized with the model folder's tokenizer.json (BOS as its post-processor
 // says), or fed as bytes (token id = byte value) when the folder has no tokenizer.
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
-// BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
-// (trace; default 64), --max-memory BYTES (logits, trace; default 3/4 of the machine's memory: a run
+// BF16 weights and activations with FP32 accumulation and state, CUDA only), --state-stride K
+// (trace: the SSM state after every K-th token; default 64; --checkpoint-every is its old name), --max-memory BYTES (logits, trace; default 3/4 of the machine's memory: a run
 // whose computed peak is larger is refused before it starts). The backend line of the output names
 // the device and the precision that ran. Unknown options are refused; outputs are written to a
 // temporary file and renamed into place, never over the input or a file of the model folder.
@@ -43,7 +43,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
                "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...] [--max-memory BYTES]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K] [--max-memory BYTES]\n"
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--state-stride K] [--max-memory BYTES]\n"
                "       statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]\n");
   return 2;
 }
@@ -185,29 +185,30 @@ int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const
 int cmd_trace(const ss::Model& model, const std::vector<int32_t>& tokens, const ss::CliOptions& o, int64_t limit) {
   const int64_t T = static_cast<int64_t>(tokens.size());
   ss::TraceRequest req;
-  req.checkpoint_every = ss::parse_cli_integer(o.at("--checkpoint-every"), "--checkpoint-every", 0, 1ll << 30);
-  for (int l = 0; l < model.config().n_layers; ++l)  // attention: the last 64 tokens' window of head 0
-    if (model.config().mixers[l] == ss::MixerKind::Attention)
-      req.windows[{ss::trace::kAttnProbs, l}] = ss::TraceWindow{0, std::max<int64_t>(0, T - 64), T};
+  const std::string stride = o.has("--checkpoint-every") ? "--checkpoint-every" : "--state-stride";  // the old name, or the new
+  req.state_stride = ss::parse_cli_integer(o.at(stride), stride, 0, 1ll << 30);
+  for (int l = 0; l < model.config().n_layers; ++l)  // attention: the probs window of head 0 over the last 64 tokens
+    if (model.config().mixers[l] == ss::MixerKind::Attention) req.probs_windows[l] = ss::ProbsWindow{0, std::max<int64_t>(0, T - 64), T};
   check_memory(ss::trace_run_memory(model, req, tokens, T), limit, "a trace of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::TraceStore store(req);
   ss::ModelState state = model.initial_state();
-  model.forward(tokens, state, &store, /*want_logits=*/false);
+  model.forward(tokens, state, store.recording(), /*want_logits=*/false);  // records what `req` asks for
   const std::string dir = o.at("--out");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw ss::Error(dir, "--out", "cannot create the folder (" + ec.message() + ")");
   nlohmann::json index = {{"model", model.dir()}, {"architecture", ss::architecture_name(model.config().arch)},
-                          {"backend", model.backend().name()}, {"tokens", T}, {"checkpoint_every", req.checkpoint_every},
+                          {"backend", model.backend().name()}, {"tokens", T}, {"state_stride", req.state_stride},
                           {"traces", nlohmann::json::array()}};
   for (const auto& [name, layer] : store.keys()) {
     const ss::Tensor t = store.get(name, layer);
     const std::string file = file_name(name, layer);
     ss::write_npy((fs::path(dir) / file).string(), t);
     nlohmann::json e = {{"name", name}, {"layer", layer}, {"file", file}, {"shape", t.shape()}};
-    const auto pos = store.checkpoint_positions(name, layer);
+    const auto pos = store.state_positions(name, layer);
     if (!pos.empty()) e["positions"] = pos;
-    if (auto w = store.window(name, layer)) e["window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
+    if (name == ss::trace::kAttnProbs)
+      if (const ss::ProbsWindow* w = store.probs_window(layer)) e["probs_window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
     index["traces"].push_back(e);
   }
   ss::write_file_atomic((fs::path(dir) / "index.json").string(), index.dump(1) + "\n");  // last: its presence means complete
