@@ -6,7 +6,8 @@ can port them; every function takes a random.Random so examples are reproducible
        b"Q4 b7 ... K0|b7 K0 ... Q4\n"
 
    A book of `num_pairs` entries, each a key byte immediately followed by its value byte: keys are
-   distinct letters (A-Z, a-z, so at most 52 pairs), values digits; entries separated by spaces.
+   distinct bytes of KEY_LETTERS (letters, then punctuation: at most 79 pairs), values digits; entries
+   separated by spaces.
    Then '|' and every key of the book again in a random order, each followed by its value. The
    model reads the whole string; the value digit after every query key is an answer (its position
    is returned). Answering needs the pair stored somewhere: in the KV cache (attention: an
@@ -15,7 +16,18 @@ can port them; every function takes a random.Random so examples are reproducible
    which) already scores about 0.8 at 2 pairs and 0.25 at 52, so recall shows as accuracy above
    that curve. Length: 6 * num_pairs bytes.
 
-2. Noise padding: the same text with junk bytes inserted.
+2. Selective copying (Gu & Dao, Mamba, section 4.1.1): data bytes scattered among noise bytes, then
+   the data bytes again, in order.
+
+       selective_copy_example(rng) -> (b"..c....a..k.......|cak\n", [19, 20, 21])
+
+   `region` bytes of which `num_data` (at random positions) are data letters drawn from
+   SELCOPY_LETTERS and the rest the noise byte '.'; then '|' and the data letters in the order they
+   appeared, then a newline. The scored positions are the copied letters: to get them right the model
+   must have kept the letters and skipped the noise, i.e. its memory update must depend on the input
+   (selection). A time-invariant model decays its state by the same factor at every byte, noise or not.
+
+3. Noise padding: the same text with junk bytes inserted.
 
        pad_with_noise(b"hello", rng) -> (b"h\\x03\\x11e\\x1cl...", [True, False, False, True, ...])
 
@@ -26,7 +38,9 @@ can port them; every function takes a random.Random so examples are reproducible
 """
 import random
 
-KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Keys: 52 letters, then 27 ASCII punctuation marks (never '|', space, digits, quotes or backslash), so a
+# book holds up to 79 pairs.
+KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+,-./:;<=>?@[]^_{}~"
 VALUE_DIGITS = "0123456789"
 MQAR_SEPARATOR = "|"
 MQAR_MAX_PAIRS = len(KEY_LETTERS)
@@ -81,6 +95,26 @@ def mqar_check(data, answers):
     return answers == [start + 3 * j + 1 for j in range(len(qs))]
 
 
+SELCOPY_LETTERS = "abcdefghijklmnop"
+SELCOPY_NOISE = "."
+SELCOPY_REGION, SELCOPY_DATA = 128, 8
+
+
+def selective_copy_example(rng, region=SELCOPY_REGION, num_data=SELCOPY_DATA):
+    """Return (data: bytes, answer_positions: list[int]) for one selective-copying example."""
+    if not 1 <= num_data <= region:
+        raise ValueError("num_data out of range")
+    where = sorted(rng.sample(range(region), num_data))
+    letters = [rng.choice(SELCOPY_LETTERS) for _ in range(num_data)]
+    body = [SELCOPY_NOISE] * region
+    for pos, ch in zip(where, letters):
+        body[pos] = ch
+    text = "".join(body) + MQAR_SEPARATOR
+    answers = list(range(len(text), len(text) + num_data))
+    text += "".join(letters) + "\n"
+    return text.encode("ascii"), answers
+
+
 def pad_with_noise(content, rng, p=0.5, max_run=4):
     """Return (padded: bytes, is_content: list[bool])."""
     out = bytearray()
@@ -104,6 +138,8 @@ def _demo():
     rng = random.Random(0)
     data, answers = mqar_example(4, rng)
     print(data, answers, bytes(data[i] for i in answers), mqar_check(data, answers))
+    data, answers = selective_copy_example(rng, region=24, num_data=3)
+    print(data, answers, bytes(data[i] for i in answers))
     padded, mask = pad_with_noise(b"hello world", rng)
     print(padded, sum(mask), len(mask))
 
