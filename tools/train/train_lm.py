@@ -70,6 +70,8 @@ def parse_args():
     ap.add_argument("--out-img", default="docs/img")
     ap.add_argument("--results-dir", default="tools/train/results")
     ap.add_argument("--no-smoke", action="store_true")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="re-evaluate the saved assets/models/<name> (training record kept from results/lm_results.json)")
     return ap.parse_args()
 
 
@@ -112,6 +114,21 @@ def windows_of(data, length, limit=None):
     if limit is not None:
         n = min(n, limit)
     return torch.from_numpy(data[:n * length].astype(np.int64).reshape(n, length))
+
+
+def document_windows(held, index, lang, length, count):
+    """Windows of `length` bytes that start where a held-out document starts: the longest documents first,
+    skipping a document that starts inside a window already taken; a window runs on into the documents
+    that follow when its own document is shorter. Returns (count, length) int64."""
+    docs = sorted((e for e in index if e["language"] == lang), key=lambda e: (-e["length"], e["offset"]))
+    taken = []
+    for e in docs:
+        if len(taken) == count:
+            break
+        if e["offset"] + length > len(held) or any(a <= e["offset"] < a + length for a in taken):
+            continue
+        taken.append(e["offset"])
+    return torch.from_numpy(np.stack([held[a:a + length] for a in sorted(taken)]).astype(np.int64))
 
 
 @torch.no_grad()
@@ -305,14 +322,16 @@ def write_model_json(out_dir, family, rec, args):
     desc = {
         "kind": "language-model", "family": family, "input": "raw UTF-8 bytes: one token per byte (vocabulary 256), "
         "no special tokens; English and Chinese prose, manuals and man pages",
-        "training_context_bytes": args.seq,
+        "training_context_bytes": rec.get("seq", args.seq),
         "trained_on": "tools/corpus/SOURCES.md (Debian 12 packages; English and Chinese)",
         "training": {k: rec[k] for k in ("steps", "tokens", "batch", "seq", "lr", "train_seconds") if k in rec},
         "params": rec.get("params"),
         "results": {"heldout_bits_per_byte": rec.get("heldout_bpb"),
                     "bits_per_byte_by_position": rec.get("position_bpb"),
                     "definition": "held-out documents (sha1 % 20 == 0), float32 from the shipped bfloat16 weights; "
-                                  "by position: 32768-byte windows read in one pass from an empty state"},
+                                  "by position: 32768-byte windows that start at the start of a held-out document "
+                                  "(the longest ones; a window runs on into the next documents), read in one pass "
+                                  "from an empty state"},
         "regenerate": "bash tools/train/device_lm.sh (docs/models.md)",
     }
     common.write_json(os.path.join(out_dir, "model.json"), desc)
@@ -325,7 +344,8 @@ def load_data(args):
     index = json.load(open(os.path.join(c, "heldout_index.json")))
     data = {"train": train, "held": held,
             "win": {lang: windows_of(held[lang], args.seq) for lang in LANGS},
-            "long": {lang: windows_of(held[lang], args.long_window, args.long_windows) for lang in LANGS},
+            "long": {lang: document_windows(held[lang], index, lang, args.long_window, args.long_windows)
+                     for lang in LANGS},
             "slices": pick_slices(held, index)}
     data["quick"] = torch.cat([data["win"][lang][::max(1, len(data["win"][lang]) // 16)][:16] for lang in LANGS])
     print(f"[data] train {len(train)} bytes; held-out " + ", ".join(f"{k} {len(v)} bytes" for k, v in held.items())
@@ -343,6 +363,14 @@ def run_family(args):
     data = load_data(args)
     name = models.LM_NAMES[family]
     out_dir = os.path.join(args.out_models, name)
+    if args.eval_only:
+        rec = json.load(open(os.path.join(args.results_dir, "lm_results.json")))["models"][family]
+        rec.pop("error", None)
+        rec["eval_env"] = info
+        rec.update(evaluate(family, out_dir, data, device, args, info))
+        write_model_json(out_dir, family, rec, args)
+        common.write_json(os.path.join(args.results_dir, f"lm_{family}.json"), rec)
+        return
     config = models.make_config(family, **models.LM_SIZES[family], max_positions=args.seq)
     print(f"[config] {family}: {config.to_json_string(use_diff=True)}", flush=True)
 
@@ -418,7 +446,8 @@ def run_family(args):
 
 
 def merge(args):
-    res = {"models": {}}
+    old = os.path.join(args.results_dir, "lm_results.json")
+    res = json.load(open(old)) if os.path.exists(old) else {"models": {}}
     for f in models.FAMILIES:
         p = os.path.join(args.results_dir, f"lm_{f}.json")
         if os.path.exists(p):

@@ -75,6 +75,7 @@ MQAR_STAGES = [4, 8, 16, 32, 48, 64, 79]          # curriculum: books of 2..stag
 MQAR_STAGE_ACC = 0.9                              # advance at 90% training accuracy, or after a time share
 MQAR_EVAL_PAIRS = [2, 4, 8, 16, 24, 32, 48, 64, 79]
 NOISE_P, NOISE_MAX_RUN, NOISE_SEQ, NOISE_EVAL_CONTENT = 0.5, 4, 512, 200
+NOISE_EXAMPLE = b"A fool and his money are soon parted."
 KEYS = np.frombuffer(tasks.KEY_LETTERS.encode(), dtype=np.uint8)
 JUNK = np.frombuffer(tasks.JUNK_BYTES, dtype=np.uint8)
 SEL_LETTERS = np.frombuffer(tasks.SELCOPY_LETTERS.encode(), dtype=np.uint8)
@@ -93,6 +94,9 @@ def parse_args():
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--seed", type=int, default=4321)
+    ap.add_argument("--tag", default=None, help="variant tag (e.g. the learning rate): results <task>_<config>@<tag>.json, "
+                    "models <ship>@<tag>; --select keeps the best variant of each configuration")
+    ap.add_argument("--select", action="store_true", help="pick the best variant of every configuration")
     ap.add_argument("--results-dir", default="tools/train/results")
     ap.add_argument("--out-models", default="assets/models")
     ap.add_argument("--out-img", default="docs/img")
@@ -335,8 +339,9 @@ def delta_probe(model, family):
 
 
 class MqarCurriculum:
-    """Books of 2..MQAR_STAGES[k] pairs; k goes up when the training accuracy (mean of the last 8 checks)
-    passes MQAR_STAGE_ACC, or when the stage has used 1/(2 * number of stages) of the time budget."""
+    """Books of 2..MQAR_STAGES[k] pairs; k goes up when the training accuracy (mean of the last 8 checks,
+    200 steps) passes MQAR_STAGE_ACC, or when the stage has used its share of the time budget: 40% for
+    the first stage (so that a model has time to leave the plateau on small books), 8% for the others."""
 
     def __init__(self, batch, rng):
         self.batch, self.rng, self.stage, self.recent, self.stage_start = batch, rng, 0, [], 0.0
@@ -350,7 +355,7 @@ class MqarCurriculum:
         self.recent = (self.recent + [acc])[-8:]
         if self.stage + 1 >= len(MQAR_STAGES):
             return
-        share = 1.0 / (2 * len(MQAR_STAGES))
+        share = 0.4 if self.stage == 0 else 0.08
         if (len(self.recent) == 8 and np.mean(self.recent) > MQAR_STAGE_ACC) or frac - self.stage_start > share:
             self.stage += 1
             self.stage_start = frac
@@ -478,7 +483,8 @@ def run_task(task, names, args, device, info):
     for cname in names:
         family, size = CONFIGS[task][cname]
         lti = cname.endswith("-lti")
-        out_path = os.path.join(args.results_dir, f"{task}_{cname}.json")
+        suffix = f"@{args.tag}" if args.tag else ""
+        out_path = os.path.join(args.results_dir, f"{task}_{cname}{suffix}.json")
         try:
             rng = np.random.Generator(np.random.PCG64(args.seed))
             on_step = None
@@ -492,7 +498,8 @@ def run_task(task, names, args, device, info):
                 def batch_fn(step, rng=rng):
                     return noise_batch(src, args.batch, rng)
             model, config, rec = train_config(task, cname, family, size, batch_fn, args, device, lti, on_step)
-            rec.update({"task": task, "config_name": cname, "family": family, "size": size, "env": info})
+            rec.update({"task": task, "config_name": cname, "family": family, "size": size, "env": info,
+                        "seed": args.seed, "variant": args.tag})
             if task == "mqar":
                 rec["curriculum"] = cur.history
                 rec["accuracy"] = mqar_accuracy(model, family, device, patched=True)
@@ -505,7 +512,7 @@ def run_task(task, names, args, device, info):
                 print(f"[noise/{cname}] {rec['noise']}", flush=True)
             ship = SHIP[task].get(cname)
             if ship:
-                out_dir = os.path.join(args.out_models, ship)
+                out_dir = os.path.join(args.out_models, ship + suffix)
                 common.save_model(model, out_dir)
                 ref = models.load_pretrained(family, out_dir, device)
                 rec["shipped_as"] = ship
@@ -585,10 +592,14 @@ def write_task_json(task, out_dir, cname, rec=None):
                 "format": "English text; after each byte, with probability p, a run of 1..max_run junk bytes "
                           "(0x01-0x08, 0x0E-0x1F)", "p": NOISE_P, "max_run": NOISE_MAX_RUN,
                 "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, half clean, half padded",
+                "example": tasks.pad_with_noise(NOISE_EXAMPLE, random.Random(0), NOISE_P, NOISE_MAX_RUN)[0].decode("ascii"),
+                "example_content": NOISE_EXAMPLE.decode("ascii"),
                 "scored": "predictions of content bytes only"}
     desc["configuration"] = cname
     if rec is not None:
-        desc["training"] = {k: rec[k] for k in ("steps", "train_seconds", "lr", "batch") if k in rec}
+        desc["training"] = {k: rec[k] for k in ("steps", "train_seconds", "lr", "batch", "seed") if k in rec}
+        if "variants" in rec:
+            desc["training"]["variants_tried"] = {t: {"lr": v["lr"], "score": v["score"]} for t, v in rec["variants"].items()}
         desc["params"] = rec.get("params", {}).get("total")
     if rec is not None and "accuracy" in rec:
         acc = {int(k): v for k, v in rec["accuracy"].items()}
@@ -600,6 +611,53 @@ def write_task_json(task, out_dir, cname, rec=None):
     if rec is not None and "noise" in rec:
         desc["results"] = rec["noise"]
     common.write_json(os.path.join(out_dir, "task.json"), desc)
+
+
+# ------------------------------------------------------------------------------------------ variants
+def variant_score(rec):
+    if "accuracy" in rec:
+        return float(np.mean(list(rec["accuracy"].values())))
+    if "selcopy" in rec:
+        return rec["selcopy"]["letter_accuracy"]
+    if "noise" in rec:
+        return -rec["noise"]["padded_bpb"]
+    return float("-inf")
+
+
+def select_variants(args):
+    """For every <task>_<config>@<tag>.json: keep the best-scoring variant as <task>_<config>.json (with the
+    scores of all variants), and its model folder as the shipped one; other variants' folders are removed."""
+    groups = {}
+    for path in sorted(glob.glob(os.path.join(args.results_dir, "*@*.json"))):
+        base, tag = os.path.basename(path)[:-5].split("@", 1)
+        groups.setdefault(base, []).append((tag, json.load(open(path)), path))
+    for base, variants in groups.items():
+        task, cname = base.split("_", 1)
+        scored = sorted(variants, key=lambda v: variant_score(v[1]), reverse=True)
+        tag, best, _ = scored[0]
+        best = dict(best)
+        best["variants"] = {t: {"score": variant_score(r), "lr": r.get("lr"), "seed": r.get("seed"),
+                                "steps": r.get("steps"), "accuracy": r.get("accuracy"), "selcopy": r.get("selcopy"),
+                                "noise": r.get("noise"), "error": r.get("error")} for t, r, _ in variants}
+        best["chosen_variant"] = tag
+        common.write_json(os.path.join(args.results_dir, f"{base}.json"), best)
+        ship = SHIP.get(task, {}).get(cname)
+        if ship:
+            final = os.path.join(args.out_models, ship)
+            for t, r, _ in variants:
+                d = os.path.join(args.out_models, f"{ship}@{t}")
+                if t == tag and os.path.isdir(d):
+                    if os.path.isdir(final):
+                        import shutil
+                        shutil.rmtree(final)
+                    os.rename(d, final)
+                    write_task_json(task, final, cname, best)
+                elif os.path.isdir(d):
+                    import shutil
+                    shutil.rmtree(d)
+        for _, _, path in variants:
+            os.remove(path)
+        print(f"[select] {base}: {tag} " + ", ".join(f"{t}={variant_score(r):.3f}" for t, r, _ in variants), flush=True)
 
 
 # ------------------------------------------------------------------------------------------ summary
@@ -745,6 +803,9 @@ def summarize(args):
 
 def main():
     args = parse_args()
+    if args.select:
+        select_variants(args)
+        return
     if args.summarize:
         summarize(args)
         return
