@@ -58,7 +58,7 @@ def main():
             for layer in (0, 1):
                 tot = {True: [0.0, 0], False: [0.0, 0]}
                 for seed in range(16):
-                    data, _ = tasks.selective_copy_example(random.Random(1000 + seed))
+                    data, _ = tasks.selective_copy_example(tasks.SELCOPY_DATA, tasks.SELCOPY_REGION, random.Random(1000 + seed))
                     mask = {t: data[t] != ord(tasks.SELCOPY_NOISE) for t in range(tasks.SELCOPY_REGION)}
                     for k, v in mean_by_mask(deltas(args.statescope, os.path.join(args.models, name), data, layer, tmp),
                                              mask).items():

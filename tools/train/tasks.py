@@ -1,4 +1,4 @@
-"""Generators for StateScope's two teaching tasks. Pure Python (no torch, no numpy) so that the app
+"""Generators for StateScope's teaching tasks. Pure Python (no torch, no numpy) so that the app
 can port them; every function takes a random.Random so examples are reproducible from a seed.
 
 1. Multi-query associative recall, "phone book" (Arora et al., Zoology):
@@ -19,11 +19,11 @@ can port them; every function takes a random.Random so examples are reproducible
 2. Selective copying (Gu & Dao, Mamba, section 4.1.1): data bytes scattered among noise bytes, then
    the data bytes again, in order.
 
-       selective_copy_example(rng) -> (b"..c....a..k.......|cak\n", [19, 20, 21])
+       selective_copy_example(3, 18, rng) -> (b"..c....a..k.......|cak\n", [19, 20, 21])
 
-   `region` bytes of which `num_data` (at random positions) are data letters drawn from
-   SELCOPY_LETTERS and the rest the noise byte '.'; then '|' and the data letters in the order they
-   appeared, then a newline. The scored positions are the copied letters: to get them right the model
+   `length` bytes of which `num_tokens` (at random positions) are data letters drawn from
+   COPY_LETTERS (a-p) and the rest the filler '.'; then '|' and the data letters in the order they
+   appeared, then a newline (the shipped models: 8 letters in 128 bytes). The scored positions are the copied letters: to get them right the model
    must have kept the letters and skipped the noise, i.e. its memory update must depend on the input
    (selection). A time-invariant model decays its state by the same factor at every byte, noise or not.
 
@@ -38,24 +38,27 @@ can port them; every function takes a random.Random so examples are reproducible
 """
 import random
 
-# Keys: 52 letters, then 27 ASCII punctuation marks (never '|', space, digits, quotes or backslash), so a
-# book holds up to 79 pairs.
-KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+,-./:;<=>?@[]^_{}~"
+# Keys: the 52 letters (what the app's generator uses); the models were trained on TRAIN_KEYS, the
+# letters and then 27 ASCII punctuation marks (never '|', space, digits, quotes or backslash), so that
+# training and evaluation books go up to 79 pairs. A letters-only book is one of those.
+KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+TRAIN_KEYS = KEY_LETTERS + "!#$%&()*+,-./:;<=>?@[]^_{}~"
 VALUE_DIGITS = "0123456789"
 MQAR_SEPARATOR = "|"
 MQAR_MAX_PAIRS = len(KEY_LETTERS)
+MQAR_MAX_TRAIN_PAIRS = len(TRAIN_KEYS)
 JUNK_BYTES = bytes(list(range(0x01, 0x09)) + list(range(0x0E, 0x20)))
 
 
-def mqar_example(num_pairs, rng):
+def mqar_example(num_pairs, rng, keys=KEY_LETTERS):
     """Return (data: bytes, answer_positions: list[int]).
 
     answer_positions are indices i into data whose byte is an answer digit; a model predicts data[i]
-    from data[:i].
+    from data[:i]. keys: the key alphabet (KEY_LETTERS, or TRAIN_KEYS for books of up to 79 pairs).
     """
-    if not 1 <= num_pairs <= MQAR_MAX_PAIRS:
+    if not 1 <= num_pairs <= len(keys):
         raise ValueError("num_pairs out of range")
-    keys = rng.sample(KEY_LETTERS, num_pairs)
+    keys = rng.sample(keys, num_pairs)
     values = [rng.choice(VALUE_DIGITS) for _ in range(num_pairs)]
     book = " ".join(k + v for k, v in zip(keys, values))
     order = list(range(num_pairs))
@@ -83,7 +86,7 @@ def mqar_check(data, answers):
         return False
     book, queries = text[:-1].split(MQAR_SEPARATOR)
     entries = book.split(" ")
-    if any(len(e) != 2 or e[0] not in KEY_LETTERS or e[1] not in VALUE_DIGITS for e in entries):
+    if any(len(e) != 2 or e[0] not in TRAIN_KEYS or e[1] not in VALUE_DIGITS for e in entries):
         return False
     table = {e[0]: e[1] for e in entries}
     qs = queries.split(" ")
@@ -93,26 +96,6 @@ def mqar_check(data, answers):
         return False
     start = len(book) + 1
     return answers == [start + 3 * j + 1 for j in range(len(qs))]
-
-
-SELCOPY_LETTERS = "abcdefghijklmnop"
-SELCOPY_NOISE = "."
-SELCOPY_REGION, SELCOPY_DATA = 128, 8
-
-
-def selective_copy_example(rng, region=SELCOPY_REGION, num_data=SELCOPY_DATA):
-    """Return (data: bytes, answer_positions: list[int]) for one selective-copying example."""
-    if not 1 <= num_data <= region:
-        raise ValueError("num_data out of range")
-    where = sorted(rng.sample(range(region), num_data))
-    letters = [rng.choice(SELCOPY_LETTERS) for _ in range(num_data)]
-    body = [SELCOPY_NOISE] * region
-    for pos, ch in zip(where, letters):
-        body[pos] = ch
-    text = "".join(body) + MQAR_SEPARATOR
-    answers = list(range(len(text), len(text) + num_data))
-    text += "".join(letters) + "\n"
-    return text.encode("ascii"), answers
 
 
 def pad_with_noise(content, rng, p=0.5, max_run=4):
@@ -135,10 +118,13 @@ def content_targets(mask):
 
 
 # --- generators the app offers beside the two training tasks (same conventions: bytes + scored positions) ---
-COPY_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+COPY_LETTERS = "abcdefghijklmnop"   # 16 letters, as in the Mamba paper; the shipped selcopy-* models know these
 COPY_FILLER = "."
 COPY_SEPARATOR = "|"
 INDUCTION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# The shipped selective-copying models were trained on 8 letters in a field of 128 dots.
+SELCOPY_LETTERS, SELCOPY_NOISE = COPY_LETTERS, COPY_FILLER
+SELCOPY_REGION, SELCOPY_DATA = 128, 8
 
 
 def selective_copy_example(num_tokens, length, rng):
@@ -184,7 +170,7 @@ def _demo():
     rng = random.Random(0)
     data, answers = mqar_example(4, rng)
     print(data, answers, bytes(data[i] for i in answers), mqar_check(data, answers))
-    data, answers = selective_copy_example(rng, region=24, num_data=3)
+    data, answers = selective_copy_example(3, 24, rng)
     print(data, answers, bytes(data[i] for i in answers))
     padded, mask = pad_with_noise(b"hello world", rng)
     print(padded, sum(mask), len(mask))

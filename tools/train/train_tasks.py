@@ -76,7 +76,7 @@ MQAR_STAGE_ACC = 0.9                              # advance at 90% training accu
 MQAR_EVAL_PAIRS = [2, 4, 8, 16, 24, 32, 48, 64, 79]
 NOISE_P, NOISE_MAX_RUN, NOISE_SEQ, NOISE_EVAL_CONTENT = 0.5, 4, 512, 200
 NOISE_EXAMPLE = b"A fool and his money are soon parted."
-KEYS = np.frombuffer(tasks.KEY_LETTERS.encode(), dtype=np.uint8)
+KEYS = np.frombuffer(tasks.TRAIN_KEYS.encode(), dtype=np.uint8)
 JUNK = np.frombuffer(tasks.JUNK_BYTES, dtype=np.uint8)
 SEL_LETTERS = np.frombuffer(tasks.SELCOPY_LETTERS.encode(), dtype=np.uint8)
 
@@ -152,7 +152,7 @@ def selcopy_batch(batch, rng, region=tasks.SELCOPY_REGION, num_data=tasks.SELCOP
     where = np.sort(np.argsort(rng.random((batch, region)), axis=1)[:, :num_data], axis=1)   # (b, k)
     letters = SEL_LETTERS[rng.integers(0, len(SEL_LETTERS), (batch, num_data))]
     np.put_along_axis(out[:, :region], where, letters, axis=1)
-    out[:, region] = ord(tasks.MQAR_SEPARATOR)
+    out[:, region] = ord(tasks.COPY_SEPARATOR)
     out[:, region + 1:region + 1 + num_data] = letters
     out[:, -1] = ord("\n")
     answer = np.zeros(out.shape, dtype=bool)
@@ -570,9 +570,9 @@ def write_task_json(task, out_dir, cname, rec=None):
         desc = {"task": "mqar", "generator": "tools/train/tasks.py:mqar_example",
                 "format": "entries KEY VALUE (a key byte immediately followed by a digit) separated by spaces, '|', "
                           "then every key again followed by its value, then a newline",
-                "key_bytes": tasks.KEY_LETTERS, "value_bytes": tasks.VALUE_DIGITS,
-                "example": tasks.mqar_example(4, random.Random(0))[0].decode(),
-                "curriculum_max_pairs": MQAR_STAGES, "max_pairs": tasks.MQAR_MAX_PAIRS,
+                "key_bytes": tasks.TRAIN_KEYS, "value_bytes": tasks.VALUE_DIGITS,
+                "example": tasks.mqar_example(4, random.Random(0), tasks.TRAIN_KEYS)[0].decode(),
+                "curriculum_max_pairs": MQAR_STAGES, "max_pairs": tasks.MQAR_MAX_TRAIN_PAIRS,
                 "scored": "the value digit after each query key"}
     elif task == "selcopy":
         desc = {"task": "selective-copying", "generator": "tools/train/tasks.py:selective_copy_example",
@@ -581,7 +581,8 @@ def write_task_json(task, out_dir, cname, rec=None):
                           "the data letters in order, a newline",
                 "region": tasks.SELCOPY_REGION, "num_data": tasks.SELCOPY_DATA, "letters": tasks.SELCOPY_LETTERS,
                 "noise_byte": tasks.SELCOPY_NOISE,
-                "example": tasks.selective_copy_example(random.Random(0))[0].decode(),
+                "example": tasks.selective_copy_example(tasks.SELCOPY_DATA, tasks.SELCOPY_REGION,
+                                                       random.Random(0))[0].decode(),
                 "scored": "the copied letters after '|'",
                 "time_invariant": cname.endswith("-lti")}
         if desc["time_invariant"]:
