@@ -143,12 +143,12 @@ class TestLesson : public QObject {
     } catch (const LocatedError& e) {
       QVERIFY2(QString(e.what()).startsWith("/tmp/lessons/demo.json:16: steps[0].models.ssm.layer: layer 9 does not exist: the model has 5 layers"), e.what());
     }
-    const Lesson head = parse_lesson(replaced("\"head\": 1", "\"head\": 8"), "/tmp/lessons/demo.json");  // Mamba-2 has 8 heads
+    const Lesson head = parse_lesson(replaced("\"head\": 1", "\"head\": 11"), "/tmp/lessons/demo.json");  // the shipped Mamba-2 has 11 heads
     try {
       check_lesson_folders(head, models_root());
-      QFAIL("head 8 of 8 passed");
+      QFAIL("head 11 of 11 passed");
     } catch (const LocatedError& e) {
-      QVERIFY2(QString(e.what()).contains("steps[0].models.ssm.head: head 8 does not exist"), e.what());
+      QVERIFY2(QString(e.what()).contains("steps[0].models.ssm.head: head 11 does not exist"), e.what());
     }
     const Lesson missing = parse_lesson(replaced("\"llama-bytes\"", "\"gpt-bytes\""), "/tmp/lessons/demo.json");
     try {
