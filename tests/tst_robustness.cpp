@@ -437,12 +437,14 @@ class TestRobustness : public QObject {
     QCOMPARE(run_cli("trace --model " + model + " --input " + input + " --out " + out + ".d --device cpu --max-memory 4M", &log), 1);
     VERIFY_HAS(log, "a trace of 8007 tokens would need about");
     QVERIFY(!fs::exists(out + ".d"));
-    // Enough: the logits equal the in-process forward.
-    QCOMPARE(run_cli("logits --model " + model + " --input " + input + " --out " + out + " --device cpu --max-memory 64M", &log), 0);
+    // Enough: the logits equal the in-process forward. 96M holds 6144 rows of logits at a time
+    // (1/16 of the limit), so the 8007 rows are computed and written in two pieces.
+    QCOMPARE(run_cli("logits --model " + model + " --input " + input + " --out " + out + " --device cpu --max-memory 96M", &log), 0);
     auto be = make_cpu_backend();
     auto m = Model::load(model, *be);
     ModelState s = m->initial_state();
-    QCOMPARE(test::rel_l2(m->forward(test::read_input(input), s), read_npy(out)), 0.0);
+    const double err = test::rel_l2(m->forward(test::read_input(input), s), read_npy(out));
+    QVERIFY2(err < 1e-6, qPrintable(QString::number(err)));
   }
 };
 
