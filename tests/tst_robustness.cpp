@@ -368,6 +368,53 @@ class TestRobustness : public QObject {
     QCOMPARE(QString::fromStdString(test::read_text(input)), QString("hello world"));
   }
 
+  // ---- 7. the .npy reader ------------------------------------------------------------------
+  void npy_reader_is_strict_data() {
+    QTest::addColumn<QString>("header");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("unterminated shape in a 1 MB header") << "{'descr': '<f4', 'fortran_order': False, 'shape': (" + QString(1000000, '1') << "shape: a dimension is absurdly large";
+    QTest::newRow("unterminated shape, spaces") << "{'descr': '<f4', 'fortran_order': False, 'shape': (1, " + QString(1000000, ' ') << "shape: a dimension is not a non-negative integer";
+    QTest::newRow("2^32 x 2^32") << "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }" << "more than 2^40 values";
+    QTest::newRow("(2.5, 3)") << "{'descr': '<f4', 'fortran_order': False, 'shape': (2.5, 3), }" << "expected ')'";
+    QTest::newRow("negative") << "{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }" << "not a non-negative integer";
+    QTest::newRow("unknown key") << "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}" << "unexpected key";
+    QTest::newRow("shape larger than the file") << "{'descr': '<f4', 'fortran_order': False, 'shape': (1000,), }" << "file shorter than its shape";
+  }
+  void npy_reader_is_strict() {
+    QFETCH(QString, header);
+    QFETCH(QString, expected);
+    const std::string h = header.toStdString() + "\n";
+    std::string file = std::string("\x93NUMPY\x02\x00", 8);
+    for (int i = 0; i < 4; ++i) file += static_cast<char>(h.size() >> (8 * i) & 0xff);
+    file += h + std::string(8, '\0');
+    const std::string path = test::temp_dir("npy") + "/a.npy";
+    test::write_file(path, file);
+    try {
+      read_npy(path);
+      QFAIL("accepted");
+    } catch (const Error& e) {
+      VERIFY_HAS(e.what(), expected.toStdString());
+      VERIFY_HAS(e.what(), path);
+    }
+  }
+  void npy_reader_reads_what_numpy_writes() {
+    const std::string path = test::temp_dir("npy") + "/a.npy";
+    write_npy(path, Shape{2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
+    NpyArray a = read_npy(path);
+    QCOMPARE(a.shape, (Shape{2, 3}));
+    QCOMPARE(a.values, (std::vector<double>{1, 2, 3, 4, 5, 6}));
+    // numpy's own spelling of a 1-D shape and of a scalar
+    for (const auto& [shape_text, shape] : std::vector<std::pair<std::string, Shape>>{{"(3,)", Shape{3}}, {"()", Shape{}}}) {
+      std::string h = "{'descr': '|u1', 'fortran_order': False, 'shape': " + shape_text + ", }";
+      h.append(64 - (10 + h.size() + 1) % 64, ' ');
+      h += '\n';
+      test::write_file(path, std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size() & 0xff) + static_cast<char>(h.size() >> 8) + h + "\x07\x08\x09");
+      a = read_npy(path);
+      QCOMPARE(a.shape, shape);
+      QCOMPARE(a.values.front(), 7.0);
+    }
+  }
+
   // ---- 5/6. the CLI's input and options -------------------------------------------------------
   void cli_refuses_special_inputs_data() {
     QTest::addColumn<QString>("input");  // "FIFO" makes one
