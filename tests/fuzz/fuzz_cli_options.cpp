@@ -18,7 +18,8 @@ void fuzz_one(const uint8_t* data, size_t size) {
     }
   try {
     const ss::CliOptions o = ss::parse_cli_options(args);
-    if (o.has("--checkpoint-every")) ss::parse_cli_integer(o.at("--checkpoint-every"), "--checkpoint-every", 0, 1ll << 30);
+    for (const char* stride : {"--state-stride", "--checkpoint-every"})
+      if (o.has(stride)) ss::parse_cli_integer(o.at(stride), stride, 0, 1ll << 30);
     if (o.has("--max-memory") && ss::parse_cli_bytes(o.at("--max-memory"), "--max-memory") < 1) __builtin_trap();
   } catch (const ss::Error&) {
   }

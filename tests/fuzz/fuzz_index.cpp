@@ -2,7 +2,7 @@
 // the model folder.
 #include <string>
 
-#include "checkpoint.h"
+#include "model_folder.h"
 #include "error.h"
 #include "fuzz_target.h"
 #include "json_file.h"
