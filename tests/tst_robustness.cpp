@@ -21,6 +21,7 @@
 #include "npy.h"
 #include "safetensors.h"
 #include "test_support.h"
+#include "workspace_file.h"
 
 namespace fs = std::filesystem;
 using namespace ss;
@@ -412,6 +413,22 @@ class TestRobustness : public QObject {
       a = read_npy(path);
       QCOMPARE(a.shape, shape);
       QCOMPARE(a.values.front(), 7.0);
+    }
+  }
+
+  // ---- fuzz findings, kept --------------------------------------------------------------------
+  void workspace_without_input_is_a_clear_error() {
+    // fuzz_workspace, mutation 223: "input" renamed; JsonFields reached nlohmann's at() and threw
+    // json::out_of_range ("key 'input' not found") instead of an error naming the file and field.
+    std::string text = test::read_text(test::fixtures_dir() + "/../fuzz/corpus/workspace/two_columns.statescope");
+    text.replace(text.find("\"input\""), 7, "\"NaNinput\"");
+    try {
+      workspace_from_json(text, "w.statescope");
+      QFAIL("accepted");
+    } catch (const Error& e) {
+      VERIFY_HAS(e.what(), "w.statescope");
+      VERIFY_HAS(e.what(), "input");
+      VERIFY_HAS(e.what(), "missing");
     }
   }
 
