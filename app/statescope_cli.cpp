@@ -4,48 +4,51 @@
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
 // BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
-// (trace; default 64). The backend line of the output names the device and the precision that ran.
+// (trace; default 64), --max-memory BYTES (logits, trace; default 3/4 of the machine's memory: a run
+// whose computed peak is larger is refused before it starts). The backend line of the output names
+// the device and the precision that ran. Unknown options are refused; outputs are written to a
+// temporary file and renamed into place, never over the input or a file of the model folder.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
+#include <new>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "atomic_file.h"
+#include "cli_options.h"
 #include "error.h"
 #include "model.h"
 #include "npy.h"
+#include "regular_file.h"
+#include "run_memory.h"
 #include "trace_store.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kMaxInputBytes = 64ll << 20;  // 64 MiB
+constexpr int64_t kMaxInputBytes = 64ll << 20;       // 64 MiB
+constexpr int64_t kLogitsBytesPerWrite = 256ll << 20;  // logits rows held at once before they are written
 
 int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
-               "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K]\n");
+               "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...] [--max-memory BYTES]\n"
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K] [--max-memory BYTES]\n");
   return 2;
 }
 
 std::vector<int32_t> read_bytes(const std::string& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw ss::Error(path, "--input", "cannot read (" + ec.message() + ")");
-  if (static_cast<int64_t>(size) > kMaxInputBytes) throw ss::Error(path, "--input", "is " + std::to_string(size) + " bytes; the limit is " + std::to_string(kMaxInputBytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ss::Error(path, "--input", "cannot open");
-  std::vector<int32_t> tokens;
-  tokens.reserve(size);
-  char c;
-  while (in.get(c)) tokens.push_back(static_cast<unsigned char>(c));
-  if (tokens.empty()) throw ss::Error(path, "--input", "is empty: nothing to run");
+  const ss::RegularFile file(path, "--input");
+  const std::string bytes = file.read_all(kMaxInputBytes);
+  if (bytes.empty()) throw ss::Error(path, "--input", "is empty: nothing to run");
+  std::vector<int32_t> tokens(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) tokens[i] = static_cast<unsigned char>(bytes[i]);
   return tokens;
 }
 
@@ -54,6 +57,64 @@ void check_byte_model(const ss::Model& m) {
     throw ss::Error(m.dir() + "/config.json", "vocab_size", std::to_string(m.config().vocab_size) + " is under 256: the model cannot take raw bytes");
   if (m.has_tokenizer())
     std::fprintf(stderr, "warning: %s has a tokenizer; StateScope feeds raw bytes (token id = byte value)\n", m.dir().c_str());
+}
+
+void warn_unused(const ss::Model& m) {
+  const auto& unused = m.unused_tensors();
+  if (unused.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + unused[i];
+  if (unused.size() > 5) list += ", ... (" + std::to_string(unused.size() - 5) + " more)";
+  std::fprintf(stderr, "warning: %s: %zu tensor%s not used by this config (check config.json): %s\n", m.dir().c_str(), unused.size(),
+               unused.size() == 1 ? " is" : "s are", list.c_str());
+}
+
+// The path as it will resolve (symlinks followed as far as they exist).
+fs::path resolved(const std::string& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  return ec ? fs::absolute(p) : r;
+}
+
+bool is_within(const fs::path& p, const fs::path& root) {
+  auto r = root.begin(), q = p.begin();
+  for (; r != root.end(); ++r, ++q)
+    if (q == p.end() || *q != *r) return false;
+  return true;
+}
+
+// Refuses an --out that would write over the input, into the model folder or over any file the
+// model folder's entries point at (a HuggingFace snapshot links its files into blobs/).
+void check_output(const std::string& out, const std::string& input, const std::string& model_dir, bool out_is_folder) {
+  const fs::path o = resolved(out), in = resolved(input), dir = resolved(model_dir);
+  if (o == in) throw ss::Error(out, "--out", "is the input file; refused (it would be overwritten)");
+  if (is_within(o, dir)) throw ss::Error(out, "--out", "is inside the model folder " + dir.string() + "; refused (write the output elsewhere)");
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(model_dir, ec))
+    if (resolved(e.path().string()) == o) throw ss::Error(out, "--out", "is the model file " + e.path().string() + " (through a link); refused");
+  if (out_is_folder && is_within(in, o)) throw ss::Error(out, "--out", "holds the input file; refused (a trace file could overwrite it)");
+  if (!out_is_folder && fs::is_directory(o, ec)) throw ss::Error(out, "--out", "is a folder; logits go to a .npy file");
+  if (out_is_folder && fs::exists(o, ec) && !fs::is_directory(o, ec)) throw ss::Error(out, "--out", "exists and is not a folder");
+}
+
+void check_memory(const ss::RunMemory& need, int64_t limit, const std::string& what, const std::string& input) {
+  if (need.total() <= limit) return;
+  throw ss::Error(input, "--input", what + " would need about " + ss::human_bytes(need.total()) + " of memory (" + need.describe() +
+                                        "), over the limit of " + ss::human_bytes(limit) + "; use a shorter input or raise --max-memory");
+}
+
+int64_t default_memory_limit() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return 4ll << 30;
+  return static_cast<int64_t>(pages) * page / 4 * 3;
+}
+
+void warn_non_finite(const float* v, int64_t n, int64_t row0, int64_t V, int64_t* bad, int64_t* first_row) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) {
+      if (*bad == 0) *first_row = row0 + i / V;
+      ++*bad;
+    }
 }
 
 int cmd_info(const ss::Model& m) {
@@ -76,71 +137,96 @@ std::string file_name(const std::string& name, int layer) {
   return layer < 0 ? s + ".npy" : s + "_L" + std::to_string(layer) + ".npy";
 }
 
+int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const ss::CliOptions& o, int64_t limit) {
+  const int64_t T = static_cast<int64_t>(tokens.size()), V = model.config().vocab_size;
+  // Rows of logits computed and written at once: the whole input when it fits, else pieces, each
+  // continuing from the state the previous one left (the file is the same [T, V] either way).
+  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>({T, kLogitsBytesPerWrite / (V * 4), model.chunk_tokens()}));
+  check_memory(ss::logits_run_memory(model, T, rows), limit, "logits of " + std::to_string(T) + " tokens", o.at("--input"));
+  ss::NpyWriter out(o.at("--out"), {T, V});
+  ss::ModelState state = model.initial_state();
+  int64_t bad = 0, first_bad_row = -1;
+  for (int64_t t0 = 0; t0 < T; t0 += rows) {
+    const int64_t t1 = std::min(T, t0 + rows);
+    const ss::Tensor piece = model.forward(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state);  // [t1 - t0, V]
+    warn_non_finite(piece.data(), piece.numel(), t0, V, &bad, &first_bad_row);
+    out.append(piece.data(), piece.numel());
+  }
+  out.commit();
+  if (bad)
+    std::fprintf(stderr, "warning: %lld of %lld logits are NaN or infinite (the first at token %lld): the model overflowed\n",
+                 static_cast<long long>(bad), static_cast<long long>(T * V), static_cast<long long>(first_bad_row));
+  std::fprintf(stderr, "%s: %lld tokens on %s -> %s [%lld, %lld]\n", ss::architecture_name(model.config().arch), static_cast<long long>(T),
+               model.backend().name().c_str(), o.at("--out").c_str(), static_cast<long long>(T), static_cast<long long>(V));
+  return 0;
+}
+
+int cmd_trace(const ss::Model& model, const std::vector<int32_t>& tokens, const ss::CliOptions& o, int64_t limit) {
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  ss::TraceRequest req;
+  req.checkpoint_every = ss::parse_cli_integer(o.at("--checkpoint-every"), "--checkpoint-every", 0, 1ll << 30);
+  for (int l = 0; l < model.config().n_layers; ++l)  // attention: the last 64 tokens' window of head 0
+    if (model.config().mixers[l] == ss::MixerKind::Attention)
+      req.windows[{ss::trace::kAttnProbs, l}] = ss::TraceWindow{0, std::max<int64_t>(0, T - 64), T};
+  check_memory(ss::trace_run_memory(model, req, tokens, T), limit, "a trace of " + std::to_string(T) + " tokens", o.at("--input"));
+  ss::TraceStore store(req);
+  ss::ModelState state = model.initial_state();
+  model.forward(tokens, state, &store, /*want_logits=*/false);
+  const std::string dir = o.at("--out");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw ss::Error(dir, "--out", "cannot create the folder (" + ec.message() + ")");
+  nlohmann::json index = {{"model", model.dir()}, {"architecture", ss::architecture_name(model.config().arch)},
+                          {"backend", model.backend().name()}, {"tokens", T}, {"checkpoint_every", req.checkpoint_every},
+                          {"traces", nlohmann::json::array()}};
+  for (const auto& [name, layer] : store.keys()) {
+    const ss::Tensor t = store.get(name, layer);
+    const std::string file = file_name(name, layer);
+    ss::write_npy((fs::path(dir) / file).string(), t);
+    nlohmann::json e = {{"name", name}, {"layer", layer}, {"file", file}, {"shape", t.shape()}};
+    const auto pos = store.checkpoint_positions(name, layer);
+    if (!pos.empty()) e["positions"] = pos;
+    if (auto w = store.window(name, layer)) e["window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
+    index["traces"].push_back(e);
+  }
+  ss::write_file_atomic((fs::path(dir) / "index.json").string(), index.dump(1) + "\n");  // last: its presence means complete
+  std::fprintf(stderr, "wrote %zu traces to %s\n", store.keys().size(), dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
-  const std::string cmd = argv[1];
-  std::map<std::string, std::string> opt{{"--device", "auto"}, {"--precision", "fp32"}, {"--checkpoint-every", "64"}};
-  for (int i = 2; i < argc; ++i) {
-    const std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
-      std::fprintf(stderr, "statescope-cli: option '%s' needs a value\n", key.c_str());
-      return usage();
-    }
-    opt[key] = argv[++i];
-  }
+  ss::CliOptions o;
   try {
-    if (!opt.count("--model")) throw ss::Error("", "--model", "required");
-    auto backend = ss::make_backend(opt["--device"], ss::parse_precision(opt["--precision"]));
-    auto model = ss::Model::load(opt["--model"], *backend);
-    if (cmd == "info") return cmd_info(*model);
-    if (cmd != "logits" && cmd != "trace") return usage();
+    o = ss::parse_cli_options(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const ss::Error& e) {
+    std::fprintf(stderr, "statescope-cli: error: %s\n", e.what());
+    return usage();
+  }
+  const char* phase = "starting";
+  try {
+    const int64_t limit = o.has("--max-memory") ? ss::parse_cli_bytes(o.at("--max-memory"), "--max-memory") : default_memory_limit();
+    auto backend = ss::make_backend(o.at("--device"), ss::parse_precision(o.at("--precision")));
+    phase = "loading the model";
+    auto model = ss::Model::load(o.at("--model"), *backend);
+    warn_unused(*model);
+    if (o.command == "info") return cmd_info(*model);
     check_byte_model(*model);
-    if (!opt.count("--input")) throw ss::Error("", "--input", "required");
-    if (!opt.count("--out")) throw ss::Error("", "--out", "required");
-    const std::vector<int32_t> tokens = read_bytes(opt["--input"]);
-    ss::ModelState state = model->initial_state();
-
-    if (cmd == "logits") {
-      ss::Tensor logits = model->forward(tokens, state);  // [T, V]
-      ss::write_npy(opt["--out"], logits);
-      std::fprintf(stderr, "%s: %zu tokens on %s -> %s %s\n", ss::architecture_name(model->config().arch), tokens.size(),
-                   backend->name().c_str(), opt["--out"].c_str(), logits.shape_string().c_str());
-      return 0;
-    }
-
-    ss::TraceRequest req;
-    req.checkpoint_every = std::stoll(opt["--checkpoint-every"]);
-    for (int l = 0; l < model->config().n_layers; ++l)  // attention: the last 64 tokens' window of head 0
-      if (model->config().mixers[l] == ss::MixerKind::Attention) {
-        const int64_t T = static_cast<int64_t>(tokens.size());
-        req.windows[{ss::trace::kAttnProbs, l}] = ss::TraceWindow{0, std::max<int64_t>(0, T - 64), T};
-      }
-    ss::TraceStore store(req);
-    model->forward(tokens, state, &store, /*want_logits=*/false);
-    fs::create_directories(opt["--out"]);
-    nlohmann::json index = {{"model", model->dir()}, {"architecture", ss::architecture_name(model->config().arch)},
-                            {"backend", backend->name()}, {"tokens", tokens.size()}, {"checkpoint_every", req.checkpoint_every},
-                            {"traces", nlohmann::json::array()}};
-    for (const auto& [name, layer] : store.keys()) {
-      const ss::Tensor t = store.get(name, layer);
-      const std::string file = file_name(name, layer);
-      ss::write_npy((fs::path(opt["--out"]) / file).string(), t);
-      nlohmann::json e = {{"name", name}, {"layer", layer}, {"file", file}, {"shape", t.shape()}};
-      const auto pos = store.checkpoint_positions(name, layer);
-      if (!pos.empty()) e["positions"] = pos;
-      if (auto w = store.window(name, layer)) e["window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
-      index["traces"].push_back(e);
-    }
-    std::ofstream((fs::path(opt["--out"]) / "index.json").string()) << index.dump(1) << "\n";
-    std::fprintf(stderr, "wrote %zu traces to %s\n", store.keys().size(), opt["--out"].c_str());
-    return 0;
+    check_output(o.at("--out"), o.at("--input"), o.at("--model"), o.command == "trace");
+    phase = "reading the input";
+    const std::vector<int32_t> tokens = read_bytes(o.at("--input"));
+    phase = "running the model";
+    return o.command == "logits" ? cmd_logits(*model, tokens, o, limit) : cmd_trace(*model, tokens, o, limit);
   } catch (const ss::Error& e) {
     std::fprintf(stderr, "statescope-cli: error: %s\n", e.what());
     return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "statescope-cli: error: out of memory while %s (model %s%s%s)\n", phase, o.at("--model").c_str(),
+                 o.has("--input") ? ", input " : "", o.has("--input") ? o.at("--input").c_str() : "");
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "statescope-cli: internal error: %s\n", e.what());
+    std::fprintf(stderr, "statescope-cli: internal error while %s: %s\n", phase, e.what());
     return 3;
   }
 }

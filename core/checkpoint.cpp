@@ -1,46 +1,38 @@
 #include "checkpoint.h"
 
+#include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "config.h"
 #include "error.h"
+#include "json_file.h"
+#include "regular_file.h"
 
 namespace ss {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-static json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "", "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return parse_json_relaxed(ss.str());
-  } catch (const json::exception& e) {
-    throw Error(path, "", std::string("not valid JSON (") + e.what() + ")");
-  }
-}
-
 Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
-  if (!fs::is_directory(dir_, ec)) throw Error(dir_, "", "not a model folder (no such directory)");
+  if (!fs::is_directory(dir_, ec))
+    throw Error(dir_, "", fs::exists(dir_, ec) ? "not a model folder (not a directory)" : "not a model folder (no such directory)");
   config_path_ = (fs::path(dir_) / "config.json").string();
-  if (!fs::exists(config_path_, ec)) throw Error(config_path_, "", "missing: a model folder needs config.json");
-  config_ = read_json(config_path_);
+  if (!fs::exists(fs::symlink_status(config_path_, ec))) throw Error(config_path_, "", "missing: a model folder needs config.json");
+  check_stays_in_folder(config_path_, dir_);
+  config_ = read_json_file(config_path_, kMaxConfigBytes);
   if (!config_.is_object()) throw Error(config_path_, "", "is not a JSON object");
 
   const std::string single = (fs::path(dir_) / "model.safetensors").string();
   const std::string index = (fs::path(dir_) / "model.safetensors.index.json").string();
-  if (fs::exists(single, ec)) {
+  if (fs::exists(fs::symlink_status(single, ec))) {
     weights_path_ = single;
+    check_stays_in_folder(single, dir_);
     shards_.push_back(std::make_unique<SafetensorsFile>(single));
     for (const auto& [name, entry] : shards_.back()->entries()) where_[name] = shards_.back().get();
-  } else if (fs::exists(index, ec)) {
+  } else if (fs::exists(fs::symlink_status(index, ec))) {
     weights_path_ = index;
-    const json j = read_json(index);
+    check_stays_in_folder(index, dir_);
+    const json j = read_json_file(index, kMaxIndexBytes);  // a key twice in weight_map is refused there
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw Error(index, "weight_map", "missing or not an object");
     std::map<std::string, SafetensorsFile*> by_file;
@@ -51,7 +43,9 @@ Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
         throw Error(index, "weight_map." + it.key(), "shard '" + shard + "' is not a plain file name in the model folder");
       SafetensorsFile*& file = by_file[shard];
       if (!file) {
-        shards_.push_back(std::make_unique<SafetensorsFile>((fs::path(dir_) / shard).string()));
+        const std::string shard_path = (fs::path(dir_) / shard).string();
+        check_stays_in_folder(shard_path, dir_);
+        shards_.push_back(std::make_unique<SafetensorsFile>(shard_path));
         file = shards_.back().get();
       }
       if (!file->contains(it.key())) throw Error(file->path(), it.key(), "listed in " + index + " but not in this shard");
@@ -79,7 +73,27 @@ Tensor Checkpoint::get(const std::string& name, const Shape& expected) {
   const Shape actual = shape_of(name);
   if (actual != expected)
     throw Error(file_of(name), name, "shape " + shape_to_string(actual) + " but the config implies " + shape_to_string(expected));
-  return where_.at(name)->read(name);
+  Tensor t = where_.at(name)->read(name);
+  int64_t bad = 0, first = -1;
+  const float* v = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(v[i])) {
+      if (first < 0) first = i;
+      ++bad;
+    }
+  if (bad)
+    throw Error(file_of(name), name, std::to_string(bad) + " of " + std::to_string(t.numel()) + " values are NaN or infinite (the first at flat index " +
+                std::to_string(first) + "): every output would be NaN; refused");
+  used_.insert(name);
+  return t;
+}
+
+std::vector<std::string> Checkpoint::unused() const {
+  std::set<std::string> out;
+  for (const auto& shard : shards_)  // every tensor of every opened file, listed in the index or not
+    for (const auto& [name, entry] : shard->entries())
+      if (!used_.count(name)) out.insert(name);
+  return {out.begin(), out.end()};
 }
 
 std::vector<std::string> Checkpoint::names() const {

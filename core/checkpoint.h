@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,16 +17,25 @@ namespace ss {
 
 class Checkpoint {
  public:
-  // Opens the folder and validates config.json and every safetensors header. Throws ss::Error.
+  // Opens the folder and validates config.json and every safetensors header. Every file must be a
+  // regular file in the folder (or a link into it, or into the blobs/ of a HuggingFace cache
+  // snapshot); the JSON files are capped at the sizes below. Throws ss::Error.
   explicit Checkpoint(std::string dir);
+
+  static constexpr uint64_t kMaxConfigBytes = 4ull << 20;  // published config.json files are < 100 KB
+  static constexpr uint64_t kMaxIndexBytes = 32ull << 20;  // the largest published indexes are a few MB
 
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
   const nlohmann::json& config() const { return config_; }
 
   bool has(const std::string& name) const;
-  // The tensor as float32, checked against `expected` (an error names the file and tensor if it differs).
+  // The tensor as float32, checked against `expected` (an error names the file and tensor if it
+  // differs) and refused if any value is NaN or infinite (the model would compute NaN from it).
   Tensor get(const std::string& name, const Shape& expected);
+  // Tensors in the files that no get() has read so far (after loading: what the config leaves out,
+  // e.g. a conv bias beside use_conv_bias = false), sorted.
+  std::vector<std::string> unused() const;
   // The stored shape without reading the data.
   Shape shape_of(const std::string& name) const;
   std::vector<std::string> names() const;
@@ -40,6 +50,7 @@ class Checkpoint {
   nlohmann::json config_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, SafetensorsFile*> where_;
+  std::set<std::string> used_;
 };
 
 }  // namespace ss

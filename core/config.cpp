@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "error.h"
+#include "json_file.h"
 
 namespace ss {
 
@@ -35,33 +36,7 @@ const char* ffn_name(FfnKind k) {
   return "?";
 }
 
-json parse_json_relaxed(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      out += c;
-      if (c == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') { in_string = true; out += c; continue; }
-    bool replaced = false;
-    for (const char* tok : {"-Infinity", "Infinity", "NaN"}) {
-      const size_t n = std::char_traits<char>::length(tok);
-      if (text.compare(i, n, tok) == 0) {
-        out += '"'; out += tok; out += '"';
-        i += n - 1;
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) out += c;
-  }
-  return json::parse(out);
-}
+json parse_json_relaxed(const std::string& text) { return parse_json_text(text, "", /*relaxed=*/true); }
 
 namespace {
 
@@ -129,7 +104,17 @@ void require(bool ok, const std::string& path, const std::string& key, const std
   if (!ok) throw Error(path, key, msg);
 }
 
+// transformers applies ACT2FN[hidden_act] ("silu" and "swish" are both SiLU) where we apply SiLU: in
+// the Mamba mixers after the conv and on the gate, in the MLPs on the gate. Anything else is refused.
+void require_silu(const Fields& f) {
+  if (!f.has("hidden_act")) return;
+  const json& act = f.raw("hidden_act");
+  const bool silu = act.is_string() && (act.get<std::string>() == "silu" || act.get<std::string>() == "swish");
+  require(silu, f.path(), "hidden_act", "only \"silu\" (or its alias \"swish\") is supported; StateScope does not compute other activations");
+}
+
 void parse_mamba(const Fields& f, ModelConfig& c) {
+  require_silu(f);
   c.d_model = f.integer("hidden_size", 1, kMaxDim);
   c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
   c.norm_eps = static_cast<float>(f.real_or("layer_norm_epsilon", 1e-5, 0.0, 1.0));
@@ -146,6 +131,7 @@ void parse_mamba(const Fields& f, ModelConfig& c) {
 }
 
 void parse_mamba2(const Fields& f, ModelConfig& c) {
+  require_silu(f);
   c.d_model = f.integer("hidden_size", 1, kMaxDim);
   c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
   c.norm_eps = static_cast<float>(f.real_or("layer_norm_epsilon", 1e-5, 0.0, 1.0));
@@ -195,10 +181,7 @@ void parse_attention(const Fields& f, ModelConfig& c) {
   a.bias = f.boolean_or("attention_bias", false);
   c.ffn.intermediate = f.integer("intermediate_size", 1, kMaxDim * 4);
   c.ffn.mlp_bias = f.boolean_or("mlp_bias", false);
-  if (f.has("hidden_act")) {
-    const json& act = f.raw("hidden_act");
-    require(act.is_string() && act.get<std::string>() == "silu", f.path(), "hidden_act", "only \"silu\" is supported");
-  }
+  require_silu(f);
 }
 
 void parse_rope(const Fields& f, ModelConfig& c) {
@@ -208,11 +191,18 @@ void parse_rope(const Fields& f, ModelConfig& c) {
     const json& rp = f.raw("rope_parameters");
     require(rp.is_object(), f.path(), "rope_parameters", "is not an object");
     if (rp.contains("rope_theta")) theta = f.number(rp["rope_theta"], "rope_parameters.rope_theta");
-    if (rp.contains("rope_type")) {
-      require(rp["rope_type"].is_string() && rp["rope_type"].get<std::string>() == "default", f.path(),
-              "rope_parameters.rope_type", "only the default RoPE is supported");
-    }
+    // transformers reads the legacy key "type" as rope_type ({"type": "linear", "factor": 4} scales).
+    for (const char* key : {"rope_type", "type"})
+      if (rp.contains(key))
+        require(rp[key].is_string() && rp[key].get<std::string>() == "default", f.path(), std::string("rope_parameters.") + key,
+                "only the default RoPE is supported (RoPE scaling is not)");
+    if (rp.contains("partial_rotary_factor"))
+      require(f.number(rp["partial_rotary_factor"], "rope_parameters.partial_rotary_factor") == 1.0, f.path(),
+              "rope_parameters.partial_rotary_factor", "only 1 (RoPE on the whole head) is supported");
   }
+  if (f.has("partial_rotary_factor"))
+    require(f.number(f.raw("partial_rotary_factor"), "partial_rotary_factor") == 1.0, f.path(), "partial_rotary_factor",
+            "only 1 (RoPE on the whole head) is supported");
   if (f.has("rope_scaling") && !f.raw("rope_scaling").is_null()) {
     const json& rs = f.raw("rope_scaling");
     const bool plain = rs.is_object() && rs.contains("rope_type") && rs["rope_type"] == "default";

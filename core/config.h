@@ -79,6 +79,7 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& path)
 
 // config.json as transformers writes it may hold the bare tokens Infinity / NaN (Python's json);
 // this reader accepts them, turning each into the string "Infinity" etc. that number fields accept.
+// A key given twice in one object is refused (ss::Error; json_file.h has the file readers).
 nlohmann::json parse_json_relaxed(const std::string& text);
 
 }  // namespace ss

@@ -76,6 +76,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
   m->norm_f_ = load_weight(ck, be, n.final_norm, {D});
   if (c.tied_embeddings) m->lm_head_ = m->embed_;
   else m->lm_head_ = load_weight(ck, be, "lm_head.weight", {V, D});
+  m->unused_tensors_ = ck.unused();
   return m;
 }
 

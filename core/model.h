@@ -37,6 +37,9 @@ class Model {
   Backend& backend() const { return be_; }
   int64_t parameter_count() const { return parameter_count_; }
   bool has_tokenizer() const { return has_tokenizer_; }
+  // Tensors of the checkpoint the config does not use (transformers ignores them too, with a
+  // warning; callers should show this list): e.g. conv1d.bias beside use_conv_bias = false.
+  const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
   const Mixer& mixer(int layer) const { return *layers_[layer].mixer; }
 
   ModelState initial_state() const;
@@ -84,6 +87,7 @@ class Model {
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
   bool has_tokenizer_ = false;
+  std::vector<std::string> unused_tensors_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 

@@ -59,27 +59,42 @@ NpyArray read_npy(const std::string& path) {
   return a;
 }
 
-void write_npy(const std::string& path, const Shape& shape, const std::vector<float>& values) {
+NpyWriter::NpyWriter(const std::string& path, const Shape& shape) : file_(path), expected_(shape_numel(shape)) {
   std::string dims;
   for (size_t i = 0; i < shape.size(); ++i) dims += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(path, "", "cannot write file");
-  out.write("\x93NUMPY\x01\x00", 8);
   const uint16_t hlen = static_cast<uint16_t>(header.size());
-  const char lb[2] = {static_cast<char>(hlen & 0xff), static_cast<char>(hlen >> 8)};
-  out.write(lb, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
-  if (!out) throw Error(path, "", "write failed (disk full?)");
+  const char lead[10] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<char>(hlen & 0xff), static_cast<char>(hlen >> 8)};
+  file_.write(lead, 10);
+  file_.write(header.data(), header.size());
+}
+
+void NpyWriter::append(const float* values, int64_t n) {
+  if (n < 0 || written_ + n > expected_)
+    throw Error(file_.path(), "", "internal: " + std::to_string(written_ + n) + " values for a shape of " + std::to_string(expected_));
+  file_.write(values, static_cast<uint64_t>(n) * sizeof(float));
+  written_ += n;
+}
+
+void NpyWriter::commit() {
+  if (written_ != expected_)
+    throw Error(file_.path(), "", "internal: " + std::to_string(written_) + " values written for a shape of " + std::to_string(expected_));
+  file_.commit();
+}
+
+void write_npy(const std::string& path, const Shape& shape, const std::vector<float>& values) {
+  NpyWriter w(path, shape);
+  w.append(values.data(), static_cast<int64_t>(values.size()));
+  w.commit();
 }
 
 void write_npy(const std::string& path, const Tensor& host) {
-  std::vector<float> v(host.data(), host.data() + host.numel());
-  write_npy(path, host.shape(), v);
+  NpyWriter w(path, host.shape());
+  w.append(host.data(), host.numel());
+  w.commit();
 }
 
 }  // namespace ss

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "json_file.h"
 
 namespace ss {
 
@@ -49,81 +50,91 @@ const char* dtype_name(DType d) {
 
 size_t dtype_bytes(DType d) { return d == DType::F32 ? 4 : 2; }
 
-SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
-  std::error_code ec;
-  const uint64_t file_bytes = std::filesystem::file_size(path_, ec);
-  if (ec) throw Error(path_, "", "cannot read file (" + ec.message() + ")");
-  stream_.open(path_, std::ios::binary);
-  if (!stream_) throw Error(path_, "", "cannot open file");
-  if (file_bytes < 8) throw Error(path_, "header length", "file is " + std::to_string(file_bytes) + " bytes, too short for a safetensors header");
+std::map<std::string, SafetensorsEntry> parse_safetensors_header(const std::string& header, uint64_t data_bytes,
+                                                                 const std::string& path) {
+  const json j = parse_json_text(header, path, /*relaxed=*/false, "header");
+  if (!j.is_object()) throw Error(path, "header", "is not a JSON object");
 
-  unsigned char len_bytes[8];
-  stream_.read(reinterpret_cast<char*>(len_bytes), 8);
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | len_bytes[i];
-  if (header_len > kMaxHeaderBytes)
-    throw Error(path_, "header length", "claims " + std::to_string(header_len) + " bytes (limit " + std::to_string(kMaxHeaderBytes) + ")");
-  if (header_len > file_bytes - 8)
-    throw Error(path_, "header length", "claims " + std::to_string(header_len) + " bytes but the file has only " + std::to_string(file_bytes - 8) + " after it (truncated?)");
-
-  std::string header(header_len, '\0');
-  stream_.read(header.data(), static_cast<std::streamsize>(header_len));
-  if (!stream_) throw Error(path_, "header", "could not read the header");
-  data_start_ = 8 + header_len;
-  data_bytes_ = file_bytes - data_start_;
-
-  json j;
-  try {
-    j = json::parse(header);
-  } catch (const json::exception& e) {
-    throw Error(path_, "header", std::string("not valid JSON (") + e.what() + ")");
-  }
-  if (!j.is_object()) throw Error(path_, "header", "is not a JSON object");
-
+  std::map<std::string, SafetensorsEntry> entries;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& name = it.key();
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      if (!it.value().is_object()) throw Error(path, "__metadata__", "is not an object of strings");
+      for (auto m = it.value().begin(); m != it.value().end(); ++m)
+        if (!m.value().is_string()) throw Error(path, "__metadata__", "a value is not a string (the format allows only strings)");
+      continue;
+    }
     const json& e = it.value();
     const std::string where = "tensor '" + name + "'";
-    if (!e.is_object()) throw Error(path_, where, "entry is not an object");
-    if (!e.contains("dtype") || !e["dtype"].is_string()) throw Error(path_, where + ".dtype", "missing or not a string");
-    if (!e.contains("shape") || !e["shape"].is_array()) throw Error(path_, where + ".shape", "missing or not an array");
+    if (!e.is_object()) throw Error(path, where, "entry is not an object");
+    if (!e.contains("dtype") || !e["dtype"].is_string()) throw Error(path, where + ".dtype", "missing or not a string");
+    if (!e.contains("shape") || !e["shape"].is_array()) throw Error(path, where + ".shape", "missing or not an array");
     if (!e.contains("data_offsets") || !e["data_offsets"].is_array() || e["data_offsets"].size() != 2)
-      throw Error(path_, where + ".data_offsets", "missing or not a [begin, end] pair");
+      throw Error(path, where + ".data_offsets", "missing or not a [begin, end] pair");
 
     SafetensorsEntry entry;
     const std::string dt = e["dtype"].get<std::string>();
     if (dt == "F32") entry.dtype = DType::F32;
     else if (dt == "F16") entry.dtype = DType::F16;
     else if (dt == "BF16") entry.dtype = DType::BF16;
-    else throw Error(path_, where + ".dtype", "unsupported dtype '" + dt + "' (StateScope reads F32, F16 and BF16)");
+    else throw Error(path, where + ".dtype", "unsupported dtype '" + dt.substr(0, 16) + "' (StateScope reads F32, F16 and BF16)");
 
     uint64_t numel = 1;
     for (const json& d : e["shape"]) {
-      if (!d.is_number_unsigned()) throw Error(path_, where + ".shape", "dimension is not a non-negative integer");
+      if (!d.is_number_unsigned()) throw Error(path, where + ".shape", "dimension is not a non-negative integer");
       const uint64_t v = d.get<uint64_t>();
-      if (v > (1ull << 40) || (v && numel > (1ull << 40) / v)) throw Error(path_, where + ".shape", "absurd size");
+      if (v > (1ull << 40) || (v && numel > (1ull << 40) / v)) throw Error(path, where + ".shape", "absurd size");
       numel *= v;
       entry.shape.push_back(static_cast<int64_t>(v));
     }
     for (const json& o : e["data_offsets"])
-      if (!o.is_number_unsigned()) throw Error(path_, where + ".data_offsets", "offset is not a non-negative integer");
+      if (!o.is_number_unsigned()) throw Error(path, where + ".data_offsets", "offset is not a non-negative integer");
     entry.begin = e["data_offsets"][0].get<uint64_t>();
     entry.end = e["data_offsets"][1].get<uint64_t>();
-    if (entry.end < entry.begin) throw Error(path_, where + ".data_offsets", "end before begin");
-    if (entry.end > data_bytes_)
-      throw Error(path_, where + ".data_offsets", "ends at byte " + std::to_string(entry.end) + " of a " + std::to_string(data_bytes_) + "-byte data section (truncated file?)");
+    if (entry.end < entry.begin) throw Error(path, where + ".data_offsets", "end before begin");
+    if (entry.end > data_bytes)
+      throw Error(path, where + ".data_offsets", "ends at byte " + std::to_string(entry.end) + " of a " + std::to_string(data_bytes) + "-byte data section (truncated file?)");
     if (entry.end - entry.begin != numel * dtype_bytes(entry.dtype))
-      throw Error(path_, where + ".data_offsets", "spans " + std::to_string(entry.end - entry.begin) + " bytes but shape " + shape_to_string(entry.shape) + " of " + dt + " needs " + std::to_string(numel * dtype_bytes(entry.dtype)));
+      throw Error(path, where + ".data_offsets", "spans " + std::to_string(entry.end - entry.begin) + " bytes but shape " + shape_to_string(entry.shape) + " of " + dt + " needs " + std::to_string(numel * dtype_bytes(entry.dtype)));
     spans.emplace_back(entry.begin, entry.end);
-    entries_.emplace(name, std::move(entry));
+    entries.emplace(name, std::move(entry));
   }
 
+  // The tensors must tile the data section: sorted by offset, each begins where the previous ended.
   std::sort(spans.begin(), spans.end());
-  for (size_t i = 1; i < spans.size(); ++i)
-    if (spans[i].first < spans[i - 1].second)
-      throw Error(path_, "data_offsets", "two tensors overlap at byte " + std::to_string(spans[i].first));
+  uint64_t covered = 0;
+  for (const auto& [begin, end] : spans) {
+    if (begin < covered) throw Error(path, "data_offsets", "two tensors overlap at byte " + std::to_string(begin));
+    if (begin > covered)
+      throw Error(path, "data_offsets", "bytes " + std::to_string(covered) + ".." + std::to_string(begin) + " of the data section belong to no tensor (the format allows no holes)");
+    covered = end;
+  }
+  if (covered != data_bytes)
+    throw Error(path, "data_offsets", "the tensors end at byte " + std::to_string(covered) + " but the data section has " + std::to_string(data_bytes) + " (bytes after the last tensor)");
+  return entries;
+}
+
+SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
+  file_ = std::make_unique<RegularFile>(path_);
+  const uint64_t file_bytes = file_->size();
+  if (file_bytes < 8) throw Error(path_, "header length", "file is " + std::to_string(file_bytes) + " bytes, too short for a safetensors header");
+
+  unsigned char len_bytes[8];
+  file_->read_at(0, len_bytes, 8, "header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | len_bytes[i];
+  // The messages below do not print header_len: it is the file's first 8 bytes, whatever the file is.
+  if (header_len > file_bytes - 8)
+    throw Error(path_, "header length", "the first 8 bytes claim a header longer than the " + std::to_string(file_bytes - 8) + " bytes after them (truncated, or not a safetensors file)");
+  if (header_len > kMaxHeaderBytes)
+    throw Error(path_, "header length", "the header is over the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
+
+  std::string header(header_len, '\0');
+  file_->read_at(8, header.data(), header_len, "header");
+  data_start_ = 8 + header_len;
+  data_bytes_ = file_bytes - data_start_;
+  entries_ = parse_safetensors_header(header, data_bytes_, path_);
 }
 
 Tensor SafetensorsFile::read(const std::string& name) {
@@ -132,20 +143,17 @@ Tensor SafetensorsFile::read(const std::string& name) {
   const SafetensorsEntry& e = it->second;
   Tensor t = Tensor::zeros(e.shape);
   const uint64_t bytes = e.end - e.begin;
-  stream_.clear();
-  stream_.seekg(static_cast<std::streamoff>(data_start_ + e.begin));
   if (e.dtype == DType::F32) {
-    stream_.read(reinterpret_cast<char*>(t.data()), static_cast<std::streamsize>(bytes));
+    file_->read_at(data_start_ + e.begin, t.data(), bytes, name);
   } else {
     std::vector<uint16_t> raw(bytes / 2);
-    stream_.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(bytes));
+    file_->read_at(data_start_ + e.begin, raw.data(), bytes, name);
     float* out = t.data();
     if (e.dtype == DType::F16)
       for (size_t i = 0; i < raw.size(); ++i) out[i] = half_to_float(raw[i]);
     else
       for (size_t i = 0; i < raw.size(); ++i) out[i] = bfloat16_to_float(raw[i]);
   }
-  if (!stream_) throw Error(path_, name, "could not read the tensor's bytes");
   return t;
 }
 

@@ -3,11 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "regular_file.h"
 #include "tensor.h"
 
 namespace ss {
@@ -23,9 +24,11 @@ struct SafetensorsEntry {
 
 class SafetensorsFile {
  public:
-  // Opens and validates `path`: header length within the file and under a sane limit, the JSON
-  // parses, every tensor has a supported dtype, a non-negative shape, offsets inside the data
-  // section that match its size, and no two tensors overlap. Throws ss::Error naming the field.
+  // Opens and validates `path` (a regular file): header length within the file and under
+  // kMaxHeaderBytes, the JSON parses with no key twice, __metadata__ maps strings to strings, every
+  // tensor has a supported dtype, a non-negative shape and offsets that match its size, and the
+  // tensors tile the data section exactly (no overlap, no hole, nothing before the first or after
+  // the last: the reference implementation's rules). Throws ss::Error naming the field.
   explicit SafetensorsFile(std::string path);
 
   const std::string& path() const { return path_; }
@@ -35,15 +38,23 @@ class SafetensorsFile {
   // The tensor converted to float32 on the host (F16 and BF16 are widened exactly).
   Tensor read(const std::string& name);
 
-  static constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // 100 MiB of JSON is already absurd
+  // The reference implementation allows 100 MB; parsed, a header costs about 20 bytes of memory
+  // per byte of JSON, so we stop at 16 MiB (about 100,000 tensors, several times the largest shard
+  // of a published checkpoint).
+  static constexpr uint64_t kMaxHeaderBytes = 16ull << 20;
 
  private:
   std::string path_;
-  std::ifstream stream_;
+  std::unique_ptr<RegularFile> file_;
   uint64_t data_start_ = 0;
   uint64_t data_bytes_ = 0;
   std::map<std::string, SafetensorsEntry> entries_;
 };
+
+// Validates a header (the JSON text after the 8-byte length) for a data section of `data_bytes`;
+// the entries by name. Throws ss::Error naming `path` and the field.
+std::map<std::string, SafetensorsEntry> parse_safetensors_header(const std::string& header, uint64_t data_bytes,
+                                                                 const std::string& path);
 
 float half_to_float(uint16_t h);
 float bfloat16_to_float(uint16_t b);

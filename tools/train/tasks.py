@@ -100,6 +100,52 @@ def content_targets(mask):
     return [i for i in range(1, len(mask)) if mask[i]]
 
 
+# --- generators the app offers beside the two training tasks (same conventions: bytes + scored positions) ---
+COPY_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+COPY_FILLER = "."
+COPY_SEPARATOR = "|"
+INDUCTION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def selective_copy_example(num_tokens, length, rng):
+    """Selective copying (Gu and Dao, Mamba): `num_tokens` letters at random places in a field of
+    `length` filler dots, then '|' and the letters again in order, then a newline.
+
+        b"..k...b.....x..|kbx\n"
+
+    Scored: every copied letter after '|' (its position is returned). Length: length + num_tokens + 2.
+    """
+    if not 1 <= num_tokens <= length:
+        raise ValueError("need 1 <= num_tokens <= length")
+    places = sorted(rng.sample(range(length), num_tokens))
+    letters = [rng.choice(COPY_LETTERS) for _ in range(num_tokens)]
+    field = [COPY_FILLER] * length
+    for p, c in zip(places, letters):
+        field[p] = c
+    text = "".join(field) + COPY_SEPARATOR
+    answers = list(range(len(text), len(text) + num_tokens))
+    text += "".join(letters) + "\n"
+    return text.encode("ascii"), answers
+
+
+def selective_copy_answers(data):
+    """The scored positions of a selective-copying string (the letters after '|')."""
+    text = data.decode("ascii")
+    cut = text.index(COPY_SEPARATOR) + 1
+    end = text.index("\n", cut) if "\n" in text[cut:] else len(text)
+    return list(range(cut, end))
+
+
+def induction_example(length, rng):
+    """Repeated random text: `length` random letters/digits, then the same again, then a newline.
+    An induction head predicts the second copy from the first; scored: positions length+1 ..
+    2*length-1 (the first byte of the copy cannot be known to repeat)."""
+    if length < 2:
+        raise ValueError("length must be at least 2")
+    segment = "".join(rng.choice(INDUCTION_ALPHABET) for _ in range(length))
+    return (segment + segment + "\n").encode("ascii"), list(range(length + 1, 2 * length))
+
+
 def _demo():
     rng = random.Random(0)
     data, answers = mqar_example(4, rng)
