@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 
@@ -41,7 +42,30 @@ Engine::Column* Engine::column(const Document& d, int c) {
   return it == columns_.end() || !it->second.ex ? nullptr : &it->second;
 }
 
-bool Engine::update(const Document& d, const RunControl& rc, const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+namespace {
+
+// Seconds left for a model at `pos` of `end` tokens, from its chunks so far: (position, seconds per
+// token) pairs fitted by r(p) = a + b p (attention: each token attends over all before it), then
+// integrated over the tokens left. -1 before two chunks.
+double time_left(const std::vector<std::pair<double, double>>& chunks, double pos, double end) {
+  if (chunks.size() < 2) return -1;
+  double sp = 0, sr = 0, spp = 0, spr = 0;
+  for (const auto& [p, r] : chunks) {
+    sp += p;
+    sr += r;
+    spp += p * p;
+    spr += p * r;
+  }
+  const double n = double(chunks.size()), den = n * spp - sp * sp;
+  double b = den > 0 ? (n * spr - sp * sr) / den : 0;
+  b = std::max(0.0, b);
+  const double a = std::max(0.0, (sr - b * sp) / n);
+  return a * (end - pos) + b * (end * end - pos * pos) / 2;
+}
+
+}  // namespace
+
+bool Engine::update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress) {
   int64_t total = 0, done = 0;
   for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
     if (Column* col = column(d, c); col && col->version != d.text_version) total += d.size();
@@ -51,10 +75,25 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     Exploration& ex = *col->ex;
     RunControl r;
     r.cancel = rc.cancel;
-    const std::string name = ex.name();
     const int64_t before = std::min<int64_t>(ex.computed(), d.size());
+    Progress pr;
+    pr.total = total;
+    pr.model = ex.name();
+    pr.on_cpu = ex.backend_name() == "cpu";
+    for (MixerKind k : ex.config().mixers) pr.quadratic |= k == MixerKind::Attention;
+    std::vector<std::pair<double, double>> chunks;  // (position, seconds per token)
+    auto last = std::chrono::steady_clock::now();
+    int64_t lastN = 0;
     if (progress)
-      r.progress = [&, before](int64_t n, int64_t) { progress(done + before + n, total, name); };
+      r.progress = [&, before](int64_t n, int64_t) {
+        const auto now = std::chrono::steady_clock::now();
+        if (n > lastN) chunks.emplace_back(double(before + (n + lastN) / 2), std::chrono::duration<double>(now - last).count() / double(n - lastN));
+        last = now;
+        lastN = n;
+        pr.done = done + before + n;
+        pr.eta_seconds = time_left(chunks, double(before + n), double(d.size()));
+        progress(pr);
+      };
     try {
       col->error.clear();
       const UpdateStats st = ex.set_bytes(*d.text, r);

@@ -34,10 +34,17 @@ class Engine {
   // Drops the models of columns the document no longer has.
   void sync_columns(const Document& d);
 
+  // Where a long update is, for the progress bar.
+  struct Progress {
+    int64_t done = 0, total = 0;  // tokens over all models
+    std::string model;            // the model running now
+    double eta_seconds = -1;      // its time left, from its chunks so far (-1: not known yet)
+    bool quadratic = false;       // it has attention layers: each chunk costs more than the last
+    bool on_cpu = false;
+  };
   // Brings every loaded model up to d's text, model after model; `rc.cancel` stops between chunks.
-  // `progress(done, total, model)` reports tokens over all models. Returns true when every model
-  // holds the whole text (or failed: its column then says why).
-  bool update(const Document& d, const RunControl& rc, const std::function<void(int64_t, int64_t, const std::string&)>& progress);
+  // Returns true when every model holds the whole text (or failed: its column then says why).
+  bool update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress);
   bool up_to_date(const Document& d) const;  // every loaded model holds d's text (or failed on it)
   std::vector<ColumnStatus> status(const Document& d) const;
   int64_t computed(const Document& d) const;  // bytes every loaded model has computed

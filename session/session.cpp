@@ -268,13 +268,19 @@ void Session::run() {
       RunControl rc;
       rc.cancel = &interrupt_;
       int last = -1;
-      const bool done = engine.update(*doc, rc, [&](int64_t n, int64_t total, const std::string& what) {
-        const int pct = static_cast<int>(100.0 * double(n) / double(std::max<int64_t>(total, 1)));
+      const bool done = engine.update(*doc, rc, [&](const Engine::Progress& pr) {
+        const int pct = static_cast<int>(100.0 * double(pr.done) / double(std::max<int64_t>(pr.total, 1)));
         if (pct == last) return;
         last = pct;
         Status p = s;
         p.progress = pct / 100.0;
-        p.what = what;
+        p.what = pr.model;
+        p.eta_seconds = pr.eta_seconds;
+        // Before most of a long attention run on the CPU: how long it will take, measured, and what else to do.
+        if (pr.quadratic && pr.on_cpu && pr.eta_seconds > 60)
+          p.warning = pr.model + " on the CPU: about " + std::to_string(int(pr.eta_seconds / 60 + 0.5)) +
+                      " min left (attention costs grow with the square of the length). Cancel, then open the model on the GPU "
+                      "(--device cuda) or use a shorter text; or let it run.";
         publish(p);
       });
       if (!done) {

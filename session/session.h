@@ -55,6 +55,8 @@ class Session {
     bool paused = false;        // cancelled by the user: computed < size until resume() or a new text
     double progress = 1.0;      // 0..1 of the current update
     std::string what;           // the model being updated
+    double eta_seconds = -1;    // its time left, measured from its chunks so far (-1: not known)
+    std::string warning;        // e.g. an attention model on the CPU over a long text: how long, what else to do
   };
   struct Callbacks {
     std::function<void(FramePtr)> frame;                // a frame for the views

@@ -277,6 +277,7 @@ class TestSession : public QObject {
     QVERIFY(s.open_model(fixture("mamba1_untied_bf16"), "cpu"));
     s.set_text(bytes_of(big));
     QTRY_VERIFY_WITH_TIMEOUT(s.status().busy && s.status().progress > 0, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(s.status().eta_seconds > 0, 60000);  // time left, measured from the chunks so far
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 20; ++i) {
       s.select_token(i);

@@ -147,8 +147,13 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   connect(m_ws, &Workspace::statusChanged, this, syncProgress);
   connect(m_ws, &Workspace::progressChanged, this, [this](int pct, const QString& what) {
     if (!m_ws->isBusy()) return;
+    const double eta = m_ws->status().eta_seconds;
+    const QString left = eta < 0 ? QString() : eta < 90 ? tr(" · %1 s left").arg(int(eta + 0.5)) : tr(" · %1 min left").arg(int(eta / 60 + 0.5));
     m_progress->setValue(pct);
-    m_progress->setFormat(what.isEmpty() ? "%p%" : what + " %p%");
+    m_progress->setFormat((what.isEmpty() ? "%p%" : what + " %p%") + left);
+    const QString warning = QString::fromStdString(m_ws->status().warning);
+    m_progress->setToolTip(warning);
+    if (!warning.isEmpty()) m_status->setText("⚠ " + warning);
   });
   connect(m_cancel, &QToolButton::clicked, this, [this] {
     if (m_ws->isPaused()) m_ws->resume();
