@@ -93,6 +93,8 @@ void DeltaGatePanel::refresh() {
     m_text->clearCellValues();
     m_mean->replace(QList<QPointF>{});
     m_marker->replace(QList<QPointF>{});
+    m_x->setRange(0, 1);
+    m_y->setRange(0, 1);
     m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(QString::fromStdString(f->model)).arg(f->layer).arg(QString::fromStdString(f->mixer))
                                               : QString());
     return;

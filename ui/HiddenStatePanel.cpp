@@ -113,6 +113,9 @@ void HiddenStatePanel::refresh() {
     m_norm->setName(QString());
     m_channel->setName(QString());
     showLegend(false, false);
+    m_x->setRange(0, 1);  // (an empty axis range is NaN to the chart's nice numbers)
+    m_yNorm->setRange(0, 1);
+    m_yChannel->setRange(0, 1);
     m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(QString::fromStdString(f->model)).arg(f->layer).arg(emptyReason(f))
                                               : emptyReason(f));
     return;
