@@ -12,7 +12,8 @@ const std::map<std::string, std::set<std::string>>& known_options() {
   static const std::map<std::string, std::set<std::string>> known = {
       {"info", {"--model", "--device", "--precision"}},
       {"logits", {"--model", "--device", "--precision", "--input", "--out", "--max-memory"}},
-      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--checkpoint-every"}},
+      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--state-stride", "--checkpoint-every"}},
+      {"tokens", {"--tokenizer", "--input", "--no-special"}},
   };
   return known;
 }
@@ -28,10 +29,10 @@ std::string shown(const std::string& s) {
 
 CliOptions parse_cli_options(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw Error("", "command", "missing (info, logits or trace)");
+  if (args.empty()) throw Error("", "command", "missing (info, logits, trace or tokens)");
   o.command = args[0];
   const auto cmd = known_options().find(o.command);
-  if (cmd == known_options().end()) throw Error("", "command", "unknown command '" + shown(o.command) + "' (info, logits or trace)");
+  if (cmd == known_options().end()) throw Error("", "command", "unknown command '" + shown(o.command) + "' (info, logits, trace or tokens)");
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& key = args[i];
     if (key.rfind("--", 0) != 0) throw Error("", shown(key), "unexpected argument (options are --name VALUE)");
@@ -45,8 +46,10 @@ CliOptions parse_cli_options(const std::vector<std::string>& args) {
   }
   o.values.emplace("--device", "auto");
   o.values.emplace("--precision", "fp32");
-  if (o.command == "trace") o.values.emplace("--checkpoint-every", "64");
-  for (const char* required : {"--model", "--input", "--out"})
+  if (o.command == "trace" && o.has("--checkpoint-every") && o.has("--state-stride"))  // the old name of --state-stride
+    throw Error("", "--checkpoint-every", "is the old name of --state-stride: give one of them");
+  if (o.command == "trace" && !o.has("--checkpoint-every")) o.values.emplace("--state-stride", "64");
+  for (const char* required : {"--model", "--input", "--out", "--tokenizer"})
     if (cmd->second.count(required) && !o.has(required)) throw Error("", required, "required");
   for (const auto& [key, value] : o.values)
     if (value.empty()) throw Error("", key, "is empty");

@@ -11,7 +11,7 @@
 namespace ss {
 
 struct CliOptions {
-  std::string command;                        // info, logits, trace
+  std::string command;                        // info, logits, trace, tokens
   std::map<std::string, std::string> values;  // "--model" -> "DIR"; defaults filled in
   bool has(const std::string& key) const { return values.count(key) != 0; }
   const std::string& at(const std::string& key) const { return values.at(key); }

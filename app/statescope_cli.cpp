@@ -2,9 +2,12 @@
 //   statescope-cli info   --model DIR
 //   statescope-cli logits --model DIR --input FILE --out OUT.npy      float32 [tokens, vocab]
 //   statescope-cli trace  --model DIR --input FILE --out DIR          .npy per trace + index.json
+//   statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]  JSON: token ids and byte spans
+// The input file is tokenized with the model folder's tokenizer.json (BOS as its post-processor
+// says), or fed as bytes (token id = byte value) when the folder has no tokenizer.
 // Common options: --device cpu|cuda|auto (default auto), --precision fp32|bf16 (default fp32; bf16 =
-// BF16 weights and activations with FP32 accumulation and state, CUDA only), --checkpoint-every K
-// (trace; default 64), --max-memory BYTES (logits, trace; default 3/4 of the machine's memory: a run
+// BF16 weights and activations with FP32 accumulation and state, CUDA only), --state-stride K
+// (trace: the SSM state after every K-th token; default 64; --checkpoint-every is its old name), --max-memory BYTES (logits, trace; default 3/4 of the machine's memory: a run
 // whose computed peak is larger is refused before it starts). The backend line of the output names
 // the device and the precision that ran. Unknown options are refused; outputs are written to a
 // temporary file and renamed into place, never over the input or a file of the model folder.
@@ -24,6 +27,7 @@
 #include "error.h"
 #include "model.h"
 #include "npy.h"
+#include "tokenizer.h"
 #include "regular_file.h"
 #include "run_memory.h"
 #include "trace_store.h"
@@ -39,24 +43,39 @@ int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
                "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...] [--max-memory BYTES]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--checkpoint-every K] [--max-memory BYTES]\n");
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--state-stride K] [--max-memory BYTES]\n"
+               "       statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]\n");
   return 2;
 }
 
-std::vector<int32_t> read_bytes(const std::string& path) {
+std::string read_input(const std::string& path) {
   const ss::RegularFile file(path, "--input");
-  const std::string bytes = file.read_all(kMaxInputBytes);
+  std::string bytes = file.read_all(kMaxInputBytes);
   if (bytes.empty()) throw ss::Error(path, "--input", "is empty: nothing to run");
-  std::vector<int32_t> tokens(bytes.size());
-  for (size_t i = 0; i < bytes.size(); ++i) tokens[i] = static_cast<unsigned char>(bytes[i]);
+  return bytes;
+}
+
+// The input's token ids: the folder's tokenizer.json, or one token per byte when it has none
+// (Model::tokenize refuses a vocabulary under 256 then).
+std::vector<int32_t> tokenize(const ss::Model& m, const std::string& input) {
+  std::vector<int32_t> tokens;
+  for (const ss::TokenPiece& p : m.tokenize(input)) tokens.push_back(p.id);
+  if (tokens.empty()) throw ss::Error("", "--input", "gives no tokens");
   return tokens;
 }
 
-void check_byte_model(const ss::Model& m) {
-  if (m.config().vocab_size < 256)
-    throw ss::Error(m.dir() + "/config.json", "vocab_size", std::to_string(m.config().vocab_size) + " is under 256: the model cannot take raw bytes");
-  if (m.has_tokenizer())
-    std::fprintf(stderr, "warning: %s has a tokenizer; StateScope feeds raw bytes (token id = byte value)\n", m.dir().c_str());
+// The tokens of --input under the tokenizer.json of --tokenizer (a model folder or just the tokenizer).
+int cmd_tokens(const ss::CliOptions& o) {
+  const auto tok = ss::Tokenizer::load(o.at("--tokenizer"));
+  if (!tok) throw ss::Error(o.at("--tokenizer"), "tokenizer.json", "not found");
+  const auto pieces = tok->encode_pieces(read_input(o.at("--input")), !o.has("--no-special"));
+  nlohmann::json ids = nlohmann::json::array(), spans = nlohmann::json::array();
+  for (const ss::TokenPiece& p : pieces) {
+    ids.push_back(p.id);
+    spans.push_back({p.begin, p.end});
+  }
+  std::printf("%s\n", nlohmann::json{{"tokenizer", tok->describe()}, {"ids", ids}, {"spans", spans}}.dump().c_str());
+  return 0;
 }
 
 void warn_unused(const ss::Model& m) {
@@ -123,6 +142,8 @@ int cmd_info(const ss::Model& m) {
   std::printf("architecture: %s\n", ss::architecture_name(c.arch));
   std::printf("backend:      %s\n", m.backend().name().c_str());
   std::printf("layers:       %d  (d_model %d, vocab %d)\n", c.n_layers, c.d_model, c.vocab_size);
+  if (m.tokenizer()) std::printf("tokenizer:    %s  (%s)\n", m.tokenizer()->describe().c_str(), m.tokenizer()->path().c_str());
+  else std::printf("tokenizer:    none: token id = byte value\n");
   std::printf("schedule:     ");
   for (int i = 0; i < c.n_layers; ++i) std::printf("%s%s%s", i ? " " : "", ss::mixer_name(c.mixers[i]), c.ffns[i] == ss::FfnKind::Moe ? "+moe" : c.ffns[i] == ss::FfnKind::Mlp ? "+mlp" : "");
   std::printf("\nparameters:   %lld\n", static_cast<long long>(m.parameter_count()));
@@ -164,29 +185,30 @@ int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const
 int cmd_trace(const ss::Model& model, const std::vector<int32_t>& tokens, const ss::CliOptions& o, int64_t limit) {
   const int64_t T = static_cast<int64_t>(tokens.size());
   ss::TraceRequest req;
-  req.checkpoint_every = ss::parse_cli_integer(o.at("--checkpoint-every"), "--checkpoint-every", 0, 1ll << 30);
-  for (int l = 0; l < model.config().n_layers; ++l)  // attention: the last 64 tokens' window of head 0
-    if (model.config().mixers[l] == ss::MixerKind::Attention)
-      req.windows[{ss::trace::kAttnProbs, l}] = ss::TraceWindow{0, std::max<int64_t>(0, T - 64), T};
+  const std::string stride = o.has("--checkpoint-every") ? "--checkpoint-every" : "--state-stride";  // the old name, or the new
+  req.state_stride = ss::parse_cli_integer(o.at(stride), stride, 0, 1ll << 30);
+  for (int l = 0; l < model.config().n_layers; ++l)  // attention: the probs window of head 0 over the last 64 tokens
+    if (model.config().mixers[l] == ss::MixerKind::Attention) req.probs_windows[l] = ss::ProbsWindow{0, std::max<int64_t>(0, T - 64), T};
   check_memory(ss::trace_run_memory(model, req, tokens, T), limit, "a trace of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::TraceStore store(req);
   ss::ModelState state = model.initial_state();
-  model.forward(tokens, state, &store, /*want_logits=*/false);
+  model.forward(tokens, state, store.recording(), /*want_logits=*/false);  // records what `req` asks for
   const std::string dir = o.at("--out");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw ss::Error(dir, "--out", "cannot create the folder (" + ec.message() + ")");
   nlohmann::json index = {{"model", model.dir()}, {"architecture", ss::architecture_name(model.config().arch)},
-                          {"backend", model.backend().name()}, {"tokens", T}, {"checkpoint_every", req.checkpoint_every},
+                          {"backend", model.backend().name()}, {"tokens", T}, {"state_stride", req.state_stride},
                           {"traces", nlohmann::json::array()}};
   for (const auto& [name, layer] : store.keys()) {
     const ss::Tensor t = store.get(name, layer);
     const std::string file = file_name(name, layer);
     ss::write_npy((fs::path(dir) / file).string(), t);
     nlohmann::json e = {{"name", name}, {"layer", layer}, {"file", file}, {"shape", t.shape()}};
-    const auto pos = store.checkpoint_positions(name, layer);
+    const auto pos = store.state_positions(name, layer);
     if (!pos.empty()) e["positions"] = pos;
-    if (auto w = store.window(name, layer)) e["window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
+    if (name == ss::trace::kAttnProbs)
+      if (const ss::ProbsWindow* w = store.probs_window(layer)) e["probs_window"] = {{"head", w->head}, {"t0", w->t0}, {"t1", w->t1}};
     index["traces"].push_back(e);
   }
   ss::write_file_atomic((fs::path(dir) / "index.json").string(), index.dump(1) + "\n");  // last: its presence means complete
@@ -206,23 +228,24 @@ int main(int argc, char** argv) {
   }
   const char* phase = "starting";
   try {
+    if (o.command == "tokens") return cmd_tokens(o);
     const int64_t limit = o.has("--max-memory") ? ss::parse_cli_bytes(o.at("--max-memory"), "--max-memory") : default_memory_limit();
     auto backend = ss::make_backend(o.at("--device"), ss::parse_precision(o.at("--precision")));
     phase = "loading the model";
     auto model = ss::Model::load(o.at("--model"), *backend);
     warn_unused(*model);
     if (o.command == "info") return cmd_info(*model);
-    check_byte_model(*model);
     check_output(o.at("--out"), o.at("--input"), o.at("--model"), o.command == "trace");
     phase = "reading the input";
-    const std::vector<int32_t> tokens = read_bytes(o.at("--input"));
+    const std::vector<int32_t> tokens = tokenize(*model, read_input(o.at("--input")));
     phase = "running the model";
     return o.command == "logits" ? cmd_logits(*model, tokens, o, limit) : cmd_trace(*model, tokens, o, limit);
   } catch (const ss::Error& e) {
     std::fprintf(stderr, "statescope-cli: error: %s\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "statescope-cli: error: out of memory while %s (model %s%s%s)\n", phase, o.at("--model").c_str(),
+    const std::string& what = o.has("--model") ? o.at("--model") : o.at("--tokenizer");
+    std::fprintf(stderr, "statescope-cli: error: out of memory while %s (model %s%s%s)\n", phase, what.c_str(),
                  o.has("--input") ? ", input " : "", o.has("--input") ? o.at("--input").c_str() : "");
     return 1;
   } catch (const std::exception& e) {

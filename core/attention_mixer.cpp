@@ -20,7 +20,7 @@ namespace {
 
 class AttentionMixer final : public Mixer {
  public:
-  AttentionMixer(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : a_(c.attn) {
+  AttentionMixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : a_(c.attn) {
     const int64_t D = c.d_model, Hq = a_.n_heads, Hkv = a_.n_kv_heads, hd = a_.head_dim;
     if (a_.rope && hd % 2) throw Error(ck.config_path(), "head_dim", "RoPE needs an even head_dim, got " + std::to_string(hd));
     q_proj_ = load_weight(ck, be, p + "q_proj.weight", {Hq * hd, D});
@@ -66,23 +66,16 @@ class AttentionMixer final : public Mixer {
     args.cache = &s.kv;
     args.pos0 = p0;
     args.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    if (const auto w = cb.window(trace::kAttnProbs, il)) {
-      const int64_t W = w->t1 - w->t0;
-      const bool same = !s.attn_probs.empty() && s.attn_window.head == w->head && s.attn_window.t0 == w->t0 && s.attn_window.t1 == w->t1;
-      if (!same && W > 0) {
-        s.attn_probs = be.zeros({W, W});
-        s.attn_window = *w;
-      }
-      if (W > 0 && p0 < w->t1 && p0 + T > w->t0) {  // only calls with queries in the window change it
-        args.window = w;
-        args.probs = &s.attn_probs;
-      }
+    Tensor probs;  // [R, W] the probs window's rows whose queries are in this call
+    if (const ProbsWindow* w = cb.probs_window(il); w && w->t1 > w->t0 && p0 < w->t1 && p0 + T > w->t0) {
+      args.probs_window = *w;
+      args.probs = &probs;
     }
     Tensor o = be.attention(args).reshaped({T, Hq * hd});  // [T, Hq * hd]
 
     cb(trace::kAttnQ, il, q);
     cb(trace::kAttnK, il, k);
-    if (args.probs) cb(trace::kAttnProbs, il, s.attn_probs);
+    if (!probs.empty()) cb(trace::kAttnProbs, il, probs);
     if (cb.wants(trace::kLayerKvBytes, il)) {
       Tensor bytes = Tensor::zeros({T});  // [T] this layer's cache after each token
       for (int64_t t = 0; t < T; ++t) bytes.at(t) = static_cast<float>(kv_bytes(p0 + t + 1));
@@ -100,7 +93,7 @@ class AttentionMixer final : public Mixer {
 
 }  // namespace
 
-std::unique_ptr<Mixer> load_attention_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+std::unique_ptr<Mixer> load_attention_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<AttentionMixer>(ck, c, prefix, be);
 }
 

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "tensor.h"
-#include "trace.h"
 
 namespace ss {
 
@@ -25,6 +24,9 @@ struct KvCache {
   int64_t length = 0;      // positions held
   int64_t capacity() const { return k.empty() ? 0 : k.size(1); }
 };
+
+// Some op arguments ask for observation-only outputs (strided states, the scan's output before its
+// gate, probabilities): they are written next to the op's results and never change them.
 
 // Mamba-1 selective scan over T tokens from state h:
 //   h_t = exp(Δ_t A) ∘ h_{t-1} + (Δ_t x_t) B_t^T ;  y_t = h_t C_t + D ∘ x_t ;  y_t *= silu(z_t) if z given.
@@ -38,8 +40,9 @@ struct SelectiveScanArgs {
   const Tensor* z = nullptr;      // [T, Di]   optional gate
   Tensor* state = nullptr;        // [Di, N]   h before token 0; overwritten with h after the last token
   int64_t pos0 = 0;               // absolute position of token 0
-  int64_t checkpoint_every = 0;   // E > 0: save h after every absolute position p with (p + 1) % E == 0
-  Tensor* checkpoints = nullptr;  // out [C, Di, N], C = number of such p in this call (allocated by the op)
+  int64_t state_stride = 0;       // E > 0: save h after every absolute position p with (p + 1) % E == 0
+  Tensor* states = nullptr;       // out [C, Di, N], C = number of such p in this call (allocated by the op)
+  Tensor* y_ungated = nullptr;    // out [T, Di] when z is given: y before the gate (allocated by the op)
 };
 
 // Mamba-2 SSD over T tokens from state h (per head h: A scalar, B/C shared by the heads of a group):
@@ -54,8 +57,15 @@ struct SsdArgs {
   int chunk_size = 64;            // chunked (parallel) form only
   Tensor* state = nullptr;        // [H, P, N] in/out
   int64_t pos0 = 0;
-  int64_t checkpoint_every = 0;
-  Tensor* checkpoints = nullptr;  // out [C, H, P, N]
+  int64_t state_stride = 0;       // as SelectiveScanArgs
+  Tensor* states = nullptr;       // out [C, H, P, N] (allocated by the op)
+};
+
+// A probs window: the queries and keys [t0, t1) of one attention head whose probabilities a run records.
+struct ProbsWindow {
+  int head = 0;
+  int64_t t0 = 0;
+  int64_t t1 = 0;
 };
 
 // Causal attention of T queries at positions pos0.. against a cache holding positions 0..pos0+T-1.
@@ -64,9 +74,10 @@ struct AttentionArgs {
   const KvCache* cache = nullptr;
   int64_t pos0 = 0;
   float scale = 1.0f;             // usually 1/sqrt(hd)
-  std::optional<TraceWindow> window;  // optional: record one head's probabilities
-  Tensor* probs = nullptr;        // out [W, W] host or device: rows = queries window.t0.., cols = keys
-                                  // window.t0..; rows outside this call stay untouched (allocated by caller)
+  std::optional<ProbsWindow> probs_window;  // optional: one head's probabilities over a window
+  Tensor* probs = nullptr;        // out [R, W] (allocated by the op, W = t1 - t0): the rows of the window
+                                  // whose queries are in this call (positions max(t0, pos0) .. min(t1,
+                                  // pos0 + T) - 1; R may be 0), cols = keys t0..; keys after a row's query are 0
 };
 
 // The arithmetic a backend runs. fp32: FP32 everywhere (the CPU reference; the CUDA default).

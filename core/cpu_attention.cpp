@@ -88,15 +88,19 @@ Tensor CpuBackend::attention(const AttentionArgs& a) {
     throw std::invalid_argument("attention: queries at " + std::to_string(pos0) + ".." + std::to_string(pos0 + T) + " but the cache holds " + std::to_string(cache.length));
   const int64_t R = Hq / Hkv;
 
-  // The probability window: rows = query positions [t0, t1) that fall in this call.
-  const bool record = a.window.has_value() && a.probs != nullptr;
-  int64_t w0 = 0, W = 0;
+  // The probs window: its rows whose queries are in this call, r0 .. r1 - 1 (positions t0 + r).
+  const bool record = a.probs_window.has_value() && a.probs != nullptr;
+  int64_t w0 = 0, W = 0, r0 = 0;
   if (record) {
-    w0 = a.window->t0;
-    W = a.window->t1 - a.window->t0;
-    if (a.window->head < 0 || a.window->head >= Hq || w0 < 0 || W <= 0 || a.probs->numel() != W * W)
-      throw std::invalid_argument("attention: bad probability window (head " + std::to_string(a.window->head) + ", [" +
-                                  std::to_string(a.window->t0) + ", " + std::to_string(a.window->t1) + "), probs " + a.probs->shape_string() + ")");
+    const ProbsWindow& w = *a.probs_window;
+    w0 = w.t0;
+    W = w.t1 - w.t0;
+    if (w.head < 0 || w.head >= Hq || w0 < 0 || W <= 0)
+      throw std::invalid_argument("attention: bad probs window (head " + std::to_string(w.head) + " of " + std::to_string(Hq) + ", [" +
+                                  std::to_string(w.t0) + ", " + std::to_string(w.t1) + "))");
+    r0 = std::max(w.t0, pos0) - w0;
+    const int64_t r1 = std::min(w.t1, pos0 + T) - w0;
+    *a.probs = zeros({std::max<int64_t>(r1 - r0, 0), W});  // [R, W]
   }
 
   Tensor out = empty({T, Hq, hd});
@@ -130,15 +134,14 @@ Tensor CpuBackend::attention(const AttentionArgs& a) {
         for (int64_t r = 0; r < nb; ++r)
           std::memcpy(out.data() + ((b0 + r) * Hq + g * R + j) * hd, O.row(j * nb + r).data(), hd * sizeof(float));
 
-      if (record && a.window->head / R == g) {
-        const int64_t j = a.window->head % R;
-        MatrixMap P = a.probs->reshaped({W, W}).rows();
+      if (record && a.probs->numel() && a.probs_window->head / R == g) {
+        const int64_t j = a.probs_window->head % R;
+        MatrixMap P = a.probs->rows();  // [R, W]
         for (int64_t r = 0; r < nb; ++r) {
           const int64_t p = pos0 + b0 + r;  // this query's position
           if (p < w0 || p >= w0 + W) continue;
           const int64_t k_end = std::min(nk, w0 + W);
-          P.row(p - w0).setZero();
-          if (k_end > w0) P.row(p - w0).head(k_end - w0) = S.row(j * nb + r).segment(w0, k_end - w0);
+          if (k_end > w0) P.row(p - w0 - r0).head(k_end - w0) = S.row(j * nb + r).segment(w0, k_end - w0);
         }
       }
     }

@@ -71,19 +71,20 @@ static Tensor scan(CpuBackend& be, const SelectiveScanArgs& a) {
     throw std::invalid_argument("selective_scan: inconsistent shapes (x " + a.x->shape_string() + ", A " + a.A->shape_string() +
                                 ", B " + a.B->shape_string() + ", state " + a.state->shape_string() + ")");
   Tensor y = be.empty({T, Di});  // [T, Di]
-  const int64_t E = a.checkpoint_every;
-  int64_t n_ck = 0;
+  const int64_t E = a.state_stride;
+  int64_t n_states = 0;
   if (E > 0) {
-    for (int64_t t = 0; t < T; ++t) n_ck += (a.pos0 + t + 1) % E == 0;
-    if (a.checkpoints) *a.checkpoints = be.empty({n_ck, Di, N});  // [C, Di, N]
+    for (int64_t t = 0; t < T; ++t) n_states += (a.pos0 + t + 1) % E == 0;
+    if (a.states) *a.states = be.empty({n_states, Di, N});  // [C, Di, N]
   }
-  int64_t ck = 0;
+  int64_t k = 0;
   for (int64_t t = 0; t < T; ++t) {
     selective_scan_token(a.state->data(), a.x->data() + t * Di, a.delta->data() + t * Di, a.A->data(), a.B->data() + t * N,
                          a.C->data() + t * N, a.D->data(), y.data() + t * Di, Di, N);
-    if (E > 0 && a.checkpoints && (a.pos0 + t + 1) % E == 0)
-      std::memcpy(a.checkpoints->data() + (ck++) * Di * N, a.state->data(), Di * N * sizeof(float));
+    if (E > 0 && a.states && (a.pos0 + t + 1) % E == 0)
+      std::memcpy(a.states->data() + (k++) * Di * N, a.state->data(), Di * N * sizeof(float));
   }
+  if (a.z && a.y_ungated) *a.y_ungated = be.clone(y);  // observation only: y before the gate
   if (a.z) {  // y *= silu(z)
     const auto z = a.z->flat().array();
     y.flat().array() *= z / (1.0f + (-z).exp());

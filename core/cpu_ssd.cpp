@@ -44,14 +44,14 @@ SsdSizes check_ssd(const SsdArgs& a, const char* op) {
   return s;
 }
 
-// Tokens t (in this call) after which a checkpoint is due, in order; allocates a.checkpoints.
-std::vector<int64_t> checkpoint_tokens(CpuBackend& be, const SsdArgs& a, const SsdSizes& s) {
+// Tokens t (in this call) after which a strided state is due, in order; allocates a.states.
+std::vector<int64_t> state_tokens(CpuBackend& be, const SsdArgs& a, const SsdSizes& s) {
   std::vector<int64_t> ts;
-  const int64_t E = a.checkpoint_every;
-  if (E <= 0 || !a.checkpoints) return ts;
+  const int64_t E = a.state_stride;
+  if (E <= 0 || !a.states) return ts;
   for (int64_t t = 0; t < s.T; ++t)
     if ((a.pos0 + t + 1) % E == 0) ts.push_back(t);
-  *a.checkpoints = be.empty({static_cast<int64_t>(ts.size()), s.H, s.P, s.N});  // [C, H, P, N]
+  *a.states = be.empty({static_cast<int64_t>(ts.size()), s.H, s.P, s.N});  // [C, H, P, N]
   return ts;
 }
 
@@ -83,8 +83,8 @@ Tensor CpuBackend::ssd_step(const SsdArgs& a) {
   Tensor y = empty({1, s.H, s.P});  // [1, H, P]
   ssd_token(a.state->data(), a.x->data(), a.delta->data(), a.A->data(), a.B->data(), a.C->data(), a.D->data(), y.data(), s.H, s.P,
             s.N, s.G);
-  if (!checkpoint_tokens(*this, a, s).empty())
-    std::memcpy(a.checkpoints->data(), a.state->data(), s.H * s.P * s.N * sizeof(float));
+  if (!state_tokens(*this, a, s).empty())
+    std::memcpy(a.states->data(), a.state->data(), s.H * s.P * s.N * sizeof(float));
   return y;
 }
 
@@ -94,8 +94,8 @@ Tensor CpuBackend::ssd_chunked(const SsdArgs& a) {
   if (Q <= 0) throw std::invalid_argument("ssd_chunked: chunk_size must be positive");
   const int64_t heads_per_group = H / G;
   Tensor y = empty({T, H, P});  // [T, H, P]
-  const std::vector<int64_t> ck_tokens = checkpoint_tokens(*this, a, s);
-  size_t next_ck = 0;
+  const std::vector<int64_t> state_toks = state_tokens(*this, a, s);
+  size_t next_state = 0;
 
   // Work buffers, sized for a full chunk.
   RowMatrix CB(Q, Q);    // C B^T of one group           [Lc, Lc]
@@ -149,12 +149,12 @@ Tensor CpuBackend::ssd_chunked(const SsdArgs& a) {
           else O *= std::exp(sv(i));
           O.noalias() += xd.topRows(i + 1).transpose() * wb;
         };
-        for (size_t k = next_ck; k < ck_tokens.size() && ck_tokens[k] < c0 + Lc; ++k)
-          state_after(ck_tokens[k] - c0, a.checkpoints->data() + (k * H + hd) * P * N);
+        for (size_t k = next_state; k < state_toks.size() && state_toks[k] < c0 + Lc; ++k)
+          state_after(state_toks[k] - c0, a.states->data() + (k * H + hd) * P * N);
         state_after(Lc - 1, Hs.data());  // the state leaving the chunk, in place
       }
     }
-    while (next_ck < ck_tokens.size() && ck_tokens[next_ck] < c0 + Lc) ++next_ck;
+    while (next_state < state_toks.size() && state_toks[next_state] < c0 + Lc) ++next_state;
   }
   return y;
 }

@@ -68,31 +68,41 @@ LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
 }  // namespace
 
 // Records, during recurrent steps, what the watched tail window of one layer needs (one row per
-// token; an attention layer's probability rows into its window), and passes Δ on to `inner`.
+// token; an attention layer's probability rows into its [W, W] probs window), and passes Δ on to `inner`.
 class TailSink final : public TraceSink {
  public:
-  TailSink(TraceSink& inner, int layer, std::set<std::string> names, std::optional<TraceWindow> window)
-      : inner_(inner), layer_(layer), names_(std::move(names)), window_(window) {}
+  TailSink(TraceSink& inner, int layer, std::set<std::string> names, std::optional<ProbsWindow> window)
+      : inner_(inner), layer_(layer), names_(std::move(names)), window_(window) {
+    if (window_) probs = Tensor::zeros({window_->t1 - window_->t0, window_->t1 - window_->t0});  // [W, W]
+  }
   bool wants(const std::string& name, int layer) const override {
     return inner_.wants(name, layer) || (layer == layer_ && names_.count(name));
   }
   void record(const std::string& name, int layer, int64_t pos0, const Tensor& host) override {
     if (inner_.wants(name, layer)) inner_.record(name, layer, pos0, host);
     if (layer != layer_ || !names_.count(name)) return;
-    if (name == trace::kAttnProbs) probs = host;  // the whole window, rows filled so far
-    else rows[name].push_back(host);
+    if (name == trace::kAttnProbs && window_) {  // [R, W] rows from max(t0, pos0)
+      const int64_t W = window_->t1 - window_->t0, r0 = std::max(window_->t0, pos0) - window_->t0;
+      if (host.size(1) != W || r0 + host.size(0) > W) throw std::logic_error("TailSink: attn.probs rows outside the window");
+      std::copy(host.data(), host.data() + host.numel(), probs.data() + r0 * W);
+    } else {
+      rows[name].push_back(host);
+    }
   }
-  std::optional<TraceWindow> window(const std::string& name, int layer) const override {
-    return name == trace::kAttnProbs && layer == layer_ ? window_ : std::nullopt;
+  // What the steps record: the probs window of the watched attention layer, if any.
+  Recording recording() {
+    Recording r(this);
+    if (window_) r.probs_windows[layer_] = *window_;
+    return r;
   }
   std::map<std::string, std::vector<Tensor>> rows;  // per name, one [1, ...] (or state) tensor per step
-  Tensor probs;                                     // [W, W]
+  Tensor probs;                                     // [W, W], the rows of the steps' queries filled
 
  private:
   TraceSink& inner_;
   int layer_;
   std::set<std::string> names_;
-  std::optional<TraceWindow> window_;
+  std::optional<ProbsWindow> window_;
 };
 
 std::vector<float> softmax_row(const float* logits, int64_t V) {
@@ -241,16 +251,16 @@ void Exploration::run_steps(UpdateStats& st) {
     std::set<std::string> names;
     if (w.kind == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
     if (w.kind == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
-    std::optional<TraceWindow> window;
+    std::optional<ProbsWindow> window;
     if (w.kind == MixerKind::Attention) {
       names = {trace::kAttnProbs};
-      window = TraceWindow{tail_->head, new_t0, size()};
+      window = ProbsWindow{tail_->head, new_t0, size()};
     }
     tail_sink.emplace(mean_delta, w.layer, std::move(names), window);
   }
-  TraceSink& sink = tail_sink ? static_cast<TraceSink&>(*tail_sink) : mean_delta;
+  const Recording rec = tail_sink ? tail_sink->recording() : Recording(&mean_delta);
   while (computed_ < size()) {
-    Tensor logits = model_->step(bytes_[computed_], live_, &sink);  // [1, V]
+    Tensor logits = model_->step(bytes_[computed_], live_, rec);  // [1, V]
     consume_logits(logits, computed_);
     ++computed_;
     ++st.tokens;
@@ -267,7 +277,7 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
   if (w.kind == MixerKind::Attention) {
     if (!w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
       const int64_t Wold = old_t1 - old_t0;
-      Tensor m = sink.probs.empty() ? Tensor::zeros({W, W}) : sink.probs;  // [W, W], the new queries' rows filled
+      Tensor m = sink.probs;  // [W, W], the new queries' rows filled
       for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
       w.attn = m;
     }
@@ -319,7 +329,7 @@ void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {
     }
     // Chunks end on snapshot positions, so every snapshot is taken on the way.
     const int64_t n = std::min(snapshot_every_ - computed_ % snapshot_every_, size() - computed_);
-    Tensor logits = model_->forward(tokens(computed_, computed_ + n), live_, &sink, true);  // [n, V]
+    Tensor logits = model_->forward(tokens(computed_, computed_ + n), live_, Recording(&sink), true);  // [n, V]
     consume_logits(logits, computed_);
     computed_ += n;
     st.tokens += n;
@@ -356,7 +366,7 @@ std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   const int64_t s = snapshot_at_or_before(t);
   ModelState st = restore(s, t + 1);
   query_tokens_run_ += t + 1 - s;
-  Tensor logits = model_->forward(tokens(s, t + 1), st, nullptr, true);  // [t+1-s, V]
+  Tensor logits = model_->forward(tokens(s, t + 1), st, {}, true);  // [t+1-s, V]
   return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
 }
 
@@ -434,20 +444,20 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   if ((parts & kWindowGate) && m1) req.names.insert({trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC});
   if ((parts & kWindowGate) && m2) req.names.insert({trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C});
   if ((parts & kWindowStates) && (m1 || m2)) {
-    req.names.insert(m1 ? trace::kMambaCheckpoints : trace::kMamba2Checkpoints);
-    req.checkpoint_every = 1;
+    req.names.insert(m1 ? trace::kMambaStridedStates : trace::kMamba2StridedStates);
+    req.state_stride = 1;
   }
   if ((parts & kWindowAttention) && w.kind == MixerKind::Attention) {
     req.names.insert(trace::kAttnProbs);
-    req.windows[{trace::kAttnProbs, layer}] = TraceWindow{head, t0, t1};
+    req.probs_windows[layer] = ProbsWindow{head, t0, t1};
   }
   TraceStore store(req);
   const int64_t s = snapshot_at_or_before(t0);
   ModelState st = restore(s, t1);
   query_tokens_run_ += t1 - s;
   Tensor logits;
-  if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, &store, true);
-  else model_->forward_through(tokens(s, t1), st, layer + 1, &store);  // the layers up to this one
+  if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, store.recording(), true);
+  else model_->forward_through(tokens(s, t1), st, layer + 1, store.recording());  // the layers up to this one
 
   const int64_t a = t0 - s, b = t1 - s;
   auto get = [&](const char* n) { return slice_rows(store.get(n, layer), a, b); };
@@ -456,13 +466,13 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.delta = get(trace::kMambaDelta);
     w.B = get(trace::kMambaB);
     w.C = get(trace::kMambaC);
-    w.states = get(trace::kMambaCheckpoints);
+    w.states = get(trace::kMambaStridedStates);
   } else if (m2) {
     w.x = get(trace::kMamba2X);
     w.delta = get(trace::kMamba2Delta);
     w.B = get(trace::kMamba2B);
     w.C = get(trace::kMamba2C);
-    w.states = get(trace::kMamba2Checkpoints);
+    w.states = get(trace::kMamba2StridedStates);
   } else {
     w.attn = store.get(trace::kAttnProbs, layer);
   }
@@ -492,7 +502,7 @@ std::vector<CostSample> Exploration::measure_cost(const std::vector<int64_t>& le
     for (int r = 0; r < std::max(repeats, 1); ++r) {
       ModelState st = model_->initial_state();
       const auto t0 = std::chrono::steady_clock::now();
-      model_->forward(toks, st, nullptr, true);
+      model_->forward(toks, st, {}, true);
       c.seconds = std::min(c.seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     out.push_back(c);

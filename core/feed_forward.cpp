@@ -34,7 +34,7 @@ struct SwiGlu {
   static const Tensor* opt(const Tensor& t) { return t.empty() ? nullptr : &t; }
 };
 
-SwiGlu load_swiglu(Checkpoint& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias) {
+SwiGlu load_swiglu(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias) {
   SwiGlu m;
   m.gate = load_weight(ck, be, p + "gate_proj.weight", {I, D});
   m.up = load_weight(ck, be, p + "up_proj.weight", {I, D});
@@ -49,7 +49,7 @@ SwiGlu load_swiglu(Checkpoint& ck, Backend& be, const std::string& p, int64_t D,
 
 class Mlp final : public FeedForward {
  public:
-  Mlp(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be)
+  Mlp(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be)
       : mlp_(load_swiglu(ck, be, p, c.d_model, c.ffn.intermediate, c.ffn.mlp_bias)) {}
   FfnKind kind() const override { return FfnKind::Mlp; }
   Tensor forward(Backend& be, const Tensor& x, const Tracer&, int) const override { return mlp_(be, x); }
@@ -68,7 +68,7 @@ Tensor expert_slice(const Tensor& fused, int64_t e, int64_t r0, int64_t n) {
 
 class Moe final : public FeedForward {
  public:
-  Moe(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : E_(c.ffn.n_experts), K_(c.ffn.top_k) {
+  Moe(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : E_(c.ffn.n_experts), K_(c.ffn.top_k) {
     const int64_t D = c.d_model, I = c.ffn.intermediate;
     router_ = load_weight(ck, be, p + "router.weight", {E_, D});
     const std::string per_expert = p + "experts.0.gate_proj.weight", fused_gate_up = p + "experts.gate_up_proj",
@@ -76,8 +76,8 @@ class Moe final : public FeedForward {
     if (ck.has(per_expert)) {
       for (int e = 0; e < E_; ++e) experts_.push_back(load_swiglu(ck, be, p + "experts." + std::to_string(e) + ".", D, I, false));
     } else if (ck.has(fused_gate_up) || ck.has(fused_down)) {
-      if (!ck.has(fused_down)) throw Error(ck.file_of(fused_down), fused_down, "tensor missing from the checkpoint (expected shape " + shape_to_string({E_, D, I}) + ")");
-      if (!ck.has(fused_gate_up)) throw Error(ck.file_of(fused_gate_up), fused_gate_up, "tensor missing from the checkpoint (expected shape " + shape_to_string({E_, 2 * I, D}) + ")");
+      if (!ck.has(fused_down)) throw Error(ck.file_of(fused_down), fused_down, "tensor missing from the model folder (expected shape " + shape_to_string({E_, D, I}) + ")");
+      if (!ck.has(fused_gate_up)) throw Error(ck.file_of(fused_gate_up), fused_gate_up, "tensor missing from the model folder (expected shape " + shape_to_string({E_, 2 * I, D}) + ")");
       const Tensor gate_up = ck.get(fused_gate_up, {E_, 2 * I, D});  // gate rows, then up rows
       const Tensor down = ck.get(fused_down, {E_, D, I});
       for (int e = 0; e < E_; ++e) {
@@ -89,7 +89,7 @@ class Moe final : public FeedForward {
       }
     } else {
       throw Error(ck.file_of(per_expert), per_expert,
-                  "tensor missing from the checkpoint (experts are stored neither per expert nor fused as " + fused_gate_up + ")");
+                  "tensor missing from the model folder (experts are stored neither per expert nor fused as " + fused_gate_up + ")");
     }
   }
 
@@ -146,10 +146,10 @@ class Moe final : public FeedForward {
 
 }  // namespace
 
-std::unique_ptr<FeedForward> load_mlp(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<Mlp>(ck, c, prefix, be);
 }
-std::unique_ptr<FeedForward> load_moe(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<Moe>(ck, c, prefix, be);
 }
 

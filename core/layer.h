@@ -7,7 +7,7 @@
 #include <string>
 
 #include "backend.h"
-#include "checkpoint.h"
+#include "model_folder.h"
 #include "config.h"
 #include "trace.h"
 
@@ -19,10 +19,6 @@ struct LayerState {
   Tensor conv_state;  // Mamba: [Di, K-1]; Mamba-2: [Di + 2GN, K-1]
   Tensor ssm_state;   // Mamba: [Di, N];   Mamba-2: [H, P, N]
   KvCache kv;         // attention
-  // Attention, while its probabilities are traced: the [W, W] window being filled, row by row, by
-  // successive calls (a forward, then steps), and the window it belongs to.
-  Tensor attn_probs;
-  TraceWindow attn_window;
 };
 
 class Mixer {
@@ -54,14 +50,14 @@ class FeedForward {
 
 // Loaders, one per kind (defined beside each mixer). `prefix` is the tensor-name prefix of the
 // module, e.g. "backbone.layers.3.mixer." or "model.layers.3.mamba.".
-std::unique_ptr<Mixer> load_mamba_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
-std::unique_ptr<Mixer> load_mamba2_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
-std::unique_ptr<Mixer> load_attention_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
-std::unique_ptr<FeedForward> load_mlp(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
-std::unique_ptr<FeedForward> load_moe(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> load_mamba_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> load_mamba2_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> load_attention_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 
 // Loads a weight onto the backend, checking its shape; an optional one is empty when absent.
-Tensor load_weight(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape);
-Tensor load_optional(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape);
+Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape);
+Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape);
 
 }  // namespace ss

@@ -24,7 +24,7 @@ namespace {
 
 class Mamba2Mixer final : public Mixer {
  public:
-  Mamba2Mixer(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba2), eps_(c.norm_eps) {
+  Mamba2Mixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba2), eps_(c.norm_eps) {
     const int64_t D = c.d_model, Di = m_.d_inner, H = m_.n_heads, K = m_.d_conv;
     const int64_t conv_dim = Di + 2 * int64_t(m_.n_groups) * m_.d_state;
     in_proj_ = load_weight(ck, be, p + "in_proj.weight", {Di + conv_dim + H, D});
@@ -85,14 +85,14 @@ class Mamba2Mixer final : public Mixer {
     Tensor delta = be.softplus(dt, &dt_bias_);                                        // [T, H]
     if (m_.dt_min > 0.0f || std::isfinite(m_.dt_max)) delta = be.clamp(delta, m_.dt_min, m_.dt_max);
 
-    Tensor checkpoints;
+    Tensor states;
     SsdArgs a;
     a.x = &x; a.delta = &delta; a.A = &A_; a.B = &B; a.C = &C; a.D = &D_;
     a.chunk_size = m_.chunk_size;
     a.state = &s.ssm_state;
     a.pos0 = cb.pos0();
-    a.checkpoint_every = cb.wants(trace::kMamba2Checkpoints, il) ? cb.checkpoint_every() : 0;
-    a.checkpoints = &checkpoints;
+    a.state_stride = cb.state_stride(trace::kMamba2StridedStates, il);
+    a.states = &states;
     Tensor y = step ? be.ssd_step(a) : be.ssd_chunked(a);                             // [T, H, P]
 
     cb(trace::kMamba2X, il, x);
@@ -101,7 +101,7 @@ class Mamba2Mixer final : public Mixer {
     cb(trace::kMamba2B, il, B);
     cb(trace::kMamba2C, il, C);
     cb(trace::kMamba2Y, il, y);
-    if (!checkpoints.empty()) cb(trace::kMamba2Checkpoints, il, checkpoints);
+    if (!states.empty()) cb(trace::kMamba2StridedStates, il, states);
     cb(trace::kMamba2State, il, s.ssm_state);
 
     Tensor g = be.rms_norm_gated(y.reshaped({T, Di}), z, norm_, eps_, m_.norm_group_size);  // [T, Di]
@@ -129,7 +129,7 @@ class Mamba2Mixer final : public Mixer {
 
 }  // namespace
 
-std::unique_ptr<Mixer> load_mamba2_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+std::unique_ptr<Mixer> load_mamba2_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<Mamba2Mixer>(ck, c, prefix, be);
 }
 

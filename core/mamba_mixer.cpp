@@ -17,7 +17,7 @@ namespace {
 
 class MambaMixer final : public Mixer {
  public:
-  MambaMixer(Checkpoint& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba), eps_(c.norm_eps) {
+  MambaMixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba), eps_(c.norm_eps) {
     const int64_t D = c.d_model, Di = m_.d_inner, N = m_.d_state, R = m_.dt_rank, K = m_.d_conv;
     in_proj_ = load_weight(ck, be, p + "in_proj.weight", {2 * Di, D});
     out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di});
@@ -85,27 +85,24 @@ class MambaMixer final : public Mixer {
     }
     Tensor delta = be.softplus(be.linear(r, dt_proj_, nullptr), &dt_bias_);           // [T, Di]
 
-    const bool want_y = cb.wants(trace::kMambaY, il);
-    Tensor checkpoints;
+    // The gate is always fused into the scan; y before it is an extra output only when traced.
+    Tensor states, y_ungated;
     SelectiveScanArgs a;
-    a.x = &x; a.delta = &delta; a.A = &A_; a.B = &B; a.C = &C; a.D = &D_;
-    a.z = want_y ? nullptr : &z;  // fuse the gate unless the ungated output is wanted
+    a.x = &x; a.delta = &delta; a.A = &A_; a.B = &B; a.C = &C; a.D = &D_; a.z = &z;
     a.state = &s.ssm_state;
     a.pos0 = cb.pos0();
-    a.checkpoint_every = cb.wants(trace::kMambaCheckpoints, il) ? cb.checkpoint_every() : 0;
-    a.checkpoints = &checkpoints;
-    Tensor y = step ? be.selective_scan_step(a) : be.selective_scan(a);               // [T, Di]
-    if (want_y) {
-      cb(trace::kMambaY, il, y);
-      y = be.mul(y, be.silu(z));
-    }
+    a.state_stride = cb.state_stride(trace::kMambaStridedStates, il);
+    a.states = &states;
+    a.y_ungated = cb.wants(trace::kMambaY, il) ? &y_ungated : nullptr;
+    const Tensor y = step ? be.selective_scan_step(a) : be.selective_scan(a);         // [T, Di] gated
 
     cb(trace::kMambaX, il, x);
     cb(trace::kMambaDelta, il, delta);
     cb(trace::kMambaB, il, B);
     cb(trace::kMambaC, il, C);
     cb(trace::kMambaZ, il, z);
-    if (!checkpoints.empty()) cb(trace::kMambaCheckpoints, il, checkpoints);
+    if (!y_ungated.empty()) cb(trace::kMambaY, il, y_ungated);
+    if (!states.empty()) cb(trace::kMambaStridedStates, il, states);
     cb(trace::kMambaState, il, s.ssm_state);
     return be.linear(y, out_proj_, out_bias_.empty() ? nullptr : &out_bias_);         // [T, D]
   }
@@ -124,7 +121,7 @@ class MambaMixer final : public Mixer {
 
 }  // namespace
 
-std::unique_ptr<Mixer> load_mamba_mixer(Checkpoint& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+std::unique_ptr<Mixer> load_mamba_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<MambaMixer>(ck, c, prefix, be);
 }
 

@@ -3,17 +3,17 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "checkpoint.h"
+#include "model_folder.h"
 #include "error.h"
 
 namespace ss {
 
-Tensor load_weight(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape) {
-  if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the checkpoint (expected shape " + shape_to_string(shape) + ")");
+Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
+  if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the model folder (expected shape " + shape_to_string(shape) + ")");
   return be.upload(ck.get(name, shape));
 }
 
-Tensor load_optional(Checkpoint& ck, Backend& be, const std::string& name, const Shape& shape) {
+Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
   return ck.has(name) ? be.upload(ck.get(name, shape)) : Tensor();
 }
 
@@ -40,14 +40,25 @@ Names names_for(Architecture a) {
 
 }  // namespace
 
+std::vector<TokenPiece> Model::tokenize(std::string_view input) const {
+  if (tokenizer_) return tokenizer_->encode_pieces(input);
+  if (config_.vocab_size < 256)
+    throw Error(dir_ + "/config.json", "vocab_size", std::to_string(config_.vocab_size) + " is under 256 and the folder has no tokenizer.json: the model cannot take raw bytes");
+  std::vector<TokenPiece> out(input.size());
+  for (size_t i = 0; i < input.size(); ++i)
+    out[i] = {static_cast<unsigned char>(input[i]), static_cast<int64_t>(i), static_cast<int64_t>(i + 1), false};
+  return out;
+}
+
 std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
-  Checkpoint ck(dir);
+  ModelFolder ck(dir);
   ModelConfig c = parse_model_config(ck.config(), ck.config_path());
   std::unique_ptr<Model> m(new Model(c, dir, be));
   m->parameter_count_ = ck.parameter_count();
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  m->has_tokenizer_ = fs::exists(fs::path(dir) / "tokenizer.json", ec) || fs::exists(fs::path(dir) / "tokenizer.model", ec);
+  m->tokenizer_ = Tokenizer::load(dir);
+  if (m->tokenizer_ && m->tokenizer_->vocab_size() > c.vocab_size)
+    throw Error(ck.config_path(), "vocab_size", std::to_string(c.vocab_size) + " is smaller than the vocabulary of " + m->tokenizer_->path() +
+                                                   " (" + std::to_string(m->tokenizer_->vocab_size()) + " tokens)");
 
   const Names n = names_for(c.arch);
   const int64_t V = c.vocab_size, D = c.d_model;
@@ -98,8 +109,6 @@ ModelState Model::clone_state(const ModelState& s) const {
       c.kv.v = be_.clone(ls.kv.v);
     }
     c.kv.length = ls.kv.length;
-    if (!ls.attn_probs.empty()) c.attn_probs = be_.clone(ls.attn_probs);
-    c.attn_window = ls.attn_window;
     out.layers.push_back(std::move(c));
   }
   return out;
@@ -146,25 +155,25 @@ static void check_tokens(const std::vector<int32_t>& tokens, int vocab) {
       throw Error("", "token " + std::to_string(i), "id " + std::to_string(tokens[i]) + " outside the vocabulary of " + std::to_string(vocab));
 }
 
-Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const {
+Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const {
   if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
   check_tokens(tokens, config_.vocab_size);
   const int64_t T = static_cast<int64_t>(tokens.size());
-  if (T <= chunk_tokens_) return forward_chunk(tokens, state, sink, want_logits);
+  if (T <= chunk_tokens_) return forward_chunk(tokens, state, rec, want_logits);
   // Long inputs in chunks, each continuing from the state (and KV cache) the previous one left: the
   // activations of one chunk at a time, not of the whole input, are on the device.
   const int64_t V = config_.vocab_size;
   Tensor logits = want_logits ? Tensor(allocate_host(T * V), {T, V}, Device::Cpu) : Tensor();  // [T, V]
   for (int64_t t0 = 0; t0 < T; t0 += chunk_tokens_) {
     const int64_t t1 = std::min(T, t0 + chunk_tokens_);
-    const Tensor piece = forward_chunk(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, sink, want_logits);
+    const Tensor piece = forward_chunk(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, rec, want_logits);
     if (want_logits) std::copy(piece.data(), piece.data() + piece.numel(), logits.data() + t0 * V);
   }
   return logits;
 }
 
-Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const {
-  const Tracer cb(sink, &be_, state.position);
+Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const {
+  const Tracer cb(rec, &be_, state.position);
   Tensor x = be_.embedding(embed_, tokens);  // [T, D]
   x = run_layers(x, state, cb, /*recurrent=*/false);
   trace_memory(cb, state.position, static_cast<int64_t>(tokens.size()));
@@ -174,17 +183,17 @@ Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& stat
   return logits;
 }
 
-void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, TraceSink* sink) const {
+void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec) const {
   if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
   check_tokens(tokens, config_.vocab_size);
-  const Tracer cb(sink, &be_, state.position);
+  const Tracer cb(rec, &be_, state.position);
   run_layers(be_.embedding(embed_, tokens), state, cb, /*recurrent=*/false, n_layers);  // x [T, D]
   state.position += static_cast<int64_t>(tokens.size());
 }
 
-Tensor Model::step(int32_t token, ModelState& state, TraceSink* sink) const {
+Tensor Model::step(int32_t token, ModelState& state, const Recording& rec) const {
   check_tokens({token}, config_.vocab_size);
-  const Tracer cb(sink, &be_, state.position);
+  const Tracer cb(rec, &be_, state.position);
   Tensor x = be_.embedding(embed_, {token});  // [1, D]
   x = run_layers(x, state, cb, /*recurrent=*/true);
   trace_memory(cb, state.position, 1);

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "layer.h"
+#include "tokenizer.h"
 #include "trace.h"
 
 namespace ss {
@@ -36,7 +37,12 @@ class Model {
   const std::string& dir() const { return dir_; }
   Backend& backend() const { return be_; }
   int64_t parameter_count() const { return parameter_count_; }
-  bool has_tokenizer() const { return has_tokenizer_; }
+  // The folder's tokenizer.json (null when it has none: then token id = byte value, vocab >= 256).
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
+  // The model's tokens for `input` (raw bytes) with each token's byte span: the tokenizer's (BOS
+  // included) or, without one, one token per byte. Throws ss::Error when neither applies.
+  std::vector<TokenPiece> tokenize(std::string_view input) const;
   // Tensors of the checkpoint the config does not use (transformers ignores them too, with a
   // warning; callers should show this list): e.g. conv1d.bias beside use_conv_bias = false.
   const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
@@ -46,19 +52,21 @@ class Model {
   ModelState clone_state(const ModelState& s) const;
 
   // Parallel form over tokens (each 0..vocab-1), from `state`. Returns logits [T, V] on the host
-  // when `want_logits` (the LM head is skipped otherwise); traces go to `sink` if given. Inputs over
-  // chunk_tokens() run as consecutive forwards of that many tokens, state and KV cache carried over
-  // (the same result; device memory for one chunk's activations instead of the whole input's).
-  Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink = nullptr, bool want_logits = true) const;
+  // when `want_logits` (the LM head is skipped otherwise). `rec` says what the run records
+  // (Recording(&sink) for a sink alone, TraceStore::recording() for a store's request); recording
+  // never changes the results. Inputs over chunk_tokens() run as consecutive forwards of that many
+  // tokens, state and KV cache carried over (the same result; device memory for one chunk's
+  // activations instead of the whole input's).
+  Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec = {}, bool want_logits = true) const;
   static constexpr int64_t kDefaultChunkTokens = 65536;
   int64_t chunk_tokens() const { return chunk_tokens_; }
   void set_chunk_tokens(int64_t n) { chunk_tokens_ = n > 0 ? n : kDefaultChunkTokens; }
   // The parallel form through the first `n_layers` layers only, no LM head: for reading the state of
   // a layer below n_layers after these tokens (the states of the later layers are left behind, so
   // `state` must not be used to continue the text afterwards).
-  void forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, TraceSink* sink = nullptr) const;
+  void forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec = {}) const;
   // Recurrent form: one token from `state`. Returns logits [1, V] on the host.
-  Tensor step(int32_t token, ModelState& state, TraceSink* sink = nullptr) const;
+  Tensor step(int32_t token, ModelState& state, const Recording& rec = {}) const;
 
   // Memory per position: fixed recurrent state (all SSM layers) and KV cache growth (all attention
   // layers), in bytes at fp32.
@@ -67,7 +75,7 @@ class Model {
 
  private:
   Model(ModelConfig c, std::string dir, Backend& be) : config_(std::move(c)), dir_(std::move(dir)), be_(be) {}
-  Tensor forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, TraceSink* sink, bool want_logits) const;
+  Tensor forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const;
   Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers = -1) const;
   Tensor head(const Tensor& x, const Tracer& cb, bool want_logits) const;
   void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
@@ -86,7 +94,7 @@ class Model {
   Tensor norm_f_;   // [D]
   Tensor lm_head_;  // [V, D] (the embedding when tied)
   int64_t parameter_count_ = 0;
-  bool has_tokenizer_ = false;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   std::vector<std::string> unused_tensors_;
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };

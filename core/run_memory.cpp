@@ -76,17 +76,17 @@ RunMemory trace_run_memory(const Model& m, const TraceRequest& req, const std::v
   const int64_t P = std::min<int64_t>({tokens, 256, static_cast<int64_t>(probe.size())});
   if (P <= 0) return r;
   TraceRequest probe_req = req;
-  probe_req.windows.clear();  // windows are fixed [W, W]; counted below from the request
+  probe_req.probs_windows.clear();  // probs windows are fixed [W, W]; counted below from the request
   TraceStore store(probe_req);
   ModelState state = m.initial_state();
-  m.forward(std::vector<int32_t>(probe.begin(), probe.begin() + P), state, &store, /*want_logits=*/false);
+  m.forward(std::vector<int32_t>(probe.begin(), probe.begin() + P), state, store.recording(), /*want_logits=*/false);
 
-  int64_t per_token = 0, fixed = 0, checkpoint_row = 0, largest_per_token = 0;
+  int64_t per_token = 0, fixed = 0, strided_row = 0, largest_per_token = 0;
   for (const auto& [name, layer] : store.keys()) {
     const Tensor t = store.get(name, layer);
     const int64_t bytes = t.numel() * 4;
-    if (!store.checkpoint_positions(name, layer).empty()) {
-      checkpoint_row += bytes / std::max<int64_t>(1, t.size(0));
+    if (!store.state_positions(name, layer).empty()) {
+      strided_row += bytes / std::max<int64_t>(1, t.size(0));
     } else if (t.rank() >= 1 && t.size(0) == P) {
       per_token += bytes / P;
       largest_per_token = std::max(largest_per_token, bytes / P);
@@ -94,13 +94,13 @@ RunMemory trace_run_memory(const Model& m, const TraceRequest& req, const std::v
       fixed += bytes;
     }
   }
-  // State checkpoints: also those of the final state's size when the probe was too short to hold one.
-  if (req.checkpoint_every > 0 && checkpoint_row == 0)
+  // Strided states: also those of the final state's size when the probe was too short to hold one.
+  if (req.state_stride > 0 && strided_row == 0)
     for (const auto& [name, layer] : store.keys())
-      if (name == trace::kMambaState || name == trace::kMamba2State) checkpoint_row += store.get(name, layer).numel() * 4;
-  const int64_t checkpoints = req.checkpoint_every > 0 ? tokens / req.checkpoint_every : 0;
-  for (const auto& [key, w] : req.windows) fixed += (w.t1 - w.t0) * (w.t1 - w.t0) * 4;
-  r.outputs = per_token * tokens + checkpoints * checkpoint_row + fixed + largest_per_token * tokens;
+      if (name == trace::kMambaState || name == trace::kMamba2State) strided_row += store.get(name, layer).numel() * 4;
+  const int64_t strided = req.state_stride > 0 ? tokens / req.state_stride : 0;
+  for (const auto& [layer, w] : req.probs_windows) fixed += (w.t1 - w.t0) * (w.t1 - w.t0) * 4;
+  r.outputs = per_token * tokens + strided * strided_row + fixed + largest_per_token * tokens;
   return r;
 }
 

@@ -7,8 +7,8 @@
 //                layer's intermediates per token, times the chunk) plus the KV cache of every token
 //   outputs      logits rows held before they are written (logits), or every recorded trace plus
 //                the largest one joined for writing (trace); the traces are measured on a short
-//                probe run and extrapolated (per-token traces grow with T, state checkpoints with
-//                T / every, windows and final states stay fixed)
+//                probe run and extrapolated (per-token traces grow with T, strided states with
+//                T / stride, probs windows and final states stay fixed)
 #pragma once
 
 #include <cstdint>

@@ -44,9 +44,9 @@ MatrixXd window_rows(const Tensor& t, int64_t t0, int64_t t1, int64_t c0, int64_
   return m.cast<double>();
 }
 
-// The state checkpoint nearest at or before t: (position, row) or (-1, -1) when there is none.
-std::pair<int64_t, int64_t> nearest_checkpoint(const TraceStore& traces, const char* name, int layer, int64_t t) {
-  const std::vector<int64_t> pos = traces.checkpoint_positions(name, layer);
+// The strided state nearest at or before t: (position, row) or (-1, -1) when there is none.
+std::pair<int64_t, int64_t> nearest_strided_state(const TraceStore& traces, const char* name, int layer, int64_t t) {
+  const std::vector<int64_t> pos = traces.state_positions(name, layer);
   auto it = std::upper_bound(pos.begin(), pos.end(), t);
   if (it == pos.begin()) return {-1, -1};
   --it;
@@ -59,10 +59,10 @@ Tensor ssd_state_at(const TraceStore& traces, const Mixer& mixer, int layer, int
   const int64_t T = x.size(0), H = x.size(1), P = x.size(2), G = B.size(1), N = B.size(2);
   if (t < -1 || t >= T) throw Error(where(layer), "token", std::to_string(t) + " outside [-1, " + std::to_string(T) + ")");
   Tensor h = Tensor::zeros({H, P, N});  // [H, P, N]
-  const auto [p, row] = nearest_checkpoint(traces, trace::kMamba2Checkpoints, layer, t);
+  const auto [p, row] = nearest_strided_state(traces, trace::kMamba2StridedStates, layer, t);
   if (p >= 0) {
-    const Tensor ck = need(traces, trace::kMamba2Checkpoints, layer);  // [C, H, P, N]
-    std::copy(ck.data() + row * H * P * N, ck.data() + (row + 1) * H * P * N, h.data());
+    const Tensor saved = need(traces, trace::kMamba2StridedStates, layer);  // [C, H, P, N]
+    std::copy(saved.data() + row * H * P * N, saved.data() + (row + 1) * H * P * N, h.data());
   }
   const Tensor A = mixer.ssm_A(), D = mixer.ssm_D();
   std::vector<float> y(H * P);
@@ -78,10 +78,10 @@ Tensor mamba_state_at(const TraceStore& traces, const Mixer& mixer, int layer, i
   const int64_t T = x.size(0), Di = x.size(1), N = B.size(1);
   if (t < -1 || t >= T) throw Error(where(layer), "token", std::to_string(t) + " outside [-1, " + std::to_string(T) + ")");
   Tensor h = Tensor::zeros({Di, N});  // [Di, N]
-  const auto [p, row] = nearest_checkpoint(traces, trace::kMambaCheckpoints, layer, t);
+  const auto [p, row] = nearest_strided_state(traces, trace::kMambaStridedStates, layer, t);
   if (p >= 0) {
-    const Tensor ck = need(traces, trace::kMambaCheckpoints, layer);  // [C, Di, N]
-    std::copy(ck.data() + row * Di * N, ck.data() + (row + 1) * Di * N, h.data());
+    const Tensor saved = need(traces, trace::kMambaStridedStates, layer);  // [C, Di, N]
+    std::copy(saved.data() + row * Di * N, saved.data() + (row + 1) * Di * N, h.data());
   }
   const Tensor A = mixer.ssm_A(), D = mixer.ssm_D();
   std::vector<float> y(Di);

@@ -4,8 +4,8 @@
 // Every function reads a TraceStore filled by a run that started from the initial (zero) state at
 // position 0, so trace row t is token t (a forward followed by steps reads as one sequence). For
 // layer l it needs these traces (an ss::Error names the one missing):
-//   Mamba-2: mamba2.x, mamba2.delta, mamba2.B, mamba2.C, and mamba2.state_checkpoints if kept;
-//   Mamba-1 (and Jamba's Mamba layers): mamba.x, mamba.delta, mamba.B, mamba.C, mamba.state_checkpoints.
+//   Mamba-2: mamba2.x, mamba2.delta, mamba2.B, mamba2.C, and mamba2.strided_states if kept;
+//   Mamba-1 (and Jamba's Mamba layers): mamba.x, mamba.delta, mamba.B, mamba.C, mamba.strided_states if kept.
 // A comes from the mixer (Mixer::ssm_A()). Window indices i, j below are relative to t0.
 //
 // With these, the SSM output of the window (traced mamba2.y / mamba.y, minus the D skip) is
@@ -37,9 +37,9 @@ Tensor ssd_carry_in(const TraceStore& traces, const Mixer& mixer, int layer, int
 Tensor mamba_channel_carry_in(const TraceStore& traces, const Mixer& mixer, int layer, int channel, int64_t t0, int64_t t1);
 
 // The SSM state after token t (t = -1: before the first token, zeros), recomputed from the nearest
-// checkpoint at or before t with the recurrent step's own arithmetic (ssd_token /
-// selective_scan_token), so it is exactly the checkpoint at checkpoint positions. Cost: at most
-// checkpoint_every steps. Mamba-2 [H, P, N]; Mamba-1 [Di, N]. Dispatches on mixer.kind().
+// strided state at or before t with the recurrent step's own arithmetic (ssd_token /
+// selective_scan_token), so it is exactly the strided state at its positions. Cost: at most
+// state_stride steps. Mamba-2 [H, P, N]; Mamba-1 [Di, N]. Dispatches on mixer.kind().
 Tensor state_at(const TraceStore& traces, const Mixer& mixer, int layer, int64_t t);
 
 }  // namespace ss

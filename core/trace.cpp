@@ -1,7 +1,5 @@
 #include "trace.h"
 
-#include "backend.h"
-
 namespace ss {
 
 namespace {
@@ -23,6 +21,12 @@ void Tracer::flush() const {
   ready.swap(pending_);
   pending_bytes_ = 0;
   for (const Pending& p : ready) sink_->record(p.name, p.layer, pos0_, p.host);
+}
+
+const ProbsWindow* Tracer::probs_window(int layer) const {
+  if (!wants(trace::kAttnProbs, layer)) return nullptr;
+  auto it = rec_->probs_windows.find(layer);
+  return it == rec_->probs_windows.end() ? nullptr : &it->second;
 }
 
 Tracer::~Tracer() {

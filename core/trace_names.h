@@ -1,6 +1,7 @@
 // The canonical names of every traced tensor, shared by the core, the UI and the tests.
 // Shapes: T = tokens in this call, D = d_model, Di = d_inner, N = state dims, H = heads,
-// P = head_dim, G = groups, V = vocab, K = experts per token, E = experts, W = window length;
+// P = head_dim, G = groups, V = vocab, K = experts per token, E = experts, W = window length,
+// C = strided states in this call;
 // attention: Hq query heads, Hkv key/value heads, hd head dim.
 #pragma once
 
@@ -22,7 +23,8 @@ inline constexpr char kMambaB[] = "mamba.B";                // [T, N]
 inline constexpr char kMambaC[] = "mamba.C";                // [T, N]
 inline constexpr char kMambaZ[] = "mamba.z";                // [T, Di] gate (before SiLU)
 inline constexpr char kMambaY[] = "mamba.y";                // [T, Di] scan output incl. D skip, before the gate
-inline constexpr char kMambaCheckpoints[] = "mamba.state_checkpoints";  // [C, Di, N] state after tokens k*E-1
+inline constexpr char kMambaStridedStates[] = "mamba.strided_states";  // [C, Di, N] state after each position p with
+                                                                        // (p + 1) % Recording::state_stride == 0
 inline constexpr char kMambaState[] = "mamba.state";        // [Di, N] state after the last token of the call
 
 // Mamba-2
@@ -32,13 +34,14 @@ inline constexpr char kMamba2Decay[] = "mamba2.decay";      // [T, H] exp(Δ·A)
 inline constexpr char kMamba2B[] = "mamba2.B";              // [T, G, N]
 inline constexpr char kMamba2C[] = "mamba2.C";              // [T, G, N]
 inline constexpr char kMamba2Y[] = "mamba2.y";              // [T, H, P] SSD output incl. D skip, before the gated norm
-inline constexpr char kMamba2Checkpoints[] = "mamba2.state_checkpoints";  // [C, H, P, N]
+inline constexpr char kMamba2StridedStates[] = "mamba2.strided_states";  // [C, H, P, N] as kMambaStridedStates
 inline constexpr char kMamba2State[] = "mamba2.state";      // [H, P, N] after the last token of the call
 
 // Attention
-inline constexpr char kAttnProbs[] = "attn.probs";          // [W, W] softmax probs of window head (rows: queries t0.., cols: keys t0..);
-                                                            // one matrix kept in the layer's state across calls, rows filled as
-                                                            // their queries run; recorded by the calls that have such queries
+inline constexpr char kAttnProbs[] = "attn.probs";          // [R, W] softmax probs of the layer's probs window
+                                                            // (Recording::probs_windows): the window's rows whose
+                                                            // queries ran in this call (rows from max(t0, pos0)),
+                                                            // cols: keys t0..; TraceStore joins them into [W, W]
 inline constexpr char kAttnQ[] = "attn.q";                  // [T, Hq, hd] queries (after RoPE when the model has it)
 inline constexpr char kAttnK[] = "attn.k";                  // [T, Hkv, hd] keys as stored in the KV cache (after RoPE)
 

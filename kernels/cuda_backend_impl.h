@@ -98,8 +98,9 @@ class CudaBackend final : public Backend {
   Tensor ssd_on_cpu(const SsdArgs& a);
   Tensor attention_on_cpu(const AttentionArgs& a);
   Tensor attention_bf16(const AttentionArgs& a);  // bf16 mode, attention_bf16_supported(hd)
-  using WindowFill = std::function<void(int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows)>;
-  void write_window(const AttentionArgs& a, int64_t T, int64_t Hq, const WindowFill& fill);
+  using ProbsFill = std::function<void(int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows)>;
+  void write_probs(const AttentionArgs& a, int64_t T, int64_t Hq, const ProbsFill& fill);
+  Tensor ssd_fp32(const SsdArgs& a);              // the FP32 kernel (shapes checked by ssd_chunked)
   Tensor ssd_bf16(const SsdArgs& a);              // bf16 mode; empty when the kernel does not cover the call
   struct Bf16Cache {
     std::weak_ptr<float> k_owner, v_owner;  // the FP32 cache's storage

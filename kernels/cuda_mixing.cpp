@@ -19,8 +19,8 @@ namespace ss {
 
 namespace {
 
-// Checkpoints in a call of T tokens from pos0: absolute positions p in [pos0, pos0 + T) with (p + 1) % E == 0.
-int64_t checkpoint_count(int64_t pos0, int64_t T, int64_t E) { return E > 0 ? (pos0 + T) / E - pos0 / E : 0; }
+// Strided states in a call of T tokens from pos0: absolute positions p in [pos0, pos0 + T) with (p + 1) % E == 0.
+int64_t strided_count(int64_t pos0, int64_t T, int64_t E) { return E > 0 ? (pos0 + T) / E - pos0 / E : 0; }
 
 }  // namespace
 
@@ -42,7 +42,8 @@ Tensor CudaBackend::conv1d_causal(const Tensor& x, const Tensor& w, const Tensor
 // --- Mamba-1 ---
 
 // What every scan launch shares once `p` holds the inputs x, Δ, B, C, z (FP32 or BF16): A, D, the
-// state, y, the checkpoints; then the plan and the kernels.
+// state, y (and y before the gate when asked), the strided states (the kernels' "checkpoints");
+// then the plan and the kernels.
 Tensor CudaBackend::launch_scan(const SelectiveScanArgs& a, cuda::SelectiveScanParams& p) {
   const int64_t T = a.x->size(0), Di = a.x->size(1), N = a.A->size(1);
   Tensor y = empty({T, Di});  // [T, Di]
@@ -51,10 +52,14 @@ Tensor CudaBackend::launch_scan(const SelectiveScanArgs& a, cuda::SelectiveScanP
   p.y = y.data();
   p.state = dev_out(*a.state, "selective_scan", "state");
   p.T = T, p.Di = Di, p.N = N, p.pos0 = a.pos0;
-  if (a.checkpoint_every > 0 && a.checkpoints) {
-    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), Di, N});  // [C, Di, N]
-    p.checkpoints = a.checkpoints->data();
-    p.every = a.checkpoint_every;
+  if (a.z && a.y_ungated) {
+    *a.y_ungated = empty({T, Di});  // [T, Di]
+    p.y_ungated = a.y_ungated->data();
+  }
+  if (a.state_stride > 0 && a.states) {
+    *a.states = empty({strided_count(a.pos0, T, a.state_stride), Di, N});  // [C, Di, N]
+    p.checkpoints = a.states->data();
+    p.every = a.state_stride;
   }
   const cuda::ScanPlan plan = cuda::plan_selective_scan(p);
   Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
@@ -113,12 +118,14 @@ Tensor CudaBackend::selective_scan_step(const SelectiveScanArgs& a) {
 
 Tensor CudaBackend::scan_on_cpu(const SelectiveScanArgs& a) {
   Tensor x = to_host(*a.x), dt = to_host(*a.delta), A = to_host(*a.A), B = to_host(*a.B), C = to_host(*a.C), D = to_host(*a.D);
-  Tensor z = a.z ? to_host(*a.z) : Tensor(), state = to_host(*a.state), ck;
+  Tensor z = a.z ? to_host(*a.z) : Tensor(), state = to_host(*a.state), states, y_ungated;
   SelectiveScanArgs h = a;
-  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.z = a.z ? &z : nullptr, h.state = &state, h.checkpoints = &ck;
+  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.z = a.z ? &z : nullptr, h.state = &state, h.states = &states;
+  h.y_ungated = a.y_ungated ? &y_ungated : nullptr;
   Tensor y = cpu_.selective_scan(h);
   copy_into(*a.state, state);
-  if (a.checkpoints && !ck.empty()) *a.checkpoints = upload(ck);
+  if (a.states && !states.empty()) *a.states = upload(states);
+  if (a.y_ungated && !y_ungated.empty()) *a.y_ungated = upload(y_ungated);
   return upload(y);
 }
 
@@ -132,9 +139,28 @@ Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
                                 a.state->shape_string() + ")");
   if (!cuda::ssd_supported(N)) return ssd_on_cpu(a);
   if (precision_ == Precision::bf16) {  // the tensor-core SSD where it covers the shapes
-    Tensor y = ssd_bf16(a);
-    if (!y.empty()) return y;
+    // Its strided states fall on chunk ends only. Other strides must not change the kernel that
+    // computes y and the state: the BF16 kernel runs without them, and an FP32 run from a copy of the
+    // entering state produces them (observation only; its y and final state are dropped).
+    const bool side = a.state_stride > 0 && a.states && a.state_stride % 64 != 0;
+    SsdArgs main = a;
+    if (side) main.state_stride = 0, main.states = nullptr;
+    Tensor entering = side ? clone(*a.state) : Tensor();  // [H, P, N]
+    Tensor y = ssd_bf16(main);
+    if (!y.empty()) {
+      if (side) {
+        SsdArgs obs = a;
+        obs.state = &entering;
+        ssd_fp32(obs);
+      }
+      return y;
+    }
   }
+  return ssd_fp32(a);
+}
+
+Tensor CudaBackend::ssd_fp32(const SsdArgs& a) {
+  const int64_t T = a.x->size(0), H = a.x->size(1), P = a.x->size(2), G = a.B->size(1), N = a.B->size(2);
   Tensor y = empty({T, H, P});  // [T, H, P]
   cuda::SsdParams p;
   p.x = dev_in(*a.x, "ssd", "x");
@@ -146,10 +172,10 @@ Tensor CudaBackend::ssd_chunked(const SsdArgs& a) {
   p.y = y.data();
   p.state = dev_out(*a.state, "ssd", "state");
   p.T = T, p.H = H, p.P = P, p.G = G, p.N = N, p.pos0 = a.pos0;
-  if (a.checkpoint_every > 0 && a.checkpoints) {
-    *a.checkpoints = empty({checkpoint_count(a.pos0, T, a.checkpoint_every), H, P, N});  // [C, H, P, N]
-    p.checkpoints = a.checkpoints->data();
-    p.every = a.checkpoint_every;
+  if (a.state_stride > 0 && a.states) {
+    *a.states = empty({strided_count(a.pos0, T, a.state_stride), H, P, N});  // [C, H, P, N]
+    p.checkpoints = a.states->data();
+    p.every = a.state_stride;
   }
   const cuda::SsdPlan plan = cuda::plan_ssd(p);
   Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
@@ -164,8 +190,8 @@ Tensor CudaBackend::ssd_bf16(const SsdArgs& a) {
   cuda::SsdBf16Params p;
   p.T = T, p.H = H, p.P = P, p.G = G, p.N = N, p.pos0 = a.pos0;
   p.chunk = 64;
-  p.every = a.checkpoint_every > 0 && a.checkpoints ? a.checkpoint_every : 0;
-  if (p.every % p.chunk != 0) return Tensor();  // its checkpoints fall on chunk ends only
+  p.every = a.state_stride > 0 && a.states ? a.state_stride : 0;
+  if (p.every % p.chunk != 0) return Tensor();  // its strided states fall on chunk ends only (the caller sees to that)
   Tensor y = empty({T, H, P});  // [T, H, P]
   p.y = y.data();
   if (!cuda::ssd_bf16_supported(p)) return Tensor();
@@ -183,8 +209,8 @@ Tensor CudaBackend::ssd_bf16(const SsdArgs& a) {
   p.D = dev_in(*a.D, "ssd", "D");
   p.state = dev_out(*a.state, "ssd", "state");
   if (p.every) {
-    *a.checkpoints = empty({checkpoint_count(a.pos0, T, p.every), H, P, N});  // [C, H, P, N]
-    p.checkpoints = a.checkpoints->data();
+    *a.states = empty({strided_count(a.pos0, T, p.every), H, P, N});  // [C, H, P, N]
+    p.checkpoints = a.states->data();
   }
   const cuda::SsdBf16Plan plan = cuda::plan_ssd_bf16(p);
   Tensor ws = plan.workspace_floats ? empty({plan.workspace_floats}) : Tensor();
@@ -199,12 +225,12 @@ Tensor CudaBackend::ssd_step(const SsdArgs& a) {
 
 Tensor CudaBackend::ssd_on_cpu(const SsdArgs& a) {
   Tensor x = to_host(*a.x), dt = to_host(*a.delta), A = to_host(*a.A), B = to_host(*a.B), C = to_host(*a.C), D = to_host(*a.D);
-  Tensor state = to_host(*a.state), ck;
+  Tensor state = to_host(*a.state), states;
   SsdArgs h = a;
-  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.state = &state, h.checkpoints = &ck;
+  h.x = &x, h.delta = &dt, h.A = &A, h.B = &B, h.C = &C, h.D = &D, h.state = &state, h.states = &states;
   Tensor y = a.x->size(0) == 1 ? cpu_.ssd_step(h) : cpu_.ssd_chunked(h);
   copy_into(*a.state, state);
-  if (a.checkpoints && !ck.empty()) *a.checkpoints = upload(ck);
+  if (a.states && !states.empty()) *a.states = upload(states);
   return upload(y);
 }
 
@@ -236,23 +262,17 @@ void CudaBackend::kv_append(KvCache& cache, const Tensor& k, const Tensor& v) {
   cache.length += T;
 }
 
-// The rows of the probability window whose queries are in this call, into a.probs (host or device):
-// `fill(head, t0, W, r0, r1, rows)` writes window rows r0..r1-1 ([r1 - r0, W]) to device memory `rows`.
-void CudaBackend::write_window(const AttentionArgs& a, int64_t T, int64_t Hq, const WindowFill& fill) {
-  const TraceWindow& w = *a.window;
+// The rows of the probs window whose queries are in this call, into a.probs ([R, W], allocated
+// here): `fill(head, t0, W, r0, r1, rows)` writes window rows r0..r1-1 ([r1 - r0, W]) to device memory `rows`.
+void CudaBackend::write_probs(const AttentionArgs& a, int64_t T, int64_t Hq, const ProbsFill& fill) {
+  const ProbsWindow& w = *a.probs_window;
   const int64_t W = w.t1 - w.t0;
-  if (w.head < 0 || w.head >= Hq || W <= 0 || a.probs->numel() != W * W)
-    throw std::invalid_argument("attention: window head " + std::to_string(w.head) + " [" + std::to_string(w.t0) + ", " +
-                                std::to_string(w.t1) + ") vs probs " + a.probs->shape_string());
+  if (w.head < 0 || w.head >= Hq || w.t0 < 0 || W <= 0)
+    throw std::invalid_argument("attention: probs window head " + std::to_string(w.head) + " of " + std::to_string(Hq) + " [" +
+                                std::to_string(w.t0) + ", " + std::to_string(w.t1) + ")");
   const int64_t r0 = std::max(w.t0, a.pos0) - w.t0, r1 = std::min(w.t1, a.pos0 + T) - w.t0;  // window rows in this call
-  if (r1 <= r0) return;
-  if (a.probs->device() == Device::Cuda) {
-    fill(w.head, w.t0, W, r0, r1, a.probs->data() + r0 * W);
-  } else {
-    Tensor rows = empty({r1 - r0, W});
-    fill(w.head, w.t0, W, r0, r1, rows.data());
-    SS_CUDA(cudaMemcpy(a.probs->data() + r0 * W, rows.data(), sizeof(float) * rows.numel(), cudaMemcpyDeviceToHost));
-  }
+  *a.probs = empty({std::max<int64_t>(r1 - r0, 0), W});  // [R, W]
+  if (r1 > r0) fill(w.head, w.t0, W, r0, r1, a.probs->data());
 }
 
 Tensor CudaBackend::attention(const AttentionArgs& a) {
@@ -266,18 +286,18 @@ Tensor CudaBackend::attention(const AttentionArgs& a) {
   if (!cuda::attention_supported(hd)) return attention_on_cpu(a);
   if (precision_ == Precision::bf16 && cuda::attention_bf16_supported(hd)) return attention_bf16(a);
   Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
-  const bool want_window = a.window && a.probs;
-  Tensor lse = want_window ? empty({T, Hq}) : Tensor();
+  const bool want_probs = a.probs_window && a.probs;
+  Tensor lse = want_probs ? empty({T, Hq}) : Tensor();
   cuda::AttentionParams p;
   p.q = dev_in(q, "attention", "q");
   p.k = dev_in(c.k, "attention", "cache.k");
   p.v = dev_in(c.v, "attention", "cache.v");
   p.out = out.data();
-  p.lse = want_window ? lse.data() : nullptr;
+  p.lse = want_probs ? lse.data() : nullptr;
   p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
   cuda::attention(p, stream_);
-  if (want_window)
-    write_window(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
+  if (want_probs)
+    write_probs(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
       cuda::attention_window(p, head, t0, W, r0, r1, rows, stream_);
     });
   return out;
@@ -325,18 +345,18 @@ Tensor CudaBackend::attention_bf16(const AttentionArgs& a) {
   std::shared_ptr<void> qb = device_bytes(2 * static_cast<size_t>(q.numel()));  // [T, Hq, hd] bf16
   cuda::to_bf16(dev_in(q, "attention", "q"), qb.get(), q.numel(), stream_);
   Tensor out = empty({T, Hq, hd});  // [T, Hq, hd]
-  const bool want_window = a.window && a.probs;
-  Tensor lse = want_window ? empty({T, Hq}) : Tensor();
+  const bool want_probs = a.probs_window && a.probs;
+  Tensor lse = want_probs ? empty({T, Hq}) : Tensor();
   cuda::AttentionBf16Params p;
   p.q = static_cast<const __nv_bfloat16*>(qb.get());
   p.k = static_cast<const __nv_bfloat16*>(kv.k.get());
   p.v = static_cast<const __nv_bfloat16*>(kv.v.get());
   p.out = out.data();
-  p.lse = want_window ? lse.data() : nullptr;
+  p.lse = want_probs ? lse.data() : nullptr;
   p.T = T, p.Hq = Hq, p.Hkv = Hkv, p.hd = hd, p.capacity = c.capacity(), p.pos0 = a.pos0, p.scale = a.scale;
   cuda::attention_bf16(p, stream_);
-  if (want_window)
-    write_window(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
+  if (want_probs)
+    write_probs(a, T, Hq, [&](int64_t head, int64_t t0, int64_t W, int64_t r0, int64_t r1, float* rows) {
       cuda::attention_bf16_window(p, head, t0, W, r0, r1, rows, stream_);
     });
   return out;
@@ -351,13 +371,10 @@ Tensor CudaBackend::attention_on_cpu(const AttentionArgs& a) {
   AttentionArgs h = a;
   h.q = &q;
   h.cache = &c;
-  Tensor probs;
-  if (a.probs && a.probs->device() == Device::Cuda) {
-    probs = to_host(*a.probs);
-    h.probs = &probs;
-  }
+  Tensor probs;  // [R, W] host
+  if (a.probs) h.probs = &probs;
   Tensor out = cpu_.attention(h);
-  if (!probs.empty()) copy_into(*a.probs, probs);
+  if (a.probs) *a.probs = upload(probs);
   return upload(out);
 }
 

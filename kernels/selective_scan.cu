@@ -292,11 +292,12 @@ __global__ void __launch_bounds__(kThreadsOf<In>, NS <= 16 ? 1024 / kThreadsOf<I
         acc += h[4 * q + 0] * cc.x + h[4 * q + 1] * cc.y + h[4 * q + 2] * cc.z + h[4 * q + 3] * cc.w;
       }
       float yv = acc + Dd * xv;
+      const int64_t tok = t + tt;
+      if (p.y_ungated && active) p.y_ungated[tok * p.Di + d] = yv;
       if (p.z) {
         const float zv = to_f32(tile.z[tt][threadIdx.x]);
         yv *= zv / (1.0f + expf(-zv));
       }
-      const int64_t tok = t + tt;
       if (active) p.y[tok * p.Di + d] = yv;
       if (tok == next_ck) {
         const int64_t k = (p.pos0 + tok + 1) / p.every - p.pos0 / p.every - 1;

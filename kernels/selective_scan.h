@@ -30,6 +30,7 @@ struct SelectiveScanParams {
   const float* D = nullptr;      // [Di]
   const void* z = nullptr;       // [T, Di]   `input` type, or null (no gate)
   float* y = nullptr;            // [T, Di] out
+  float* y_ungated = nullptr;    // [T, Di] out, or null: y before the z gate (observation only; y is unchanged)
   float* state = nullptr;        // [Di, N] in: h before token 0; out: h after the last token
   float* checkpoints = nullptr;  // [n_ck, Di, N] out, or null
   int64_t T = 0, Di = 0, N = 0;

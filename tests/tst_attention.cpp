@@ -9,10 +9,10 @@
 #include <random>
 
 #include "backend.h"
-#include "checkpoint.h"
+#include "model_folder.h"
 #include "error.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 
@@ -55,7 +55,7 @@ json jamba_config(int layers, int heads, int kv, int experts, int top_k, int att
 void add_tensors(const std::string& dir, const std::map<std::string, Tensor>& extra) {
   std::map<std::string, Tensor> all;
   {
-    Checkpoint ck(dir);
+    ModelFolder ck(dir);
     for (const auto& n : ck.names()) all[n] = ck.get(n, ck.shape_of(n));
   }
   for (const auto& [n, t] : extra) all[n] = t;
@@ -272,6 +272,7 @@ class TestAttention : public QObject {
     QTest::newRow("whole sequence") << 3 << 0 << 70 << 0 << 70;
     QTest::newRow("inner window") << 5 << 5 << 15 << 0 << 20;
     QTest::newRow("window split across calls") << 0 << 5 << 15 << 10 << 10;
+    QTest::newRow("call inside the window") << 2 << 3 << 40 << 10 << 5;
   }
   void probability_window_rows() {
     QFETCH(int, head);
@@ -284,32 +285,28 @@ class TestAttention : public QObject {
     const Tensor q = random_tensor({T, Hq, hd}, 7), k = random_tensor({L, Hkv, hd}, 8), v = random_tensor({L, Hkv, hd}, 9);
     KvCache cache;
     be->kv_append(cache, k, v);
-    Tensor probs = Tensor::zeros({W, W});
-    probs.flat().setConstant(-1.0f);  // rows whose queries are not in this call must stay untouched
+    Tensor probs;  // [R, W]: the window's rows whose queries are in this call
     AttentionArgs a;
     a.q = &q;
     a.cache = &cache;
     a.pos0 = pos0;
     a.scale = 1.0f / std::sqrt(float(hd));
-    a.window = TraceWindow{head, t0, t1};
+    a.probs_window = ProbsWindow{head, t0, t1};
     a.probs = &probs;
     be->attention(a);
+    const int64_t r0 = std::max<int64_t>(t0, pos0) - t0, r1 = std::min<int64_t>(t1, pos0 + T) - t0;
+    QCOMPARE(probs.shape(), (Shape{r1 - r0, W}));
     const Direct d = direct_attention(q, k, v, pos0, a.scale, [&](int64_t h) { return h / (Hq / Hkv); });
-    for (int64_t r = 0; r < W; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t p = t0 + r;  // query position
-      const bool in_call = p >= pos0 && p < pos0 + T;
       double sum = 0;
       for (int64_t c = 0; c < W; ++c) {
-        const float got = probs.at(r * W + c);
-        if (!in_call) {
-          QCOMPARE(got, -1.0f);
-          continue;
-        }
+        const float got = probs.at((r - r0) * W + c);
         const double want = t0 + c <= p ? d.probs[(head * T + (p - pos0)) * L + t0 + c] : 0.0;
         QVERIFY2(std::abs(got - want) < 1e-6, qPrintable(QString("row %1 col %2: %3 vs %4").arg(r).arg(c).arg(got).arg(want)));
         sum += got;
       }
-      if (in_call && t0 == 0) QVERIFY2(std::abs(sum - 1.0) < 1e-5, qPrintable(QString("row %1 sums to %2").arg(r).arg(sum)));
+      if (t0 == 0) QVERIFY2(std::abs(sum - 1.0) < 1e-5, qPrintable(QString("row %1 sums to %2").arg(r).arg(sum)));
     }
   }
 
@@ -325,7 +322,7 @@ class TestAttention : public QObject {
     const bool llama = family == "llama";
     const std::string dir = test::temp_dir("attn-mixer");
     const json cfg = llama ? llama_config(24, 1, 6, 2, 6, 1000.0, true) : jamba_config(2, 4, 2, 4, 2, 1, 2, 1, 2);
-    testkit::write_random_checkpoint(cfg, dir, 21);
+    testkit::write_random_model_folder(cfg, dir, 21);
     const std::string p = llama ? "model.layers.0.self_attn." : "model.layers.1.self_attn.";
     if (llama) {
       add_tensors(dir, {{p + "q_proj.bias", random_tensor({36}, 31, 0.3f)}, {p + "k_proj.bias", random_tensor({12}, 32, 0.3f)},
@@ -334,7 +331,7 @@ class TestAttention : public QObject {
                         {"model.layers.0.mlp.up_proj.bias", random_tensor({48}, 36, 0.3f)},
                         {"model.layers.0.mlp.down_proj.bias", random_tensor({24}, 37, 0.3f)}});
     }
-    Checkpoint ck(dir);
+    ModelFolder ck(dir);
     const ModelConfig c = parse_model_config(ck.config(), ck.config_path());
     auto be = make_cpu_backend();
     auto mixer = load_attention_mixer(ck, c, p, *be);
@@ -391,7 +388,7 @@ class TestAttention : public QObject {
     QFETCH(QString, config);
     auto be = make_cpu_backend();
     const std::string dir = test::temp_dir("attn-step");
-    testkit::write_random_checkpoint(json::parse(config.toStdString()), dir, 5);
+    testkit::write_random_model_folder(json::parse(config.toStdString()), dir, 5);
     auto m = Model::load(dir, *be);
     const auto tokens = some_bytes(75, 9);  // more than one 64-query block
     ModelState par = m->initial_state();
@@ -432,16 +429,16 @@ class TestAttention : public QObject {
   void probability_window_equals_softmax_of_traced_q_k() {
     auto be = make_cpu_backend();
     const std::string dir = test::temp_dir("attn-window");
-    testkit::write_random_checkpoint(llama_config(48, 2, 6, 2, 8, 10000.0), dir, 8);
+    testkit::write_random_model_folder(llama_config(48, 2, 6, 2, 8, 10000.0), dir, 8);
     auto m = Model::load(dir, *be);
     const auto tokens = some_bytes(40, 3);
     const int64_t T = 40, Hq = 6, Hkv = 2, hd = 8, head = 5, layer = 1;
     TraceRequest req;
     req.names = {trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes};
-    req.windows[{trace::kAttnProbs, layer}] = TraceWindow{int(head), 0, T};
+    req.probs_windows[layer] = ProbsWindow{int(head), 0, T};
     TraceStore one(req);
     ModelState s = m->initial_state();
-    m->forward(tokens, s, &one, false);
+    m->forward(tokens, s, one.recording(), false);
     const Tensor P = one.get(trace::kAttnProbs, layer), q = one.get(trace::kAttnQ, layer), k = one.get(trace::kAttnK, layer);
     QCOMPARE(P.shape(), (Shape{T, T}));
     QCOMPARE(q.shape(), (Shape{T, Hq, hd}));
@@ -467,16 +464,16 @@ class TestAttention : public QObject {
     // The same window filled by a forward over a prefix and steps after it.
     TraceStore pieces(req);
     ModelState s2 = m->initial_state();
-    m->forward({tokens.begin(), tokens.begin() + 17}, s2, &pieces, false);
-    for (int64_t t = 17; t < T; ++t) m->step(tokens[t], s2, &pieces);
+    m->forward({tokens.begin(), tokens.begin() + 17}, s2, pieces.recording(), false);
+    for (int64_t t = 17; t < T; ++t) m->step(tokens[t], s2, pieces.recording());
     QVERIFY(test::rel_l2(pieces.get(trace::kAttnProbs, layer), P) < 1e-6);
     QCOMPARE(pieces.get(trace::kLayerKvBytes, layer).shape(), (Shape{T}));
     // A window inside the sequence is the matching block of the full matrix.
     TraceRequest inner = req;
-    inner.windows[{trace::kAttnProbs, layer}] = TraceWindow{int(head), 8, 30};
+    inner.probs_windows[layer] = ProbsWindow{int(head), 8, 30};
     TraceStore part(inner);
     ModelState s3 = m->initial_state();
-    m->forward(tokens, s3, &part, false);
+    m->forward(tokens, s3, part.recording(), false);
     const Tensor B = part.get(trace::kAttnProbs, layer);
     QCOMPARE(B.shape(), (Shape{22, 22}));
     for (int64_t r = 0; r < 22; ++r)
@@ -485,7 +482,7 @@ class TestAttention : public QObject {
 
   void missing_attention_bias_names_the_tensor() {
     const std::string dir = test::temp_dir("attn-bias");
-    testkit::write_random_checkpoint(llama_config(16, 1, 2, 2, 8, 10000.0, /*bias=*/true), dir, 2);
+    testkit::write_random_model_folder(llama_config(16, 1, 2, 2, 8, 10000.0, /*bias=*/true), dir, 2);
     auto be = make_cpu_backend();
     try {
       Model::load(dir, *be);
@@ -524,10 +521,10 @@ class TestAttention : public QObject {
       for (int h = 0; h < H; ++h) {
         TraceRequest req;
         req.names = {trace::kAttnProbs};
-        req.windows[{trace::kAttnProbs, l}] = TraceWindow{h, 0, T};
+        req.probs_windows[l] = ProbsWindow{h, 0, T};
         TraceStore store(req);
         ModelState s = m->initial_state();
-        m->forward(tokens, s, &store, false);
+        m->forward(tokens, s, store.recording(), false);
         const Tensor P = store.get(trace::kAttnProbs, l);
         double worst = 0;
         for (int64_t i = 0; i < T * T; ++i) worst = std::max(worst, std::abs(P.at(i) - ref.values[h * T * T + i]));

@@ -48,7 +48,7 @@ class TestCli : public QObject {
     const std::string model = test::fixtures_dir() + "/mamba1_tied_f32";
     const std::string out = test::temp_dir("trace");
     std::string log;
-    QCOMPARE(run("trace --model " + model + " --input " + model + "/reference/input.bin --out " + out + " --checkpoint-every 16", &log), 0);
+    QCOMPARE(run("trace --model " + model + " --input " + model + "/reference/input.bin --out " + out + " --state-stride 16", &log), 0);
     const auto index = nlohmann::json::parse(test::read_text(out + "/index.json"));
     QCOMPARE(index["tokens"].get<int>(), 44);
     int checked = 0;
@@ -59,12 +59,17 @@ class TestCli : public QObject {
         QCOMPARE(a.shape, (Shape{44, 64}));
         ++checked;
       }
-      if (e["name"] == "mamba.state_checkpoints") {
+      if (e["name"] == "mamba.strided_states") {
         QCOMPARE(e["positions"].get<std::vector<int64_t>>(), (std::vector<int64_t>{15, 31}));
         ++checked;
       }
     }
     QCOMPARE(checked, 4);  // two layers each
+    QCOMPARE(index["state_stride"].get<int>(), 16);
+    // The old name of the option still works.
+    const std::string old = test::temp_dir("trace-old");
+    QCOMPARE(run("trace --model " + model + " --input " + model + "/reference/input.bin --out " + old + " --checkpoint-every 8", &log), 0);
+    QCOMPARE(nlohmann::json::parse(test::read_text(old + "/index.json"))["state_stride"].get<int>(), 8);
   }
 
   void info_reports_memory_and_schedule() {

@@ -165,12 +165,12 @@ class TestExploration : public QObject {
     auto be = make_cpu_backend();
     auto m = Model::load(fixture("mamba1_tied_f32"), *be);
     TraceRequest req;
-    req.names = {trace::kMambaCheckpoints};
-    req.checkpoint_every = 1;
+    req.names = {trace::kMambaStridedStates};
+    req.state_stride = 1;
     TraceStore store(req);
     ModelState st = m->initial_state();
-    m->forward(std::vector<int32_t>(all.begin(), all.end()), st, &store, false);
-    const Tensor ck = store.get(trace::kMambaCheckpoints, 1);  // [T, Di, N]
+    m->forward(std::vector<int32_t>(all.begin(), all.end()), st, store.recording(), false);
+    const Tensor ck = store.get(trace::kMambaStridedStates, 1);  // [T, Di, N]
     const int64_t per = ck.numel() / ck.size(0);
     for (int64_t t : {0, 5, 15, 16, 57, 99}) {
       const Tensor h = e->state_at(t).layers[1].ssm_state;
@@ -363,7 +363,7 @@ class TestExploration : public QObject {
     req.layers = {0};
     TraceStore store(req);
     ModelState st = m->initial_state();
-    m->forward(std::vector<int32_t>(all.begin(), all.end()), st, &store, false);
+    m->forward(std::vector<int32_t>(all.begin(), all.end()), st, store.recording(), false);
     const Tensor y = store.get(trace::kMambaY, 0);  // [T, Di] incl. D x
     const Tensor& A = e->ssm_A(0);
     const int64_t Di = w.x.size(1);

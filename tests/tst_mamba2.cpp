@@ -9,7 +9,7 @@
 
 #include "backend.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 
@@ -58,8 +58,8 @@ SsdResult run_chunked(Backend& be, const SsdInputs& in, int chunk, int64_t pos0,
   a.chunk_size = chunk;
   a.state = &r.state;
   a.pos0 = pos0;
-  a.checkpoint_every = every;
-  a.checkpoints = &r.checkpoints;
+  a.state_stride = every;
+  a.states = &r.checkpoints;
   r.y = be.ssd_chunked(a);
   return r;
 }
@@ -82,8 +82,8 @@ SsdResult run_steps(Backend& be, const SsdInputs& in, int64_t pos0, int64_t ever
     a.x = &x; a.delta = &dt; a.A = &in.A; a.B = &B; a.C = &C; a.D = &in.D;
     a.state = &r.state;
     a.pos0 = pos0 + t;
-    a.checkpoint_every = every;
-    a.checkpoints = &ck;
+    a.state_stride = every;
+    a.states = &ck;
     const Tensor y = be.ssd_step(a);
     std::copy(y.data(), y.data() + H * P, r.y.data() + t * H * P);
     std::copy(r.state.data(), r.state.data() + H * P * N, states->data() + t * H * P * N);
@@ -189,25 +189,25 @@ class TestMamba2 : public QObject {
 
   void mixer_traces_and_state_size() {
     auto be = make_cpu_backend();
-    const std::string dir = testkit::write_random_checkpoint(small_mamba2_config(2, 16), test::temp_dir("m2"), 3);
+    const std::string dir = testkit::write_random_model_folder(small_mamba2_config(2, 16), test::temp_dir("m2"), 3);
     auto m = Model::load(dir, *be);
     const int64_t H = 4, P = 16, G = 2, N = 8, K = 4, Cd = 64 + 2 * G * N;
     QCOMPARE(m->mixer(0).state_bytes(), int64_t(4) * (H * P * N + Cd * (K - 1)));
     QCOMPARE(m->mixer(0).ssm_A().shape(), (Shape{H}));
     QVERIFY(m->mixer(0).ssm_A().flat().maxCoeff() < 0.0f);
     TraceRequest req;
-    req.checkpoint_every = 10;
+    req.state_stride = 10;
     TraceStore store(req);
     ModelState s = m->initial_state(), plain = m->initial_state();
     const int64_t T = 37;
-    const Tensor traced_logits = m->forward(some_bytes(T, 1), s, &store);
+    const Tensor traced_logits = m->forward(some_bytes(T, 1), s, store.recording());
     QCOMPARE(test::rel_l2(traced_logits, m->forward(some_bytes(T, 1), plain)), 0.0);  // tracing changes nothing
     QCOMPARE(store.get(trace::kMamba2X, 1).shape(), (Shape{T, H, P}));
     QCOMPARE(store.get(trace::kMamba2B, 1).shape(), (Shape{T, G, N}));
     QCOMPARE(store.get(trace::kMamba2C, 1).shape(), (Shape{T, G, N}));
     QCOMPARE(store.get(trace::kMamba2Y, 1).shape(), (Shape{T, H, P}));
-    QCOMPARE(store.get(trace::kMamba2Checkpoints, 1).shape(), (Shape{3, H, P, N}));
-    QCOMPARE(store.checkpoint_positions(trace::kMamba2Checkpoints, 1), (std::vector<int64_t>{9, 19, 29}));
+    QCOMPARE(store.get(trace::kMamba2StridedStates, 1).shape(), (Shape{3, H, P, N}));
+    QCOMPARE(store.state_positions(trace::kMamba2StridedStates, 1), (std::vector<int64_t>{9, 19, 29}));
     QCOMPARE(test::rel_l2(store.get(trace::kMamba2State, 1), s.layers[1].ssm_state), 0.0);
     const Tensor delta = store.get(trace::kMamba2Delta, 1), decay = store.get(trace::kMamba2Decay, 1);
     QCOMPARE(delta.shape(), (Shape{T, H}));
@@ -220,27 +220,27 @@ class TestMamba2 : public QObject {
 
   void forward_and_steps_in_pieces_equal_one_forward() {
     auto be = make_cpu_backend();
-    const std::string dir = testkit::write_random_checkpoint(small_mamba2_config(1, 8), test::temp_dir("m2"), 4);
+    const std::string dir = testkit::write_random_model_folder(small_mamba2_config(1, 8), test::temp_dir("m2"), 4);
     auto m = Model::load(dir, *be);
     const auto tokens = some_bytes(70, 2);
     TraceRequest req;
-    req.checkpoint_every = 8;
+    req.state_stride = 8;
     TraceStore one(req), pieces(req);
     ModelState a = m->initial_state(), b = m->initial_state();
-    const Tensor full = m->forward(tokens, a, &one);
+    const Tensor full = m->forward(tokens, a, one.recording());
     // 29 tokens (3.6 chunks) in parallel form, 3 steps, then the rest in parallel form.
     std::vector<float> logits;
     auto keep = [&](const Tensor& l) { logits.insert(logits.end(), l.data(), l.data() + l.numel()); };
-    keep(m->forward({tokens.begin(), tokens.begin() + 29}, b, &pieces));
-    for (int t = 29; t < 32; ++t) keep(m->step(tokens[t], b, &pieces));
-    keep(m->forward({tokens.begin() + 32, tokens.end()}, b, &pieces));
+    keep(m->forward({tokens.begin(), tokens.begin() + 29}, b, pieces.recording()));
+    for (int t = 29; t < 32; ++t) keep(m->step(tokens[t], b, pieces.recording()));
+    keep(m->forward({tokens.begin() + 32, tokens.end()}, b, pieces.recording()));
     QVERIFY(test::rel_l2(Tensor::from(full.shape(), logits), full) < 1e-5);
-    for (const char* name : {trace::kMamba2Y, trace::kMamba2Delta, trace::kMamba2X, trace::kMamba2Checkpoints}) {
+    for (const char* name : {trace::kMamba2Y, trace::kMamba2Delta, trace::kMamba2X, trace::kMamba2StridedStates}) {
       const Tensor x = pieces.get(name, 1), y = one.get(name, 1);
       QCOMPARE(x.shape(), y.shape());
       QVERIFY2(rel_max(x, y) < 1e-5, name);
     }
-    QCOMPARE(pieces.checkpoint_positions(trace::kMamba2Checkpoints, 0), one.checkpoint_positions(trace::kMamba2Checkpoints, 0));
+    QCOMPARE(pieces.state_positions(trace::kMamba2StridedStates, 0), one.state_positions(trace::kMamba2StridedStates, 0));
     for (int l = 0; l < 2; ++l) {
       QVERIFY(rel_max(b.layers[l].ssm_state, a.layers[l].ssm_state) < 1e-5);
       QVERIFY(rel_max(b.layers[l].conv_state, a.layers[l].conv_state) < 1e-5);
@@ -251,14 +251,14 @@ class TestMamba2 : public QObject {
     auto be = make_cpu_backend();
     nlohmann::json cfg = small_mamba2_config(1, 16);
     cfg["time_step_limit"] = {0.01, 0.05};
-    auto m = Model::load(testkit::write_random_checkpoint(cfg, test::temp_dir("m2"), 5), *be);
+    auto m = Model::load(testkit::write_random_model_folder(cfg, test::temp_dir("m2"), 5), *be);
     const auto tokens = some_bytes(40, 3);
     TraceStore par_store, step_store;
     ModelState a = m->initial_state(), b = m->initial_state();
-    const Tensor full = m->forward(tokens, a, &par_store);
+    const Tensor full = m->forward(tokens, a, par_store.recording());
     std::vector<float> logits;
     for (int32_t t : tokens) {
-      const Tensor l = m->step(t, b, &step_store);
+      const Tensor l = m->step(t, b, step_store.recording());
       logits.insert(logits.end(), l.data(), l.data() + l.numel());
     }
     QVERIFY(test::rel_l2(Tensor::from(full.shape(), logits), full) < 1e-5);
@@ -294,9 +294,9 @@ class TestMamba2 : public QObject {
     ModelState s = m->initial_state();
     std::vector<float> logits;
     auto keep = [&](const Tensor& l) { logits.insert(logits.end(), l.data(), l.data() + l.numel()); };
-    keep(m->forward({tokens.begin(), tokens.begin() + 13}, s, &store));
-    keep(m->step(tokens[13], s, &store));
-    keep(m->forward({tokens.begin() + 14, tokens.end()}, s, &store));
+    keep(m->forward({tokens.begin(), tokens.begin() + 13}, s, store.recording()));
+    keep(m->step(tokens[13], s, store.recording()));
+    keep(m->forward({tokens.begin() + 14, tokens.end()}, s, store.recording()));
     const NpyArray ref = read_npy(dir + "/reference/logits.npy");
     const Tensor ours = Tensor::from({T, int64_t(ref.shape[1])}, logits);
     const double err = test::rel_l2(ours, ref);

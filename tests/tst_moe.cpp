@@ -10,10 +10,10 @@
 #include <random>
 
 #include "backend.h"
-#include "checkpoint.h"
+#include "model_folder.h"
 #include "error.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 
@@ -41,7 +41,7 @@ json jamba_config(int experts, int top_k, int layers = 2) {
 }
 
 std::map<std::string, Tensor> all_tensors(const std::string& dir) {
-  Checkpoint ck(dir);
+  ModelFolder ck(dir);
   std::map<std::string, Tensor> all;
   for (const auto& n : ck.names()) all[n] = ck.get(n, ck.shape_of(n));
   return all;
@@ -94,8 +94,8 @@ class TestMoe : public QObject {
     QFETCH(int, experts);
     QFETCH(int, top_k);
     const std::string dir = test::temp_dir("moe-dense");
-    testkit::write_random_checkpoint(jamba_config(experts, top_k), dir, 3);
-    Checkpoint ck(dir);
+    testkit::write_random_model_folder(jamba_config(experts, top_k), dir, 3);
+    ModelFolder ck(dir);
     const ModelConfig c = parse_model_config(ck.config(), ck.config_path());
     QCOMPARE(c.ffns[0], FfnKind::Moe);
     auto be = make_cpu_backend();
@@ -104,7 +104,7 @@ class TestMoe : public QObject {
     const int64_t T = 37, D = c.d_model, I = c.ffn.intermediate, E = experts, K = top_k;
     const Tensor x = random_tensor({T, D}, 12);
     TraceStore store;
-    const Tensor y = moe->forward(*be, x, Tracer(&store, be.get(), 0), 0);
+    const Tensor y = moe->forward(*be, x, Tracer(store.recording(), be.get(), 0), 0);
     QCOMPARE(y.shape(), (Shape{T, D}));
 
     // Dense: every expert on every token, in double; weights = softmax over all experts, kept for the top K.
@@ -182,8 +182,8 @@ class TestMoe : public QObject {
 
   void whole_batch_equals_token_by_token() {
     const std::string dir = test::temp_dir("moe-rows");
-    testkit::write_random_checkpoint(jamba_config(6, 2), dir, 4);
-    Checkpoint ck(dir);
+    testkit::write_random_model_folder(jamba_config(6, 2), dir, 4);
+    ModelFolder ck(dir);
     const ModelConfig c = parse_model_config(ck.config(), ck.config_path());
     auto be = make_cpu_backend();
     auto moe = load_moe(ck, c, "model.layers.1.feed_forward.", *be);
@@ -201,11 +201,11 @@ class TestMoe : public QObject {
   void fused_layout_equals_per_expert_layout() {
     const std::string a = test::temp_dir("moe-split"), b = test::temp_dir("moe-fused");
     const json cfg = jamba_config(4, 2, 3);
-    testkit::write_random_checkpoint(cfg, a, 6);
-    testkit::write_random_checkpoint(cfg, b, 6);
+    testkit::write_random_model_folder(cfg, a, 6);
+    testkit::write_random_model_folder(cfg, b, 6);
     fuse_experts(b, 4, 24, 40);
-    QVERIFY(Checkpoint(b).has("model.layers.0.feed_forward.experts.gate_up_proj"));
-    QVERIFY(!Checkpoint(b).has("model.layers.0.feed_forward.experts.0.gate_proj.weight"));
+    QVERIFY(ModelFolder(b).has("model.layers.0.feed_forward.experts.gate_up_proj"));
+    QVERIFY(!ModelFolder(b).has("model.layers.0.feed_forward.experts.0.gate_proj.weight"));
     auto be = make_cpu_backend();
     auto ma = Model::load(a, *be), mb = Model::load(b, *be);
     std::vector<int32_t> tokens(30);
@@ -226,7 +226,7 @@ class TestMoe : public QObject {
     QFETCH(QString, damage);
     QFETCH(QString, field);
     const std::string dir = test::temp_dir("moe-bad");
-    testkit::write_random_checkpoint(jamba_config(4, 2), dir, 7);
+    testkit::write_random_model_folder(jamba_config(4, 2), dir, 7);
     if (damage == "wrong shape") {
       fuse_experts(dir, 4, 24, 40, /*wrong_shape=*/true);
     } else {
@@ -266,7 +266,7 @@ class TestMoe : public QObject {
     req.names = {trace::kMoeRouterLogits, trace::kMoeExperts};
     TraceStore store(req);
     ModelState s = m->initial_state();
-    m->forward(tokens, s, &store, false);
+    m->forward(tokens, s, store.recording(), false);
     int compared = 0;
     for (int l = 0; l < m->config().n_layers; ++l) {
       const std::string logits_path = dir + "/reference/router_logits_L" + std::to_string(l) + ".npy";

@@ -80,7 +80,7 @@ class TestReference : public QObject {
     auto model = Model::load(dir(name), *be);
     const auto tokens = test::read_input(dir(name) + "/reference/input.bin");
     ModelState state = model->initial_state();
-    model->forward(tokens, state, nullptr, false);
+    model->forward(tokens, state, {}, false);
     int compared = 0;
     for (int l = 0; l < model->config().n_layers; ++l) {
       const std::string ssm = dir(name) + "/reference/ssm_state_L" + std::to_string(l) + ".npy";

@@ -404,6 +404,9 @@ class TestRobustness : public QObject {
     QTest::newRow("checkpoint-every 2^64-1") << "trace --model MODEL --input IN --out OUTDIR --checkpoint-every 18446744073709551615" << 1 << "--checkpoint-every: '18446744073709551615' is not a whole number";
     QTest::newRow("checkpoint-every -1") << "trace --model MODEL --input IN --out OUTDIR --checkpoint-every -1" << 1 << "is not a whole number";
     QTest::newRow("checkpoint-every 4x") << "trace --model MODEL --input IN --out OUTDIR --checkpoint-every 4x" << 1 << "'4x' is not a whole number";
+    QTest::newRow("state-stride abc") << "trace --model MODEL --input IN --out OUTDIR --state-stride abc" << 1 << "--state-stride: 'abc' is not a whole number";
+    QTest::newRow("state-stride and its old name") << "trace --model MODEL --input IN --out OUTDIR --state-stride 4 --checkpoint-every 4" << 2
+                                                   << "--checkpoint-every: is the old name of --state-stride";
     QTest::newRow("max-memory 12Q") << "logits --model MODEL --input IN --out OUT --max-memory 12Q" << 1 << "--max-memory: '12Q' is not a byte count";
   }
   void cli_options_are_strict() {

@@ -14,7 +14,7 @@
 #include "backend.h"
 #include "error.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "semiseparable.h"
 #include "test_support.h"
 #include "trace_store.h"
@@ -49,9 +49,9 @@ std::unique_ptr<Traced> traced_mamba2(int n_groups, int d_state, int chunk) {
   const nlohmann::json cfg = {{"architectures", {"Mamba2ForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 32},
                               {"num_hidden_layers", 2}, {"num_heads", 4}, {"head_dim", 16}, {"expand", 2},
                               {"n_groups", n_groups}, {"state_size", d_state}, {"conv_kernel", 4}, {"chunk_size", chunk}};
-  r->model = Model::load(testkit::write_random_checkpoint(cfg, test::temp_dir("ss2"), 21), *r->be);
+  r->model = Model::load(testkit::write_random_model_folder(cfg, test::temp_dir("ss2"), 21), *r->be);
   r->state = r->model->initial_state();
-  r->model->forward(r->tokens, r->state, &r->store, false);
+  r->model->forward(r->tokens, r->state, r->store.recording(), false);
   return r;
 }
 
@@ -63,7 +63,7 @@ std::unique_ptr<Traced> traced_fixture(const std::string& name) {
   r->model = Model::load(dir, *r->be);
   r->tokens = test::read_input(dir + "/reference/input.bin");
   r->state = r->model->initial_state();
-  r->model->forward(r->tokens, r->state, &r->store, false);
+  r->model->forward(r->tokens, r->state, r->store.recording(), false);
   return r;
 }
 
@@ -73,7 +73,7 @@ std::unique_ptr<Traced> traced_mamba() {
   spec.seed = 5;
   r->model = Model::load(test::make_tiny_mamba(spec, test::temp_dir("ss1")), *r->be);
   r->state = r->model->initial_state();
-  r->model->forward(r->tokens, r->state, &r->store, false);
+  r->model->forward(r->tokens, r->state, r->store.recording(), false);
   return r;
 }
 
@@ -245,9 +245,9 @@ class TestSemiseparable : public QObject {
     if (!tr) QSKIP("fixture not present");
     const int64_t T = int64_t(tr->tokens.size());
     const Mixer& mixer = tr->model->mixer(layer);
-    const char* ck_name = mixer.kind() == MixerKind::Mamba2 ? trace::kMamba2Checkpoints : trace::kMambaCheckpoints;
+    const char* ck_name = mixer.kind() == MixerKind::Mamba2 ? trace::kMamba2StridedStates : trace::kMambaStridedStates;
     const Tensor ck = tr->store.get(ck_name, layer);
-    const std::vector<int64_t> ck_pos = tr->store.checkpoint_positions(ck_name, layer);
+    const std::vector<int64_t> ck_pos = tr->store.state_positions(ck_name, layer);
     std::vector<int64_t> expected_pos;
     for (int64_t p = kEvery - 1; p < T; p += kEvery) expected_pos.push_back(p);
     QCOMPARE(ck_pos, expected_pos);
@@ -292,7 +292,7 @@ class TestSemiseparable : public QObject {
     const auto tr = family == "mamba2" ? traced_mamba2(2, 8, 16) : traced_mamba();
     TraceStore plain;  // every trace, no checkpoints
     ModelState s = tr->model->initial_state();
-    tr->model->forward(tr->tokens, s, &plain, false);
+    tr->model->forward(tr->tokens, s, plain.recording(), false);
     const int layer = 0;
     const std::vector<Tensor> replayed = replayed_states(*tr->be, plain, tr->model->mixer(layer), layer);
     for (int64_t t = 0; t < kT; t += 7) {
@@ -321,7 +321,7 @@ class TestSemiseparable : public QObject {
     only_delta.names = {trace::kMamba2Delta};
     TraceStore partial(only_delta);
     ModelState s = tr->model->initial_state();
-    tr->model->forward(tr->tokens, s, &partial, false);
+    tr->model->forward(tr->tokens, s, partial.recording(), false);
     QVERIFY(throws([&] { ssd_matrix(partial, m2, 0, 0, 0, 10); }, trace::kMamba2B));
   }
 };

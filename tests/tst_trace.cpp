@@ -29,7 +29,7 @@ class TestTrace : public QObject {
     ModelState a = m->initial_state(), b = m->initial_state();
     const Tensor plain = m->forward(tokens, a);
     TraceStore store;  // everything
-    const Tensor traced = m->forward(tokens, b, &store);
+    const Tensor traced = m->forward(tokens, b, store.recording());
     QCOMPARE(test::rel_l2(traced, plain), 0.0);
     QVERIFY(store.has(trace::kMambaDelta, 0));
     QCOMPARE(store.get(trace::kMambaDelta, 1).shape(), (Shape{40, 32}));
@@ -45,7 +45,7 @@ class TestTrace : public QObject {
     req.layers = {1};
     TraceStore store(req);
     ModelState s = m->initial_state();
-    m->forward(some_bytes(10, 2), s, &store, false);
+    m->forward(some_bytes(10, 2), s, store.recording(), false);
     QCOMPARE(int(store.keys().size()), 1);
     QVERIFY(store.has(trace::kMambaDelta, 1));
     QVERIFY(!store.has(trace::kMambaDelta, 0));
@@ -56,7 +56,7 @@ class TestTrace : public QObject {
     auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);
     TraceStore store;
     ModelState s = m->initial_state();
-    m->forward(some_bytes(25, 3), s, &store, false);
+    m->forward(some_bytes(25, 3), s, store.recording(), false);
     const Tensor d = store.get(trace::kMambaDelta, 0);
     QVERIFY(d.flat().minCoeff() > 0.0f);  // softplus output
     QCOMPARE(store.get(trace::kMambaB, 0).shape(), (Shape{25, 4}));
@@ -65,18 +65,18 @@ class TestTrace : public QObject {
     QCOMPARE(test::rel_l2(store.get(trace::kMambaState, 0), s.layers[0].ssm_state), 0.0);
   }
 
-  void checkpoints_equal_stepped_states() {
+  void strided_states_equal_stepped_states() {
     auto be = make_cpu_backend();
     auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);
     const auto tokens = some_bytes(50, 4);
     TraceRequest req;
-    req.checkpoint_every = 8;
+    req.state_stride = 8;
     TraceStore store(req);
     ModelState s = m->initial_state();
-    m->forward(tokens, s, &store, false);
-    const Tensor ck = store.get(trace::kMambaCheckpoints, 1);  // [6, Di, N] after tokens 7, 15, ..., 47
+    m->forward(tokens, s, store.recording(), false);
+    const Tensor ck = store.get(trace::kMambaStridedStates, 1);  // [6, Di, N] after tokens 7, 15, ..., 47
     QCOMPARE(ck.shape(), (Shape{6, 32, 4}));
-    QCOMPARE(store.checkpoint_positions(trace::kMambaCheckpoints, 1), (std::vector<int64_t>{7, 15, 23, 31, 39, 47}));
+    QCOMPARE(store.state_positions(trace::kMambaStridedStates, 1), (std::vector<int64_t>{7, 15, 23, 31, 39, 47}));
     ModelState r = m->initial_state();
     for (int64_t t = 0; t < 48; ++t) {
       m->step(tokens[t], r);
@@ -89,7 +89,7 @@ class TestTrace : public QObject {
           num += diff * diff;
           den += double(h.data()[i]) * h.data()[i];
         }
-        QVERIFY2(std::sqrt(num / den) < 1e-6, qPrintable(QString("checkpoint at %1").arg(t)));
+        QVERIFY2(std::sqrt(num / den) < 1e-6, qPrintable(QString("strided state at %1").arg(t)));
       }
     }
   }
@@ -100,9 +100,9 @@ class TestTrace : public QObject {
     const auto tokens = some_bytes(30, 5);
     TraceStore one, pieces;
     ModelState a = m->initial_state(), b = m->initial_state();
-    m->forward(tokens, a, &one, false);
-    m->forward({tokens.begin(), tokens.begin() + 20}, b, &pieces, false);
-    for (size_t t = 20; t < tokens.size(); ++t) m->step(tokens[t], b, &pieces);
+    m->forward(tokens, a, one.recording(), false);
+    m->forward({tokens.begin(), tokens.begin() + 20}, b, pieces.recording(), false);
+    for (size_t t = 20; t < tokens.size(); ++t) m->step(tokens[t], b, pieces.recording());
     for (const char* name : {trace::kMambaDelta, trace::kMambaX, trace::kMambaC}) {
       const Tensor x = one.get(name, 0), y = pieces.get(name, 0);
       QCOMPARE(x.shape(), y.shape());
@@ -118,12 +118,12 @@ class TestTrace : public QObject {
     auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);
     const auto tokens = some_bytes(100, 7);
     TraceRequest req;
-    req.checkpoint_every = 8;
+    req.state_stride = 8;
     TraceStore one(req), chunked(req);
     ModelState a = m->initial_state(), b = m->initial_state();
-    const Tensor la = m->forward(tokens, a, &one);
+    const Tensor la = m->forward(tokens, a, one.recording());
     m->set_chunk_tokens(32);  // chunks of 32, 32, 32, 4
-    const Tensor lb = m->forward(tokens, b, &chunked);
+    const Tensor lb = m->forward(tokens, b, chunked.recording());
     QCOMPARE(lb.shape(), la.shape());
     QVERIFY(test::rel_l2(lb, la) < 1e-6);
     QCOMPARE(b.position, int64_t(100));
@@ -133,7 +133,7 @@ class TestTrace : public QObject {
       QCOMPARE(chunked.get(name, layer).shape(), one.get(name, layer).shape());
       QVERIFY2(test::rel_l2(chunked.get(name, layer), one.get(name, layer)) < 1e-6, name.c_str());
     }
-    QCOMPARE(chunked.checkpoint_positions(trace::kMambaCheckpoints, 0), one.checkpoint_positions(trace::kMambaCheckpoints, 0));
+    QCOMPARE(chunked.state_positions(trace::kMambaStridedStates, 0), one.state_positions(trace::kMambaStridedStates, 0));
   }
 
   void memory_traces_show_fixed_state() {
@@ -141,7 +141,7 @@ class TestTrace : public QObject {
     auto m = Model::load(test::make_tiny_mamba({}, test::temp_dir("tr")), *be);
     TraceStore store;
     ModelState s = m->initial_state();
-    m->forward(some_bytes(12, 6), s, &store, false);
+    m->forward(some_bytes(12, 6), s, store.recording(), false);
     const Tensor st = store.get(trace::kStateBytes, -1), kv = store.get(trace::kKvBytes, -1);
     QCOMPARE(st.numel(), int64_t(12));
     QCOMPARE(st.at(0), st.at(11));

@@ -13,7 +13,7 @@ jobs=${JOBS:-$(nproc)}
 
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev nlohmann-json3-dev
           qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libgl-dev xvfb xauth fonts-dejavu-core fonts-wqy-microhei
-          libpcre2-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n)
+          libpcre2-dev libicu-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -11,9 +11,9 @@ Tensor naive_ssd(const SsdArgs& a) {
   const int64_t T = a.x->size(0), H = a.x->size(1), P = a.x->size(2), G = a.B->size(1), N = a.B->size(2);
   std::vector<double> h(a.state->data(), a.state->data() + H * P * N);  // [H, P, N]
   Tensor y = Tensor::zeros({T, H, P});
-  const int64_t E = a.checkpoint_every;
+  const int64_t E = a.state_stride;
   int64_t n_ck = E > 0 ? (a.pos0 + T) / E - a.pos0 / E : 0, ck = 0;
-  if (E > 0 && a.checkpoints) *a.checkpoints = Tensor::zeros({n_ck, H, P, N});
+  if (E > 0 && a.states) *a.states = Tensor::zeros({n_ck, H, P, N});
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t hh = 0; hh < H; ++hh) {
       const int64_t g = hh / (H / G);
@@ -31,8 +31,8 @@ Tensor naive_ssd(const SsdArgs& a) {
         y.at((t * H + hh) * P + p) = static_cast<float>(acc + a.D->data()[hh] * xv);
       }
     }
-    if (E > 0 && a.checkpoints && (a.pos0 + t + 1) % E == 0) {
-      for (int64_t i = 0; i < H * P * N; ++i) a.checkpoints->at(ck * H * P * N + i) = static_cast<float>(h[i]);
+    if (E > 0 && a.states && (a.pos0 + t + 1) % E == 0) {
+      for (int64_t i = 0; i < H * P * N; ++i) a.states->at(ck * H * P * N + i) = static_cast<float>(h[i]);
       ++ck;
     }
   }
@@ -58,6 +58,13 @@ Tensor naive_attention(const AttentionArgs& a) {
   const Tensor& q = *a.q;
   const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = a.cache->k.size(0), cap = a.cache->capacity();
   Tensor out = Tensor::zeros({T, Hq, hd});
+  const bool record = a.probs_window && a.probs;
+  int64_t r0 = 0;
+  if (record) {  // [R, W]: the window's rows whose queries are in this call
+    const ProbsWindow& w = *a.probs_window;
+    r0 = std::max(w.t0, a.pos0) - w.t0;
+    *a.probs = Tensor::zeros({std::max<int64_t>(std::min(w.t1, a.pos0 + T) - w.t0 - r0, 0), w.t1 - w.t0});
+  }
   std::vector<double> s;
   for (int64_t t = 0; t < T; ++t) {
     const int64_t qpos = a.pos0 + t, nk = qpos + 1;
@@ -80,10 +87,10 @@ Tensor naive_attention(const AttentionArgs& a) {
         for (int64_t k = 0; k < nk; ++k) acc += s[k] * a.cache->v.data()[(kvh * cap + k) * hd + e];
         out.at((t * Hq + h) * hd + e) = static_cast<float>(acc / sum);
       }
-      if (a.window && a.probs && h == a.window->head && qpos >= a.window->t0 && qpos < a.window->t1) {
-        const int64_t W = a.window->t1 - a.window->t0, r = qpos - a.window->t0;
+      if (record && h == a.probs_window->head && qpos >= a.probs_window->t0 && qpos < a.probs_window->t1) {
+        const int64_t W = a.probs_window->t1 - a.probs_window->t0, r = qpos - a.probs_window->t0 - r0;
         for (int64_t c = 0; c < W; ++c) {
-          const int64_t key = a.window->t0 + c;
+          const int64_t key = a.probs_window->t0 + c;
           a.probs->at(r * W + c) = key <= qpos ? static_cast<float>(s[key] / sum) : 0.0f;
         }
       }

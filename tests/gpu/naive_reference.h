@@ -7,8 +7,8 @@
 
 namespace ss::gpu_test {
 
-Tensor naive_ssd(const SsdArgs& a);                // y [T, H, P]; updates *a.state, fills *a.checkpoints
+Tensor naive_ssd(const SsdArgs& a);                // y [T, H, P]; updates *a.state, fills *a.states
 void naive_rope(Tensor& x, int64_t pos0, float theta);
-Tensor naive_attention(const AttentionArgs& a);    // [T, Hq, hd]; writes the window rows of this call
+Tensor naive_attention(const AttentionArgs& a);    // [T, Hq, hd]; *a.probs: the probs window's rows of this call [R, W]
 
 }  // namespace ss::gpu_test

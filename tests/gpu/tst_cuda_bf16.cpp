@@ -19,7 +19,8 @@
 #include "error.h"
 #include "gpu_check.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "observation_check.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 
@@ -134,7 +135,7 @@ bool load_both(const std::string& dir, std::unique_ptr<Model>& mc, std::unique_p
 
 std::string random_model(const std::string& family) {
   static std::map<std::string, std::string> made;
-  if (!made.count(family)) made[family] = testkit::write_random_checkpoint(testkit::bench_config(family), test::temp_dir("bf16-" + family), 7);
+  if (!made.count(family)) made[family] = testkit::write_random_model_folder(testkit::bench_config(family), test::temp_dir("bf16-" + family), 7);
   return made[family];
 }
 
@@ -167,7 +168,7 @@ void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens) {
   req.names = {trace::kMoeExperts};
   TraceStore tc(req), tg(req);
   ModelState sc = mc.initial_state(), sg = mg.initial_state();
-  const Tensor lc = mc.forward(tokens, sc, &tc), lg = mg.forward(tokens, sg, &tg);  // [T, V]
+  const Tensor lc = mc.forward(tokens, sc, tc.recording()), lg = mg.forward(tokens, sg, tg.recording());  // [T, V]
   const int64_t T = lc.size(0), V = lc.size(1);
   int flips = 0;
   const int64_t first = first_routing_flip(tc, tg, T, &flips);
@@ -217,6 +218,25 @@ void test_step_vs_forward() {
   }
 }
 
+
+// Tracing only observes (core/trace.h): recording everything (every trace, strided states, probs
+// windows) changes no bit of the logits or the states, as a forward and as a forward then steps.
+void test_observation() {
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    suite.run("recording everything changes no bit of logits or states: " + family + " T=300", [&] {
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(random_model(family), mc, mg)) return;
+      const auto tokens = random_bytes(300, 13);
+      for (const int64_t stride : {int64_t(1), int64_t(64)})
+        for (const int64_t split : {int64_t(300), int64_t(290)}) {
+          TraceStore store(testkit::everything_request(*mg, 300, 1, stride));
+          const std::string d = testkit::observation_difference(*mg, tokens, split, store);
+          suite.check(d.empty(), fmt("stride %lld split %lld: %s", (long long)stride, (long long)split, d.empty() ? "bit-identical" : d.c_str()));
+        }
+    });
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -244,6 +264,7 @@ int main() {
   test_scan();
   test_models();
   test_step_vs_forward();
+  test_observation();
   const int status = suite.finish();
   gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
   cpu.reset();

@@ -14,7 +14,8 @@
 #include "gpu_check.h"
 #include "model.h"
 #include "npy.h"
-#include "random_checkpoint.h"
+#include "observation_check.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 
@@ -68,7 +69,7 @@ void test_fixtures() {
 
 std::string random_model(const std::string& family) {
   static std::map<std::string, std::string> made;
-  if (!made.count(family)) made[family] = testkit::write_random_checkpoint(testkit::bench_config(family), test::temp_dir("gpu-" + family), 7);
+  if (!made.count(family)) made[family] = testkit::write_random_model_folder(testkit::bench_config(family), test::temp_dir("gpu-" + family), 7);
   return made[family];
 }
 
@@ -106,12 +107,12 @@ void test_traces() {
     std::unique_ptr<Model> mc, mg;
     if (!load_both(random_model("mamba"), mc, mg)) return;
     TraceRequest req;
-    req.checkpoint_every = 16;
+    req.state_stride = 16;
     TraceStore tc(req), tg(req);
     const auto tokens = random_bytes(300, 3);
     ModelState sc = mc->initial_state(), sg = mg->initial_state();
-    mc->forward(tokens, sc, &tc);
-    mg->forward(tokens, sg, &tg);
+    mc->forward(tokens, sc, tc.recording());
+    mg->forward(tokens, sg, tg.recording());
     int compared = 0;
     for (const auto& [name, layer] : tc.keys()) {
       if (!tg.has(name, layer)) {
@@ -136,18 +137,18 @@ void test_chunked_forward() {
       if (!load_both(random_model(family), mc, mg)) return;
       const auto tokens = random_bytes(1000, 9);
       TraceRequest req;
-      req.checkpoint_every = 16;
+      req.state_stride = 16;
       const int attn = [&] {
         for (int l = 0; l < mg->config().n_layers; ++l)
           if (mg->config().mixers[l] == MixerKind::Attention) return l;
         return -1;
       }();
-      if (attn >= 0) req.windows[{trace::kAttnProbs, attn}] = TraceWindow{0, 700, 1000};  // crosses the chunk at 768
+      if (attn >= 0) req.probs_windows[attn] = ProbsWindow{0, 700, 1000};  // crosses the chunk at 768
       TraceStore whole(req), chunked(req);
       ModelState sw = mg->initial_state(), sc = mg->initial_state();
-      const Tensor lw = mg->forward(tokens, sw, &whole);
+      const Tensor lw = mg->forward(tokens, sw, whole.recording());
       mg->set_chunk_tokens(256);
-      const Tensor lc = mg->forward(tokens, sc, &chunked);
+      const Tensor lc = mg->forward(tokens, sc, chunked.recording());
       mg->set_chunk_tokens(Model::kDefaultChunkTokens);
       expect("logits", lc, lw);
       compare_states(sc, sw);
@@ -158,11 +159,30 @@ void test_chunked_forward() {
         const Diff d = compare(a, b);
         if (!d.within(kTol) || a.shape() != b.shape())
           suite.check(false, name + " L" + std::to_string(layer) + " " + d.text() + " " + a.shape_string() + " vs " + b.shape_string());
-        if (chunked.checkpoint_positions(name, layer) != whole.checkpoint_positions(name, layer))
+        if (chunked.state_positions(name, layer) != whole.state_positions(name, layer))
           suite.check(false, name + " L" + std::to_string(layer) + ": checkpoint positions differ");
         ++compared;
       }
       suite.check(compared > 8 && chunked.keys() == whole.keys(), std::to_string(compared) + " traced tensors compared");
+    });
+  }
+}
+
+
+// Tracing only observes (core/trace.h): recording everything (every trace, strided states, probs
+// windows) changes no bit of the logits or the states, as a forward and as a forward then steps.
+void test_observation() {
+  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+    suite.run("recording everything changes no bit of logits or states: " + family + " T=300", [&] {
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(random_model(family), mc, mg)) return;
+      const auto tokens = random_bytes(300, 13);
+      for (const int64_t stride : {int64_t(1), int64_t(64)})
+        for (const int64_t split : {int64_t(300), int64_t(290)}) {
+          TraceStore store(testkit::everything_request(*mg, 300, 1, stride));
+          const std::string d = testkit::observation_difference(*mg, tokens, split, store);
+          suite.check(d.empty(), fmt("stride %lld split %lld: %s", (long long)stride, (long long)split, d.empty() ? "bit-identical" : d.c_str()));
+        }
     });
   }
 }
@@ -183,6 +203,7 @@ int main() {
   test_step_vs_forward();
   test_traces();
   test_chunked_forward();
+  test_observation();
   const int status = suite.finish();
   gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down
   cpu.reset();

@@ -198,11 +198,22 @@ void test_selective_scan() {
       Tensor ck_g, ck_c;
       SelectiveScanArgs g{&x, &dt, &A, &B, &C, &D, c.z ? &z : nullptr, &st, c.pos0, c.every, &ck_g};
       SelectiveScanArgs r{&s.x, &s.delta, &s.A, &s.B, &s.C, &s.D, c.z ? &s.z : nullptr, &s.state, c.pos0, c.every, &ck_c};
+      Tensor st0 = gpu->clone(st), yu_g, yu_c;  // the entering state, for the observed run below
+      g.y_ungated = &yu_g;
+      r.y_ungated = &yu_c;
       const Tensor yg = gpu->selective_scan(g);
       const Tensor yc = cpu->selective_scan(r);
       expect("y", yg, yc);
       expect("state", st, s.state);
-      if (c.every) expect(fmt("checkpoints[%lld]", (long long)ck_c.size(0)).c_str(), ck_g, ck_c);
+      if (c.every) expect(fmt("strided states[%lld]", (long long)ck_c.size(0)).c_str(), ck_g, ck_c);
+      if (c.z) expect("y before the gate", yu_g, yu_c);
+      // Observation only: without the strided states and y before the gate, y and the state are
+      // bit for bit the same.
+      SelectiveScanArgs plain{&x, &dt, &A, &B, &C, &D, c.z ? &z : nullptr, &st0, c.pos0, 0, nullptr};
+      const Tensor yp = host(gpu->selective_scan(plain)), yo = host(yg);
+      const Tensor sp = host(st0), so = host(st);
+      const bool same = std::memcmp(yp.data(), yo.data(), 4 * yp.numel()) == 0 && std::memcmp(sp.data(), so.data(), 4 * sp.numel()) == 0;
+      suite.check(same, same ? "y, state bit-identical without the observation-only outputs" : "y or state differ without the observation-only outputs");
     });
   }
   suite.run("selective_scan_step x300 = selective_scan (GPU only)", [] {
@@ -256,7 +267,7 @@ void test_ssd() {
       suite.check(true, "vs " + which);
       expect("y", yg, yr);
       expect("state", stg, st);
-      if (c.every) expect(fmt("checkpoints[%lld]", (long long)ck_r.size(0)).c_str(), ck_g, ck_r);
+      if (c.every) expect(fmt("strided states[%lld]", (long long)ck_r.size(0)).c_str(), ck_g, ck_r);
     });
   }
 }
@@ -300,14 +311,14 @@ void test_kv_and_attention() {
     suite.check(bad == 0, fmt("%lld positions differ", (long long)bad));
   });
 
-  struct Case { int64_t T, pos0, Hq, Hkv, hd; bool window, window_on_device; };
-  std::vector<Case> cases = {{1, 0, 4, 4, 8, true, false},     {1, 37, 4, 2, 64, true, true},     {17, 0, 8, 2, 64, true, false},
-                             {300, 50, 4, 4, 128, true, true},  {100, 0, 4, 1, 12, false, false},  {129, 3, 2, 2, 96, true, false},
-                             {65, 0, 2, 1, 256, false, false},  {40, 10, 2, 2, 6, false, false},   {2048, 0, 4, 2, 64, true, false}};
+  struct Case { int64_t T, pos0, Hq, Hkv, hd; bool window; };
+  std::vector<Case> cases = {{1, 0, 4, 4, 8, true},     {1, 37, 4, 2, 64, true},     {17, 0, 8, 2, 64, true},
+                             {300, 50, 4, 4, 128, true},  {100, 0, 4, 1, 12, false},  {129, 3, 2, 2, 96, true},
+                             {65, 0, 2, 1, 256, false},  {40, 10, 2, 2, 6, true},   {2048, 0, 4, 2, 64, true}};
   for (const Case& c : cases) {
     if (quick_mode() && c.T > 1000) continue;
     suite.run(fmt("attention(T=%lld pos0=%lld Hq=%lld Hkv=%lld hd=%lld%s)%s", (long long)c.T, (long long)c.pos0, (long long)c.Hq, (long long)c.Hkv,
-                  (long long)c.hd, c.window ? (c.window_on_device ? " window on GPU" : " window on host") : "", c.hd % 4 ? " [cpu fallback]" : ""), [c] {
+                  (long long)c.hd, c.window ? " probs window" : "", c.hd % 4 ? " [cpu fallback]" : ""), [c] {
       const int64_t L = c.pos0 + c.T;
       const Tensor k = rng.normal({L, c.Hkv, c.hd}), v = rng.normal({L, c.Hkv, c.hd}), q = rng.normal({c.T, c.Hq, c.hd});
       KvCache kg, kc;
@@ -322,19 +333,18 @@ void test_kv_and_attention() {
             kc.v.at((h * L + t) * c.hd + e) = v.at((t * c.Hkv + h) * c.hd + e);
           }
       kc.length = L;
-      // A window that straddles the start of this call: rows before pos0 must stay untouched.
-      const TraceWindow w{static_cast<int>(c.Hq - 1), std::max<int64_t>(0, c.pos0 - 5), std::min<int64_t>(L, c.pos0 + 40)};
+      // A probs window that straddles the start of this call: only its rows from pos0 on come back.
+      const ProbsWindow w{static_cast<int>(c.Hq - 1), std::max<int64_t>(0, c.pos0 - 5), std::min<int64_t>(L, c.pos0 + 40)};
       const int64_t W = w.t1 - w.t0;
-      Tensor probs_ref = Tensor::zeros({W, W}), probs_host = Tensor::zeros({W, W});
-      for (int64_t i = 0; i < W * W; ++i) probs_ref.at(i) = probs_host.at(i) = NAN;
-      Tensor probs_dev = gpu->empty({W, W});  // NaN-poisoned
+      Tensor probs_g, probs_r;
       const Tensor qg = dev(q);
       AttentionArgs g{&qg, &kg, c.pos0, 1.0f / std::sqrt(float(c.hd)), std::nullopt, nullptr};
       AttentionArgs r{&q, &kc, c.pos0, g.scale, std::nullopt, nullptr};
+      const AttentionArgs plain = g;
       if (c.window) {
-        g.window = r.window = w;
-        g.probs = c.window_on_device ? &probs_dev : &probs_host;
-        r.probs = &probs_ref;
+        g.probs_window = r.probs_window = w;
+        g.probs = &probs_g;
+        r.probs = &probs_r;
       }
       Tensor og, orf;
       std::string which;
@@ -344,15 +354,14 @@ void test_kv_and_attention() {
       suite.check(true, "vs " + which);
       expect("out", og, orf);
       if (c.window) {
-        const Tensor pg = c.window_on_device ? host(probs_dev) : probs_host;
-        // Rows before this call must still be NaN in both; compare the rest.
-        const int64_t r0 = std::max(w.t0, c.pos0) - w.t0;
-        int64_t touched = 0;
-        for (int64_t i = 0; i < r0 * W; ++i) touched += !std::isnan(pg.at(i));
-        suite.check(touched == 0, fmt("%lld window entries before the call written", (long long)touched));
-        const Tensor pg_rows = Tensor::from({W - r0, W}, std::vector<float>(pg.data() + r0 * W, pg.data() + W * W));
-        const Tensor pr_rows = Tensor::from({W - r0, W}, std::vector<float>(probs_ref.data() + r0 * W, probs_ref.data() + W * W));
-        expect(fmt("probs[%lld rows]", (long long)(W - r0)).c_str(), pg_rows, pr_rows);
+        const int64_t r0 = std::max(w.t0, c.pos0) - w.t0, r1 = std::min(w.t1, c.pos0 + c.T) - w.t0;
+        suite.check(probs_g.shape() == Shape({r1 - r0, W}) && probs_r.shape() == probs_g.shape(),
+                    "probs " + probs_g.shape_string() + " vs ref " + probs_r.shape_string());
+        expect(fmt("probs[%lld rows]", (long long)(r1 - r0)).c_str(), probs_g, probs_r);
+        // Observation only: the output without the probabilities is bit for bit the same.
+        const Tensor op = host(gpu->attention(plain)), oo = host(og);
+        const bool same = std::memcmp(op.data(), oo.data(), 4 * op.numel()) == 0;
+        suite.check(same, same ? "out bit-identical without the probabilities" : "out differs without the probabilities");
       }
     });
   }

@@ -14,7 +14,7 @@
 
 #include "backend.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "trace_store.h"
 
 using namespace ss;
@@ -80,10 +80,10 @@ double forward_flops(const ModelConfig& c, double T) {
 TraceRequest views_request(const ModelConfig& c, int64_t T) {
   TraceRequest r;
   r.names = {trace::kLogits, trace::kResidualNorm, trace::kStateBytes, trace::kKvBytes, trace::kMambaDelta,
-             trace::kMambaCheckpoints, trace::kMamba2Delta, trace::kMamba2Checkpoints, trace::kAttnProbs, trace::kMoeExperts};
-  r.checkpoint_every = 256;
+             trace::kMambaStridedStates, trace::kMamba2Delta, trace::kMamba2StridedStates, trace::kAttnProbs, trace::kMoeExperts};
+  r.state_stride = 256;
   for (int l = 0; l < c.n_layers; ++l)
-    if (c.mixers[l] == MixerKind::Attention) r.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 256, T};
+    if (c.mixers[l] == MixerKind::Attention) r.probs_windows[l] = ProbsWindow{0, T - 256, T};
   return r;
 }
 
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   std::stringstream fams(families);
   for (std::string fam; std::getline(fams, fam, ',');) {
     const std::string dir = (std::filesystem::temp_directory_path() / ("statescope-bench-" + fam)).string();
-    testkit::write_random_checkpoint(testkit::bench_config(fam), dir, 7);
+    testkit::write_random_model_folder(testkit::bench_config(fam), dir, 7);
     std::unique_ptr<Model> m;
     try {
       m = Model::load(dir, *be);
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     const double t_traced = median_seconds(3, [&] {
       ModelState s = m->initial_state();
       TraceStore store(views_request(c, bytes));
-      m->forward(tokens, s, &store);
+      m->forward(tokens, s, store.recording());
     });
     ModelState s = m->initial_state();
     m->forward({tokens.begin(), tokens.begin() + 256}, s);

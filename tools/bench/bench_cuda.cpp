@@ -27,7 +27,7 @@
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "model.h"
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 #include "random_fill.h"
 #include "selective_scan.h"
 #include "ssd_chunked_bf16.h"
@@ -400,8 +400,8 @@ void attention_table() {
       AttentionArgs a{&q, &cache, 0, 1.0f / std::sqrt(float(hd)), std::nullopt, nullptr};
       const float ms = median_ms(5, [&] { gpu->attention(a); });
       const int64_t W = std::min<int64_t>(1024, L);
-      Tensor probs = gpu->empty({W, W});
-      a.window = TraceWindow{0, L - W, L};
+      Tensor probs;  // [W, W] (the op allocates the rows of this call)
+      a.probs_window = ProbsWindow{0, L - W, L};
       a.probs = &probs;
       const float msw = median_ms(5, [&] { gpu->attention(a); });
       const double flops = 4.0 * L * L / 2 * hd * H;
@@ -499,14 +499,14 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
       for (int64_t i = 0; i < T; ++i) tokens[i] = static_cast<int32_t>((i * 2654435761u) >> 7) & 255;
       TraceRequest req;
       if (T > 65536) {
-        req.names = {trace::kLogits, trace::kMambaCheckpoints, trace::kMamba2Checkpoints};
-        req.checkpoint_every = 4096;
+        req.names = {trace::kLogits, trace::kMambaStridedStates, trace::kMamba2StridedStates};
+        req.state_stride = 4096;
       } else {
-        req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaCheckpoints, trace::kMamba2Checkpoints, trace::kAttnProbs};
-        req.checkpoint_every = 64;
+        req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaStridedStates, trace::kMamba2StridedStates, trace::kAttnProbs};
+        req.state_stride = 64;
         for (int l = 0; l < m->config().n_layers; ++l)
           if (mixers[l] == MixerKind::Attention) {
-            req.windows[{trace::kAttnProbs, l}] = TraceWindow{0, T - 512, T};
+            req.probs_windows[l] = ProbsWindow{0, T - 512, T};
             break;
           }
       }
@@ -520,7 +520,7 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
             ModelState st = m->initial_state();
             SS_CUDA(cudaDeviceSynchronize());
             const auto t0 = std::chrono::steady_clock::now();
-            m->forward(tokens, st, traced ? &store : nullptr, /*want_logits=*/false);
+            m->forward(tokens, st, traced ? store.recording() : Recording(), /*want_logits=*/false);
             SS_CUDA(cudaDeviceSynchronize());
             const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
             if (rep) t.push_back(ms);
@@ -564,7 +564,7 @@ void model_table(const std::string& shipped) {
   const std::vector<int64_t> sizes = quick ? std::vector<int64_t>{65536} : std::vector<int64_t>{65536, 1048576};
   for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
     const std::string dir = "/tmp/statescope-bench-" + family;
-    testkit::write_random_checkpoint(testkit::bench_config(family), dir, 3);
+    testkit::write_random_model_folder(testkit::bench_config(family), dir, 3);
     model_rows("random-" + family, dir, sizes);
   }
   if (!shipped.empty())

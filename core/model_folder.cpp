@@ -1,4 +1,4 @@
-#include "checkpoint.h"
+#include "model_folder.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,7 +12,7 @@ namespace ss {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
+ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   if (!fs::is_directory(dir_, ec))
     throw Error(dir_, "", fs::exists(dir_, ec) ? "not a model folder (not a directory)" : "not a model folder (no such directory)");
@@ -56,20 +56,20 @@ Checkpoint::Checkpoint(std::string dir) : dir_(std::move(dir)) {
   }
 }
 
-bool Checkpoint::has(const std::string& name) const { return where_.count(name) != 0; }
+bool ModelFolder::has(const std::string& name) const { return where_.count(name) != 0; }
 
-std::string Checkpoint::file_of(const std::string& name) const {
+std::string ModelFolder::file_of(const std::string& name) const {
   auto it = where_.find(name);
   return it == where_.end() ? weights_path_ : it->second->path();
 }
 
-Shape Checkpoint::shape_of(const std::string& name) const {
+Shape ModelFolder::shape_of(const std::string& name) const {
   auto it = where_.find(name);
   if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the checkpoint");
   return it->second->entries().at(name).shape;
 }
 
-Tensor Checkpoint::get(const std::string& name, const Shape& expected) {
+Tensor ModelFolder::get(const std::string& name, const Shape& expected) {
   const Shape actual = shape_of(name);
   if (actual != expected)
     throw Error(file_of(name), name, "shape " + shape_to_string(actual) + " but the config implies " + shape_to_string(expected));
@@ -88,7 +88,7 @@ Tensor Checkpoint::get(const std::string& name, const Shape& expected) {
   return t;
 }
 
-std::vector<std::string> Checkpoint::unused() const {
+std::vector<std::string> ModelFolder::unused() const {
   std::set<std::string> out;
   for (const auto& shard : shards_)  // every tensor of every opened file, listed in the index or not
     for (const auto& [name, entry] : shard->entries())
@@ -96,13 +96,13 @@ std::vector<std::string> Checkpoint::unused() const {
   return {out.begin(), out.end()};
 }
 
-std::vector<std::string> Checkpoint::names() const {
+std::vector<std::string> ModelFolder::names() const {
   std::vector<std::string> out;
   for (const auto& [name, file] : where_) out.push_back(name);
   return out;
 }
 
-int64_t Checkpoint::parameter_count() const {
+int64_t ModelFolder::parameter_count() const {
   int64_t n = 0;
   for (const auto& [name, file] : where_) n += shape_numel(file->entries().at(name).shape);
   return n;

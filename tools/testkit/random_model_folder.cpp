@@ -1,4 +1,4 @@
-#include "random_checkpoint.h"
+#include "random_model_folder.h"
 
 #include <cmath>
 #include <filesystem>
@@ -117,7 +117,7 @@ void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
 
 }  // namespace
 
-std::string write_random_checkpoint(const nlohmann::json& config, const std::string& dir, unsigned seed) {
+std::string write_random_model_folder(const nlohmann::json& config, const std::string& dir, unsigned seed) {
   const ModelConfig c = parse_model_config(config, dir + "/config.json");
   Weights w(seed);
   const int64_t V = c.vocab_size, D = c.d_model;

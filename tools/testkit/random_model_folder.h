@@ -1,4 +1,4 @@
-// Random checkpoints of every supported family, written as transformers would (config.json +
+// Random model folders of every supported family, written as transformers would (config.json +
 // model.safetensors with transformers' tensor names), with weights scaled so activations are O(1).
 // Used by tests and benchmarks that need models of shapes no fixture has. Qt-free.
 #pragma once
@@ -14,7 +14,7 @@ namespace ss::testkit {
 
 // Writes `config` (a transformers config.json object with "architectures") and matching random
 // weights into `dir`. Returns dir.
-std::string write_random_checkpoint(const nlohmann::json& config, const std::string& dir, unsigned seed = 1);
+std::string write_random_model_folder(const nlohmann::json& config, const std::string& dir, unsigned seed = 1);
 
 // The benchmark's byte models: 4 layers, d_model 256, otherwise the shapes of the shipped models
 // (assets/models/*-bytes); Jamba's experts are wider (256) than the shipped 96.

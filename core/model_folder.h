@@ -1,4 +1,4 @@
-// Checkpoint: a HuggingFace model folder as it comes: config.json plus either model.safetensors or a
+// ModelFolder: a HuggingFace model folder as it comes: config.json plus either model.safetensors or a
 // sharded set (model.safetensors.index.json naming each tensor's shard).
 #pragma once
 
@@ -15,12 +15,12 @@
 
 namespace ss {
 
-class Checkpoint {
+class ModelFolder {
  public:
   // Opens the folder and validates config.json and every safetensors header. Every file must be a
   // regular file in the folder (or a link into it, or into the blobs/ of a HuggingFace cache
   // snapshot); the JSON files are capped at the sizes below. Throws ss::Error.
-  explicit Checkpoint(std::string dir);
+  explicit ModelFolder(std::string dir);
 
   static constexpr uint64_t kMaxConfigBytes = 4ull << 20;  // published config.json files are < 100 KB
   static constexpr uint64_t kMaxIndexBytes = 32ull << 20;  // the largest published indexes are a few MB
