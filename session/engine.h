@@ -57,6 +57,12 @@ class Engine {
   // Times every loaded model's forward at `lengths` (the cost view); kept until the models change.
   FramePtr measure_cost(const Document& d, const std::vector<int64_t>& lengths, int repeats, const RunControl& rc);
 
+  // Column c's model (nullptr when it failed or is not loaded), for work done on the worker thread.
+  Exploration* exploration(const Document& d, int c) {
+    Column* col = column(d, c);
+    return col ? col->ex.get() : nullptr;
+  }
+
   int64_t cache_hits() const { return hits_; }      // frames answered from the cache
   int64_t cache_misses() const { return misses_; }
 

@@ -184,6 +184,20 @@ void Session::measure_cost(std::vector<int64_t> lengths, int repeats) {
   });
 }
 
+void Session::run_on_worker(const std::function<void(Engine&, const Document&)>& f) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> ready = done->get_future();
+  post([f, done](Engine& e, const Document& d) {
+    try {
+      f(e, d);
+      done->set_value();
+    } catch (...) {
+      done->set_exception(std::current_exception());
+    }
+  });
+  ready.get();  // rethrows what `f` threw
+}
+
 void Session::cancel() {
   std::lock_guard l(m_);
   if (!busy_) return;

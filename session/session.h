@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -102,6 +103,11 @@ class Session {
   void request_block_rank(int column, int64_t r0, int64_t c0, int64_t r1, int64_t c1);  // matrix cells, inclusive
   void request_cell_terms(int column, int64_t row, int64_t col);
   void measure_cost(std::vector<int64_t> lengths, int repeats = 2);
+
+  // Runs `f` on the worker (after the models hold the text, or where a cancel left them) and waits
+  // for it: for a driver that needs a model's answer at once (a lesson scoring a task). Views use
+  // frames instead. `f` must not call back into the Session.
+  void run_on_worker(const std::function<void(Engine&, const Document&)>& f);
 
   void cancel();     // stops a long update or timing where it is
   void resume();     // continues a cancelled update

@@ -140,4 +140,9 @@ void Workspace::onStatus(const ss::Session::Status& s) {
   if (s.busy != wasBusy) emit busyChanged(s.busy);
   if (int(s.progress * 100) != oldPct || s.busy) emit progressChanged(int(s.progress * 100), QString::fromStdString(s.what));
   emit statusChanged();
+  const std::tuple<quint64, qint64, size_t> results{s.text_version, s.computed, s.columns.size()};
+  if (!s.busy && results != m_results) {
+    m_results = results;
+    emit resultsChanged();
+  }
 }

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QVector>
 #include <memory>
+#include <tuple>
 
 #include "session.h"
 
@@ -90,6 +91,7 @@ class Workspace : public QObject {
   void selectionChanged();
   void frameReady(ss::View view, int column);  // a new frame (GUI thread)
   void statusChanged();                        // computed / busy / progress / errors changed
+  void resultsChanged();                       // the models hold a new text (or more of it): not busy any more
   void busyChanged(bool busy);
   void progressChanged(int percent, const QString& what);
   void errorOccurred(const QString& message);
@@ -106,6 +108,7 @@ class Workspace : public QObject {
   QByteArray m_bytes;  // the session's text as Qt bytes (refreshed when its version changes)
   quint64 m_bytesVersion = 0;
   quint64 m_modelsSerial = 0;  // the document state of the last open / close
+  std::tuple<quint64, qint64, size_t> m_results{0, -1, 0};  // (text version, computed, models) of the last resultsChanged
   QHash<int, ss::FramePtr> m_frames;
   ss::Session::Status m_status;
   QHash<quint64, QString> m_errors;  // per column id: the last worker error reported
