@@ -11,6 +11,7 @@
 #include "FigureExport.h"
 #include "Panel.h"
 #include "Panels.h"
+#include "Theme.h"
 #include "Workspace.h"
 
 namespace HeadlessExport {
@@ -64,23 +65,33 @@ int run(const QStringList& args) {
   const QByteArray bytes = in.readAll();
   if (bytes.isEmpty()) return fail(QString("--input: %1 is empty").arg(opt["--input"]));
 
-  ExplorerWindow window(/*restoreSettings=*/false);
-  window.setDark(dark);
-  Workspace* ws = window.workspace();
+  // A single panel needs the session (Workspace) and that panel only; "window" builds the window.
+  std::unique_ptr<ExplorerWindow> window;
+  std::unique_ptr<Workspace> own;
+  if (panelKey == "window") {
+    window = std::make_unique<ExplorerWindow>(/*restoreSettings=*/false);
+    window->setDark(dark);
+  } else {
+    own = std::make_unique<Workspace>();
+    if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) Theme::apply(*app, dark, app->font().pointSizeF() > 0 ? app->font().pointSizeF() : 12.0);
+  }
+  Workspace* ws = window ? window->workspace() : own.get();
   ws->setDevice(qEnvironmentVariable("STATESCOPE_DEVICE", "auto"));
   for (const QString& m : models) {
     QString err;
     if (!ws->openModel(m, &err)) return fail(QString("--model %1: %2").arg(m, err));
   }
-  window.setText(bytes);
+  ws->setBytes(bytes);
   ws->waitForIdle();
+  for (int c = 0; c < ws->columnCount(); ++c)
+    if (!ws->columnError(c).isEmpty()) return fail(QString("--model %1: %2").arg(models.value(c), ws->columnError(c)));
   const qint64 n = ws->computed();
   bool ok = true;
   const qint64 token = opt.contains("--token") ? opt["--token"].toLongLong(&ok) : n - 1;
   if (!ok || token < 0 || token >= n) return fail(QString("--token: '%1' is not a token of the %2-byte input (0..%3)").arg(opt.value("--token")).arg(n).arg(n - 1));
   for (int c = 0; c < ws->columnCount(); ++c) {
     LayerChoice ch = ws->choice(c);
-    const int layers = ws->exploration(c).config().n_layers;
+    const int layers = ws->column(c).config.n_layers;
     if (opt.contains("--layer")) ch.layer = std::clamp(opt["--layer"].toInt(), 0, layers - 1);
     if (opt.contains("--head")) ch.head = opt["--head"].toInt();
     if (opt.contains("--channel")) ch.channel = opt["--channel"].toInt();
@@ -103,15 +114,15 @@ int run(const QStringList& args) {
     size = QSize(1280, 640);
   }
 
-  QWidget* target = &window;
+  QWidget* target = window.get();
   Panel* panel = nullptr;
   std::unique_ptr<Panel> standalone;
-  if (panelKey == "window") {
-    window.setAttribute(Qt::WA_DontShowOnScreen);
-    window.resize(size);
-    window.show();
+  if (window) {
+    window->setAttribute(Qt::WA_DontShowOnScreen);
+    window->resize(size);
+    window->show();
     QApplication::processEvents();
-    window.arrangeDocks();
+    window->arrangeDocks();
   } else {
     standalone.reset(Panels::create(panelKey, ws));
     panel = standalone.get();
@@ -121,9 +132,11 @@ int run(const QStringList& args) {
     panel->show();
     target = panel;
   }
-  if (panelKey == "cost" || panelKey == "window") static_cast<CostPanel*>(panelKey == "cost" ? panel : window.panel("cost"))->measure(/*wait=*/true);
+  if (panelKey == "cost") static_cast<CostPanel*>(panel)->measure(/*wait=*/true);
+  if (panelKey == "window") static_cast<CostPanel*>(window->panel("cost"))->measure(/*wait=*/true);
+  ws->waitForIdle();
   QApplication::processEvents();
-  window.refreshPanels();
+  if (window) window->refreshPanels();
   if (panel) panel->refresh();
   QApplication::processEvents();
 

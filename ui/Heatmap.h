@@ -29,6 +29,8 @@ class Heatmap : public QWidget {
   int rows() const { return m_pyramid.levelCount() ? m_pyramid.level(0).rows : 0; }
   int cols() const { return m_pyramid.levelCount() ? m_pyramid.level(0).cols : 0; }
   const QVector<float>& values() const;
+  QString title() const { return m_title; }
+  QString placeholder() const { return m_placeholder; }
   ColorScale scale() const { return m_scale; }
   double lastPaintMs() const { return m_lastPaintMs; }
   QSize sizeHint() const override { return {520, 380}; }

@@ -4,15 +4,17 @@
 #include <QHBoxLayout>
 #include <QVBoxLayout>
 
+#include <QEvent>
+
 #include "Workspace.h"
 #include "published_memory.h"
 
 ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(parent), m_ws(ws), m_column(column) {
   setFrameShape(QFrame::StyledPanel);
   setLineWidth(2);
-  const ss::Exploration& ex = ws->exploration(column);
-  const ss::ModelConfig& c = ex.config();
-  m_name = new QLabel("<b>" + QString::fromStdString(ex.name()) + "</b>", this);
+  const ss::ColumnInfo& info = ws->column(column);
+  const ss::ModelConfig& c = info.config;
+  m_name = new QLabel("<b>" + QString::fromStdString(info.name) + "</b>", this);
   QFont big = m_name->font();
   big.setPointSizeF(big.pointSizeF() * 1.15);
   m_name->setFont(big);
@@ -21,13 +23,18 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_close->setToolTip(tr("Close this model"));
   m_info = new QLabel(this);
   m_info->setWordWrap(true);
-  m_info->setText(tr("%1 · %2 layers · %3 params · backend <b>%4</b> · state %5 fixed · KV %6/token")
-                      .arg(ss::architecture_name(c.arch)).arg(c.n_layers)
-                      .arg(ex.model().parameter_count() < 1000000 ? QString::number(ex.model().parameter_count() / 1e3, 'f', 1) + "K"
-                                                                  : QString::number(ex.model().parameter_count() / 1e6, 'f', 1) + "M")
-                      .arg(QString::fromStdString(ex.backend_name()))
-                      .arg(QString::fromStdString(ss::human_bytes(double(ex.state_bytes()))))
-                      .arg(QString::fromStdString(ss::human_bytes(double(ex.model().kv_bytes_per_token())))));
+  if (info.loaded())
+    m_info->setText(tr("%1 · %2 layers · %3 params · backend <b>%4</b> · state %5 fixed · KV %6/token")
+                        .arg(ss::architecture_name(c.arch)).arg(c.n_layers)
+                        .arg(info.parameters < 1000000 ? QString::number(info.parameters / 1e3, 'f', 1) + "K"
+                                                       : QString::number(info.parameters / 1e6, 'f', 1) + "M")
+                        .arg(QString::fromStdString(info.backend))
+                        .arg(QString::fromStdString(ss::human_bytes(double(info.state_bytes))))
+                        .arg(QString::fromStdString(ss::human_bytes(double(info.kv_bytes_per_token)))));
+  m_error = new QLabel(this);  // why this model shows nothing: it failed to load, or the worker failed on it
+  m_error->setWordWrap(true);
+  m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_error->setVisible(false);
   m_schedule = new LayerScheduleStrip(this);
   m_schedule->setConfig(c);
   m_layer = new QSpinBox(this);
@@ -47,11 +54,22 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   v->setSpacing(3);
   v->addLayout(head);
   v->addWidget(m_info);
+  v->addWidget(m_error);
   v->addWidget(m_schedule);
+  // A press anywhere on the column (its header, spin boxes, layer blocks) makes it the active one.
+  for (QWidget* w : findChildren<QWidget*>()) w->installEventFilter(this);
+  if (!info.loaded()) {
+    m_layer->setEnabled(false);
+    m_head->setEnabled(false);
+    m_schedule->setVisible(false);
+  }
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
-  connect(m_schedule, &LayerScheduleStrip::layerClicked, m_layer, &QSpinBox::setValue);
+  connect(m_schedule, &LayerScheduleStrip::layerClicked, this, [this](int layer) {
+    m_ws->setActiveColumn(m_column);
+    m_layer->setValue(layer);
+  });
   connect(m_close, &QToolButton::clicked, this, [this] { m_ws->closeModel(m_column); });
   sync();
 }
@@ -61,8 +79,13 @@ void ModelColumn::setActive(bool active) {
 }
 
 void ModelColumn::sync() {
+  const QString err = m_ws->columnError(m_column);
+  m_error->setText(err.isEmpty() ? QString() : "⚠ " + err.toHtmlEscaped());
+  m_error->setStyleSheet("QLabel { color: #d55e00; }");
+  m_error->setVisible(!err.isEmpty());
+  if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
-  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const ss::ModelConfig& c = m_ws->column(m_column).config;
   const QSignalBlocker b1(m_layer), b2(m_head);
   m_layer->setValue(ch.layer);
   const ss::MixerKind k = c.mixers[ch.layer];
@@ -81,8 +104,9 @@ void ModelColumn::sync() {
 }
 
 void ModelColumn::apply() {
+  if (!m_ws->column(m_column).loaded()) return;
   LayerChoice ch = m_ws->choice(m_column);
-  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const ss::ModelConfig& c = m_ws->column(m_column).config;
   const int oldLayer = ch.layer;
   ch.layer = m_layer->value();
   if (ch.layer == oldLayer) {
@@ -95,6 +119,11 @@ void ModelColumn::apply() {
   m_ws->setActiveColumn(m_column);
   m_ws->setChoice(m_column, ch);
   sync();
+}
+
+bool ModelColumn::eventFilter(QObject* o, QEvent* e) {
+  if (e->type() == QEvent::MouseButtonPress) m_ws->setActiveColumn(m_column);
+  return QFrame::eventFilter(o, e);
 }
 
 void ModelColumn::mousePressEvent(QMouseEvent* e) {

@@ -18,12 +18,15 @@ class ModelColumn : public QFrame {
   ModelColumn(Workspace* ws, int column, QWidget* parent = nullptr);
   int column() const { return m_column; }
   void setActive(bool active);
-  void sync();  // from the workspace's choice
+  void sync();  // from the workspace's choice and the column's error
+  QString errorText() const { return m_error->text(); }
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
+  LayerScheduleStrip* schedule() const { return m_schedule; }
 
  protected:
   void mousePressEvent(QMouseEvent*) override;
+  bool eventFilter(QObject* o, QEvent* e) override;
 
  private:
   void apply();
@@ -31,6 +34,7 @@ class ModelColumn : public QFrame {
   int m_column;
   QLabel* m_name;
   QLabel* m_info;
+  QLabel* m_error;
   LayerScheduleStrip* m_schedule;
   QSpinBox* m_layer;
   QSpinBox* m_head;
