@@ -3,6 +3,8 @@
 // carries English and Chinese text on every card.
 #include <QtTest>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <set>
 
@@ -130,6 +132,24 @@ class TestLesson : public QObject {
     QFETCH(QString, expected);
     const QString e = error_of(replaced(from.toStdString(), to.toStdString()));
     QVERIFY2(e.startsWith("/tmp/lessons/" + expected), qPrintable(e));
+  }
+
+  // A FIFO or a device named as a lesson is refused before a byte is read (it used to hang or grow).
+  void special_files_are_refused() {
+    QTemporaryDir dir;
+    const std::string fifo = (dir.path() + "/lesson.json").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+      try {
+        ss::load_lesson(path);
+        QFAIL(("accepted " + path).c_str());
+      } catch (const ss::LocatedError& e) {
+        QVERIFY2(std::string(e.what()).find(path) != std::string::npos, e.what());
+        QVERIFY2(std::string(e.what()).find("not a regular file") != std::string::npos || std::string(e.what()).find("FIFO") != std::string::npos ||
+                     std::string(e.what()).find("device") != std::string::npos,
+                 e.what());
+      }
+    }
   }
 
   void layers_checked_against_the_models() {

@@ -3,6 +3,7 @@
 // every panel to PNG / SVG / PDF and data to CSV / .npy; the headless `statescope export` command;
 // stepping appends through the recurrent path.
 #include <QtTest>
+#include <sys/stat.h>
 
 #include <QApplication>
 #include <QFile>
@@ -267,6 +268,47 @@ class TestExplorer : public QObject {
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 1);
     QVERIFY(p.readAllStandardError().contains("--panel"));
+  }
+
+  // Issue 13: --channel 99999 (Mamba-1) and --head 99999 (Mamba-2) crashed the state view, --channel
+  // past d_inner read out of range, a FIFO or /dev/zero as the input hung or aborted: each is now
+  // refused with a message naming the option, exit code 1, no crash.
+  void headless_export_rejects_bad_choices_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("mamba1 channel 99999") << "mamba1_tied_f32" << QStringList{"--channel", "99999"} << "" << "--channel: 99999 does not exist";
+    QTest::newRow("mamba1 channel 1000") << "mamba1_tied_f32" << QStringList{"--channel", "1000"} << "" << "--channel: 1000 does not exist";
+    QTest::newRow("mamba2 head 99999") << "mamba2_g1_f32" << QStringList{"--head", "99999"} << "" << "--head: 99999 does not exist";
+    QTest::newRow("channel not a number") << "mamba1_tied_f32" << QStringList{"--channel", "abc"} << "" << "--channel: 'abc' is not a whole number";
+    QTest::newRow("input /dev/zero") << "mamba1_tied_f32" << QStringList{} << "/dev/zero" << "not a regular file";
+    QTest::newRow("input a FIFO") << "mamba1_tied_f32" << QStringList{} << "FIFO" << "not a regular file";
+  }
+  void headless_export_rejects_bad_choices() {
+    QFETCH(QString, model);
+    QFETCH(QStringList, extra);
+    QFETCH(QString, input);
+    QFETCH(QString, expected);
+    const QString dir = QString::fromStdString(ss::test::temp_dir("export-bad"));
+    if (input.isEmpty()) {
+      input = dir + "/input.txt";
+      QFile f(input);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(kText);
+    } else if (input == "FIFO") {
+      input = dir + "/fifo";
+      QFile::remove(input);
+      QCOMPARE(::mkfifo(input.toLocal8Bit().constData(), 0600), 0);
+    }
+    QProcess p;
+    p.start(STATESCOPE_GUI_EXE, QStringList{"export", "--model", fixture(model.toUtf8().constData()), "--input", input, "--panel", "state", "--format", "csv",
+                                            "--out", dir + "/state.csv"} + extra);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(p.exitCode() == 1, err.constData());
+    QVERIFY2(err.contains(expected.toUtf8()), err.constData());
   }
 
   void append_and_edit_equal_full_recompute() {
