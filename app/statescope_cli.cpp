@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kMaxInputBytes = 64ll << 20;       // 64 MiB
-constexpr int64_t kLogitsBytesPerWrite = 256ll << 20;  // logits rows held at once before they are written
+constexpr int64_t kLogitsBytesPerWrite = 256ll << 20;  // logits held at once before they are written (or 1/16 of --max-memory)
 
 int usage() {
   std::fprintf(stderr,
@@ -162,7 +162,7 @@ int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const
   const int64_t T = static_cast<int64_t>(tokens.size()), V = model.config().vocab_size;
   // Rows of logits computed and written at once: the whole input when it fits, else pieces, each
   // continuing from the state the previous one left (the file is the same [T, V] either way).
-  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>({T, kLogitsBytesPerWrite / (V * 4), model.chunk_tokens()}));
+  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>({T, std::min(kLogitsBytesPerWrite, limit / 16) / (V * 4), model.chunk_tokens()}));
   check_memory(ss::logits_run_memory(model, T, rows), limit, "logits of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::NpyWriter out(o.at("--out"), {T, V});
   ss::ModelState state = model.initial_state();

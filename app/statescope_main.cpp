@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     if (f.open(QIODevice::ReadOnly)) text = f.readAll();
   }
   w.setText(text);
-  if (w.workspace()->computed() > 0) w.workspace()->selectToken(std::min<qint64>(20, w.workspace()->computed() - 1));
+  if (!text.isEmpty()) w.workspace()->selectToken(std::min<qint64>(20, text.size() - 1));
   w.show();
   const QString file = cli.positionalArguments().value(0);
   QString err;

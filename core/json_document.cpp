@@ -185,7 +185,9 @@ void JsonDocument::fail(const std::string& pointer, const std::string& message) 
 
 namespace {
 const json& object_at(const JsonDocument& doc, const std::string& pointer) {
-  const json& v = doc.root().at(json::json_pointer(pointer));
+  const json::json_pointer at(pointer);
+  if (!doc.root().contains(at)) doc.fail(pointer, "missing");  // at() would throw nlohmann's out_of_range (found by fuzz_workspace)
+  const json& v = doc.root()[at];
   if (!v.is_object()) doc.fail(pointer, std::string("must be an object, got ") + v.type_name());
   return v;
 }

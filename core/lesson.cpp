@@ -8,6 +8,9 @@
 
 #include "config.h"
 #include "json_document.h"
+#include "json_file.h"
+#include "model_folder.h"
+#include "regular_file.h"
 
 namespace fs = std::filesystem;
 
@@ -226,9 +229,12 @@ Lesson parse_lesson(const std::string& text, const std::string& path) {
 }
 
 Lesson load_lesson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LocatedError(path, 0, "", "cannot open the lesson file");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {  // a regular file of sane size: a FIFO or /dev/zero named as a lesson must not hang or grow
+    text = RegularFile(path).read_all(kMaxLessonBytes);
+  } catch (const Error& e) {
+    throw LocatedError(path, 0, "", std::string("cannot read the lesson file: ") + e.what());
+  }
   return parse_lesson(text, path);
 }
 
@@ -267,11 +273,11 @@ std::vector<std::string> check_lesson_folders(const Lesson& l, const std::string
     const std::string field = "models[" + std::to_string(i) + "].folder";
     const std::string dir = resolve_model_folder(l, m, models_root);
     const std::string cfg = (fs::path(dir) / "config.json").string();
-    std::ifstream in(cfg, std::ios::binary);
-    if (!in) throw LocatedError(l.path, m.line, field, "no model at " + dir + " (no config.json there)");
+    std::error_code ec;
+    if (!fs::exists(cfg, ec)) throw LocatedError(l.path, m.line, field, "no model at " + dir + " (no config.json there)");
     ModelConfig c;
-    try {
-      c = parse_model_config(parse_json_relaxed(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())), cfg);
+    try {  // the loader's own checks: a regular file, size cap, no key given twice
+      c = parse_model_config(read_json_file(cfg, ModelFolder::kMaxConfigBytes), cfg);
     } catch (const std::exception& e) {
       throw LocatedError(l.path, m.line, field, std::string("the model does not load: ") + e.what());
     }
@@ -293,9 +299,11 @@ TaskExample lesson_input_bytes(const Lesson& lesson, const LessonInput& input) {
   switch (input.kind) {
     case LessonInput::Kind::Text: return TaskExample{input.text, {}, {}};
     case LessonInput::Kind::File: {
-      std::ifstream in(input.file, std::ios::binary);
-      if (!in) throw LocatedError(lesson.path, input.line, "input.file", "cannot read " + input.file);
-      return TaskExample{std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), {}, {}};
+      try {
+        return TaskExample{RegularFile(input.file).read_all(kMaxLessonInputBytes), {}, {}};
+      } catch (const Error& e) {
+        throw LocatedError(lesson.path, input.line, "input.file", std::string("cannot read ") + input.file + ": " + e.what());
+      }
     }
     case LessonInput::Kind::Generator: {
       return generate_task(input.task);

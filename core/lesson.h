@@ -77,6 +77,10 @@ const std::vector<std::string>& lesson_panels();
 const std::map<std::string, std::vector<std::string>>& lesson_scales();
 
 // Throws LocatedError naming the file, line and field at fault.
+// A lesson is a few kilobytes of JSON; its input file is text a class reads. Larger files, FIFOs and
+// devices are refused before a byte is read.
+inline constexpr uint64_t kMaxLessonBytes = 4ull << 20;
+inline constexpr uint64_t kMaxLessonInputBytes = 64ull << 20;
 Lesson load_lesson(const std::string& path);
 Lesson parse_lesson(const std::string& text, const std::string& path);
 

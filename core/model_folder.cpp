@@ -12,6 +12,21 @@ namespace ss {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+std::map<std::string, std::string> parse_weight_map(const json& j, const std::string& index) {
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    throw Error(index, "weight_map", "missing or not an object");
+  std::map<std::string, std::string> out;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    if (!it.value().is_string()) throw Error(index, "weight_map." + it.key(), "shard name is not a string");
+    const std::string shard = it.value().get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard == "." || shard == ".." ||
+        shard.find('\0') != std::string::npos)
+      throw Error(index, "weight_map." + it.key(), "shard '" + shard + "' is not a plain file name in the model folder");
+    out.emplace(it.key(), shard);
+  }
+  return out;
+}
+
 ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   if (!fs::is_directory(dir_, ec))
@@ -33,14 +48,8 @@ ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
     weights_path_ = index;
     check_stays_in_folder(index, dir_);
     const json j = read_json_file(index, kMaxIndexBytes);  // a key twice in weight_map is refused there
-    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-      throw Error(index, "weight_map", "missing or not an object");
     std::map<std::string, SafetensorsFile*> by_file;
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-      if (!it.value().is_string()) throw Error(index, "weight_map." + it.key(), "shard name is not a string");
-      const std::string shard = it.value().get<std::string>();
-      if (shard.empty() || shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard == "." || shard == "..")
-        throw Error(index, "weight_map." + it.key(), "shard '" + shard + "' is not a plain file name in the model folder");
+    for (const auto& [name, shard] : parse_weight_map(j, index)) {
       SafetensorsFile*& file = by_file[shard];
       if (!file) {
         const std::string shard_path = (fs::path(dir_) / shard).string();
@@ -48,8 +57,8 @@ ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
         shards_.push_back(std::make_unique<SafetensorsFile>(shard_path));
         file = shards_.back().get();
       }
-      if (!file->contains(it.key())) throw Error(file->path(), it.key(), "listed in " + index + " but not in this shard");
-      where_[it.key()] = file;
+      if (!file->contains(name)) throw Error(file->path(), name, "listed in " + index + " but not in this shard");
+      where_[name] = file;
     }
   } else {
     throw Error(dir_, "model.safetensors", "missing: the folder has neither model.safetensors nor model.safetensors.index.json");

@@ -15,6 +15,10 @@
 
 namespace ss {
 
+// The weight_map of a model.safetensors.index.json: tensor name -> shard file name, each shard a
+// plain file name in the folder (no '/', '\\', "." or ".."). Throws ss::Error naming `path` and key.
+std::map<std::string, std::string> parse_weight_map(const nlohmann::json& index, const std::string& path);
+
 class ModelFolder {
  public:
   // Opens the folder and validates config.json and every safetensors header. Every file must be a

@@ -15,8 +15,18 @@ struct NpyArray {
   std::vector<double> values;  // converted from the file's <f4 / <f8 / <i4 / <i8 / |u1
 };
 
-// Throws ss::Error naming the file and the header field on anything unexpected.
+// Throws ss::Error naming the file and the header field on anything unexpected: a header over
+// 1 MiB, a key or value numpy does not write, a dimension that is not a non-negative integer, more
+// than 2^40 values, a file shorter than its shape.
 NpyArray read_npy(const std::string& path);
+
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  Shape shape;
+};
+// The header dict (the text after the length), checked as above; split out for the fuzz harness.
+NpyHeader parse_npy_header(const std::string& text, const std::string& path);
 // Written atomically (atomic_file.h): `path` is never left half-written.
 void write_npy(const std::string& path, const Tensor& host);              // as <f4
 void write_npy(const std::string& path, const Shape& shape, const std::vector<float>& values);

@@ -17,7 +17,7 @@ std::string human_bytes(int64_t bytes) {
 
 std::string RunMemory::describe() const {
   return "weights " + human_bytes(weights) + " + tokens " + human_bytes(tokens) + " + activations " + human_bytes(activations) +
-         " + outputs " + human_bytes(outputs) + " = " + human_bytes(total());
+         " + outputs " + human_bytes(outputs) + " + overhead " + human_bytes(overhead()) + " = " + human_bytes(total());
 }
 
 int64_t activation_floats_per_token(const ModelConfig& c) {

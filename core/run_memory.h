@@ -9,6 +9,9 @@
 //                the largest one joined for writing (trace); the traces are measured on a short
 //                probe run and extrapolated (per-token traces grow with T, strided states with
 //                T / stride, probs windows and final states stay fixed)
+//   overhead     a quarter of activations + outputs, plus 32 MB for the process: calibrated on the
+//                shipped models (16,384 tokens, CPU), whose peak RSS was 6-25 % above the sum of
+//                the parts above (docs/robustness.md has the table and the command)
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,8 @@ struct RunMemory {
   int64_t tokens = 0;
   int64_t activations = 0;
   int64_t outputs = 0;
-  int64_t total() const { return weights + tokens + activations + outputs; }
+  int64_t overhead() const { return (activations + outputs) / 4 + (32ll << 20); }
+  int64_t total() const { return weights + tokens + activations + outputs + overhead(); }
   std::string describe() const;  // "weights 9.4 MB + tokens ... = 1.2 GB"
 };
 

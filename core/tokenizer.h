@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -77,7 +78,8 @@ class Tokenizer {
  private:
   Tokenizer() = default;
   AlignedText normalize(const AlignedText& t) const;
-  void pre_tokenize(const AlignedText& t, std::vector<AlignedText>& words) const;
+  // Runs pre-tokenizer steps step.. on `t`, each resulting word to `word`.
+  void pre_tokenize(const AlignedText& t, size_t step, const std::function<void(const AlignedText&)>& word) const;
   using WordCache = std::unordered_map<std::string, std::vector<BpeModel::Symbol>>;  // one encode call's words
   void model(const AlignedText& word, std::vector<TokenPiece>& out, WordCache& cache) const;
 

@@ -11,8 +11,8 @@ namespace ss {
 
 namespace {
 
-void append_pieces(const AlignedText& piece, const std::vector<std::pair<size_t, size_t>>& ranges, std::vector<AlignedText>& out) {
-  for (const auto& [b, e] : ranges) out.push_back(piece.sub(b, e - b));
+void append_pieces(const AlignedText& piece, const std::vector<std::pair<size_t, size_t>>& ranges, const PieceSink& sink) {
+  for (const auto& [b, e] : ranges) sink(piece.sub(b, e - b));
 }
 
 }  // namespace
@@ -97,22 +97,24 @@ std::unique_ptr<NormalizerStep> make_nfc_normalizer() {
 std::unique_ptr<NormalizerStep> make_nfc_normalizer() { return nullptr; }
 #endif
 
-void SplitPreTokenizer::apply(const AlignedText& piece, std::vector<AlignedText>& out) const {
-  append_pieces(piece, pattern_.split(piece.s, behavior_, invert_), out);
+void SplitPreTokenizer::apply(const AlignedText& piece, const PieceSink& sink) const {
+  append_pieces(piece, pattern_.split(piece.s, behavior_, invert_), sink);
 }
 
 ByteLevelPreTokenizer::ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
   if (use_regex) regex_ = std::make_unique<SplitPattern>(kGpt2SplitRegex, true);
 }
 
-void ByteLevelPreTokenizer::apply(const AlignedText& piece, std::vector<AlignedText>& out) const {
-  AlignedText t = piece;
-  if (add_prefix_space_ && (t.s.empty() || t.s[0] != ' ')) t.prepend(" ");
-  if (!regex_) {
-    out.push_back(std::move(t));
+void ByteLevelPreTokenizer::apply(const AlignedText& piece, const PieceSink& sink) const {
+  if (add_prefix_space_ && (piece.s.empty() || piece.s[0] != ' ')) {
+    AlignedText t = piece;
+    t.prepend(" ");
+    if (regex_) append_pieces(t, regex_->split(t.s, SplitBehavior::Isolated, false), sink);
+    else sink(t);
     return;
   }
-  append_pieces(t, regex_->split(t.s, SplitBehavior::Isolated, false), out);
+  if (regex_) append_pieces(piece, regex_->split(piece.s, SplitBehavior::Isolated, false), sink);
+  else sink(piece);
 }
 
 MetaspacePreTokenizer::MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split)
@@ -120,17 +122,17 @@ MetaspacePreTokenizer::MetaspacePreTokenizer(std::string replacement, Prepend pr
   if (split) split_ = std::make_unique<SplitPattern>(replacement_, false);
 }
 
-void MetaspacePreTokenizer::apply(const AlignedText& piece, std::vector<AlignedText>& out) const {
+void MetaspacePreTokenizer::apply(const AlignedText& piece, const PieceSink& sink) const {
   AlignedText t = piece.replaced(" ", replacement_);
   const bool starts = t.s.rfind(replacement_, 0) == 0;
   // "first": only the piece that starts the input (not one after an added token)
   const bool first = t.size() && t.src_begin[0] == 0;
   if (!starts && (prepend_ == Prepend::Always || (prepend_ == Prepend::First && first))) t.prepend(replacement_);
   if (!split_) {
-    out.push_back(std::move(t));
+    sink(t);
     return;
   }
-  append_pieces(t, split_->split(t.s, SplitBehavior::MergedWithNext, false), out);
+  append_pieces(t, split_->split(t.s, SplitBehavior::MergedWithNext, false), sink);
 }
 
 }  // namespace ss

@@ -2,6 +2,7 @@
 // library defines it, working on AlignedText so every byte keeps its span in the input.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,10 +43,14 @@ class ReplaceNormalizer : public NormalizerStep {
 // has no ICU (make_nfc_normalizer then returns null and the parser refuses the tokenizer).
 std::unique_ptr<NormalizerStep> make_nfc_normalizer();
 
+// A pre-tokenizer hands each of its pieces to `sink` as soon as it is cut (no list of all words of
+// a large input is ever held).
+using PieceSink = std::function<void(const AlignedText&)>;
+
 class PreTokenizerStep {
  public:
   virtual ~PreTokenizerStep() = default;
-  virtual void apply(const AlignedText& piece, std::vector<AlignedText>& out) const = 0;
+  virtual void apply(const AlignedText& piece, const PieceSink& sink) const = 0;
 };
 
 // {"type": "Split", "pattern": ..., "behavior": ..., "invert": ...}
@@ -53,7 +58,7 @@ class SplitPreTokenizer : public PreTokenizerStep {
  public:
   SplitPreTokenizer(const std::string& pattern, bool regex, SplitBehavior b, bool invert)
       : pattern_(pattern, regex), behavior_(b), invert_(invert) {}
-  void apply(const AlignedText& piece, std::vector<AlignedText>& out) const override;
+  void apply(const AlignedText& piece, const PieceSink& sink) const override;
  private:
   SplitPattern pattern_;
   SplitBehavior behavior_;
@@ -66,7 +71,7 @@ class SplitPreTokenizer : public PreTokenizerStep {
 class ByteLevelPreTokenizer : public PreTokenizerStep {
  public:
   ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex);
-  void apply(const AlignedText& piece, std::vector<AlignedText>& out) const override;
+  void apply(const AlignedText& piece, const PieceSink& sink) const override;
  private:
   bool add_prefix_space_;
   std::unique_ptr<SplitPattern> regex_;  // null when use_regex is false
@@ -77,7 +82,7 @@ class MetaspacePreTokenizer : public PreTokenizerStep {
  public:
   enum class Prepend { Always, First, Never };
   MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split);
-  void apply(const AlignedText& piece, std::vector<AlignedText>& out) const override;
+  void apply(const AlignedText& piece, const PieceSink& sink) const override;
  private:
   std::string replacement_;
   Prepend prepend_;

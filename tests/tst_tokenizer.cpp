@@ -153,6 +153,29 @@ class TestTokenizer : public QObject {
     QCOMPARE(sp->token_bytes(sp->encode("\x01", false).back()), std::string("\x01"));  // <0x01>
   }
 
+  // The five split behaviours, on the example of the `tokenizers` documentation
+  // (SplitDelimiterBehavior, delimiter "-", "the-final--countdown").
+  void split_behaviors_data() {
+    QTest::addColumn<int>("behavior");
+    QTest::addColumn<QStringList>("pieces");
+    QTest::newRow("removed") << int(SplitBehavior::Removed) << QStringList{"the", "final", "countdown"};
+    QTest::newRow("isolated") << int(SplitBehavior::Isolated) << QStringList{"the", "-", "final", "-", "-", "countdown"};
+    QTest::newRow("merged_with_previous") << int(SplitBehavior::MergedWithPrevious) << QStringList{"the-", "final-", "-", "countdown"};
+    QTest::newRow("merged_with_next") << int(SplitBehavior::MergedWithNext) << QStringList{"the", "-final", "-", "-countdown"};
+    QTest::newRow("contiguous") << int(SplitBehavior::Contiguous) << QStringList{"the", "-", "final", "--", "countdown"};
+  }
+  void split_behaviors() {
+    QFETCH(int, behavior);
+    QFETCH(QStringList, pieces);
+    const std::string text = "the-final--countdown";
+    for (const bool regex : {false, true}) {
+      QStringList got;
+      for (const auto& [b, e] : SplitPattern("-", regex).split(text, static_cast<SplitBehavior>(behavior), false))
+        got << QString::fromStdString(text.substr(b, e - b));
+      QCOMPARE(got, pieces);
+    }
+  }
+
   void display_units_group_characters() {
     const std::string s = "a\xE4\xB8\x96\xE2\x82 \xFF";  // a, 世, a cut-off €, space, an invalid byte
     const auto u = display_units(s);
@@ -222,6 +245,31 @@ class TestTokenizer : public QObject {
     const auto tok = Tokenizer::load(dir);
     QCOMPARE(out["ids"].get<std::vector<int32_t>>(), tok->encode("Hello \xFF world"));
     QCOMPARE(out["spans"].size(), out["ids"].size());
+  }
+
+  // tokenizer_config.json's added_tokens_decoder adds tokens tokenizer.json lacks (as transformers
+  // does); one that contradicts the vocabulary is refused naming tokenizer_config.json.
+  void config_added_tokens() {
+    const std::string dir = test::temp_dir("tokcfg");
+    fs::copy_file(tok_dir("bytelevel_gpt2_32k") + "/tokenizer.json", dir + "/tokenizer.json");
+    test::write_file(dir + "/tokenizer_config.json",
+                     R"({"added_tokens_decoder": {"32000": {"content": "<|pad|>", "special": true, "lstrip": false, "rstrip": false,
+                         "normalized": false, "single_word": false}}})");
+    const auto tok = Tokenizer::load(dir);
+    QCOMPARE(tok->vocab_size(), 32001);
+    const auto plain = Tokenizer::load(tok_dir("bytelevel_gpt2_32k"));
+    std::vector<int32_t> want = plain->encode("ab ");
+    want.push_back(32000);
+    for (int32_t id : plain->encode("cd")) want.push_back(id);
+    QCOMPARE(tok->encode("ab <|pad|>cd"), want);
+    test::write_file(dir + "/tokenizer_config.json", R"({"added_tokens_decoder": {"5": {"content": "<|x|>", "special": true}}})");
+    try {
+      Tokenizer::load(dir);
+      QFAIL("accepted");
+    } catch (const Error& e) {
+      QCOMPARE(e.file(), dir + "/tokenizer_config.json");
+      QVERIFY2(e.field() == "added_tokens_decoder[\"5\"].id", e.what());
+    }
   }
 
   void no_tokenizer_files_means_none() { QVERIFY(!Tokenizer::load(test::temp_dir("notok"))); }

@@ -287,20 +287,22 @@ def make_refused(text, kind):
 
 
 def check_cases(text: list[str], seed: int, n: int) -> list[tuple[str, bytes]]:
-    """Inputs for a check set: the fixed cases, n random strings up to 2000 characters, n/10 random
-    byte strings, and n runs of 1-30 consecutive lines of the training text."""
+    """Inputs for a check set: the fixed cases, n random strings (1-120 characters), n/10 random byte
+    strings, n/2 concatenations of 5-40 of those, and n runs of 1-30 consecutive lines of the
+    training text."""
     rng = random.Random(seed)
-    out = fixed_cases() + random_cases(seed=seed, n_text=n, n_bytes=max(1, n // 10))
-    for i in range(n // 2):  # a few long ones
-        a = rng.randrange(len(out))
-        out.append((f"long_{i}", b"".join(out[(a + k) % len(out)][1] for k in range(rng.randint(5, 40)))))
+    base = fixed_cases() + random_cases(seed=seed, n_text=n, n_bytes=max(1, n // 10))
+    out = list(base)
+    for i in range(n // 2):  # long ones, concatenations of the base cases
+        a = rng.randrange(len(base))
+        out.append((f"long_{i}", b"".join(base[(a + k) % len(base)][1] for k in range(rng.randint(5, 40)))))
     for i in range(n):
         a = rng.randrange(len(text))
         out.append((f"lines_{i}", "".join(text[a:a + rng.randint(1, 30)]).encode("utf-8", "surrogatepass")))
     return out
 
 
-def references(tk: Tokenizer, folder: str | None, cases) -> list[dict]:
+def references(tk: Tokenizer, folder: str | None, cases, with_offsets: bool = True) -> list[dict]:
     hf = None
     if folder:
         try:
@@ -313,8 +315,9 @@ def references(tk: Tokenizer, folder: str | None, cases) -> list[dict]:
         text = raw.decode("utf-8", errors="replace")
         enc = tk.encode(text)
         plain = tk.encode(text, add_special_tokens=False)
-        case = {"name": name, "input_b64": base64.b64encode(raw).decode(), "ids": enc.ids,
-                "ids_no_special": plain.ids, "offsets": [list(o) for o in enc.offsets]}
+        case = {"name": name, "input_b64": base64.b64encode(raw).decode(), "ids": enc.ids, "ids_no_special": plain.ids}
+        if with_offsets:
+            case["offsets"] = [list(o) for o in enc.offsets]
         if hf is not None:
             case["transformers_ids"] = hf(text)["input_ids"]
         out.append(case)
@@ -353,7 +356,7 @@ def main():
             t = time.time()
             tk = Tokenizer.from_file(path if path.endswith(".json") else os.path.join(path, "tokenizer.json"))
             ref = {"format_version": FORMAT_VERSION, "versions": versions, "command": " ".join(sys.argv),
-                   "vocab_size": tk.get_vocab_size(), "cases": references(tk, None, cases)}
+                   "vocab_size": tk.get_vocab_size(), "cases": references(tk, None, cases, with_offsets=False)}
             with open(os.path.join(args.check_out, name + ".json"), "w") as f:
                 json.dump(ref, f, ensure_ascii=False, separators=(",", ":"))
             print(f"check {name}: {len(cases)} cases, {time.time() - t:.1f} s", flush=True)

@@ -32,7 +32,7 @@ CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", tr("Cos
   v->addWidget(m_chartView, 1);
   v->addWidget(new ChartLegend(m_chartView->chart(), this));
   connect(m_measure, &QPushButton::clicked, this, [this] { measure(false); });
-  connect(m_ws, &Workspace::costChanged, this, &CostPanel::scheduleRefresh);
+  buildChart();
   followWorkspace();
 }
 
@@ -51,7 +51,7 @@ QString CostPanel::help() const {
 QVector<qint64> CostPanel::defaultLengths() { return {128, 256, 512, 1024, 2048, 4096, 8192}; }
 
 void CostPanel::measure(bool wait) {
-  m_caption->setText(tr("measuring…"));
+  m_caption->setText(tr("measuring… (on the worker; the progress bar can cancel it)"));
   m_ws->measureCost(defaultLengths(), wait);
 }
 
@@ -60,78 +60,94 @@ void CostPanel::changeEvent(QEvent* e) {
   Panel::changeEvent(e);
 }
 
-void CostPanel::refresh() {
+void CostPanel::buildChart() {
+  // Every series the chart can show, kept for the panel's life and updated with replace().
   QChart* chart = m_chartView->chart();
-  chart->removeAllSeries();
-  for (QAbstractAxis* a : chart->axes()) {
-    chart->removeAxis(a);
-    delete a;
-  }
-  const auto& cost = m_ws->cost();
-  m_data = PanelData{};
-  if (cost.isEmpty() || cost[0].isEmpty() || cost.size() != m_ws->columnCount()) return;
-  const int L = int(cost[0].size()), models = int(cost.size());
-  m_data = PanelData{tr("forward seconds"), L, models, QVector<float>(qsizetype(L) * models), tr("length T"), tr("model"), tr("s"), {}, {}, m_ws->token()};
-  // Log-log: slope 1 is linear growth, slope 2 quadratic.
-  auto* x = new QLogValueAxis;
-  auto* y = new QLogValueAxis;
-  x->setBase(2);
-  y->setBase(10);
-  x->setTitleText(tr("sequence length T (tokens, log scale)"));
-  y->setTitleText(tr("forward time (ms, log scale)"));
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  double ymax = 0, xmax = 0, ymin = INFINITY;
-  QList<ss::Architecture> archs;
-  for (int col = 0; col < models; ++col) archs << m_ws->exploration(col).config().arch;
-  for (int col = 0; col < models; ++col) {
-    auto* s = new QLineSeries;
-    s->setName(QString::fromStdString(m_ws->exploration(col).name()) + " · " + QString::fromStdString(m_ws->exploration(col).backend_name()));
-    s->setPen(ChartStyle::modelPen(archs, col, 3));  // the model's colour, as in its column
+  m_x = new QLogValueAxis;
+  m_y = new QLogValueAxis;
+  m_x->setBase(2);
+  m_y->setBase(10);
+  m_x->setLabelFormat("%d");
+  m_x->setTitleText(tr("sequence length T (tokens, log scale)"));
+  m_y->setTitleText(tr("forward time (ms, log scale)"));
+  chart->addAxis(m_x, Qt::AlignBottom);
+  chart->addAxis(m_y, Qt::AlignLeft);
+  auto add = [&](QXYSeries* s) {
+    chart->addSeries(s);
+    s->attachAxis(m_x);
+    s->attachAxis(m_y);
+  };
+  for (int col = 0; col < Workspace::kMaxColumns; ++col) {
+    auto* line = new QLineSeries;
     auto* dots = new QScatterSeries;
-    dots->setColor(ChartStyle::modelColor(archs[col]));
     dots->setMarkerSize(10);
-    for (int k = 0; k < cost[col].size(); ++k) {
-      const ss::CostSample& c = cost[col][k];
-      s->append(double(c.length), c.seconds * 1e3);
-      dots->append(double(c.length), c.seconds * 1e3);
-      m_data.values[qsizetype(k) * models + col] = float(c.seconds);
-      if (col == 0) m_data.rowLabels << QString::number(c.length);
-      ymax = std::max(ymax, c.seconds * 1e3);
-      ymin = std::min(ymin, c.seconds * 1e3);
-      xmax = std::max(xmax, double(c.length));
-    }
-    m_data.colLabels << QString::fromStdString(m_ws->exploration(col).name());
-    for (QAbstractSeries* a : {static_cast<QAbstractSeries*>(s), static_cast<QAbstractSeries*>(dots)}) {
-      chart->addSeries(a);
-      a->attachAxis(x);
-      a->attachAxis(y);
-    }
+    add(line);
+    add(dots);
     chart->legend()->markers(dots).first()->setVisible(false);
+    m_lines << line;
+    m_dots << dots;
   }
-  // Linear and quadratic references through model 0's first point.
-  const ss::CostSample& first = cost[0][0];
-  auto* lin = new QLineSeries;
-  auto* quad = new QLineSeries;
-  lin->setName(tr("∝ T"));
-  quad->setName(tr("∝ T²"));
-  // Two different colours (grey and the text colour) as well as dashes: the swatches differ too.
-  lin->setPen(QPen(palette().color(QPalette::Mid), Zoom::px(2), Qt::DashLine));
-  quad->setPen(QPen(palette().color(QPalette::WindowText), Zoom::px(2), Qt::DotLine));
-  for (int k = 0; k <= 40; ++k) {
-    const double T = first.length * std::pow(xmax / first.length, k / 40.0);
-    lin->append(T, first.seconds * 1e3 * T / first.length);
-    const double q = first.seconds * 1e3 * (T / first.length) * (T / first.length);
-    if (q <= ymax * 1.5) quad->append(T, q);
-  }
-  for (QLineSeries* r : {lin, quad}) {
-    chart->addSeries(r);
-    r->attachAxis(x);
-    r->attachAxis(y);
-  }
-  x->setRange(first.length / 1.2, xmax * 1.2);
-  y->setRange(std::max(ymin, 1e-6) / 1.5, std::max(ymax, 1e-6) * 1.5);
+  m_linear = new QLineSeries;
+  m_quadratic = new QLineSeries;
+  m_linear->setName(tr("∝ T"));
+  m_quadratic->setName(tr("∝ T²"));
+  add(m_linear);
+  add(m_quadratic);
   chart->setTitle(tr("Forward time vs length"));
+}
+
+void CostPanel::refresh() {
+  const ss::FramePtr f = m_ws->frame(ss::View::Cost);
+  setShownFrame(f);
+  QChart* chart = m_chartView->chart();
+  auto points = [](const ss::Series& s) {
+    QList<QPointF> pts;
+    for (size_t i = 0; i < s.x.size(); ++i) pts.append({s.x[i], s.y[i]});
+    return pts;
+  };
+  int used = 0;
+  QList<QPointF> lin, quad;
+  QList<ss::Architecture> archs;
+  for (int c = 0; c < m_ws->columnCount(); ++c) archs << m_ws->column(c).config.arch;
+  if (f && !f->empty()) {
+    for (const ss::Series& s : f->series) {
+      if (s.role == "reference") {
+        (lin.isEmpty() ? lin : quad) = points(s);
+        continue;
+      }
+      if (used >= m_lines.size()) continue;
+      m_lines[used]->setName(QString::fromStdString(s.name));
+      const bool known = used < archs.size();  // the model's colour, as in its column
+      m_lines[used]->setPen(known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3));
+      m_dots[used]->setColor(known ? ChartStyle::modelColor(archs[used]) : ChartStyle::seriesColor(used));
+      m_lines[used]->replace(points(s));
+      m_dots[used]->replace(points(s));
+      ++used;
+    }
+  }
+  for (int k = used; k < m_lines.size(); ++k) {  // models that are gone leave nothing behind
+    m_lines[k]->replace(QList<QPointF>{});
+    m_dots[k]->replace(QList<QPointF>{});
+    m_lines[k]->setName(QString());
+  }
+  for (int k = 0; k < m_lines.size(); ++k) chart->legend()->markers(m_lines[k]).first()->setVisible(k < used);
+  m_linear->replace(lin);
+  m_quadratic->replace(quad);
+  for (QLineSeries* r : {m_linear, m_quadratic}) chart->legend()->markers(r).first()->setVisible(used > 0);
+  // Two different colours (grey and the text colour) as well as dashes: the swatches differ too.
+  m_linear->setPen(QPen(palette().color(QPalette::Mid), Zoom::px(2), Qt::DashLine));
+  m_quadratic->setPen(QPen(palette().color(QPalette::WindowText), Zoom::px(2), Qt::DotLine));
+  // Log axes need positive ranges: from the smallest measured length and time to the largest.
+  double xmin = INFINITY, ymin = INFINITY;
+  for (int k = 0; k < used; ++k)
+    for (const QPointF& p : m_lines[k]->points()) {
+      if (p.x() > 0) xmin = std::min(xmin, p.x());
+      if (p.y() > 0) ymin = std::min(ymin, p.y());
+    }
+  const bool ranged = used && std::isfinite(xmin) && std::isfinite(ymin);
+  m_x->setRange(ranged ? xmin / 1.2 : 1.0, ranged ? f->scalar("xmax") * 1.2 : 2.0);
+  m_y->setRange(ranged ? ymin / 1.5 : 1.0, ranged ? f->scalar("ymax") * 1.5 : 10.0);
   ChartStyle::apply(chart, palette(), font());
-  m_caption->setText(tr("%1 lengths × %2 models, best of 2 runs").arg(L).arg(models));
+  m_caption->setText(used ? tr("%1 lengths × %2 models, best of %3 runs").arg(f->rows).arg(f->cols).arg(qint64(f->scalar("repeats")))
+                          : f && f->error.empty() && f->note.empty() ? tr("press Measure to time every model") : emptyReason(f));
 }

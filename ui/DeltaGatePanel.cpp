@@ -87,56 +87,46 @@ void DeltaGatePanel::styleChart() {
 }
 
 void DeltaGatePanel::refresh() {
-  const int col = m_ws->activeColumn();
-  m_data = PanelData{};
-  m_text->setBytes(m_ws->bytes());
+  const ss::FramePtr f = m_ws->frame(ss::View::Delta);
+  setShownFrame(f);
+  if (textChanged()) m_text->setBytes(m_ws->bytes());
   m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
-  if (col >= m_ws->columnCount() || m_ws->computed() == 0) {
+  if (!f || f->empty()) {  // nothing of an earlier frame stays: no title, line or colours
     m_heatmap->clear();
-    return;
-  }
-  ss::Exploration& ex = m_ws->exploration(col);
-  const LayerChoice ch = m_ws->choice(col);
-  const ss::MixerKind kind = ex.config().mixers[ch.layer];
-  if (kind == ss::MixerKind::Attention) {
-    m_heatmap->clear();
-    m_heatmap->setPlaceholder(tr("layer %1 is an attention layer: it has no Δ gate.\nPick a Mamba layer.").arg(ch.layer));
+    m_heatmap->setTitle(QString());
+    m_heatmap->setPlaceholder(emptyReason(f));
     m_text->clearCellValues();
-    m_mean->replace({});
-    m_caption->setText(tr("<b>%1</b> · layer %2 (attention)").arg(QString::fromStdString(ex.name())).arg(ch.layer));
+    m_mean->replace(QList<QPointF>{});
+    m_marker->replace(QList<QPointF>{});
+    m_x->setRange(0, 1);
+    m_y->setRange(0, 1);
+    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(QString::fromStdString(f->model)).arg(f->layer).arg(QString::fromStdString(f->mixer))
+                                              : QString());
     return;
   }
-  const qint64 t = m_ws->token(), w0 = m_ws->windowStart(), w1 = m_ws->windowEnd();
-  const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, w0, w1, ss::kWindowGate, ch.head);
-  const int W = int(w1 - w0), C = int(w.delta.size(1));
-  QVector<float> v(w.delta.data(), w.delta.data() + w.delta.numel());
-  const bool m2 = kind == ss::MixerKind::Mamba2;
-  m_heatmap->setTitle(tr("Δ over tokens %1..%2 — layer %3").arg(w0).arg(w1 - 1).arg(ch.layer));
+  const bool m2 = f->mixer == "mamba2";
+  const qint64 t = f->token, w0 = f->row0, w1 = f->row0 + f->rows;
+  m_heatmap->setTitle(tr("Δ over tokens %1..%2 — layer %3").arg(w0).arg(w1 - 1).arg(f->layer));
   m_heatmap->setAxisLabels(tr("token t"), m2 ? tr("head") : tr("channel d"));
   m_heatmap->setUnits(tr("Δ (step size)"));
   m_heatmap->setOffsets(w0, 0);
-  m_heatmap->setData(W, C, v);
-  m_heatmap->setHighlight(int(t - w0), -1);
-  m_data = PanelData{tr("Δ, layer %1").arg(ch.layer), W, C, v, tr("token t"), m2 ? tr("head") : tr("channel d"), tr("Δ"), {}, {}, t};
-  for (int r = 0; r < W; ++r) m_data.rowLabels << QString::number(w0 + r);
+  m_heatmap->setData(int(f->rows), int(f->cols), QVector<float>(f->values.begin(), f->values.end()));
+  m_heatmap->setHighlight(int(f->highlight_row), -1);
 
-  const std::vector<float>& mean = ex.mean_delta(ch.layer);
+  const ss::Series& line = f->series.at(0);
   QList<QPointF> pts;
-  double lo = INFINITY, hi = 0;
-  for (qint64 k = w0; k < w1 && k < qint64(mean.size()); ++k) {
-    pts.append({double(k), mean[k]});
-    lo = std::min(lo, double(mean[k]));
-    hi = std::max(hi, double(mean[k]));
-  }
+  pts.reserve(qsizetype(line.x.size()));
+  for (size_t k = 0; k < line.x.size(); ++k) pts.append({line.x[k], line.y[k]});
+  const double hi = f->scalar("max");
   m_mean->replace(pts);
   m_marker->replace({QPointF(t, 0), QPointF(t, hi * 1.05)});
   m_x->setRange(w0, std::max<double>(w1 - 1, w0 + 1));
   m_y->setRange(0, std::max(hi * 1.05, 1e-6));
   m_chartView->chart()->setTitle(QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
-  const QVector<float> all(mean.begin(), mean.end());
+  const QVector<float> all(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4: mean Δ = %5")
-                         .arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(ss::mixer_name(kind)).arg(t)
-                         .arg(t < qint64(mean.size()) ? mean[t] : NAN, 0, 'g', 3));
+                         .arg(QString::fromStdString(f->model)).arg(f->layer).arg(QString::fromStdString(f->mixer)).arg(t)
+                         .arg(f->scalar("mean_delta", NAN), 0, 'g', 3));
 }

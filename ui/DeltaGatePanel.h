@@ -17,7 +17,8 @@ class DeltaGatePanel : public Panel {
  public:
   explicit DeltaGatePanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
-  PanelData data() const override { return m_data; }
+  ss::View view() const override { return ss::View::Delta; }
+  QString caption() const { return m_caption->text(); }
   void refresh() override;
   Heatmap* heatmap() const { return m_heatmap; }
   TokenStrip* text() const { return m_text; }
@@ -35,5 +36,4 @@ class DeltaGatePanel : public Panel {
   QValueAxis* m_y;
   QComboBox* m_scale;
   QLabel* m_caption;
-  PanelData m_data;
 };

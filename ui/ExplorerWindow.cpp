@@ -111,40 +111,66 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   buildMenus();
 
   connect(openButton, &QPushButton::clicked, this, &ExplorerWindow::openModelFolder);
+  // Data flows one way: the editor, the stepper and the strips change the session; the editor,
+  // the strips and the views show what the session holds.
   connect(m_input, &InputEditor::bytesEdited, this, [this](const QByteArray& b) {
-    if (m_stepper->isStepping()) m_stepper->pause();
+    if (m_stepper->isPlaying()) m_stepper->pause();  // typing while stepping edits the fed text
     m_ws->setBytes(b);
   });
   connect(m_strip, &TokenStrip::tokenClicked, this, [this](qint64 t, bool extend) {
     if (extend) m_ws->extendSelection(t);
     else m_ws->selectToken(t);
   });
-  connect(m_ws, &Workspace::bytesChanged, this, [this] { m_strip->setBytes(m_ws->bytes()); });
+  connect(m_ws, &Workspace::bytesChanged, this, [this] {
+    if (m_input->bytes() != m_ws->bytes()) m_input->setBytes(m_ws->bytes());  // stepping, files, lessons
+    m_strip->setBytes(m_ws->bytes());
+  });
   auto syncStrip = [this] {
     m_strip->setComputed(m_ws->computed());
     m_strip->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
-    m_status->setText(m_ws->computed() ? tr("token %1 selected · window %2..%3 · %4 bytes")
-                                             .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size())
-                                       : QString());
+    QString text = m_ws->bytes().isEmpty() ? QString()
+                                           : tr("token %1 selected · window %2..%3 · %4 bytes")
+                                                 .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    if (m_ws->isStepping()) text += tr(" · stepping: %1 bytes to feed").arg(m_ws->pendingBytes());
+    if (m_ws->isPaused()) text += tr(" · cancelled at %1 of %2 bytes").arg(m_ws->computed()).arg(m_ws->bytes().size());
+    m_status->setText(text);
   };
   connect(m_ws, &Workspace::selectionChanged, this, syncStrip);
-  connect(m_ws, &Workspace::resultsChanged, this, syncStrip);
+  connect(m_ws, &Workspace::statusChanged, this, syncStrip);
   connect(m_ws, &Workspace::modelsChanged, this, &ExplorerWindow::rebuildColumns);
   connect(m_ws, &Workspace::choiceChanged, this, [this](int c) { if (c < m_columns.size()) m_columns[c]->sync(); });
   connect(m_ws, &Workspace::activeColumnChanged, this, [this](int a) {
     for (ModelColumn* c : m_columns) c->setActive(c->column() == a);
   });
-  connect(m_ws, &Workspace::busyChanged, this, [this](bool busy) {
-    m_progress->setVisible(busy);
-    m_cancel->setVisible(busy);
-    if (busy) m_progress->setValue(0);
+  connect(m_ws, &Workspace::errorOccurred, this, [this] {
+    for (ModelColumn* c : m_columns) c->sync();  // the failing column says why
   });
+  auto syncProgress = [this] {
+    const bool busy = m_ws->isBusy(), paused = m_ws->isPaused();
+    m_progress->setVisible(busy || paused);
+    m_cancel->setVisible(busy || paused);
+    m_cancel->setText(paused ? tr("Resume") : tr("Cancel"));
+    if (paused) {
+      m_progress->setValue(int(100.0 * m_ws->computed() / std::max<qint64>(1, m_ws->bytes().size())));
+      m_progress->setFormat(tr("cancelled at %p%"));
+    }
+  };
+  connect(m_ws, &Workspace::busyChanged, this, syncProgress);
+  connect(m_ws, &Workspace::statusChanged, this, syncProgress);
   connect(m_ws, &Workspace::progressChanged, this, [this](int pct, const QString& what) {
+    if (!m_ws->isBusy()) return;
+    const double eta = m_ws->status().eta_seconds;
+    const QString left = eta < 0 ? QString() : eta < 90 ? tr(" · %1 s left").arg(int(eta + 0.5)) : tr(" · %1 min left").arg(int(eta / 60 + 0.5));
     m_progress->setValue(pct);
-    m_progress->setFormat(what.isEmpty() ? "%p%" : what + " %p%");
+    m_progress->setFormat((what.isEmpty() ? "%p%" : what + " %p%") + left);
+    const QString warning = QString::fromStdString(m_ws->status().warning);
+    m_progress->setToolTip(warning);
+    if (!warning.isEmpty()) m_status->setText("⚠ " + warning);
   });
-  connect(m_ws, &Workspace::errorOccurred, this, [this](const QString& m) { m_status->setText("⚠ " + m); });
-  connect(m_cancel, &QToolButton::clicked, m_ws, &Workspace::cancel);
+  connect(m_cancel, &QToolButton::clicked, this, [this] {
+    if (m_ws->isPaused()) m_ws->resume();
+    else m_ws->cancel();
+  });
   connect(Zoom::instance(), &Zoom::changed, this, &ExplorerWindow::onZoomChanged);
 
   if (restoreSettings) {
@@ -313,10 +339,7 @@ int ExplorerWindow::openBuiltinModels() {
   return m_ws->columnCount();
 }
 
-void ExplorerWindow::setText(const QByteArray& bytes) {
-  m_input->setBytes(bytes);
-  m_ws->setBytes(bytes);
-}
+void ExplorerWindow::setText(const QByteArray& bytes) { m_ws->setBytes(bytes); }  // the editor follows
 
 void ExplorerWindow::refreshPanels() {
   m_ws->waitForIdle();
@@ -442,6 +465,5 @@ void ExplorerWindow::closeEvent(QCloseEvent* e) {
   }
   m_stepper->pause();
   m_ws->cancel();
-  m_ws->waitForIdle();
   QMainWindow::closeEvent(e);
 }

@@ -11,7 +11,10 @@
 #include "FigureExport.h"
 #include "Panel.h"
 #include "Panels.h"
+#include "Theme.h"
 #include "Workspace.h"
+#include "error.h"
+#include "regular_file.h"
 
 namespace HeadlessExport {
 
@@ -23,6 +26,8 @@ QString usage() {
 }
 
 namespace {
+// Inputs up to 16 MiB: the explorer keeps per-token results for the whole text (the CLI takes 64 MiB).
+constexpr uint64_t kMaxInputBytes = 16ull << 20;
 
 int fail(const QString& msg) {
   std::fprintf(stderr, "statescope export: %s\n", qPrintable(msg));
@@ -59,31 +64,65 @@ int run(const QStringList& args) {
   if (!QStringList{"png", "svg", "pdf", "csv", "npy"}.contains(format)) return fail(QString("--format: '%1' is not png, svg, pdf, csv or npy").arg(format));
   if ((format == "csv" || format == "npy") && panelKey == "window") return fail("--panel window has no data: choose a panel for csv / npy");
 
-  QFile in(opt["--input"]);
-  if (!in.open(QIODevice::ReadOnly)) return fail(QString("--input: cannot read %1").arg(opt["--input"]));
-  const QByteArray bytes = in.readAll();
+  // A regular file of at most kMaxInputBytes: a FIFO, /dev/zero or a huge file is refused before reading.
+  QByteArray bytes;
+  try {
+    const std::string text = ss::RegularFile(opt["--input"].toStdString(), "--input").read_all(kMaxInputBytes);
+    bytes = QByteArray(text.data(), qsizetype(text.size()));
+  } catch (const ss::Error& e) {
+    return fail(QString::fromStdString(e.what()));
+  }
   if (bytes.isEmpty()) return fail(QString("--input: %1 is empty").arg(opt["--input"]));
 
-  ExplorerWindow window(/*restoreSettings=*/false);
-  window.setDark(dark);
-  Workspace* ws = window.workspace();
+  // A single panel needs the session (Workspace) and that panel only; "window" builds the window.
+  std::unique_ptr<ExplorerWindow> window;
+  std::unique_ptr<Workspace> own;
+  if (panelKey == "window") {
+    window = std::make_unique<ExplorerWindow>(/*restoreSettings=*/false);
+    window->setDark(dark);
+  } else {
+    own = std::make_unique<Workspace>();
+    if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) Theme::apply(*app, dark, app->font().pointSizeF() > 0 ? app->font().pointSizeF() : 12.0);
+  }
+  Workspace* ws = window ? window->workspace() : own.get();
   ws->setDevice(qEnvironmentVariable("STATESCOPE_DEVICE", "auto"));
   for (const QString& m : models) {
     QString err;
     if (!ws->openModel(m, &err)) return fail(QString("--model %1: %2").arg(m, err));
   }
-  window.setText(bytes);
+  ws->setBytes(bytes);
   ws->waitForIdle();
+  for (int c = 0; c < ws->columnCount(); ++c)
+    if (!ws->columnError(c).isEmpty()) return fail(QString("--model %1: %2").arg(models.value(c), ws->columnError(c)));
   const qint64 n = ws->computed();
   bool ok = true;
   const qint64 token = opt.contains("--token") ? opt["--token"].toLongLong(&ok) : n - 1;
   if (!ok || token < 0 || token >= n) return fail(QString("--token: '%1' is not a token of the %2-byte input (0..%3)").arg(opt.value("--token")).arg(n).arg(n - 1));
+  // --layer, --head, --channel: whole numbers; a head or channel the chosen layer lacks is refused
+  // (it used to crash the state view or read out of range).
+  int layerOpt = 0, headOpt = 0, channelOpt = 0;
+  for (auto [key, out] : {std::pair{QString("--layer"), &layerOpt}, {QString("--head"), &headOpt}, {QString("--channel"), &channelOpt}}) {
+    if (!opt.contains(key)) continue;
+    bool isInt = false;
+    *out = opt[key].toInt(&isInt);
+    if (!isInt || *out < 0) return fail(QString("%1: '%2' is not a whole number >= 0").arg(key, opt[key]));
+  }
   for (int c = 0; c < ws->columnCount(); ++c) {
     LayerChoice ch = ws->choice(c);
-    const int layers = ws->exploration(c).config().n_layers;
-    if (opt.contains("--layer")) ch.layer = std::clamp(opt["--layer"].toInt(), 0, layers - 1);
-    if (opt.contains("--head")) ch.head = opt["--head"].toInt();
-    if (opt.contains("--channel")) ch.channel = opt["--channel"].toInt();
+    const ss::ModelConfig& cfg = ws->column(c).config;
+    if (opt.contains("--layer")) ch.layer = std::clamp(layerOpt, 0, cfg.n_layers - 1);  // models differ in depth: the nearest layer
+    const ss::MixerKind kind = cfg.mixers.at(size_t(ch.layer));
+    const int heads = kind == ss::MixerKind::Attention ? cfg.attn.n_heads : kind == ss::MixerKind::Mamba2 ? cfg.mamba2.n_heads : 0;
+    const int channels = kind == ss::MixerKind::Mamba ? cfg.mamba.d_inner : 0;
+    if (opt.contains("--head") && heads > 0) {
+      if (headOpt >= heads) return fail(QString("--head: %1 does not exist in layer %2 of %3 (heads 0..%4)").arg(headOpt).arg(ch.layer).arg(models.value(c)).arg(heads - 1));
+      ch.head = headOpt;
+    }
+    if (opt.contains("--channel") && channels > 0) {
+      if (channelOpt >= channels)
+        return fail(QString("--channel: %1 does not exist in layer %2 of %3 (channels 0..%4)").arg(channelOpt).arg(ch.layer).arg(models.value(c)).arg(channels - 1));
+      ch.channel = channelOpt;
+    }
     ws->setChoice(c, ch);
   }
   if (opt.contains("--window")) {
@@ -103,15 +142,15 @@ int run(const QStringList& args) {
     size = QSize(1280, 640);
   }
 
-  QWidget* target = &window;
+  QWidget* target = window.get();
   Panel* panel = nullptr;
   std::unique_ptr<Panel> standalone;
-  if (panelKey == "window") {
-    window.setAttribute(Qt::WA_DontShowOnScreen);
-    window.resize(size);
-    window.show();
+  if (window) {
+    window->setAttribute(Qt::WA_DontShowOnScreen);
+    window->resize(size);
+    window->show();
     QApplication::processEvents();
-    window.arrangeDocks();
+    window->arrangeDocks();
   } else {
     standalone.reset(Panels::create(panelKey, ws));
     panel = standalone.get();
@@ -121,9 +160,11 @@ int run(const QStringList& args) {
     panel->show();
     target = panel;
   }
-  if (panelKey == "cost" || panelKey == "window") static_cast<CostPanel*>(panelKey == "cost" ? panel : window.panel("cost"))->measure(/*wait=*/true);
+  if (panelKey == "cost") static_cast<CostPanel*>(panel)->measure(/*wait=*/true);
+  if (panelKey == "window") static_cast<CostPanel*>(window->panel("cost"))->measure(/*wait=*/true);
+  ws->waitForIdle();
   QApplication::processEvents();
-  window.refreshPanels();
+  if (window) window->refreshPanels();
   if (panel) panel->refresh();
   QApplication::processEvents();
 

@@ -35,6 +35,8 @@ class Heatmap : public QWidget {
   const QVector<float>& values() const;  // as given to setData (not normalised per column)
   const ColorNormalizer& normalizer() const { return m_norm; }
   QRgb cellColor(int row, int col) const;  // the colour cell (row, col) is drawn in (level 0)
+  QString title() const { return m_title; }
+  QString placeholder() const { return m_placeholder; }
   ColorScale scale() const { return m_scale; }
   double lastPaintMs() const { return m_lastPaintMs; }
   // In lines of the widget's font, so a zoomed heatmap asks for more room: at 12 pt 520 × 380 and at

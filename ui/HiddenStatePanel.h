@@ -16,14 +16,18 @@ class HiddenStatePanel : public Panel {
  public:
   explicit HiddenStatePanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
-  PanelData data() const override { return m_data; }
+  ss::View view() const override { return ss::View::State; }
+  QString caption() const { return m_caption->text(); }
+  const QLineSeries* channelSeries() const { return m_channel; }
+  bool channelInLegend() const;
   void refresh() override;
   Heatmap* heatmap() const { return m_heatmap; }
   const QLineSeries* normSeries() const { return m_norm; }
 
  private:
-  void showSsm(int column);
-  void showKvCache(int column);
+  void showSsm(const ss::Frame& f);
+  void showKvCache(const ss::Frame& f);
+  void showLegend(bool norm, bool channel);
   void styleChart();
   void changeEvent(QEvent* e) override;
 
@@ -37,5 +41,4 @@ class HiddenStatePanel : public Panel {
   QValueAxis* m_yChannel;
   QSpinBox* m_channelBox;
   QLabel* m_caption;
-  PanelData m_data;
 };

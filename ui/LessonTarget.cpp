@@ -51,7 +51,7 @@ LessonTarget::LessonTarget(ExplorerWindow* window) : QObject(window), m_window(w
 QStringList LessonTarget::modelFolders() const {
   QStringList out;
   Workspace* ws = m_window->workspace();
-  for (int c = 0; c < ws->columnCount(); ++c) out << QDir::cleanPath(QString::fromStdString(ws->exploration(c).model().dir()));
+  for (int c = 0; c < ws->columnCount(); ++c) out << QDir::cleanPath(QString::fromStdString(ws->column(c).dir));
   return out;
 }
 
@@ -72,8 +72,8 @@ bool LessonTarget::setModels(const QStringList& wanted, QString* error) {
 }
 
 int LessonTarget::columnCount() const { return m_window->workspace()->columnCount(); }
-QString LessonTarget::modelName(int column) const { return QString::fromStdString(m_window->workspace()->exploration(column).name()); }
-int LessonTarget::layerCount(int column) const { return m_window->workspace()->exploration(column).config().n_layers; }
+QString LessonTarget::modelName(int column) const { return QString::fromStdString(m_window->workspace()->column(column).name); }
+int LessonTarget::layerCount(int column) const { return m_window->workspace()->column(column).config.n_layers; }
 
 QByteArray LessonTarget::input() const { return m_window->workspace()->bytes(); }
 void LessonTarget::setInput(const QByteArray& bytes) {
@@ -166,26 +166,34 @@ std::vector<int> LessonTarget::topBytes(int column, const std::vector<int64_t>& 
   Workspace* ws = m_window->workspace();
   std::vector<int> top(size_t(ws->bytes().size()), -1);
   if (ws->isBusy() || column < 0 || column >= ws->columnCount() || positions.empty()) return {};
-  const ss::Model& model = ws->exploration(column).model();
   const int64_t last = *std::max_element(positions.begin(), positions.end());
   if (last < 1 || last > ws->computed() - 1) return {};
-  std::vector<int32_t> tokens(static_cast<size_t>(last));
-  for (int64_t i = 0; i < last; ++i) tokens[size_t(i)] = uint8_t(ws->bytes()[i]);
-  ss::ModelState st = model.initial_state();
-  const ss::Tensor logits = model.forward(tokens, st, {}, true);  // [last, V]: row i predicts byte i + 1
-  const int64_t V = logits.size(1);
-  for (int64_t p : positions) {
-    if (p < 1 || p > last) continue;
-    const float* row = logits.data() + (p - 1) * V;
-    top[size_t(p)] = int(std::max_element(row, row + V) - row);
-  }
+  // On the session's worker, the only thread that touches a model.
+  ws->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
+    const ss::Exploration* ex = e.exploration(d, column);
+    if (!ex || d.size() <= last) return;
+    const ss::Model& model = ex->model();
+    std::vector<int32_t> tokens(d.text->begin(), d.text->begin() + last);
+    ss::ModelState st = model.initial_state();
+    const ss::Tensor logits = model.forward(tokens, st, {}, true);  // [last, V]: row i predicts byte i + 1
+    const int64_t V = logits.size(1);
+    for (int64_t p : positions) {
+      if (p < 1 || p > last) continue;
+      const float* row = logits.data() + (p - 1) * V;
+      top[size_t(p)] = int(std::max_element(row, row + V) - row);
+    }
+  });
   return top;
 }
 
 std::vector<float> LessonTarget::surprisals(int column) const {
   Workspace* ws = m_window->workspace();
   if (column < 0 || column >= ws->columnCount()) return {};
-  return ws->exploration(column).surprisals();
+  std::vector<float> out;
+  ws->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
+    if (const ss::Exploration* ex = e.exploration(d, column)) out = ex->surprisals();
+  });
+  return out;
 }
 
 ss::WorkspaceState LessonTarget::state() const {

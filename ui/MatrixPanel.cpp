@@ -31,6 +31,9 @@ MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", t
     scheduleRefresh();  // each map's scale depends on its layer (scaleFor)
   });
   followWorkspace();
+  connect(m_ws, &Workspace::frameReady, this, [this](ss::View v) {
+    if (v == ss::View::BlockRank || v == ss::View::CellTerms) showReadout(v);
+  });
 }
 
 ColorScale MatrixPanel::scaleFor(ss::MixerKind kind, ColorScale chosen) {
@@ -61,86 +64,61 @@ void MatrixPanel::refresh() {
     m_maps.push_back(h);
   }
   while (m_maps.size() > m_ws->columnCount()) delete m_maps.takeLast();
-  m_matrices.resize(m_maps.size());
-  m_t0.resize(m_maps.size());
-  if (m_ws->computed() == 0) {
-    for (Heatmap* h : m_maps) h->clear();
-    return;
-  }
-  const qint64 w1 = m_ws->windowEnd(), w0 = std::max(m_ws->windowStart(), w1 - kMaxWindow), t = m_ws->token();
+  setShownFrame(m_ws->frame(ss::View::Matrix, m_ws->activeColumn()));
+  qint64 w0 = -1, w1 = -1;
   for (int col = 0; col < m_maps.size(); ++col) {
-    ss::Exploration& ex = m_ws->exploration(col);
-    const LayerChoice ch = m_ws->choice(col);
-    const ss::MixerKind kind = ex.config().mixers[ch.layer];
-    const bool attn = kind == ss::MixerKind::Attention;
-    const int index = kind == ss::MixerKind::Mamba ? ch.channel : ch.head;
     Heatmap* h = m_maps[col];
-    h->setScale(scaleFor(kind, ColorScale(m_scale->currentData().toInt())));
-    try {
-      const ss::LayerWindow w = m_ws->layerWindow(col, ch.layer, w0, w1, attn ? ss::kWindowAttention : ss::kWindowGate, ch.head);
-      m_matrices[col] = ss::window_matrix_blocked(w, ex.ssm_A(ch.layer), index);
-    } catch (const std::exception& e) {
-      m_matrices[col] = ss::MatrixF();
-      h->setPlaceholder(QString::fromStdString(e.what()));
+    const ss::FramePtr f = m_ws->frame(ss::View::Matrix, col);
+    if (!f || f->empty()) {
+      h->clear();
+      h->setTitle(f && !f->model.empty() ? QString::fromStdString(f->model) : QString());
+      h->setPlaceholder(emptyReason(f));
+      continue;
     }
-    m_t0[col] = w0;
-    const ss::MatrixF& M = m_matrices[col];
-    QVector<float> v(M.data(), M.data() + M.size());
-    const QString what = attn ? tr("attention probs, head %1").arg(ch.head)
-                              : kind == ss::MixerKind::Mamba ? tr("M, channel %1").arg(ch.channel) : tr("M, head %1").arg(ch.head);
-    h->setTitle(tr("%1 · L%2 · %3").arg(QString::fromStdString(ex.name())).arg(ch.layer).arg(what));
+    const bool attn = f->mixer == "attention";
+    h->setScale(scaleFor(attn ? ss::MixerKind::Attention : ss::MixerKind::Mamba2, ColorScale(m_scale->currentData().toInt())));
+    const QString what = attn ? tr("attention probs, head %1").arg(f->head)
+                              : f->mixer == "mamba" ? tr("M, channel %1").arg(f->channel) : tr("M, head %1").arg(f->head);
+    h->setTitle(tr("%1 · L%2 · %3").arg(QString::fromStdString(f->model)).arg(f->layer).arg(what));
     h->setAxisLabels(attn ? tr("query i") : tr("output i"), attn ? tr("key j") : tr("input j"));
     h->setUnits(attn ? tr("probability") : tr("M[i, j]"));
-    h->setOffsets(w0, w0);
-    h->setData(int(M.rows()), int(M.cols()), v);
-    h->setHighlight(int(t - w0), -1);
+    h->setOffsets(f->row0, f->col0);
+    h->setData(int(f->rows), int(f->cols), QVector<float>(f->values.begin(), f->values.end()));
+    h->setHighlight(int(f->highlight_row), -1);
+    w0 = f->row0;
+    w1 = f->row0 + f->rows;
   }
-  m_caption->setText(tr("window %1..%2 (%3 tokens) · row %4 is the selected token").arg(w0).arg(w1 - 1).arg(w1 - w0).arg(t));
+  m_caption->setText(w1 > w0 ? tr("window %1..%2 (%3 tokens) · row %4 is the selected token").arg(w0).arg(w1 - 1).arg(w1 - w0).arg(m_ws->token())
+                             : QString());
 }
 
-PanelData MatrixPanel::data() const {
-  const int col = std::min<int>(m_ws->activeColumn(), int(m_matrices.size()) - 1);
-  if (col < 0) return {};
-  const ss::MatrixF& M = m_matrices[col];
-  PanelData d{tr("M of model %1").arg(col), M.rows(), M.cols(), QVector<float>(M.size()), tr("position i"), tr("position j"), tr("M"), {}, {}, m_ws->token()};
-  std::copy(M.data(), M.data() + M.size(), d.values.begin());
-  for (qint64 r = 0; r < M.rows(); ++r) d.rowLabels << QString::number(m_t0[col] + r);
-  for (qint64 c = 0; c < M.cols(); ++c) d.colLabels << QString::number(m_t0[col] + c);
-  return d;
-}
+void MatrixPanel::selectBlock(int column, int r0, int c0, int r1, int c1) { m_ws->requestBlockRank(column, r0, c0, r1, c1); }
 
-void MatrixPanel::selectBlock(int column, int r0, int c0, int r1, int c1) {
-  if (column >= m_matrices.size() || m_matrices[column].size() == 0) return;
-  const ss::MatrixD block = m_matrices[column].block(r0, c0, r1 - r0 + 1, c1 - c0 + 1).cast<double>();
-  std::vector<double> s;
-  const int rank = ss::numerical_rank(block, 1e-5, &s);  // σ_k > 1e-5 σ_1: M is stored in float
+void MatrixPanel::selectCell(int column, int row, int col) { m_ws->requestCellTerms(column, row, col); }
+
+void MatrixPanel::showReadout(ss::View v) {
+  const ss::FramePtr f = m_ws->frame(v);
+  if (!f) return;
+  if (!f->error.empty()) {
+    m_readout->setText("⚠ " + QString::fromStdString(f->error));
+    return;
+  }
+  if (v == ss::View::CellTerms) {
+    QString s = QString::fromStdString(f->text);
+    if (f->mixer == "mamba" && !f->values.empty()) {
+      s += tr("<br>terms over n: ");
+      for (size_t n = 0; n < f->values.size(); ++n) s += QString::number(f->values[n], 'g', 3) + (n + 1 < f->values.size() ? ", " : "");
+    }
+    m_readout->setText(s);
+    return;
+  }
   QString sv;
-  for (size_t k = 0; k < std::min<size_t>(s.size(), 6); ++k) sv += QString::number(s[k], 'g', 3) + " ";
-  const qint64 t0 = m_t0[column];
-  const bool below = c1 < r0;
-  ss::Exploration& ex = m_ws->exploration(column);
-  const ss::ModelConfig& c = ex.config();
-  const int layer = m_ws->choice(column).layer;
-  const int N = c.mixers[layer] == ss::MixerKind::Mamba ? c.mamba.d_state : c.mamba2.d_state;
+  for (size_t k = 0; k < std::min<size_t>(f->values.size(), 6); ++k) sv += QString::number(f->values[k], 'g', 3) + " ";
+  const qint64 r0 = qint64(f->scalar("r0")), r1 = qint64(f->scalar("r1")), c0 = qint64(f->scalar("c0")), c1 = qint64(f->scalar("c1"));
   QString bound;
-  if (c.mixers[layer] != ss::MixerKind::Attention) bound = below ? tr(" (≤ N = %1: semiseparable)").arg(N) : tr(" (touches the diagonal: the bound ≤ N holds only strictly below it)");
+  if (f->mixer != "attention")
+    bound = f->scalar("below_diagonal") > 0 ? tr(" (≤ N = %1: semiseparable)").arg(qint64(f->scalar("N")))
+                                            : tr(" (touches the diagonal: the bound ≤ N holds only strictly below it)");
   m_readout->setText(tr("<b>block rows %1..%2 × cols %3..%4</b> (%5×%6): numerical rank <b>%7</b>%8 · σ: %9")
-                         .arg(t0 + r0).arg(t0 + r1).arg(t0 + c0).arg(t0 + c1).arg(r1 - r0 + 1).arg(c1 - c0 + 1).arg(rank).arg(bound).arg(sv));
-}
-
-void MatrixPanel::selectCell(int column, int row, int col) {
-  if (column >= m_matrices.size() || m_matrices[column].size() == 0) return;
-  ss::Exploration& ex = m_ws->exploration(column);
-  const LayerChoice ch = m_ws->choice(column);
-  const ss::MixerKind kind = ex.config().mixers[ch.layer];
-  const qint64 w1 = m_t0[column] + m_matrices[column].rows();
-  const bool attn = kind == ss::MixerKind::Attention;
-  const ss::LayerWindow w = m_ws->layerWindow(column, ch.layer, m_t0[column], w1, attn ? ss::kWindowAttention : ss::kWindowGate, ch.head);
-  const ss::CellTerms terms = ss::window_matrix_terms(w, ex.ssm_A(ch.layer), kind == ss::MixerKind::Mamba ? ch.channel : ch.head, row, col);
-  QString s = QString::fromStdString(terms.formula);
-  if (kind == ss::MixerKind::Mamba && !terms.per_state.empty()) {
-    s += tr("<br>terms over n: ");
-    for (size_t n = 0; n < terms.per_state.size(); ++n) s += QString::number(terms.per_state[n], 'g', 3) + (n + 1 < terms.per_state.size() ? ", " : "");
-  }
-  m_readout->setText(s);
+                         .arg(r0).arg(r1).arg(c0).arg(c1).arg(r1 - r0 + 1).arg(c1 - c0 + 1).arg(qint64(f->scalar("rank"))).arg(bound).arg(sv));
 }

@@ -9,35 +9,35 @@
 
 #include "Heatmap.h"
 #include "Panel.h"
-#include "window_matrix.h"
+#include "engine.h"
 
 class QGridLayout;
 
 class MatrixPanel : public Panel {
   Q_OBJECT
  public:
-  // Longer windows show their last kMaxWindow tokens. The heatmap redraws 8K x 8K fast, but building
-  // 8K windows on the GUI thread took 24 s and 5 GB for four models on the CPU (see docs/benchmarks.md).
-  static constexpr qint64 kMaxWindow = 2048;
+  // Longer windows show their last kMaxWindow tokens (built on the session's worker; see engine.h).
+  static constexpr qint64 kMaxWindow = ss::Engine::kMaxMatrixWindow;
   // The colour scale of one matrix: the chosen one, except that "linear" is sequential (0..max) for
   // attention probabilities and diverging (±) for the signed SSM matrix M.
   static ColorScale scaleFor(ss::MixerKind kind, ColorScale chosen);
 
   explicit MatrixPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
-  PanelData data() const override;  // M of the active model
+  ss::View view() const override { return ss::View::Matrix; }  // data(): M of the active model
   void refresh() override;
   Heatmap* heatmap(int column) const { return m_maps.value(column); }
   QString readout() const { return m_readout->text(); }
-  // The rank readout for a block of column `column`'s matrix (window offsets, inclusive).
+  // Asks the worker for the rank of a block of column `column`'s matrix (window offsets, inclusive),
+  // or the terms of one cell; the readout shows the answer when it comes.
   void selectBlock(int column, int r0, int c0, int r1, int c1);
   void selectCell(int column, int row, int col);
+  QString caption() const { return m_caption->text(); }
 
  private:
+  void showReadout(ss::View v);
   QGridLayout* m_grid;
   QVector<Heatmap*> m_maps;
-  QVector<ss::MatrixF> m_matrices;  // [W, W] per model column
-  QVector<qint64> m_t0;
   QComboBox* m_scale;
   QLabel* m_readout;
   QLabel* m_caption;

@@ -45,6 +45,7 @@ MemoryPanel::MemoryPanel(Workspace* ws, QWidget* parent) : Panel(ws, "memory", t
   v->addLayout(body, 1);
   connect(m_bytesPerValue, &QComboBox::currentIndexChanged, this, &MemoryPanel::fillTable);
   fillTable();
+  buildChart();
   followWorkspace();
 }
 
@@ -83,69 +84,76 @@ void MemoryPanel::fillTable() {
   }
 }
 
-void MemoryPanel::refresh() {
+void MemoryPanel::buildChart() {
+  // One line and one dot per possible model, kept for the panel's life and updated with replace().
   QChart* chart = m_chartView->chart();
-  chart->removeAllSeries();
-  for (QAbstractAxis* a : chart->axes()) {
-    chart->removeAxis(a);
-    delete a;
-  }
-  m_data = PanelData{};
-  const qint64 n = m_ws->computed();
-  const int models = m_ws->columnCount();
-  if (n == 0 || models == 0) return;
-  const int points = int(std::min<qint64>(n, 400));
-  m_data = PanelData{tr("state + KV bytes per position"), points, models, QVector<float>(qsizetype(points) * models),
-                     tr("position t"), tr("model"), tr("bytes"), {}, {}, m_ws->token()};
-  auto* x = new QValueAxis;
-  auto* y = new QValueAxis;
-  x->setTitleText(tr("tokens read t"));
-  x->setLabelFormat("%d");
-  // Ticks of at most 4 digits in the unit that fits the largest value (never "2000000.0" beside the title).
-  double maxBytes = 1;
-  QList<ss::Architecture> archs;
-  for (int col = 0; col < models; ++col) {
-    ss::Exploration& ex = m_ws->exploration(col);
-    archs << ex.config().arch;
-    maxBytes = std::max(maxBytes, double(ex.state_bytes() + ex.kv_bytes_at(n - 1)));
-  }
-  const auto [unit, unitName] = ChartStyle::byteUnit(maxBytes);
-  y->setTitleText(unitName);
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  double ymax = 0;
-  for (int col = 0; col < models; ++col) {
-    ss::Exploration& ex = m_ws->exploration(col);
-    auto* s = new QLineSeries;
-    s->setName(QString::fromStdString(ex.name()));
-    s->setPen(ChartStyle::modelPen(archs, col, 3));  // the model's colour, as in its column
-    QList<QPointF> pts;
-    for (int k = 0; k < points; ++k) {
-      const qint64 t = points == 1 ? 0 : k * (n - 1) / (points - 1);
-      const double b = double(ex.state_bytes() + ex.kv_bytes_at(t));
-      pts.append({double(t + 1), b / unit});
-      m_data.values[qsizetype(k) * models + col] = float(b);
-      if (col == 0) m_data.rowLabels << QString::number(t + 1);
-      ymax = std::max(ymax, b / unit);
-    }
-    s->replace(pts);
-    chart->addSeries(s);
-    s->attachAxis(x);
-    s->attachAxis(y);
+  m_x = new QValueAxis;
+  m_y = new QValueAxis;
+  m_x->setTitleText(tr("tokens read t"));
+  m_x->setLabelFormat("%d");
+  m_y->setTitleText(tr("KB"));
+  chart->addAxis(m_x, Qt::AlignBottom);
+  chart->addAxis(m_y, Qt::AlignLeft);
+  for (int col = 0; col < Workspace::kMaxColumns; ++col) {
+    auto* line = new QLineSeries;
     auto* live = new QScatterSeries;  // measured from the live cache tensors
-    live->setColor(ChartStyle::modelColor(ex.config().arch));
     live->setMarkerSize(12);
-    live->append(double(ex.computed()), double(ex.state_bytes() + ex.live_kv_bytes()) / unit);
-    chart->addSeries(live);
-    live->attachAxis(x);
-    live->attachAxis(y);
+    for (QXYSeries* s : {static_cast<QXYSeries*>(line), static_cast<QXYSeries*>(live)}) {
+      chart->addSeries(s);
+      s->attachAxis(m_x);
+      s->attachAxis(m_y);
+    }
     chart->legend()->markers(live).first()->setVisible(false);
-    m_data.colLabels << QString::fromStdString(ex.name());
+    m_lines << line;
+    m_live << live;
   }
-  x->setRange(0, double(n));
-  y->setRange(0, std::max(ymax, 1e-3) * 1.1);
-  x->applyNiceNumbers();
-  y->applyNiceNumbers();
   chart->setTitle(tr("State + KV cache"));  // short: a chart elides a title wider than itself
+}
+
+void MemoryPanel::refresh() {
+  const ss::FramePtr f = m_ws->frame(ss::View::Memory);
+  setShownFrame(f);
+  QChart* chart = m_chartView->chart();
+  int used = 0;
+  // Ticks of at most 4 digits in the unit that fits the largest value (never "2000000.0").
+  const auto [unit, unitName] = ChartStyle::byteUnit(f && !f->empty() ? f->scalar("ymax_kb") * 1024.0 : 1024.0);
+  const double perKb = 1024.0 / unit;
+  QList<ss::Architecture> archs;
+  for (int c = 0; c < m_ws->columnCount(); ++c) archs << m_ws->column(c).config.arch;
+  if (f && !f->empty()) {
+    for (size_t k = 0; k + 1 < f->series.size() && used < m_lines.size(); k += 2, ++used) {
+      const ss::Series& s = f->series[k];        // the line
+      const ss::Series& dot = f->series[k + 1];  // the live measurement
+      QList<QPointF> pts;
+      pts.reserve(qsizetype(s.x.size()));
+      for (size_t i = 0; i < s.x.size(); ++i) pts.append({s.x[i], s.y[i] * perKb});
+      m_lines[used]->setName(QString::fromStdString(s.name));
+      const bool known = used < archs.size();  // the model's colour, as in its column
+      m_lines[used]->setPen(known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3));
+      m_lines[used]->replace(pts);
+      m_live[used]->setColor(known ? ChartStyle::modelColor(archs[used]) : ChartStyle::seriesColor(used));
+      m_live[used]->replace({QPointF(dot.x.at(0), dot.y.at(0) * perKb)});
+    }
+  }
+  for (int k = 0; k < m_lines.size(); ++k) {  // the models that are gone leave nothing behind
+    const bool on = k < used;
+    if (!on) {
+      m_lines[k]->replace(QList<QPointF>{});
+      m_live[k]->replace(QList<QPointF>{});
+      m_lines[k]->setName(QString());
+    }
+    chart->legend()->markers(m_lines[k]).first()->setVisible(on);
+  }
+  m_x->setRange(0, f && !f->empty() ? f->scalar("positions") : 1.0);
+  m_y->setRange(0, f && !f->empty() ? f->scalar("ymax_kb") * perKb * 1.1 : 1.0);
+  m_y->setTitleText(unitName);
+  m_x->applyNiceNumbers();
+  m_y->applyNiceNumbers();
   ChartStyle::apply(chart, palette(), font());
+}
+
+int MemoryPanel::lineCount() const {
+  int n = 0;
+  for (QLineSeries* s : m_lines) n += s->count() > 0;
+  return n;
 }

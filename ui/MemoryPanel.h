@@ -5,6 +5,8 @@
 
 #include <QChartView>
 #include <QComboBox>
+#include <QLineSeries>
+#include <QScatterSeries>
 #include <QTableWidget>
 #include <QValueAxis>
 
@@ -15,16 +17,21 @@ class MemoryPanel : public Panel {
  public:
   explicit MemoryPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
-  PanelData data() const override { return m_data; }
+  ss::View view() const override { return ss::View::Memory; }
+  int lineCount() const;  // chart lines with points (one per model shown)
   void refresh() override;
   QTableWidget* table() const { return m_table; }
 
  private:
   void fillTable();
+  void buildChart();
   void changeEvent(QEvent* e) override;
 
   QChartView* m_chartView;
   QTableWidget* m_table;
   QComboBox* m_bytesPerValue;
-  PanelData m_data;
+  QValueAxis* m_x = nullptr;
+  QValueAxis* m_y = nullptr;
+  QList<QLineSeries*> m_lines;
+  QList<QScatterSeries*> m_live;
 };

@@ -7,17 +7,18 @@
 
 #include "ChartStyle.h"
 #include "Zoom.h"
+#include <QEvent>
 
 #include "Workspace.h"
 #include "published_memory.h"
 
 ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(parent), m_ws(ws), m_column(column) {
   setFrameShape(QFrame::NoFrame);  // the border is painted (paintEvent), in the palette of the moment
-  const ss::Exploration& ex = ws->exploration(column);
-  const ss::ModelConfig& c = ex.config();
+  const ss::ColumnInfo& info = ws->column(column);
+  const ss::ModelConfig& c = info.config;
   m_color = ChartStyle::modelColor(c.arch);
   // <big>: relative to the widget font, so the name follows the zoom.
-  m_name = new QLabel(QString("<big><span style='color:%1'>■</span> <b>%2</b></big>").arg(m_color.name(), QString::fromStdString(ex.name())), this);
+  m_name = new QLabel(QString("<big><span style='color:%1'>■</span> <b>%2</b></big>").arg(m_color.name(), QString::fromStdString(info.name)), this);
   m_name->setToolTip(tr("This model's colour in every chart"));
   m_close = new QToolButton(this);
   m_close->setText("✕");
@@ -26,12 +27,17 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_info->setWordWrap(false);  // one line: the column's height does not depend on its width
   m_info->setToolTip(tr("%1, %2 layers; the backend that runs it; its fixed state; the KV cache it adds per token")
                          .arg(ss::architecture_name(c.arch)).arg(c.n_layers));
-  m_info->setText(tr("%3 · <b>%4</b> · state %5 · KV %6/tok")
-                      .arg(ex.model().parameter_count() < 1000000 ? QString::number(ex.model().parameter_count() / 1e3, 'f', 1) + "K"
-                                                                  : QString::number(ex.model().parameter_count() / 1e6, 'f', 1) + "M")
-                      .arg(QString::fromStdString(ex.backend_name()))
-                      .arg(QString::fromStdString(ss::human_bytes(double(ex.state_bytes()))))
-                      .arg(QString::fromStdString(ss::human_bytes(double(ex.model().kv_bytes_per_token())))));
+  if (info.loaded())
+    m_info->setText(tr("%3 · <b>%4</b> · state %5 · KV %6/tok")
+                        .arg(info.parameters < 1000000 ? QString::number(info.parameters / 1e3, 'f', 1) + "K"
+                                                       : QString::number(info.parameters / 1e6, 'f', 1) + "M")
+                        .arg(QString::fromStdString(info.backend))
+                        .arg(QString::fromStdString(ss::human_bytes(double(info.state_bytes))))
+                        .arg(QString::fromStdString(ss::human_bytes(double(info.kv_bytes_per_token)))));
+  m_error = new QLabel(this);  // why this model shows nothing: it failed to load, or the worker failed on it
+  m_error->setWordWrap(true);
+  m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_error->setVisible(false);
   m_schedule = new LayerScheduleStrip(this);
   m_schedule->setConfig(c);
   m_layer = new QSpinBox(this);
@@ -54,11 +60,22 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   v->addLayout(head);
   v->addLayout(pick);
   v->addWidget(m_info);
+  v->addWidget(m_error);
   v->addWidget(m_schedule);
+  // A press anywhere on the column (its header, spin boxes, layer blocks) makes it the active one.
+  for (QWidget* w : findChildren<QWidget*>()) w->installEventFilter(this);
+  if (!info.loaded()) {
+    m_layer->setEnabled(false);
+    m_head->setEnabled(false);
+    m_schedule->setVisible(false);
+  }
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
-  connect(m_schedule, &LayerScheduleStrip::layerClicked, m_layer, &QSpinBox::setValue);
+  connect(m_schedule, &LayerScheduleStrip::layerClicked, this, [this](int layer) {
+    m_ws->setActiveColumn(m_column);
+    m_layer->setValue(layer);
+  });
   connect(m_close, &QToolButton::clicked, this, [this] { m_ws->closeModel(m_column); });
   sync();
 }
@@ -82,8 +99,15 @@ void ModelColumn::paintEvent(QPaintEvent*) {
 }
 
 void ModelColumn::sync() {
+  const QString err = m_ws->columnError(m_column);
+  m_error->setText(err.isEmpty() ? QString() : "⚠ " + err.toHtmlEscaped());
+  QPalette warn = m_error->palette();  // a palette, not a style sheet: a style sheet would stop the zoom's font reaching it
+  warn.setColor(QPalette::WindowText, QColor(0xd5, 0x5e, 0x00));
+  m_error->setPalette(warn);
+  m_error->setVisible(!err.isEmpty());
+  if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
-  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const ss::ModelConfig& c = m_ws->column(m_column).config;
   const QSignalBlocker b1(m_layer), b2(m_head);
   m_layer->setValue(ch.layer);
   const ss::MixerKind k = c.mixers[ch.layer];
@@ -102,8 +126,9 @@ void ModelColumn::sync() {
 }
 
 void ModelColumn::apply() {
+  if (!m_ws->column(m_column).loaded()) return;
   LayerChoice ch = m_ws->choice(m_column);
-  const ss::ModelConfig& c = m_ws->exploration(m_column).config();
+  const ss::ModelConfig& c = m_ws->column(m_column).config;
   const int oldLayer = ch.layer;
   ch.layer = m_layer->value();
   if (ch.layer == oldLayer) {
@@ -116,6 +141,11 @@ void ModelColumn::apply() {
   m_ws->setActiveColumn(m_column);
   m_ws->setChoice(m_column, ch);
   sync();
+}
+
+bool ModelColumn::eventFilter(QObject* o, QEvent* e) {
+  if (e->type() == QEvent::MouseButtonPress) m_ws->setActiveColumn(m_column);
+  return QFrame::eventFilter(o, e);
 }
 
 void ModelColumn::mousePressEvent(QMouseEvent* e) {

@@ -20,7 +20,8 @@ class ModelColumn : public QFrame {
   ModelColumn(Workspace* ws, int column, QWidget* parent = nullptr);
   int column() const { return m_column; }
   void setActive(bool active);
-  void sync();  // from the workspace's choice
+  void sync();  // from the workspace's choice and the column's error
+  QString errorText() const { return m_error->text(); }
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
   LayerScheduleStrip* schedule() const { return m_schedule; }
@@ -31,6 +32,7 @@ class ModelColumn : public QFrame {
  protected:
   void mousePressEvent(QMouseEvent*) override;
   void paintEvent(QPaintEvent*) override;
+  bool eventFilter(QObject* o, QEvent* e) override;
 
  private:
   void apply();
@@ -38,6 +40,7 @@ class ModelColumn : public QFrame {
   int m_column;
   QLabel* m_name;
   QLabel* m_info;
+  QLabel* m_error;
   LayerScheduleStrip* m_schedule;
   QSpinBox* m_layer;
   QSpinBox* m_head;

@@ -1,22 +1,45 @@
 #include "Panel.h"
 
+#include <QResizeEvent>
 #include <QTimer>
 
 #include "HelpBadge.h"
 #include "Workspace.h"
 
+PanelData PanelData::fromFrame(const ss::Frame& f) {
+  PanelData d;
+  d.name = QString::fromStdString(f.title);
+  d.rows = f.rows;
+  d.cols = f.cols;
+  d.values = QVector<float>(f.values.begin(), f.values.end());
+  d.rowAxis = QString::fromStdString(f.row_axis);
+  d.colAxis = QString::fromStdString(f.col_axis);
+  d.units = QString::fromStdString(f.units);
+  for (const std::string& s : f.row_labels) d.rowLabels << QString::fromStdString(s);
+  for (const std::string& s : f.col_labels) d.colLabels << QString::fromStdString(s);
+  d.token = f.token;
+  return d;
+}
+
 Panel::Panel(Workspace* ws, const QString& key, const QString& title, QWidget* parent)
     : QWidget(parent), m_ws(ws), m_key(key), m_title(title) {
   setObjectName(key);
+  m_age = new QLabel(this);
+  m_age->setObjectName("age");
+  m_age->setAutoFillBackground(true);
+  m_age->setMargin(3);
+  m_age->setVisible(false);
 }
+
+PanelData Panel::data() const { return m_shown && !m_shown->empty() ? PanelData::fromFrame(*m_shown) : PanelData{}; }
 
 void Panel::followWorkspace() {
   setToolTip("<p><b>" + m_title + "</b></p><p>" + help() + "</p>");
-  connect(m_ws, &Workspace::resultsChanged, this, &Panel::scheduleRefresh);
-  connect(m_ws, &Workspace::selectionChanged, this, &Panel::scheduleRefresh);
-  connect(m_ws, &Workspace::choiceChanged, this, &Panel::scheduleRefresh);
-  connect(m_ws, &Workspace::activeColumnChanged, this, &Panel::scheduleRefresh);
-  connect(m_ws, &Workspace::modelsChanged, this, &Panel::scheduleRefresh);
+  connect(m_ws, &Workspace::frameReady, this, [this](ss::View v) {
+    if (v == view()) scheduleRefresh();
+  });
+  connect(m_ws, &Workspace::statusChanged, this, &Panel::updateAge);
+  connect(m_ws, &Workspace::bytesChanged, this, &Panel::updateAge);
 }
 
 void Panel::scheduleRefresh() {
@@ -24,8 +47,48 @@ void Panel::scheduleRefresh() {
   m_refreshQueued = true;
   QTimer::singleShot(0, this, [this] {
     m_refreshQueued = false;
-    if (!m_ws->isBusy()) refresh();
+    refresh();
   });
+}
+
+void Panel::setShownFrame(const ss::FramePtr& f) {
+  m_shown = f;
+  updateAge();
+}
+
+QString Panel::emptyReason(const ss::FramePtr& f) {
+  if (!f) return tr("computing…");
+  if (!f->error.empty()) return "⚠ " + QString::fromStdString(f->error);
+  return QString::fromStdString(f->note);
+}
+
+bool Panel::textChanged() {
+  if (m_textVersion == m_ws->textVersion()) return false;
+  m_textVersion = m_ws->textVersion();
+  return true;
+}
+
+QString Panel::ageNote() const {
+  // (A timing does not depend on the text.)
+  if (!m_shown || view() == ss::View::Cost || m_shown->text_version >= m_ws->textVersion()) return QString();
+  const ss::Session::Status& s = m_ws->status();
+  if (s.paused)
+    return tr("older result: cancelled at %1 of %2 bytes (Resume continues)").arg(s.computed).arg(s.size);
+  return tr("older result: computing the new text…");
+}
+
+void Panel::updateAge() {
+  const QString note = ageNote();
+  m_age->setText(note);
+  m_age->setVisible(!note.isEmpty());
+  m_age->adjustSize();
+  m_age->move(width() - m_age->width() - 4, 2);
+  m_age->raise();
+}
+
+void Panel::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  m_age->move(width() - m_age->width() - 4, 2);
 }
 
 QWidget* Panel::helpBadge() { return new HelpBadge(m_title, help(), this); }

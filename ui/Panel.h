@@ -1,6 +1,8 @@
 // Panel: the common face of the explorer's views (hidden state, Δ gate, matrix, memory, cost,
-// prediction). A panel reads the Workspace and redraws on its signals; it can hand out the numbers
-// it shows (PanelData, for CSV / .npy export and for tests) and says in one paragraph what it shows.
+// prediction). A panel only draws: it redraws from the newest frames the Workspace holds (computed
+// by the session's worker) when one of its views gets a new frame; it hands out the numbers it shows
+// (PanelData, built from the same frame, for CSV / .npy export and tests) and says in one paragraph
+// what it shows. When its frame is for an older text than the session's, it says so.
 #pragma once
 
 #include <QLabel>
@@ -8,6 +10,8 @@
 #include <QStringList>
 #include <QVector>
 #include <QWidget>
+
+#include "frame.h"
 
 class Workspace;
 
@@ -20,6 +24,7 @@ struct PanelData {
   QStringList rowLabels, colLabels;  // optional; indices are used when empty
   qint64 token = -1;            // the selected token the data belongs to
   float at(qint64 r, qint64 c) const { return values[r * cols + c]; }
+  static PanelData fromFrame(const ss::Frame& f);  // exactly the frame's numbers
 };
 
 class Panel : public QWidget {
@@ -30,9 +35,12 @@ class Panel : public QWidget {
   QString key() const { return m_key; }      // "state", "delta", "matrix", "memory", "cost", "prediction"
   QString title() const { return m_title; }
   virtual QString help() const = 0;          // the "what am I looking at" paragraph, with the formula
-  virtual PanelData data() const = 0;
-  // Redraws from the workspace (normally called through the workspace's signals).
+  virtual PanelData data() const;            // the shown frame's numbers
+  virtual ss::View view() const = 0;         // the frames it draws
+  ss::FramePtr shownFrame() const { return m_shown; }
+  // Redraws from the workspace's newest frames (normally called through its signals).
   virtual void refresh() = 0;
+  QString ageNote() const;                   // "" or why the view shows an older result
 
  protected:
   // Connects the workspace's signals to refresh() (coalesced: one refresh per event-loop turn).
@@ -43,9 +51,20 @@ class Panel : public QWidget {
   // figure, which shows the plots, their axes, colorbars and titles only. Buttons, combo boxes and
   // spin boxes are left out without being marked.
   static void excludeFromFigure(QWidget* w);
+  // Remembers the frame drawn and shows, over the panel's corner, whether it is older than the text.
+  void setShownFrame(const ss::FramePtr& f);
+  // What an empty frame says: its error (marked as one), its note, or that it is being computed.
+  static QString emptyReason(const ss::FramePtr& f);
+  // The workspace's text into a token strip, when its version changed since the last call.
+  bool textChanged();
+  void resizeEvent(QResizeEvent* e) override;
   Workspace* m_ws;
+  ss::FramePtr m_shown;
 
  private:
+  void updateAge();
   QString m_key, m_title;
+  QLabel* m_age = nullptr;
   bool m_refreshQueued = false;
+  quint64 m_textVersion = ~quint64(0);
 };

@@ -46,6 +46,7 @@ PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "pr
   connect(m_text, &TokenStrip::tokenClicked, this, [this](qint64 t, bool extend) {
     if (extend) m_ws->extendSelection(t); else m_ws->selectToken(t);
   });
+  buildChart();
   followWorkspace();
 }
 
@@ -61,72 +62,81 @@ void PredictionPanel::changeEvent(QEvent* e) {
   Panel::changeEvent(e);
 }
 
-void PredictionPanel::refresh() {
+void PredictionPanel::buildChart() {
+  // The bars and axes live as long as the panel; a refresh replaces their values.
   QChart* chart = m_chartView->chart();
-  chart->removeAllSeries();
-  for (QAbstractAxis* a : chart->axes()) {
-    chart->removeAxis(a);
-    delete a;
-  }
-  m_data = PanelData{};
-  m_top.clear();
-  m_text->setBytes(m_ws->bytes());
-  m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
-  const int col = m_ws->activeColumn();
-  if (col >= m_ws->columnCount() || m_ws->computed() == 0) return;
-  ss::Exploration& ex = m_ws->exploration(col);
-  const qint64 t = m_ws->token();
-  const std::vector<float> p = ex.next_byte_probs(t);
-  const int V = int(p.size());
-  m_data = PanelData{tr("p(next byte | bytes 0..%1)").arg(t), 1, V, QVector<float>(p.begin(), p.end()), tr("token t"), tr("next byte"), tr("probability"), {QString::number(t)}, {}, t};
-  std::vector<int> order(std::min(V, 256));
-  std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + kTopK, order.end(), [&](int a, int b) { return p[a] > p[b]; });
-  const int next = t + 1 < m_ws->bytes().size() ? quint8(m_ws->bytes()[t + 1]) : -1;
-  auto* set = new QBarSet(tr("p(next byte), %1").arg(QString::fromStdString(ex.name())));
-  auto* actual = new QBarSet(tr("the byte that follows"));
-  set->setColor(ChartStyle::modelColor(ex.config().arch));     // the model's colour, as in its column
-  actual->setColor(palette().color(QPalette::WindowText));     // distinct from every model colour
-  double pmax = 0;
+  m_set = new QBarSet(tr("p(next byte)"));
+  m_actual = new QBarSet(tr("the byte that follows"));
   for (int k = 0; k < kTopK; ++k) {
-    const int b = order[k];
-    m_top << byteLabel(b);
-    *set << (b == next ? 0.0 : p[b]);
-    *actual << (b == next ? p[b] : 0.0);
-    pmax = std::max(pmax, double(p[b]));
+    *m_set << 0.0;
+    *m_actual << 0.0;
   }
   auto* series = new QStackedBarSeries;  // one of the two sets is 0 in each category: bars stay centred
-  series->append(set);
-  series->append(actual);
+  series->append(m_set);
+  series->append(m_actual);
   series->setBarWidth(0.7);
   chart->addSeries(series);
-  auto* x = new QBarCategoryAxis;
-  x->append(m_top);
-  x->setTitleText(tr("next byte (top %1)").arg(kTopK));
+  m_xAxis = new QBarCategoryAxis;
+  m_yAxis = new QValueAxis;
+  m_yAxis->setTitleText(tr("probability"));
+  m_yAxis->setLabelFormat("%.2f");
+  chart->addAxis(m_xAxis, Qt::AlignBottom);
+  chart->addAxis(m_yAxis, Qt::AlignLeft);
+  series->attachAxis(m_xAxis);
+  series->attachAxis(m_yAxis);
+}
+
+void PredictionPanel::refresh() {
+  const ss::FramePtr f = m_ws->frame(ss::View::Prediction);
+  setShownFrame(f);
+  QChart* chart = m_chartView->chart();
+  const int active = m_ws->activeColumn();
+  m_set->setColor(active < m_ws->columnCount() ? ChartStyle::modelColor(m_ws->column(active).config.arch)  // the model's colour, as in its column
+                                               : ChartStyle::seriesColor(0));
+  m_actual->setColor(palette().color(QPalette::WindowText));  // distinct from every model colour
+  if (textChanged()) m_text->setBytes(m_ws->bytes());
+  m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
+  m_top.clear();
+  if (!f || f->empty()) {  // nothing of an earlier frame stays
+    for (int k = 0; k < kTopK; ++k) {
+      m_set->replace(k, 0.0);
+      m_actual->replace(k, 0.0);
+    }
+    m_xAxis->setCategories({});
+    m_xAxis->setTitleText(QString());
+    chart->setTitle(QString());
+    m_text->clearCellValues();
+    m_caption->setText(emptyReason(f));
+    ChartStyle::apply(chart, palette(), font());
+    return;
+  }
+  const qint64 t = f->token;
+  const int next = int(f->scalar("next_byte", -1));
+  for (int k = 0; k < kTopK; ++k) {
+    const bool has = k < int(f->order.size());
+    const int b = has ? int(f->order[k]) : -1;
+    const double p = has ? f->values[size_t(b)] : 0.0;
+    m_top << (has ? byteLabel(b) : QString(k, QChar(' ')));  // categories must differ
+    m_set->replace(k, b == next ? 0.0 : p);
+    m_actual->replace(k, b == next ? p : 0.0);
+  }
+  m_xAxis->setCategories(m_top);
+  m_xAxis->setTitleText(tr("next byte (top %1)").arg(kTopK));
   // Hex labels ("9f") may be wider than a narrow chart's bars: upright, so they are never elided.
   bool wide = false;
-  for (const QString& l : m_top) wide = wide || l.size() > 1;
-  x->setLabelsAngle(wide ? -90 : 0);
-  auto* y = new QValueAxis;
-  y->setRange(0, std::min(1.0, pmax * 1.15 + 1e-3));
-  y->setTitleText(tr("probability"));
-  y->setLabelFormat("%.2f");
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
+  for (const QString& l : m_top) wide = wide || l.trimmed().size() > 1;
+  m_xAxis->setLabelsAngle(wide ? -90 : 0);
+  m_yAxis->setRange(0, std::min(1.0, f->scalar("p_max") * 1.15 + 1e-3));
+  const QString model = QString::fromStdString(f->model);
   // Short enough not to be elided in a third of a 1080p window; the model is in the legend.
-  chart->setTitle(tr("Next byte after %1 (token %2)").arg(byteLabel(quint8(m_ws->bytes()[t]))).arg(t));
+  m_set->setLabel(tr("p(next byte), %1").arg(model));
+  chart->setTitle(tr("Next byte after %1 (token %2)").arg(byteLabel(int(f->scalar("byte")))).arg(t));
   ChartStyle::apply(chart, palette(), font());
 
-  const std::vector<float>& s = ex.surprisals();
-  const QVector<float> sv(s.begin(), s.end());
+  const QVector<float> sv(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(sv, ColorNormalizer::fromData(ColorScale::Linear, sv.constData(), sv.size()), tr("surprisal (bits)"));
-  QString cap = tr("<b>%1</b>").arg(QString::fromStdString(ex.name()));
-  if (next >= 0) cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(p[next], 0, 'g', 3).arg(-std::log2(std::max(p[next], 1e-30f)), 0, 'f', 2);
-  double mean = 0;
-  int cnt = 0;
-  for (float v : s) if (!std::isnan(v)) { mean += v; ++cnt; }
-  if (cnt) cap += tr(" · text: %1 bits/byte").arg(mean / cnt, 0, 'f', 2);
+  QString cap = tr("<b>%1</b>").arg(model);
+  if (next >= 0) cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
+  if (!std::isnan(f->scalar("bits_per_byte", NAN))) cap += tr(" · text: %1 bits/byte").arg(f->scalar("bits_per_byte"), 0, 'f', 2);
   m_caption->setText(cap);
 }

@@ -2,7 +2,10 @@
 // actually follows marked) and the surprisal of every byte of the text, -log2 p(byte | bytes before).
 #pragma once
 
+#include <QBarCategoryAxis>
 #include <QBarSeries>
+#include <QBarSet>
+#include <QValueAxis>
 #include <QChartView>
 
 #include "Panel.h"
@@ -14,16 +17,22 @@ class PredictionPanel : public Panel {
   static constexpr int kTopK = 10;
   explicit PredictionPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
-  PanelData data() const override { return m_data; }  // [1, V] next-byte probabilities after token t
+  ss::View view() const override { return ss::View::Prediction; }  // data(): [1, V] p(next byte) after token t
+  QString caption() const { return m_caption->text(); }
+  QString chartTitle() const { return m_chartView->chart()->title(); }
   void refresh() override;
   TokenStrip* text() const { return m_text; }
   QStringList topLabels() const { return m_top; }
 
  private:
   void changeEvent(QEvent* e) override;
+  void buildChart();
   QChartView* m_chartView;
   TokenStrip* m_text;
   QLabel* m_caption;
   QStringList m_top;
-  PanelData m_data;
+  QBarSet* m_set = nullptr;
+  QBarSet* m_actual = nullptr;
+  QBarCategoryAxis* m_xAxis = nullptr;
+  QValueAxis* m_yAxis = nullptr;
 };

@@ -1,117 +1,117 @@
-// Workspace: what every view of the explorer looks at — the input bytes, the loaded models (one
-// ss::Exploration each), the layer/head each model column shows, and the selected token and window.
-// It runs model work: small updates (a typed byte) at once on the calling thread through the
-// recurrent step; large ones (a pasted file, an edit far back) on a worker thread, cancellable, with
-// progress. Views never run the model themselves; they ask the workspace and redraw on its signals.
+// Workspace: the Qt face of the explorer's ss::Session (session/session.h explains the design). The
+// session owns the text, the models (on its worker thread) and the cache of results; the workspace
+// forwards the GUI's changes to it and hands the frames and the worker's status to the GUI thread as
+// queued signals. It computes nothing and touches no model: views draw the frames it keeps.
 #pragma once
 
 #include <QByteArray>
-#include <QFutureWatcher>
+#include <QHash>
 #include <QObject>
 #include <QString>
-#include <atomic>
+#include <QVector>
 #include <memory>
-#include <vector>
+#include <tuple>
 
-#include "exploration.h"
+#include "session.h"
 
-struct LayerChoice {
-  int layer = 0;
-  int head = 0;     // attention / Mamba-2 head
-  int channel = 0;  // Mamba-1 channel (for the per-channel matrix and the picked-channel line)
-  bool operator==(const LayerChoice&) const = default;
-};
+using LayerChoice = ss::Choice;
 
 class Workspace : public QObject {
   Q_OBJECT
  public:
-  static constexpr qint64 kDefaultWindow = 256;  // tokens shown around the selection without a window
-  static constexpr qint64 kSyncTokens = 2048;    // updates up to this many tokens run on the GUI thread
-  static constexpr int kMaxColumns = 4;
-  static constexpr qint64 kSharedWindow = 1024;  // windows up to this long are traced with all their parts at once
+  static constexpr qint64 kDefaultWindow = ss::Document::kDefaultWindow;
+  static constexpr int kMaxColumns = ss::Session::kMaxColumns;
+  static constexpr qint64 kSharedWindow = ss::Engine::kSharedWindow;
 
   explicit Workspace(QObject* parent = nullptr);
   ~Workspace() override;
 
+  ss::Session& session() { return *m_session; }  // for drivers such as a lesson player
+  const ss::Document& document() const { return m_session->document(); }
+
   // --- models ---
   void setDevice(const QString& device) { m_device = device; }  // cpu | cuda | auto, for models opened next
   void setPrecision(const QString& p) { m_precision = p; }     // fp32 | bf16 (bf16 needs the GPU), likewise
+  // Loads the folder (on this thread) and hands it to the worker. A model that fails keeps a column
+  // that says why; returns false with the reason.
   bool openModel(const QString& dir, QString* error = nullptr);
   void closeModel(int column);
-  int columnCount() const { return int(m_columns.size()); }
-  ss::Exploration& exploration(int column) const { return *m_columns.at(column).exploration; }
-  LayerChoice choice(int column) const { return m_columns.at(column).choice; }
+  int columnCount() const { return int(document().columns.size()); }
+  const ss::ColumnInfo& column(int c) const { return *document().columns.at(c); }
+  QString columnError(int c) const;  // why a column shows nothing: load failure or the worker's error
+  LayerChoice choice(int column) const { return document().choices.at(column); }
   void setChoice(int column, LayerChoice c);
-  int activeColumn() const { return m_active; }
+  int activeColumn() const { return document().active; }
   void setActiveColumn(int column);
 
-  // --- the text ---
+  // --- the text (the session's one copy) ---
   const QByteArray& bytes() const { return m_bytes; }
+  quint64 textVersion() const { return document().text_version; }
   void setBytes(const QByteArray& bytes);
   void appendBytes(const QByteArray& more) { setBytes(m_bytes + more); }
-  qint64 computed() const;  // tokens every model has computed
-  bool isBusy() const { return m_busy; }
-  void cancel();
-  void waitForIdle();       // blocks (processing events) until no update runs
+  qint64 computed() const { return m_status.computed; }  // bytes every model holds (as last reported)
+  bool isBusy() const { return m_status.busy; }
+  bool isPaused() const { return m_status.paused; }      // cancelled: resume() continues
+  const ss::Session::Status& status() const { return m_status; }
+  void cancel() { m_session->cancel(); }
+  void resume() { m_session->resume(); }
+  // Blocks until the worker has finished the newest state, then delivers its frames and status.
+  void waitForIdle();
 
-  // --- cost chart: forward time vs length for every model (on the worker unless `wait`) ---
+  // --- stepping: the text is cut after the selected token, each step feeds one more byte ---
+  bool isStepping() const { return document().stepping; }
+  qint64 pendingBytes() const { return qint64(document().pending.size()); }
+  bool beginStepping();
+  qint64 step();
+  void feedRest();
+
+  // --- cost chart: forward time vs length for every model (on the worker; `wait` blocks) ---
   void measureCost(const QVector<qint64>& lengths, bool wait = false);
-  const QVector<QVector<ss::CostSample>>& cost() const { return m_cost; }
 
   // --- selection: token t and a window [windowStart, windowEnd) of tokens ---
-  qint64 token() const { return m_token; }
-  qint64 windowStart() const { return m_w0; }
-  qint64 windowEnd() const { return m_w1; }
-  bool hasExplicitWindow() const { return m_explicitWindow; }
-  void selectToken(qint64 t);              // the default window around it
-  void selectWindow(qint64 a, qint64 b);   // tokens a..b inclusive (either order); the token becomes b
-  void extendSelection(qint64 t);          // shift-click: window from the last clicked token to t
+  qint64 token() const { return document().token; }
+  qint64 windowStart() const { return document().w0; }
+  qint64 windowEnd() const { return document().w1; }
+  bool hasExplicitWindow() const { return document().explicit_window; }
+  bool followsEnd() const { return document().follow_end; }
+  void selectToken(qint64 t);
+  void selectWindow(qint64 a, qint64 b);
+  void extendSelection(qint64 t);
 
-  // --- queries for views (cached until the text or the selection changes) ---
-  // The chosen layer of `column` over the current window.
-  ss::LayerWindow layerWindow(int column, unsigned parts);
-  ss::LayerWindow layerWindow(int column, int layer, qint64 t0, qint64 t1, unsigned parts, int head);
+  // --- frames: the newest of each view (Matrix: per column; the others: column -1) ---
+  ss::FramePtr frame(ss::View v, int column = -1) const { return m_frames.value(key(v, column)); }
+  void requestBlockRank(int column, qint64 r0, qint64 c0, qint64 r1, qint64 c1) { m_session->request_block_rank(column, r0, c0, r1, c1); }
+  void requestCellTerms(int column, qint64 row, qint64 col) { m_session->request_cell_terms(column, row, col); }
 
  signals:
   void modelsChanged();
   void choiceChanged(int column);
   void activeColumnChanged(int column);
   void bytesChanged();
-  void resultsChanged();          // new values: views refresh
   void selectionChanged();
+  void frameReady(ss::View view, int column);  // a new frame (GUI thread)
+  void statusChanged();                        // computed / busy / progress / errors changed
+  void resultsChanged();                       // the models hold a new text (or more of it): not busy any more
   void busyChanged(bool busy);
   void progressChanged(int percent, const QString& what);
   void errorOccurred(const QString& message);
-  void costChanged();
 
  private:
-  struct Column {
-    std::unique_ptr<ss::Exploration> exploration;
-    LayerChoice choice;
-  };
-  struct CachedWindow {
-    int column, layer, head;
-    qint64 t0, t1;
-    unsigned parts;
-    ss::LayerWindow window;
-  };
-  void startUpdate();
-  void onUpdateFinished();
-  void clampSelection();
-  void invalidate() { m_cache.clear(); }
+  static int key(ss::View v, int column) { return int(v) * 64 + column + 1; }
+  void onFrame(const ss::FramePtr& f);
+  void onStatus(const ss::Session::Status& s);
+  void syncBytes();
 
+  std::unique_ptr<ss::Session> m_session;
   QString m_device = "auto";
   QString m_precision = "fp32";
-  std::vector<Column> m_columns;
-  int m_active = 0;
-  QByteArray m_bytes;
-  qint64 m_token = 0, m_w0 = 0, m_w1 = 0, m_anchor = 0;
-  bool m_explicitWindow = false;
-  bool m_busy = false;
-  bool m_pending = false;  // the text changed while the worker ran
-  std::atomic<bool> m_cancel{false};
-  QFutureWatcher<void> m_watcher;
-  std::vector<CachedWindow> m_cache;
-  QVector<QVector<ss::CostSample>> m_cost, m_costRunning;
-  bool m_measuring = false;
+  QByteArray m_bytes;  // the session's text as Qt bytes (refreshed when its version changes)
+  quint64 m_bytesVersion = 0;
+  quint64 m_modelsSerial = 0;  // the document state of the last open / close
+  std::tuple<quint64, qint64, size_t> m_results{0, -1, 0};  // (text version, computed, models) of the last resultsChanged
+  QHash<int, ss::FramePtr> m_frames;
+  ss::Session::Status m_status;
+  QHash<quint64, QString> m_errors;  // per column id: the last worker error reported
 };
+
+Q_DECLARE_METATYPE(ss::View)

@@ -285,10 +285,13 @@ class TestClassroom : public QObject {
       QCOMPARE(s.scored, qint64(16));
       // The reference: the explorer's own next-byte distribution after each answer's prefix.
       int right = 0;
-      for (int64_t i : ex.scored) {
-        const std::vector<float> p = w.workspace()->exploration(col).next_byte_probs(i - 1);
-        right += int(std::max_element(p.begin(), p.end()) - p.begin()) == uint8_t(ex.bytes[size_t(i)]);
-      }
+      // (on the session's worker: no other thread touches a model)
+      w.workspace()->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
+        for (int64_t i : ex.scored) {
+          const std::vector<float> p = e.exploration(d, col)->next_byte_probs(i - 1);
+          right += int(std::max_element(p.begin(), p.end()) - p.begin()) == uint8_t(ex.bytes[size_t(i)]);
+        }
+      });
       QCOMPARE(s.accuracy, right / 16.0);
     }
     // mqar-mamba2 learned recall (task.json: 0.999 at 16 pairs); mqar-llama did not (0.36).

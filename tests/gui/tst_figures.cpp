@@ -216,7 +216,7 @@ class TestFigures : public QObject {
       auto* line = qobject_cast<QLineSeries*>(s);
       if (!line || s->type() != QAbstractSeries::SeriesTypeLine) continue;
       for (ModelColumn* c : columns)
-        if (QString::fromStdString(ws()->exploration(c->column()).name()) == line->name()) {
+        if (QString::fromStdString(ws()->column(c->column()).name) == line->name()) {
           QCOMPARE(line->pen().color(), c->modelColor());
           ++lines;
         }
@@ -231,7 +231,7 @@ class TestFigures : public QObject {
     QVERIFY(legend);
     QVERIFY(legend->isVisible());
     QCOMPARE(legend->names().size(), 4);
-    for (int c = 0; c < 4; ++c) QVERIFY(legend->names().contains(QString::fromStdString(ws()->exploration(c).name())));
+    for (int c = 0; c < 4; ++c) QVERIFY(legend->names().contains(QString::fromStdString(ws()->column(c).name)));
     QVERIFY(!legend->text().contains("…") && !legend->text().contains("..."));
     QVERIFY(legend->heightForWidth(200) > 0);  // wraps instead of eliding when narrow
   }

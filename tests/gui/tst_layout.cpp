@@ -257,7 +257,7 @@ class TestLayout : public QObject {
       LayerScheduleStrip* s = c->schedule();
       QVERIFY(s->height() >= s->sizeHint().height());
       QVERIFY(c->rect().contains(s->geometry()));
-      for (int l = 0; l < w.workspace()->exploration(c->column()).config().n_layers; ++l)
+      for (int l = 0; l < w.workspace()->column(c->column()).config.n_layers; ++l)
         QVERIFY(QRectF(s->rect()).contains(s->carryRect(l)));
       // The whole column is inside the models' scroll area's viewport (not under its scroll bar).
       QWidget* viewport = c->parentWidget()->parentWidget();

@@ -1,23 +1,29 @@
-// statescope-bench-explorer: how fast the explorer answers a user, per model and document size.
+// statescope-bench-explorer: how fast the explorer answers a user, measured as a user feels it:
+// from the input event to the last widget it changes being painted.
 //
 //   statescope-bench-explorer [--model DIR ...] [--sizes 1024,102400] [--samples 30] [--device cpu]
+//                             [--together] [--help]
 //
-// For each model alone in a window (1600 x 1000, offscreen) and each document size it prints:
-//   first run      the first full computation of the document (every model column's engine)
-//   append engine  Exploration::append of one byte (the recurrent step from the live state)
-//   keystroke      one byte appended through the Workspace, until every view has refreshed and the
-//                  whole window has been painted (QWidget::grab); then, for the same state, the
-//                  views' refresh alone (ExplorerWindow::refreshPanels) and the window's paint alone
-//   click state    Exploration::state_at(t, layer) for a token t far back (uniform in the first
-//                  half), layer = the model's last SSM layer (or last attention layer)
-//   click views    Workspace::selectToken(t) for such a t, until every view has refreshed and the
-//                  window has been painted
+// For each model alone in a window (1600 x 1000, offscreen), or with --together all the models in
+// one window (the first one active), and each document size:
+//   first run    from setting the text to every view drawn for it (the worker's first computation)
+//   max stall    the longest the GUI thread went without running its event loop during the first run
+//                (a 1 ms timer's longest gap: the worker computes, the GUI thread must not wait)
+//   keystroke    a key press in the editor (one byte appended at the end; the selection follows it)
+//                until every view has drawn the frame for the new text and the last paint is done
+//   click        a mouse click on a token of the strip (uniform in the first half of the text) until
+//                every view has drawn the frames for it
+//   layer        a layer change in the active model's column until every view has drawn
 // p50 and p99 (the max when fewer than 100 samples) over --samples samples, in milliseconds.
 // Then the semiseparable-matrix heatmap: an 8192 x 8192 signed matrix redrawn at 900 x 800 pixels.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QImage>
+#include <QPlainTextEdit>
+#include <QSpinBox>
 #include <QStringList>
+#include <QTest>
+#include <QTimer>
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -25,7 +31,10 @@
 
 #include "ExplorerWindow.h"
 #include "Heatmap.h"
+#include "InputEditor.h"
+#include "ModelColumn.h"
 #include "Panel.h"
+#include "TokenStrip.h"
 #include "Workspace.h"
 
 namespace {
@@ -51,14 +60,44 @@ QByteArray document(qint64 n) {
   return out;
 }
 
-int shownLayer(const ss::Exploration& ex) {
-  const auto& m = ex.config().mixers;
-  for (int l = int(m.size()) - 1; l >= 0; --l)
-    if (m[l] != ss::MixerKind::Attention) return l;
-  return int(m.size()) - 1;
+// Remembers when the last paint event of any widget ended (paints that the frames cause).
+class PaintClock : public QObject {
+ public:
+  QElapsedTimer clock;
+  qint64 lastPaintNs = 0;
+  PaintClock() { clock.start(); }
+  bool eventFilter(QObject* o, QEvent* e) override {
+    if (e->type() == QEvent::Paint && o->isWidgetType()) {
+      o->event(e);  // paint now (and only here), then note the time it ended
+      lastPaintNs = clock.nsecsElapsed();
+      return true;
+    }
+    return false;
+  }
+};
+
+// Processes events until every panel shows the frames of the document's newest state, then until
+// no paint is pending. Returns the time of the last paint (ns on `pc.clock`).
+qint64 settle(ExplorerWindow& win, PaintClock& pc) {
+  Workspace* ws = win.workspace();
+  const quint64 serial = ws->document().serial;
+  auto drawn = [&] {
+    if (ws->status().serial < serial || ws->isBusy()) return false;
+    for (Panel* p : win.panels()) {
+      if (p->key() == "cost") continue;
+      const ss::FramePtr f = p->shownFrame();
+      if (!f || f->request < serial) return false;
+    }
+    return true;
+  };
+  QElapsedTimer guard;
+  guard.start();
+  while (!drawn() && guard.elapsed() < 600000) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
+  for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();  // the repaints the refreshes asked for
+  return pc.lastPaintNs;
 }
 
-double msSince(const QElapsedTimer& t) { return t.nsecsElapsed() / 1e6; }
+double ms(qint64 ns) { return ns / 1e6; }
 
 }  // namespace
 
@@ -67,124 +106,113 @@ int main(int argc, char** argv) {
   qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {  // the offscreen plugin's noise
     if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
   });
+  const char* usage = "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto] [--together]\n";
+  for (int i = 1; i < argc; ++i)
+    if (QByteArray(argv[i]) == "--help" || QByteArray(argv[i]) == "-h") {
+      std::printf("%s", usage);
+      return 0;
+    }
   QApplication app(argc, argv);
   QStringList models;
   QList<qint64> sizes = {1024, 102400};
   int samples = 30;
+  bool together = false;
   QString device = "cpu";
   const QStringList args = app.arguments();
-  const char* usage = "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto]\n";
-  if (args.contains("--help") || args.contains("-h") || args.size() % 2 == 0) {  // options come in pairs
-    std::fprintf(args.size() % 2 == 0 && !args.contains("--help") && !args.contains("-h") ? stderr : stdout, "%s", usage);
-    return args.contains("--help") || args.contains("-h") ? 0 : 2;
-  }
-  for (int i = 1; i + 1 < args.size(); i += 2) {
-    if (args[i] == "--model") models << args[i + 1];
+  for (int i = 1; i < args.size(); ++i) {
+    if (args[i] == "--together") { together = true; continue; }
+    if (i + 1 >= args.size()) { std::fprintf(stderr, "%s", usage); return 2; }
+    if (args[i] == "--model") models << args[++i];
     else if (args[i] == "--sizes") {
       sizes.clear();
-      for (const QString& s : args[i + 1].split(',')) sizes << s.toLongLong();
-    } else if (args[i] == "--samples") samples = args[i + 1].toInt();
-    else if (args[i] == "--device") device = args[i + 1];
-    else {
-      std::fprintf(stderr, "%s", usage);
-      return 2;
-    }
+      for (const QString& s : args[++i].split(',')) sizes << s.toLongLong();
+    } else if (args[i] == "--samples") samples = args[++i].toInt();
+    else if (args[i] == "--device") device = args[++i];
+    else { std::fprintf(stderr, "%s", usage); return 2; }
   }
   if (models.isEmpty())
     for (const char* m : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
       models << QString(STATESCOPE_SOURCE_DIR "/assets/models/") + m;
 
-  std::printf("| model | backend | bytes | first run s | append engine p50 / p99 ms | keystroke to views p50 / p99 ms | of which: views refresh / paint p50 ms | click state p50 / p99 ms | click to views p50 / p99 ms |\n");
-  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  std::printf("| models (active first) | backend | bytes | first run s | max GUI stall ms | keystroke to views p50 / p99 ms | click to views p50 / p99 ms | layer change p50 / p99 ms |\n");
+  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::mt19937 rng(7);
-  for (const QString& dir : models) {
+  QList<QStringList> sets;
+  if (together) sets << models;
+  else
+    for (const QString& m : models) sets << QStringList{m};
+  for (const QStringList& set : sets) {
     for (qint64 n : sizes) {
       ExplorerWindow win(/*restoreSettings=*/false);
       Workspace* ws = win.workspace();
       ws->setDevice(device);
-      QString err;
-      if (!ws->openModel(dir, &err)) {
-        std::fprintf(stderr, "%s: %s\n", qPrintable(dir), qPrintable(err));
-        return 1;
+      for (const QString& dir : set) {
+        QString err;
+        if (!ws->openModel(dir, &err)) {
+          std::fprintf(stderr, "%s: %s\n", qPrintable(dir), qPrintable(err));
+          return 1;
+        }
       }
+      ws->setActiveColumn(0);
       win.resize(1600, 1000);
       win.show();
       QCoreApplication::processEvents();
-      ss::Exploration& ex = ws->exploration(0);
+      PaintClock pc;
+      app.installEventFilter(&pc);
 
-      QElapsedTimer t;
-      t.start();
+      // First run, and the longest event-loop gap meanwhile.
+      QElapsedTimer gapClock;
+      gapClock.start();
+      qint64 lastTick = 0, maxGap = 0;
+      QTimer tick;
+      tick.setInterval(1);
+      QObject::connect(&tick, &QTimer::timeout, [&] {
+        const qint64 now = gapClock.nsecsElapsed();
+        maxGap = std::max(maxGap, now - lastTick);
+        lastTick = now;
+      });
+      qint64 t0 = pc.clock.nsecsElapsed();
+      lastTick = gapClock.nsecsElapsed();
+      tick.start();
       win.setText(document(n));
-      ws->waitForIdle();
-      const double first = t.nsecsElapsed() / 1e9;
-      ws->selectToken(n - 1);
-      QCoreApplication::processEvents();
-      win.grab();
+      const double first = ms(settle(win, pc) - t0) / 1e3;
+      tick.stop();
 
-      std::vector<double> engine, keystroke, clickState, clickViews, paint, refresh;
-      const QByteArray more = "e";
-      for (int i = 0; i < samples; ++i) {  // engine: the Exploration alone
-        t.restart();
-        ex.append({uint8_t('e')});
-        engine.push_back(msSince(t));
+      QPlainTextEdit* editor = win.inputEditor()->editor();
+      editor->moveCursor(QTextCursor::End);
+      std::vector<double> keystroke, click, layer;
+      for (int i = 0; i < samples; ++i) {
+        t0 = pc.clock.nsecsElapsed();
+        QTest::keyClick(editor, 'e');
+        keystroke.push_back(ms(settle(win, pc) - t0));
       }
-      ws->setBytes(QByteArray(reinterpret_cast<const char*>(ex.bytes().data()), qsizetype(ex.bytes().size())));
-      ws->waitForIdle();
-      if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_KEYSTROKE_ONLY")) {  // for profiling the keystroke path
-        for (int i = 0; i < samples; ++i) {
-          ws->appendBytes(more);
-          ws->selectToken(ws->computed() - 1);
-          QCoreApplication::processEvents();
-          win.grab();
-        }
-        return 0;
-      }
-      for (int i = 0; i < samples; ++i) {  // the whole window, as typing does
-        t.restart();
-        ws->appendBytes(more);
-        ws->selectToken(ws->computed() - 1);
-        QCoreApplication::processEvents();
-        win.grab();
-        keystroke.push_back(msSince(t));
-      }
-      for (int i = 0; i < samples; ++i) {  // where the keystroke time goes: views' refresh, then painting
-        t.restart();
-        win.refreshPanels();
-        refresh.push_back(msSince(t));
-        t.restart();
-        win.grab();
-        paint.push_back(msSince(t));
-      }
-      // Per view (the last size's line is what the doc quotes): where the refresh time goes.
-      QStringList perView;
-      for (Panel* panel : win.panels()) {
-        std::vector<double> ms;
-        for (int i = 0; i < 10; ++i) {
-          t.restart();
-          panel->refresh();
-          ms.push_back(msSince(t));
-        }
-        perView << QString("%1 %2").arg(panel->key()).arg(stats(ms).p50, 0, 'f', 1);
-      }
-      std::fprintf(stderr, "%s %lld: refresh p50 ms per view: %s\n", ex.name().c_str(), static_cast<long long>(n),
-                   qPrintable(perView.join(", ")));
-      const int layer = shownLayer(ex);
-      std::uniform_int_distribution<qint64> far(0, std::max<qint64>(0, ws->computed() / 2 - 1));
+      TokenStrip* strip = win.tokenStrip();
+      std::uniform_int_distribution<qint64> far(0, std::max<qint64>(0, ws->bytes().size() / 2 - 1));
       for (int i = 0; i < samples; ++i) {
         const qint64 tok = far(rng);
-        t.restart();
-        const ss::ModelState s = ex.state_at(tok, layer);
-        clickState.push_back(msSince(t));
-        t.restart();
-        ws->selectToken(far(rng));
-        QCoreApplication::processEvents();
-        win.grab();
-        clickViews.push_back(msSince(t));
+        ws->selectToken(tok);  // scrolls the strip there (not timed), then the click is
+        settle(win, pc);
+        const qint64 other = std::min<qint64>(tok + 1, ws->bytes().size() - 1);
+        const QPoint at = strip->cellRect(other).center();
+        t0 = pc.clock.nsecsElapsed();
+        QTest::mouseClick(strip->viewport(), Qt::LeftButton, {}, at);
+        click.push_back(ms(settle(win, pc) - t0));
       }
-      const Stats a = stats(engine), k = stats(keystroke), c = stats(clickState), v = stats(clickViews);
-      std::printf("| %s | %s | %lld | %.2f | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n",
-                  ex.name().c_str(), ex.backend_name().c_str(), static_cast<long long>(n), first, a.p50, a.p99, k.p50,
-                  k.p99, stats(refresh).p50, stats(paint).p50, c.p50, c.p99, v.p50, v.p99);
+      ModelColumn* column = nullptr;
+      for (ModelColumn* c : win.findChildren<ModelColumn*>())
+        if (c->column() == 0) column = c;
+      const int layers = ws->column(0).config.n_layers;
+      for (int i = 0; i < samples && column && layers > 1; ++i) {
+        t0 = pc.clock.nsecsElapsed();
+        column->layerBox()->setValue((column->layerBox()->value() + 1) % layers);
+        layer.push_back(ms(settle(win, pc) - t0));
+      }
+      app.removeEventFilter(&pc);
+      QStringList names;
+      for (int c = 0; c < ws->columnCount(); ++c) names << QString::fromStdString(ws->column(c).name);
+      const Stats k = stats(keystroke), c = stats(click), l = stats(layer);
+      std::printf("| %s | %s | %lld | %.2f | %.0f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n", qPrintable(names.join(", ")),
+                  ws->column(0).backend.c_str(), static_cast<long long>(n), first, ms(maxGap), k.p50, k.p99, c.p50, c.p99, l.p50, l.p99);
       std::fflush(stdout);
     }
   }
@@ -198,7 +226,7 @@ int main(int argc, char** argv) {
   t.start();
   h.setScale(ColorScale::Signed);
   h.setData(n, n, v);
-  const double build = msSince(t);
+  const double build = t.nsecsElapsed() / 1e6;
   h.resize(900, 800);
   QImage img(h.size(), QImage::Format_ARGB32);
   h.render(&img);  // the first paint builds the image for this size

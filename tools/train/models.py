@@ -16,19 +16,21 @@ import math
 
 FAMILIES = ("mamba1", "mamba2", "llama", "jamba")
 
-# The four language models on the corpus: about 2.2-2.4 M parameters each (see docs/models.md).
+# The four language models on the corpus: 4.0-4.2 M parameters each (largest / smallest 1.03; see
+# docs/models.md), d_model 352, byte-level, trained on 2048-byte contexts. (About 8 MB each in bfloat16:
+# the four together stay near 33 MB of the 40 MB that assets/ may take.)
 LM_SIZES = {
-    "mamba1": dict(d_model=256, n_layer=5, d_state=16),
-    "mamba2": dict(d_model=256, n_layer=5, d_state=64, head_dim=64, chunk_size=32),
-    "llama": dict(d_model=256, n_layer=4, n_head=4, d_ff=384),
-    "jamba": dict(d_model=256, n_layer=4, n_head=4, d_ff=96, d_state=16, attn_period=4, attn_offset=2,
+    "mamba1": dict(d_model=352, n_layer=5, d_state=16),
+    "mamba2": dict(d_model=352, n_layer=5, d_state=64, head_dim=64, chunk_size=64),
+    "llama": dict(d_model=352, n_layer=3, n_head=11, d_ff=800),
+    "jamba": dict(d_model=352, n_layer=4, n_head=11, d_ff=96, d_state=16, attn_period=4, attn_offset=2,
                   n_experts=4, expert_period=2, expert_offset=1),
 }
 LM_NAMES = {"mamba1": "mamba1-bytes", "mamba2": "mamba2-bytes", "llama": "llama-bytes", "jamba": "jamba-bytes"}
 
 
 def make_config(family, d_model, n_layer, d_state=16, head_dim=64, chunk_size=32, n_head=4, d_ff=None,
-                attn_period=2, attn_offset=1, n_experts=1, expert_period=2, expert_offset=1):
+                attn_period=2, attn_offset=1, n_experts=1, expert_period=2, expert_offset=1, max_positions=2048):
     import transformers as tf
     common = dict(vocab_size=256, hidden_size=d_model, num_hidden_layers=n_layer, initializer_range=0.02,
                   tie_word_embeddings=True)
@@ -45,7 +47,7 @@ def make_config(family, d_model, n_layer, d_state=16, head_dim=64, chunk_size=32
                                time_step_limit=(0.0, float("inf")), **common)
     if family == "llama":
         return tf.LlamaConfig(intermediate_size=d_ff, num_attention_heads=n_head, num_key_value_heads=n_head,
-                              head_dim=d_model // n_head, hidden_act="silu", max_position_embeddings=2048,
+                              head_dim=d_model // n_head, hidden_act="silu", max_position_embeddings=max_positions,
                               rms_norm_eps=1e-5, attention_bias=False, mlp_bias=False,
                               pad_token_id=None, bos_token_id=None, eos_token_id=None, **common)
     if family == "jamba":
@@ -55,7 +57,7 @@ def make_config(family, d_model, n_layer, d_state=16, head_dim=64, chunk_size=32
                               num_experts=n_experts, num_experts_per_tok=min(2, n_experts),
                               mamba_d_state=d_state, mamba_d_conv=4, mamba_expand=2,
                               mamba_dt_rank=math.ceil(d_model / 16), mamba_conv_bias=True, mamba_proj_bias=False,
-                              use_mamba_kernels=False, rms_norm_eps=1e-6, max_position_embeddings=2048,
+                              use_mamba_kernels=False, rms_norm_eps=1e-6, max_position_embeddings=max_positions,
                               pad_token_id=None, bos_token_id=None, eos_token_id=None, **common)
     raise ValueError(family)
 

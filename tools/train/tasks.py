@@ -1,4 +1,4 @@
-"""Generators for StateScope's two teaching tasks. Pure Python (no torch, no numpy) so that the app
+"""Generators for StateScope's teaching tasks. Pure Python (no torch, no numpy) so that the app
 can port them; every function takes a random.Random so examples are reproducible from a seed.
 
 1. Multi-query associative recall, "phone book" (Arora et al., Zoology):
@@ -6,7 +6,8 @@ can port them; every function takes a random.Random so examples are reproducible
        b"Q4 b7 ... K0|b7 K0 ... Q4\n"
 
    A book of `num_pairs` entries, each a key byte immediately followed by its value byte: keys are
-   distinct letters (A-Z, a-z, so at most 52 pairs), values digits; entries separated by spaces.
+   distinct bytes of KEY_LETTERS (letters, then punctuation: at most 79 pairs), values digits; entries
+   separated by spaces.
    Then '|' and every key of the book again in a random order, each followed by its value. The
    model reads the whole string; the value digit after every query key is an answer (its position
    is returned). Answering needs the pair stored somewhere: in the KV cache (attention: an
@@ -15,7 +16,18 @@ can port them; every function takes a random.Random so examples are reproducible
    which) already scores about 0.8 at 2 pairs and 0.25 at 52, so recall shows as accuracy above
    that curve. Length: 6 * num_pairs bytes.
 
-2. Noise padding: the same text with junk bytes inserted.
+2. Selective copying (Gu & Dao, Mamba, section 4.1.1): data bytes scattered among noise bytes, then
+   the data bytes again, in order.
+
+       selective_copy_example(3, 18, rng) -> (b"..c....a..k.......|cak\n", [19, 20, 21])
+
+   `length` bytes of which `num_tokens` (at random positions) are data letters drawn from
+   COPY_LETTERS (a-p) and the rest the filler '.'; then '|' and the data letters in the order they
+   appeared, then a newline (the shipped models: 8 letters in 128 bytes). The scored positions are the copied letters: to get them right the model
+   must have kept the letters and skipped the noise, i.e. its memory update must depend on the input
+   (selection). A time-invariant model decays its state by the same factor at every byte, noise or not.
+
+3. Noise padding: the same text with junk bytes inserted.
 
        pad_with_noise(b"hello", rng) -> (b"h\\x03\\x11e\\x1cl...", [True, False, False, True, ...])
 
@@ -26,22 +38,27 @@ can port them; every function takes a random.Random so examples are reproducible
 """
 import random
 
+# Keys: the 52 letters (what the app's generator uses); the models were trained on TRAIN_KEYS, the
+# letters and then 27 ASCII punctuation marks (never '|', space, digits, quotes or backslash), so that
+# training and evaluation books go up to 79 pairs. A letters-only book is one of those.
 KEY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+TRAIN_KEYS = KEY_LETTERS + "!#$%&()*+,-./:;<=>?@[]^_{}~"
 VALUE_DIGITS = "0123456789"
 MQAR_SEPARATOR = "|"
 MQAR_MAX_PAIRS = len(KEY_LETTERS)
+MQAR_MAX_TRAIN_PAIRS = len(TRAIN_KEYS)
 JUNK_BYTES = bytes(list(range(0x01, 0x09)) + list(range(0x0E, 0x20)))
 
 
-def mqar_example(num_pairs, rng):
+def mqar_example(num_pairs, rng, keys=KEY_LETTERS):
     """Return (data: bytes, answer_positions: list[int]).
 
     answer_positions are indices i into data whose byte is an answer digit; a model predicts data[i]
-    from data[:i].
+    from data[:i]. keys: the key alphabet (KEY_LETTERS, or TRAIN_KEYS for books of up to 79 pairs).
     """
-    if not 1 <= num_pairs <= MQAR_MAX_PAIRS:
+    if not 1 <= num_pairs <= len(keys):
         raise ValueError("num_pairs out of range")
-    keys = rng.sample(KEY_LETTERS, num_pairs)
+    keys = rng.sample(keys, num_pairs)
     values = [rng.choice(VALUE_DIGITS) for _ in range(num_pairs)]
     book = " ".join(k + v for k, v in zip(keys, values))
     order = list(range(num_pairs))
@@ -69,7 +86,7 @@ def mqar_check(data, answers):
         return False
     book, queries = text[:-1].split(MQAR_SEPARATOR)
     entries = book.split(" ")
-    if any(len(e) != 2 or e[0] not in KEY_LETTERS or e[1] not in VALUE_DIGITS for e in entries):
+    if any(len(e) != 2 or e[0] not in TRAIN_KEYS or e[1] not in VALUE_DIGITS for e in entries):
         return False
     table = {e[0]: e[1] for e in entries}
     qs = queries.split(" ")
@@ -101,10 +118,13 @@ def content_targets(mask):
 
 
 # --- generators the app offers beside the two training tasks (same conventions: bytes + scored positions) ---
-COPY_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+COPY_LETTERS = "abcdefghijklmnop"   # 16 letters, as in the Mamba paper; the shipped selcopy-* models know these
 COPY_FILLER = "."
 COPY_SEPARATOR = "|"
 INDUCTION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# The shipped selective-copying models were trained on 8 letters in a field of 128 dots.
+SELCOPY_LETTERS, SELCOPY_NOISE = COPY_LETTERS, COPY_FILLER
+SELCOPY_REGION, SELCOPY_DATA = 128, 8
 
 
 def selective_copy_example(num_tokens, length, rng):
@@ -150,6 +170,8 @@ def _demo():
     rng = random.Random(0)
     data, answers = mqar_example(4, rng)
     print(data, answers, bytes(data[i] for i in answers), mqar_check(data, answers))
+    data, answers = selective_copy_example(3, 24, rng)
+    print(data, answers, bytes(data[i] for i in answers))
     padded, mask = pad_with_noise(b"hello world", rng)
     print(padded, sum(mask), len(mask))
 

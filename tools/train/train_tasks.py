@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Train and evaluate the teaching-task models: multi-query associative recall (MQAR, "phone book")
-and noise padding. Task formats: tools/train/tasks.py (pure Python, the reference the app ports).
+"""Train and evaluate the teaching-task models: multi-query associative recall (MQAR, "phone book"),
+selective copying (with a time-invariant control) and noise padding. Task formats: tools/train/tasks.py
+(pure Python, the reference the app ports).
 
-    python3 tools/train/train_tasks.py --task mqar  --only llama,mamba1-n16      # some configurations
-    python3 tools/train/train_tasks.py --task noise                             # all of one task
+    python3 tools/train/train_tasks.py --task mqar --only llama,mamba2-n8 --train-seconds 300
     python3 tools/train/train_tasks.py --summarize          # tables + plots + task.json (no GPU needed)
-    python3 tools/train/train_tasks.py --calibrate                              # ms per step, no training
 
 Batches are drawn by numpy versions of the tasks.py generators (same format, checked against
-tasks.mqar_check at start-up). Small models of each family (2 layers; d_model 128 for MQAR, 64 for
-noise padding), all at the same steps, batch and learning rate within a task. Models listed in SHIP are saved to assets/models/<task>-<family>
-(bfloat16) with a task.json describing the input format; their numbers are re-measured with
+tasks.mqar_check / the selective-copying layout at start-up). Small models of each family (2 layers;
+d_model 128 for MQAR, 64 for selective copying and noise padding), trained for the same wall-clock
+budget (--train-seconds; all configurations of a call share one GPU at the same time), same batch and
+learning rate within a task; steps done are recorded. MQAR uses a curriculum: books of 2..K pairs, K
+going up the ladder MQAR_STAGES when the training accuracy on the current batch mix passes 90% (or
+when the stage has used its share of the time), so that every model first learns recall on small books.
+"-lti" configurations are the time-invariant control for selective copying: the same Mamba with the
+input-to-Delta weights set to zero and frozen (Mamba-1: dt_proj.weight; Mamba-2: the dt rows of
+in_proj.weight), so Delta = softplus(bias) is a learned constant per channel/head, the same at every
+byte. Models listed in SHIP are saved to assets/models/<name> (bfloat16) with a task.json describing
+the input, the generator's parameters and the results; their numbers are re-measured with
 transformers' unpatched code from the saved weights.
 """
 import argparse
@@ -34,47 +41,62 @@ import tasks  # noqa: E402
 
 TINY = dict(d_model=64, n_layer=2)
 SMALL = dict(d_model=128, n_layer=2)
+M2 = dict(head_dim=32, chunk_size=32)
 CONFIGS = {
     "mqar": {
         "llama": ("llama", dict(SMALL, n_head=4, d_ff=256)),
         "jamba": ("jamba", dict(SMALL, n_head=4, d_ff=256, d_state=16, attn_period=2, attn_offset=1, n_experts=1)),
-        "mamba1-n4": ("mamba1", dict(SMALL, d_state=4)),
         "mamba1-n16": ("mamba1", dict(SMALL, d_state=16)),
-        "mamba1-n64": ("mamba1", dict(SMALL, d_state=64)),
-        "mamba2-n16": ("mamba2", dict(SMALL, d_state=16, head_dim=32, chunk_size=32)),
-        "mamba2-n64": ("mamba2", dict(SMALL, d_state=64, head_dim=32, chunk_size=32)),
+        "mamba2-n8": ("mamba2", dict(SMALL, d_state=8, **M2)),
+        "mamba2-n16": ("mamba2", dict(SMALL, d_state=16, **M2)),
+        "mamba2-n32": ("mamba2", dict(SMALL, d_state=32, **M2)),
+        "mamba2-n64": ("mamba2", dict(SMALL, d_state=64, **M2)),
+        "mamba2-n128": ("mamba2", dict(SMALL, d_state=128, **M2)),
+    },
+    "selcopy": {
+        "mamba1": ("mamba1", dict(TINY, d_state=16)),
+        "mamba1-lti": ("mamba1", dict(TINY, d_state=16)),
+        "mamba2": ("mamba2", dict(TINY, d_state=16, **M2)),
+        "mamba2-lti": ("mamba2", dict(TINY, d_state=16, **M2)),
     },
     "noise": {
         "llama": ("llama", dict(TINY, n_head=2, d_ff=128)),
         "jamba": ("jamba", dict(TINY, n_head=2, d_ff=128, d_state=16, attn_period=2, attn_offset=1, n_experts=1)),
         "mamba1": ("mamba1", dict(TINY, d_state=16)),
-        "mamba2": ("mamba2", dict(TINY, d_state=64, head_dim=32, chunk_size=32)),
+        "mamba2": ("mamba2", dict(TINY, d_state=64, **M2)),
     },
 }
-SHIP = {"mqar": {"llama": "mqar-llama", "jamba": "mqar-jamba", "mamba1-n16": "mqar-mamba1", "mamba2-n64": "mqar-mamba2"},
+SHIP = {"mqar": {"llama": "mqar-llama", "jamba": "mqar-jamba", "mamba1-n16": "mqar-mamba1", "mamba2-n64": "mqar-mamba2",
+                 "mamba2-n8": "mqar-mamba2-n8"},
+        "selcopy": {"mamba1": "selcopy-mamba1", "mamba1-lti": "selcopy-mamba1-lti", "mamba2": "selcopy-mamba2",
+                    "mamba2-lti": "selcopy-mamba2-lti"},
         "noise": {"llama": "noise-llama", "jamba": "noise-jamba", "mamba1": "noise-mamba1", "mamba2": "noise-mamba2"}}
-MQAR_TRAIN_PAIRS = [2, 4, 8, 12, 16, 24, 32, 48]
-MQAR_EVAL_PAIRS = [2, 4, 8, 16, 24, 32, 40, 48, 52]
+MQAR_STAGES = [4, 8, 16, 32, 48, 64, 79]          # curriculum: books of 2..stage pairs
+MQAR_STAGE_ACC = 0.9                              # advance at 90% training accuracy, or after a time share
+MQAR_EVAL_PAIRS = [2, 4, 8, 16, 24, 32, 48, 64, 79]
 NOISE_P, NOISE_MAX_RUN, NOISE_SEQ, NOISE_EVAL_CONTENT = 0.5, 4, 512, 200
-KEYS = np.frombuffer(tasks.KEY_LETTERS.encode(), dtype=np.uint8)
+NOISE_EXAMPLE = b"A fool and his money are soon parted."
+KEYS = np.frombuffer(tasks.TRAIN_KEYS.encode(), dtype=np.uint8)
 JUNK = np.frombuffer(tasks.JUNK_BYTES, dtype=np.uint8)
+SEL_LETTERS = np.frombuffer(tasks.SELCOPY_LETTERS.encode(), dtype=np.uint8)
 
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", choices=["mqar", "noise"])
+    ap.add_argument("--task", choices=sorted(CONFIGS))
     ap.add_argument("--only", default=None, help="comma-separated configuration names")
     ap.add_argument("--summarize", action="store_true")
-    ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--corpus", default=".corpus")
-    ap.add_argument("--steps", type=int, default=None, help="default: 6000 (mqar), 2500 (noise)")
-    ap.add_argument("--train-deadline", type=float, default=None,
-                    help="seconds after start after which training stops early (recorded in the results)")
+    ap.add_argument("--train-seconds", type=float, default=300.0, help="wall-clock training budget per configuration")
+    ap.add_argument("--max-steps", type=int, default=200000)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=None, help="default: 1e-3 (mqar), 2e-3 (others)")
     ap.add_argument("--weight-decay", type=float, default=0.1)
-    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--seed", type=int, default=4321)
+    ap.add_argument("--tag", default=None, help="variant tag (e.g. the learning rate): results <task>_<config>@<tag>.json, "
+                    "models <ship>@<tag>; --select keeps the best variant of each configuration")
+    ap.add_argument("--select", action="store_true", help="pick the best variant of every configuration")
     ap.add_argument("--results-dir", default="tools/train/results")
     ap.add_argument("--out-models", default="assets/models")
     ap.add_argument("--out-img", default="docs/img")
@@ -123,16 +145,44 @@ def pad_row(content, rng, p=NOISE_P, max_run=NOISE_MAX_RUN):
     return out, is_content
 
 
+def selcopy_batch(batch, rng, region=tasks.SELCOPY_REGION, num_data=tasks.SELCOPY_DATA):
+    """(tokens (batch, region + num_data + 2), answer mask, data-token mask): tasks.selective_copy_example."""
+    L = region + num_data + 2
+    out = np.full((batch, L), ord(tasks.SELCOPY_NOISE), dtype=np.uint8)
+    where = np.sort(np.argsort(rng.random((batch, region)), axis=1)[:, :num_data], axis=1)   # (b, k)
+    letters = SEL_LETTERS[rng.integers(0, len(SEL_LETTERS), (batch, num_data))]
+    np.put_along_axis(out[:, :region], where, letters, axis=1)
+    out[:, region] = ord(tasks.COPY_SEPARATOR)
+    out[:, region + 1:region + 1 + num_data] = letters
+    out[:, -1] = ord("\n")
+    answer = np.zeros(out.shape, dtype=bool)
+    answer[:, region + 1:region + 1 + num_data] = True
+    is_data = np.zeros(out.shape, dtype=bool)
+    np.put_along_axis(is_data[:, :region], where, True, axis=1)
+    return torch.from_numpy(out.astype(np.int64)), torch.from_numpy(answer), torch.from_numpy(is_data)
+
+
+def check_selcopy_batch():
+    rng = np.random.Generator(np.random.PCG64(0))
+    x, a, d = selcopy_batch(4, rng, region=24, num_data=3)
+    for row, arow, drow in zip(x.tolist(), a.tolist(), d.tolist()):
+        data = bytes(row)
+        body, rest = data.split(b"|")
+        assert len(body) == 24 and rest.endswith(b"\n"), data
+        assert bytes(c for c in body if c != ord(".")) == rest[:-1], data
+        assert [i for i, v in enumerate(arow) if v] == [25, 26, 27], arow
+        assert sum(drow) == 3
+
+
 def english_text(corpus):
     """English fortunes: the first packages of train.txt, and their held-out documents."""
     manifest = json.load(open(os.path.join(corpus, "manifest.json")))
-    n = 0
-    for pkg in ("fortunes", "fortunes-min", "fortunes-bofh-excuses"):
-        n += manifest["packages"][pkg]["train_bytes"]
+    n = sum(manifest["packages"][pkg]["train_bytes"] for pkg in ("fortunes", "fortunes-min", "fortunes-bofh-excuses"))
     train = np.fromfile(os.path.join(corpus, "train.txt"), dtype=np.uint8)[:n]
-    held = np.fromfile(os.path.join(corpus, "heldout.txt"), dtype=np.uint8)
+    held = np.fromfile(os.path.join(corpus, "heldout_en.txt"), dtype=np.uint8)
     index = json.load(open(os.path.join(corpus, "heldout_index.json")))
-    parts = [held[e["offset"]:e["offset"] + e["length"]] for e in index if e["package"] in ("fortunes", "fortunes-min")]
+    parts = [held[e["offset"]:e["offset"] + e["length"]] for e in index
+             if e["language"] == "en" and e["package"] in ("fortunes", "fortunes-min")]
     return train, np.concatenate(parts)
 
 
@@ -166,72 +216,96 @@ def noise_eval_set(held, n=128, content_len=NOISE_EVAL_CONTENT, seed=99):
 
 
 # ------------------------------------------------------------------------------------------ model
-def masked_loss(model, x, mask):
-    with torch.autocast("cuda", dtype=torch.bfloat16):
-        logits = model(input_ids=x[:, :-1], use_cache=False).logits
-    tgt = x[:, 1:]
-    m = mask[:, 1:]
-    return F.cross_entropy(logits.float()[m], tgt[m])
+def make_time_invariant(model, family):
+    """Zero the input-to-Delta weights and keep them zero: Delta = softplus(bias), the same at every byte."""
+    if family == "mamba1":
+        for name, mod in model.named_modules():
+            if name.endswith("mixer.dt_proj"):
+                with torch.no_grad():
+                    mod.weight.zero_()
+                mod.weight.requires_grad_(False)
+    elif family == "mamba2":
+        for name, mod in model.named_modules():
+            if name.endswith("mixer.in_proj"):
+                h = model.get_submodule(name[:-len(".in_proj")]).num_heads
+                with torch.no_grad():
+                    mod.weight[-h:].zero_()
+                    if mod.bias is not None:
+                        mod.bias[-h:].zero_()
+
+                def zero_dt_rows(grad, h=h):
+                    grad = grad.clone()
+                    grad[-h:] = 0
+                    return grad
+                mod.weight.register_hook(zero_dt_rows)
+                if mod.bias is not None:
+                    mod.bias.register_hook(zero_dt_rows)
+    else:
+        raise ValueError(f"no time-invariant control for {family}")
 
 
-def train_config(task, cname, family, size, batch_fn, steps, args, device, deadline=None):
-    """Train one tiny model; stops early (and says so) if the wall-clock deadline passes."""
+def lti_check(model, family):
+    """Largest |input-to-Delta weight|: exactly 0 for a time-invariant control."""
+    worst = 0.0
+    for name, mod in model.named_modules():
+        if family == "mamba1" and name.endswith("mixer.dt_proj"):
+            worst = max(worst, mod.weight.abs().max().item())
+        if family == "mamba2" and name.endswith("mixer.in_proj"):
+            h = model.get_submodule(name[:-len(".in_proj")]).num_heads
+            worst = max(worst, mod.weight[-h:].abs().max().item())
+    return worst
+
+
+def train_config(task, cname, family, size, batch_fn, args, device, lti=False, on_step=None):
+    """Train one small model for args.train_seconds; batch_fn(step) -> (x, loss mask, ...)."""
     torch.manual_seed(args.seed)
     config = models.make_config(family, **size)
     model = models.build(family, config).to(device)
+    if lti:
+        make_time_invariant(model, family)
     opt = common.make_optimizer(model, args.lr, args.weight_decay)
     curve, acc, n_acc, t0 = [], torch.zeros((), device=device), 0, time.time()
-    done = 0
+    step = 0
     with fastpaths.patched(fastpaths.mixer_classes_for(family)):
         model.train()
-        for step in range(steps):
-            if deadline is not None and step % 50 == 0 and time.time() > deadline:
-                print(f"[{task}/{cname}] deadline reached at step {step} of {steps}", flush=True)
+        while step < args.max_steps:
+            frac = (time.time() - t0) / args.train_seconds
+            if frac >= 1.0:
                 break
-            done = step + 1
+            lr = args.lr * (step + 1) / args.warmup if step < args.warmup else \
+                args.lr * (0.1 + 0.9 * 0.5 * (1.0 + np.cos(np.pi * frac)))
             for g in opt.param_groups:
-                g["lr"] = common.lr_at(step, steps, args.lr, args.warmup)
-            x, m = batch_fn(step)
-            loss = masked_loss(model, x.to(device, non_blocking=True), m.to(device, non_blocking=True))
+                g["lr"] = lr
+            batch = batch_fn(step)
+            x, m = batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = model(input_ids=x[:, :-1], use_cache=False).logits
+            mm = m[:, 1:]
+            sel = logits.float()[mm]
+            loss = F.cross_entropy(sel, x[:, 1:][mm])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             acc += loss.detach()
             n_acc += 1
-            if (step + 1) % 100 == 0 or step + 1 == steps:
-                curve.append({"step": step + 1, "loss": acc.item() / n_acc, "seconds": time.time() - t0})
+            step += 1
+            if on_step is not None and step % 25 == 0:
+                on_step(step, frac, (sel.argmax(-1) == x[:, 1:][mm]).float().mean().item())
+            if step % 100 == 0:
+                curve.append({"step": step, "loss": acc.item() / n_acc, "seconds": time.time() - t0})
                 acc.zero_()
                 n_acc = 0
-                if (step + 1) % 500 == 0 or step + 1 == steps:
-                    print(f"[{task}/{cname}] step {step + 1} loss {curve[-1]['loss']:.3f} {curve[-1]['seconds']:.0f}s",
+                if step % 1000 == 0:
+                    print(f"[{task}/{cname}] step {step} loss {curve[-1]['loss']:.3f} {curve[-1]['seconds']:.0f}s",
                           flush=True)
     torch.cuda.synchronize()
-    return model, config, {"steps": done, "steps_planned": steps, "stopped_early": done < steps,
-                           "train_seconds": time.time() - t0, "curve": curve,
-                           "params": models.param_counts(model, family, config),
-                           "memory": models.memory_bytes(family, config)}
-
-
-@torch.no_grad()
-def mqar_accuracy(model, family, device, patched, n_seq=512, seed=7):
-    model.eval()
-    rng = np.random.Generator(np.random.PCG64(seed))
-    out = {}
-    ctx = fastpaths.patched(fastpaths.mixer_classes_for(family)) if patched else _null()
-    with ctx:
-        for n in MQAR_EVAL_PAIRS:
-            correct = total = 0
-            for _ in range(n_seq // 64):
-                x, m = mqar_batch(64, n, rng)
-                x, m = x.to(device), m.to(device)
-                logits = model(input_ids=x[:, :-1], use_cache=False).logits.float()
-                pred = logits.argmax(-1)
-                mm = m[:, 1:]
-                correct += (pred[mm] == x[:, 1:][mm]).sum().item()
-                total += mm.sum().item()
-            out[n] = correct / total
-    return out
+    rec = {"steps": step, "train_seconds": time.time() - t0, "curve": curve,
+           "params": models.param_counts(model, family, config), "memory": models.memory_bytes(family, config),
+           "lr": args.lr, "batch": args.batch, "time_invariant": lti}
+    if lti:
+        rec["lti_max_abs_dt_weight"] = lti_check(model, family)
+    return model, config, rec
 
 
 class _null:
@@ -261,6 +335,95 @@ def delta_probe(model, family):
                     records.setdefault(key, []).append(F.softplus(dt).mean(-1).cpu())
                 handles.append(mod.register_forward_hook(fn))
     return records, handles
+
+
+
+class MqarCurriculum:
+    """Books of 2..MQAR_STAGES[k] pairs; k goes up when the training accuracy (mean of the last 8 checks,
+    200 steps) passes MQAR_STAGE_ACC, or when the stage has used its share of the time budget: 40% for
+    the first stage (so that a model has time to leave the plateau on small books), 8% for the others."""
+
+    def __init__(self, batch, rng):
+        self.batch, self.rng, self.stage, self.recent, self.stage_start = batch, rng, 0, [], 0.0
+        self.history = [{"step": 0, "max_pairs": MQAR_STAGES[0]}]
+
+    def batch_fn(self, step):
+        n = int(self.rng.integers(2, MQAR_STAGES[self.stage] + 1))
+        return mqar_batch(self.batch, n, self.rng)
+
+    def on_step(self, step, frac, acc):
+        self.recent = (self.recent + [acc])[-8:]
+        if self.stage + 1 >= len(MQAR_STAGES):
+            return
+        share = 0.4 if self.stage == 0 else 0.08
+        if (len(self.recent) == 8 and np.mean(self.recent) > MQAR_STAGE_ACC) or frac - self.stage_start > share:
+            self.stage += 1
+            self.stage_start = frac
+            self.recent = []
+            self.history.append({"step": step, "max_pairs": MQAR_STAGES[self.stage], "time_fraction": round(frac, 3)})
+            print(f"[mqar] step {step}: books of up to {MQAR_STAGES[self.stage]} pairs", flush=True)
+
+
+@torch.no_grad()
+def mqar_accuracy(model, family, device, patched, n_seq=512, seed=7):
+    model.eval()
+    rng = np.random.Generator(np.random.PCG64(seed))
+    out = {}
+    ctx = fastpaths.patched(fastpaths.mixer_classes_for(family)) if patched else _null()
+    with ctx:
+        for n in MQAR_EVAL_PAIRS:
+            correct = total = 0
+            for _ in range(n_seq // 64):
+                x, m = mqar_batch(64, n, rng)
+                x, m = x.to(device), m.to(device)
+                logits = model(input_ids=x[:, :-1], use_cache=False).logits.float()
+                mm = m[:, 1:]
+                correct += (logits.argmax(-1)[mm] == x[:, 1:][mm]).sum().item()
+                total += mm.sum().item()
+            out[n] = correct / total
+    return out
+
+
+@torch.no_grad()
+def selcopy_eval(model, family, device, patched, n_seq=1024, seed=7):
+    """Accuracy on the copied letters (per letter and whole sequences) and mean Delta on data vs noise."""
+    model.eval()
+    rng = np.random.Generator(np.random.PCG64(seed))
+    ctx = fastpaths.patched(fastpaths.mixer_classes_for(family)) if patched else _null()
+    correct = total = seq_ok = 0
+    dsum = {"data": 0.0, "noise": 0.0}
+    dcnt = {"data": 0, "noise": 0}
+    records, handles = delta_probe(model, family)
+    with ctx:
+        for _ in range(n_seq // 64):
+            x, a, is_data = selcopy_batch(64, rng)
+            for key in list(records):
+                records[key].clear()
+            logits = model(input_ids=x[:, :-1].to(device), use_cache=False).logits.float()
+            pred = logits.argmax(-1).cpu()
+            am = a[:, 1:]
+            hit = (pred == x[:, 1:]) & am
+            correct += hit.sum().item()
+            total += am.sum().item()
+            seq_ok += (hit.sum(1) == am.sum(1)).sum().item()
+            region = tasks.SELCOPY_REGION
+            dmask = is_data[:, :region]
+            for key, recs in records.items():
+                d = recs[-1][:, :region]                                # (b, region) mean Delta per byte
+                dsum["data"] += d[dmask].sum().item()
+                dsum["noise"] += d[~dmask].sum().item()
+                dcnt["data"] += int(dmask.sum())
+                dcnt["noise"] += int((~dmask).sum())
+    for h in handles:
+        h.remove()
+    res = {"letter_accuracy": correct / total, "sequence_accuracy": seq_ok / (n_seq // 64 * 64),
+           "chance": 1.0 / len(tasks.SELCOPY_LETTERS)}
+    if dcnt["noise"]:
+        res["mean_delta_data"] = dsum["data"] / dcnt["data"]
+        res["mean_delta_noise"] = dsum["noise"] / dcnt["noise"]
+        res["delta_ratio_data_over_noise"] = res["mean_delta_data"] / res["mean_delta_noise"]
+    return res
+
 
 
 @torch.no_grad()
@@ -312,45 +475,59 @@ def noise_eval(model, family, config, evalset, device, patched):
 
 # ------------------------------------------------------------------------------------------ runs
 def run_task(task, names, args, device, info):
-    steps = args.steps or (6000 if task == "mqar" else 2500)
-    deadline = time.time() + args.train_deadline if args.train_deadline else None
+    if args.lr is None:
+        args.lr = 1e-3 if task == "mqar" else 2e-3
     if task == "noise":
         src, held = english_text(args.corpus)
         evalset = noise_eval_set(held)
     for cname in names:
         family, size = CONFIGS[task][cname]
-        out_path = os.path.join(args.results_dir, f"{task}_{cname}.json")
+        lti = cname.endswith("-lti")
+        suffix = f"@{args.tag}" if args.tag else ""
+        out_path = os.path.join(args.results_dir, f"{task}_{cname}{suffix}.json")
         try:
             rng = np.random.Generator(np.random.PCG64(args.seed))
+            on_step = None
             if task == "mqar":
+                cur = MqarCurriculum(args.batch, rng)
+                batch_fn, on_step = cur.batch_fn, cur.on_step
+            elif task == "selcopy":
                 def batch_fn(step, rng=rng):
-                    return mqar_batch(args.batch, int(rng.choice(MQAR_TRAIN_PAIRS)), rng)
+                    return selcopy_batch(args.batch, rng)
             else:
                 def batch_fn(step, rng=rng):
                     return noise_batch(src, args.batch, rng)
-            model, config, rec = train_config(task, cname, family, size, batch_fn, steps, args, device, deadline)
+            model, config, rec = train_config(task, cname, family, size, batch_fn, args, device, lti, on_step)
             rec.update({"task": task, "config_name": cname, "family": family, "size": size, "env": info,
-                        "batch": args.batch, "lr": args.lr})
+                        "seed": args.seed, "variant": args.tag})
             if task == "mqar":
+                rec["curriculum"] = cur.history
                 rec["accuracy"] = mqar_accuracy(model, family, device, patched=True)
                 print(f"[mqar/{cname}] accuracy {rec['accuracy']}", flush=True)
+            elif task == "selcopy":
+                rec["selcopy"] = selcopy_eval(model, family, device, patched=True)
+                print(f"[selcopy/{cname}] {rec['selcopy']}", flush=True)
             else:
                 rec["noise"] = noise_eval(model, family, config, evalset, device, patched=True)
                 print(f"[noise/{cname}] {rec['noise']}", flush=True)
             ship = SHIP[task].get(cname)
             if ship:
-                out_dir = os.path.join(args.out_models, ship)
+                out_dir = os.path.join(args.out_models, ship + suffix)
                 common.save_model(model, out_dir)
-                write_task_json(task, out_dir, cname, rec)
                 ref = models.load_pretrained(family, out_dir, device)
                 rec["shipped_as"] = ship
                 if task == "mqar":
-                    rec["shipped_accuracy_unpatched"] = mqar_accuracy(ref, family, device, patched=False)
+                    rec["shipped_accuracy_unpatched"] = mqar_accuracy(ref, family, device, patched=False, n_seq=128)
                     x, _ = mqar_batch(2, 32, np.random.Generator(np.random.PCG64(3)))
+                elif task == "selcopy":
+                    rec["shipped_selcopy_unpatched"] = selcopy_eval(ref, family, device, patched=False, n_seq=128)
+                    x = selcopy_batch(2, np.random.Generator(np.random.PCG64(3)))[0]
                 else:
                     rec["shipped_noise_unpatched"] = noise_eval(ref, family, ref.config, evalset[:32], device, patched=False)
                     x = torch.from_numpy(np.stack([evalset[0][1][:256], evalset[1][1][:256]]).astype(np.int64))
                 rec["shipped_patch_check"] = patch_check(ref, family, x, device)
+                write_reference(out_dir, ref, x[:1], info)
+                write_task_json(task, out_dir, cname, rec)
                 rec["files"] = {n: os.path.getsize(os.path.join(out_dir, n)) for n in sorted(os.listdir(out_dir))}
                 del ref
         except Exception as exc:
@@ -358,6 +535,22 @@ def run_task(task, names, args, device, info):
             rec = {"task": task, "config_name": cname, "error": f"{type(exc).__name__}: {exc}"}
         common.write_json(out_path, rec)
         torch.cuda.empty_cache()
+
+
+@torch.no_grad()
+def write_reference(out_dir, ref, x, info):
+    """reference_logits.json: transformers' own logits (float32 from the bf16 weights) on one example."""
+    ids = x[0].tolist()
+    logits = ref(input_ids=x.to(next(ref.parameters()).device), use_cache=False).logits[0].float()
+    logp = torch.log_softmax(logits[:-1], -1)
+    nll = (-logp.gather(1, torch.tensor(ids[1:], device=logits.device)[:, None])[:, 0] / common.LN2).cpu()
+    common.write_json(os.path.join(out_dir, "reference_logits.json"), {
+        "format": "statescope-reference-logits", "version": 1, "input_bytes": ids,
+        "computed_with": {"transformers": info["transformers"], "torch": info["torch"], "compute_dtype": "float32",
+                          "weights": "model.safetensors (bfloat16) upcast to float32",
+                          "code": "transformers' own forward, not patched, eager attention"},
+        "nll_bits": [round(v, 6) for v in nll.tolist()],
+        "logits_first": logits[0].cpu().tolist(), "logits_last": logits[-1].cpu().tolist()})
 
 
 @torch.no_grad()
@@ -375,41 +568,97 @@ def patch_check(model, family, x, device):
 def write_task_json(task, out_dir, cname, rec=None):
     if task == "mqar":
         desc = {"task": "mqar", "generator": "tools/train/tasks.py:mqar_example",
-                "format": "entries KEY VALUE (a letter A-Z/a-z immediately followed by a digit) separated by "
-                          "spaces, '|', then every key again followed by its value, then a newline",
-                "example": tasks.mqar_example(4, random.Random(0))[0].decode(),
-                "trained_pairs": MQAR_TRAIN_PAIRS, "max_pairs": tasks.MQAR_MAX_PAIRS,
+                "format": "entries KEY VALUE (a key byte immediately followed by a digit) separated by spaces, '|', "
+                          "then every key again followed by its value, then a newline",
+                "key_bytes": tasks.TRAIN_KEYS, "value_bytes": tasks.VALUE_DIGITS,
+                "example": tasks.mqar_example(4, random.Random(0), tasks.TRAIN_KEYS)[0].decode(),
+                "curriculum_max_pairs": MQAR_STAGES, "max_pairs": tasks.MQAR_MAX_TRAIN_PAIRS,
                 "scored": "the value digit after each query key"}
+    elif task == "selcopy":
+        desc = {"task": "selective-copying", "generator": "tools/train/tasks.py:selective_copy_example",
+                "format": f"{tasks.SELCOPY_REGION} bytes: {tasks.SELCOPY_DATA} data letters from "
+                          f"'{tasks.SELCOPY_LETTERS}' at random positions, '{tasks.SELCOPY_NOISE}' elsewhere; then '|', "
+                          "the data letters in order, a newline",
+                "region": tasks.SELCOPY_REGION, "num_data": tasks.SELCOPY_DATA, "letters": tasks.SELCOPY_LETTERS,
+                "noise_byte": tasks.SELCOPY_NOISE,
+                "example": tasks.selective_copy_example(tasks.SELCOPY_DATA, tasks.SELCOPY_REGION,
+                                                       random.Random(0))[0].decode(),
+                "scored": "the copied letters after '|'",
+                "time_invariant": cname.endswith("-lti")}
+        if desc["time_invariant"]:
+            desc["control"] = ("input-to-Delta weights zero (Mamba-1 dt_proj.weight; Mamba-2 the dt rows of "
+                               "in_proj.weight): Delta = softplus(bias), the same at every byte")
     else:
         desc = {"task": "noise", "generator": "tools/train/tasks.py:pad_with_noise",
                 "format": "English text; after each byte, with probability p, a run of 1..max_run junk bytes "
                           "(0x01-0x08, 0x0E-0x1F)", "p": NOISE_P, "max_run": NOISE_MAX_RUN,
-                "trained_on": f"{NOISE_SEQ}-byte windows, half clean, half padded",
+                "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, half clean, half padded",
+                "example": tasks.pad_with_noise(NOISE_EXAMPLE, random.Random(0), NOISE_P, NOISE_MAX_RUN)[0].decode("ascii"),
+                "example_content": NOISE_EXAMPLE.decode("ascii"),
                 "scored": "predictions of content bytes only"}
     desc["configuration"] = cname
+    if rec is not None:
+        desc["training"] = {k: rec[k] for k in ("steps", "train_seconds", "lr", "batch", "seed") if k in rec}
+        if "variants" in rec:
+            desc["training"]["variants_tried"] = {t: {"lr": v["lr"], "score": v["score"]} for t, v in rec["variants"].items()}
+        desc["params"] = rec.get("params", {}).get("total")
     if rec is not None and "accuracy" in rec:
         acc = {int(k): v for k, v in rec["accuracy"].items()}
         desc["accuracy_by_pairs"] = acc
-        desc["learned_recall"] = acc[max(acc)] > bag_of_values_baseline(max(acc)) + 0.05
+        desc["no_recall_baseline_by_pairs"] = {n: round(bag_of_values_baseline(n, trials=1000), 3) for n in acc}
+        desc["learned_recall"] = acc[8] > bag_of_values_baseline(8, trials=1000) + 0.1
+    if rec is not None and "selcopy" in rec:
+        desc["results"] = rec["selcopy"]
     if rec is not None and "noise" in rec:
         desc["results"] = rec["noise"]
     common.write_json(os.path.join(out_dir, "task.json"), desc)
 
 
-def calibrate(args, device):
-    src, _ = english_text(args.corpus)
-    for task in ("mqar", "noise"):
-        for cname, (family, size) in CONFIGS[task].items():
-            rng = np.random.Generator(np.random.PCG64(0))
-            fn = (lambda s: mqar_batch(args.batch, 24, rng)) if task == "mqar" else (lambda s: noise_batch(src, args.batch, rng))
-            try:
-                t0 = time.time()
-                _, _, rec = train_config(task, cname, family, size, fn, 30, args, device)
-                print(f"[calibrate] {task}/{cname}: {1000 * rec['train_seconds'] / 30:.1f} ms/step "
-                      f"(incl. first-step compile), total {time.time() - t0:.1f}s, params {rec['params']['total']}",
-                      flush=True)
-            except Exception:
-                traceback.print_exc()
+# ------------------------------------------------------------------------------------------ variants
+def variant_score(rec):
+    if "accuracy" in rec:
+        return float(np.mean(list(rec["accuracy"].values())))
+    if "selcopy" in rec:
+        return rec["selcopy"]["letter_accuracy"]
+    if "noise" in rec:
+        return -rec["noise"]["padded_bpb"]
+    return float("-inf")
+
+
+def select_variants(args):
+    """For every <task>_<config>@<tag>.json: keep the best-scoring variant as <task>_<config>.json (with the
+    scores of all variants), and its model folder as the shipped one; other variants' folders are removed."""
+    groups = {}
+    for path in sorted(glob.glob(os.path.join(args.results_dir, "*@*.json"))):
+        base, tag = os.path.basename(path)[:-5].split("@", 1)
+        groups.setdefault(base, []).append((tag, json.load(open(path)), path))
+    for base, variants in groups.items():
+        task, cname = base.split("_", 1)
+        scored = sorted(variants, key=lambda v: variant_score(v[1]), reverse=True)
+        tag, best, _ = scored[0]
+        best = dict(best)
+        best["variants"] = {t: {"score": variant_score(r), "lr": r.get("lr"), "seed": r.get("seed"),
+                                "steps": r.get("steps"), "accuracy": r.get("accuracy"), "selcopy": r.get("selcopy"),
+                                "noise": r.get("noise"), "error": r.get("error")} for t, r, _ in variants}
+        best["chosen_variant"] = tag
+        common.write_json(os.path.join(args.results_dir, f"{base}.json"), best)
+        ship = SHIP.get(task, {}).get(cname)
+        if ship:
+            final = os.path.join(args.out_models, ship)
+            for t, r, _ in variants:
+                d = os.path.join(args.out_models, f"{ship}@{t}")
+                if t == tag and os.path.isdir(d):
+                    if os.path.isdir(final):
+                        import shutil
+                        shutil.rmtree(final)
+                    os.rename(d, final)
+                    write_task_json(task, final, cname, best)
+                elif os.path.isdir(d):
+                    import shutil
+                    shutil.rmtree(d)
+        for _, _, path in variants:
+            os.remove(path)
+        print(f"[select] {base}: {tag} " + ", ".join(f"{t}={variant_score(r):.3f}" for t, r, _ in variants), flush=True)
 
 
 # ------------------------------------------------------------------------------------------ summary
@@ -429,68 +678,101 @@ def bag_of_values_baseline(n_pairs, trials=4000, seed=0):
     return correct / (trials * n_pairs)
 
 
+
+
 def summarize(args):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    os.makedirs(args.out_img, exist_ok=True)
     recs = {}
     for path in sorted(glob.glob(os.path.join(args.results_dir, "*_*.json"))):
         name = os.path.basename(path)[:-5]
-        if name.startswith(("mqar_", "noise_")):
+        if name.startswith(("mqar_", "noise_", "selcopy_")):
             recs[name] = json.load(open(path))
-    lines = ["## MQAR accuracy (fraction of queries answered), by number of key-value pairs", ""]
+    lines = []
     mq = {k[5:]: r for k, r in recs.items() if k.startswith("mqar_") and "accuracy" in r}
     if mq:
-        lines.append("| model | params | state floats/layer | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |")
-        lines.append("| --- | --- | --- |" + " --- |" * len(MQAR_EVAL_PAIRS))
-        fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
-        colors = {c: f"C{i}" for i, c in enumerate(sorted(mq))}
-        for c, r in sorted(mq.items()):
-            acc = {int(k): v for k, v in r["accuracy"].items()}
-            mem = r["memory"]
-            sfl = mem.get("ssm_state_bytes_per_layer", 0) // 4
-            state = {"llama": "KV cache only", "jamba": f"{sfl} + KV cache"}.get(r["family"], str(sfl))
-            lines.append(f"| {c} | {r['params']['total']} | {state} | "
-                         + " | ".join(f"{acc[n]:.2f}" for n in MQAR_EVAL_PAIRS) + " |")
-            ax[0].plot(MQAR_EVAL_PAIRS, [acc[n] for n in MQAR_EVAL_PAIRS], "o-", color=colors[c], label=c, ms=4)
-        for c, r in sorted(mq.items()):
-            if r["family"] in ("mamba1", "mamba2"):
-                acc = {int(k): v for k, v in r["accuracy"].items()}
-                sfl = r["memory"]["ssm_state_bytes_per_layer"] // 4
-                marker, shift = ("o", 0.93) if r["family"] == "mamba1" else ("s", 1.07)   # side by side
-                ax[1].plot([sfl * shift], [acc[48]], marker, ms=9, color=colors[c], label=c, alpha=0.85)
         base = [bag_of_values_baseline(n) for n in MQAR_EVAL_PAIRS]
-        lines.append("| no recall (knows the digits in the book, not which key has which) | - | - | "
+        lines += ["## MQAR accuracy (fraction of queries answered), by number of key-value pairs", "",
+                  "| model | params | state floats/layer | steps | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |",
+                  "| --- | --- | --- | --- |" + " --- |" * len(MQAR_EVAL_PAIRS)]
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
+        order = sorted(mq, key=lambda c: (mq[c]["family"] != "llama", mq[c]["family"] != "jamba", mq[c]["family"],
+                                          mq[c]["memory"].get("ssm_state_bytes_per_layer", 0)))
+        for i, c in enumerate(order):
+            r = mq[c]
+            acc = {int(k): v for k, v in r["accuracy"].items()}
+            sfl = r["memory"].get("ssm_state_bytes_per_layer", 0) // 4
+            state = {"llama": "KV cache only", "jamba": f"{sfl} + KV cache"}.get(r["family"], str(sfl))
+            lines.append(f"| {c}{' (shipped as ' + r['shipped_as'] + ')' if r.get('shipped_as') else ''} | "
+                         f"{r['params']['total']} | {state} | {r['steps']} | "
+                         + " | ".join(f"{acc[n]:.2f}" for n in MQAR_EVAL_PAIRS) + " |")
+            style = "s-" if r["family"] in ("llama", "jamba") else "o-"
+            ax[0].plot(MQAR_EVAL_PAIRS, [acc[n] for n in MQAR_EVAL_PAIRS], style, color=f"C{i}", label=c, ms=4)
+        lines.append("| no recall (knows the digits in the book, not which key has which) | - | - | - | "
                      + " | ".join(f"{b:.2f}" for b in base) + " |")
         ax[0].plot(MQAR_EVAL_PAIRS, base, "k--", lw=1, label="no recall (bag of values)")
-        ax[0].axhline(0.1, color="gray", ls=":", lw=1)
         ax[0].set_xlabel("key-value pairs in the phone book")
         ax[0].set_ylabel("recall accuracy")
         ax[0].set_ylim(0, 1.02)
-        ax[0].legend(fontsize=8)
+        ax[0].legend(fontsize=7)
         ax[0].grid(alpha=0.3)
-        ax[1].plot([700, 25000], [bag_of_values_baseline(48)] * 2, "k--", lw=1, label="no recall")
-        ax[1].set_xscale("log")
-        ax[1].set_xlabel("SSM state size per layer (floats)")
-        ax[1].set_ylabel("accuracy at 48 pairs")
+        m2 = sorted([c for c in mq if mq[c]["family"] == "mamba2"], key=lambda c: mq[c]["memory"]["ssm_state_bytes_per_layer"])
+        for n, color in ((16, "C0"), (32, "C1"), (64, "C2"), (79, "C3")):
+            xs = [mq[c]["memory"]["ssm_state_bytes_per_layer"] // 4 for c in m2]
+            ax[1].plot(xs, [mq[c]["accuracy"].get(str(n), mq[c]["accuracy"].get(n)) for c in m2], "o-", color=color,
+                       label=f"Mamba-2, {n} pairs")
+            ax[1].axhline(bag_of_values_baseline(n), color=color, ls=":", lw=0.8)
+        ax[1].set_xscale("log", base=2)
+        ax[1].set_xlabel("SSM state per layer (floats): N = 8 ... 128")
+        ax[1].set_ylabel("accuracy (dotted: no recall)")
         ax[1].set_ylim(0, 1.02)
         ax[1].grid(alpha=0.3)
-        ax[1].legend(fontsize=8)
-        fig.suptitle("Multi-query associative recall (2 layers, d_model 128, same training)")
+        ax[1].legend(fontsize=7)
+        fig.suptitle("Multi-query associative recall (2 layers, d_model 128, same training time, curriculum)")
         fig.tight_layout()
         fig.savefig(os.path.join(args.out_img, "mqar_accuracy.png"), dpi=120)
+        plt.close(fig)
+    sc = {k[8:]: r for k, r in recs.items() if k.startswith("selcopy_") and "selcopy" in r}
+    if sc:
+        lines += ["", "## Selective copying: accuracy and mean Delta on data vs noise bytes", "",
+                  "| model | params | steps | letter accuracy | whole sequences | mean Delta data / noise | ratio |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+        names = sorted(sc)
+        for i, c in enumerate(names):
+            r = sc[c]["selcopy"]
+            lines.append(f"| {c} | {sc[c]['params']['total']} | {sc[c]['steps']} | {r['letter_accuracy']:.3f} | "
+                         f"{r['sequence_accuracy']:.3f} | {r.get('mean_delta_data', 0):.4f} / {r.get('mean_delta_noise', 0):.4f} "
+                         f"| {r.get('delta_ratio_data_over_noise', 0):.2f} |")
+            ax[0].bar([i], [r["letter_accuracy"]], color="C0" if not c.endswith("-lti") else "C3")
+            ax[1].bar([i - 0.2], [r.get("mean_delta_data", 0)], 0.4, color="C2", label="data" if i == 0 else None)
+            ax[1].bar([i + 0.2], [r.get("mean_delta_noise", 0)], 0.4, color="C7", label="noise" if i == 0 else None)
+        ax[0].axhline(1.0 / len(tasks.SELCOPY_LETTERS), color="k", ls=":", lw=1)
+        for a in ax:
+            a.set_xticks(range(len(names)))
+            a.set_xticklabels(names, fontsize=8)
+            a.grid(alpha=0.3, axis="y")
+        ax[0].set_ylabel("copied letters right (dotted: chance)")
+        ax[0].set_ylim(0, 1.02)
+        ax[1].set_ylabel("mean Delta")
+        ax[1].legend(fontsize=8)
+        fig.suptitle("Selective copying: selective Mamba vs time-invariant control (-lti)")
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out_img, "selective_copying.png"), dpi=120)
         plt.close(fig)
     nz = {k[6:]: r for k, r in recs.items() if k.startswith("noise_") and "noise" in r}
     if nz:
         lines += ["", "## Noise padding: content bits per byte and memory, clean vs padded", "",
-                  "| model | params | clean bpb | padded bpb | mean length clean / padded | KV bytes clean / padded "
-                  "| fixed state bytes | mean Delta content / junk |", "| --- |" + " --- |" * 7]
+                  "| model | params | steps | clean bpb | padded bpb | mean length clean / padded | KV bytes clean / padded "
+                  "| fixed state bytes | mean Delta content / junk |", "| --- |" + " --- |" * 8]
         fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
         names = sorted(nz)
         for i, c in enumerate(names):
             r = nz[c]["noise"]
             delta = (f"{r['mean_delta_content']:.3f} / {r['mean_delta_junk']:.3f}" if "mean_delta_junk" in r else "-")
-            lines.append(f"| {c} | {nz[c]['params']['total']} | {r['clean_bpb']:.3f} | {r['padded_bpb']:.3f} | "
+            lines.append(f"| {c} | {nz[c]['params']['total']} | {nz[c]['steps']} | {r['clean_bpb']:.3f} | {r['padded_bpb']:.3f} | "
                          f"{r['mean_len_clean']:.0f} / {r['mean_len_padded']:.0f} | {r['kv_bytes_clean']:.0f} / "
                          f"{r['kv_bytes_padded']:.0f} | {r['state_bytes']} | {delta} |")
             ax[0].bar([i - 0.2], [r["clean_bpb"]], 0.4, color="C0", label="clean" if i == 0 else None)
@@ -505,7 +787,6 @@ def summarize(args):
             a.legend(fontsize=8, loc="upper center", ncol=2)
             a.grid(alpha=0.3, axis="y")
         ax[0].set_ylim(0, 3.4)
-        ax[1].set_ylim(0, 1.25 * max(nz[c]["noise"]["kv_bytes_padded"] + nz[c]["noise"]["state_bytes"] for c in names) / 1024)
         ax[0].set_ylabel("content bits per byte")
         ax[1].set_ylabel("KV cache + state at end of sequence (KiB, fp32)")
         fig.suptitle("Noise padding: same content, junk bytes inserted (p=0.5, runs of 1-4)")
@@ -523,23 +804,18 @@ def summarize(args):
 
 def main():
     args = parse_args()
-    os.makedirs(args.out_img, exist_ok=True)
+    if args.select:
+        select_variants(args)
+        return
     if args.summarize:
         summarize(args)
-        for task, ships in SHIP.items():
-            for cname, ship in ships.items():
-                path = os.path.join(args.results_dir, f"{task}_{cname}.json")
-                out_dir = os.path.join(args.out_models, ship)
-                if os.path.exists(path) and os.path.isdir(out_dir):
-                    write_task_json(task, out_dir, cname, json.load(open(path)))
         return
     info = common.setup_environment(args.seed)
+    torch.set_num_threads(1)
     device = torch.device("cuda")
     check_mqar_batch()
+    check_selcopy_batch()
     print(f"[env] {json.dumps(info)} scan {fastpaths.select_scan(device, verbose=False)}", flush=True)
-    if args.calibrate:
-        calibrate(args, device)
-        return
     names = args.only.split(",") if args.only else list(CONFIGS[args.task])
     run_task(args.task, names, args, device, info)
 

@@ -1,0 +1,147 @@
+#include "document.h"
+
+#include <algorithm>
+
+namespace ss {
+
+int Document::column_of(uint64_t id) const {
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c]->id == id) return static_cast<int>(c);
+  return -1;
+}
+
+void Document::clamp_selection() {
+  const int64_t n = size();
+  if (n == 0) {
+    token = w0 = w1 = anchor = 0;
+    explicit_window = false;
+    return;
+  }
+  if (follow_end) {
+    token = n - 1;
+    if (explicit_window && w1 < n) explicit_window = false;  // a chosen window stays only while it holds the end
+  }
+  if (explicit_window && w1 <= n) {
+    token = std::clamp<int64_t>(token, w0, w1 - 1);
+    return;
+  }
+  explicit_window = false;
+  token = std::clamp<int64_t>(token, 0, n - 1);
+  w0 = std::clamp<int64_t>(token - kDefaultWindow / 2, 0, std::max<int64_t>(0, n - kDefaultWindow));
+  w1 = std::min(n, w0 + kDefaultWindow);
+}
+
+void Document::set_text(std::vector<uint8_t> bytes) {
+  ++serial;
+  if (bytes == *text) return;
+  ++text_version;
+  text = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  clamp_selection();
+}
+
+void Document::select_token(int64_t t) {
+  ++serial;
+  const int64_t n = size();
+  if (n == 0) return;
+  token = std::clamp<int64_t>(t, 0, n - 1);
+  anchor = token;
+  follow_end = token == n - 1;
+  if (explicit_window && token >= w0 && token < w1) return;  // moving inside a chosen window keeps it
+  explicit_window = false;
+  clamp_selection();
+}
+
+void Document::select_window(int64_t a, int64_t b) {
+  ++serial;
+  const int64_t n = size();
+  if (n == 0) return;
+  a = std::clamp<int64_t>(a, 0, n - 1);
+  b = std::clamp<int64_t>(b, 0, n - 1);
+  w0 = std::min(a, b);
+  w1 = std::max(a, b) + 1;
+  token = b;
+  explicit_window = true;
+  follow_end = false;
+}
+
+void Document::extend_selection(int64_t t) { select_window(anchor, t); }
+
+void Document::set_choice(int column, Choice c) {
+  ++serial;
+  if (column < 0 || column >= static_cast<int>(columns.size())) return;
+  const ColumnInfo& info = *columns[column];
+  if (info.loaded()) {
+    const ModelConfig& m = info.config;
+    c.layer = std::clamp(c.layer, 0, std::max(0, m.n_layers - 1));
+    const MixerKind k = m.mixers.empty() ? MixerKind::Mamba : m.mixers[c.layer];
+    const int heads = k == MixerKind::Mamba2 ? m.mamba2.n_heads : k == MixerKind::Attention ? m.attn.n_heads : 1;
+    c.head = std::clamp(c.head, 0, std::max(0, heads - 1));
+    c.channel = std::clamp(c.channel, 0, std::max(0, m.mamba.d_inner - 1));
+  }
+  choices[column] = c;
+}
+
+void Document::set_active(int column) {
+  ++serial;
+  if (column >= 0 && column < static_cast<int>(columns.size())) active = column;
+}
+
+void Document::add_column(std::shared_ptr<const ColumnInfo> c) {
+  ++serial;
+  columns.push_back(std::move(c));
+  choices.emplace_back();
+  set_choice(static_cast<int>(columns.size()) - 1, Choice{});
+}
+
+void Document::remove_column(int column) {
+  if (column < 0 || column >= static_cast<int>(columns.size())) return;
+  ++serial;
+  columns.erase(columns.begin() + column);
+  choices.erase(choices.begin() + column);
+  // The active model stays active: its index shifts down when a column before it closes; when the
+  // active one closes, the one that takes its place (or the last) becomes active.
+  if (column < active) --active;
+  active = std::clamp(active, 0, std::max(0, static_cast<int>(columns.size()) - 1));
+}
+
+bool Document::begin_stepping() {
+  if (stepping) return true;
+  const int64_t n = size();
+  if (n == 0) return false;
+  const int64_t cut = token + 1 < n ? token + 1 : 1;  // from the start when the last token is selected
+  pending.assign(text->begin() + cut, text->end());
+  std::vector<uint8_t> head(text->begin(), text->begin() + cut);
+  stepping = true;
+  follow_end = true;
+  explicit_window = false;
+  set_text(std::move(head));
+  return true;
+}
+
+int64_t Document::step(int64_t n) {
+  if (!stepping) return 0;
+  n = std::min<int64_t>(n, static_cast<int64_t>(pending.size()));
+  if (n <= 0) {
+    stepping = false;
+    ++serial;
+    return 0;
+  }
+  std::vector<uint8_t> b = *text;
+  b.insert(b.end(), pending.begin(), pending.begin() + n);
+  pending.erase(pending.begin(), pending.begin() + n);
+  follow_end = true;
+  set_text(std::move(b));
+  if (pending.empty()) stepping = false;
+  return n;
+}
+
+void Document::feed_rest() {
+  if (!stepping) return;
+  std::vector<uint8_t> b = *text;
+  b.insert(b.end(), pending.begin(), pending.end());
+  pending.clear();
+  stepping = false;
+  set_text(std::move(b));
+}
+
+}  // namespace ss

@@ -1,0 +1,75 @@
+// Document: what the user has chosen — the text (one copy, with a version number), the bytes still
+// to feed while stepping, the selected token and window, the loaded model columns and the layer /
+// head / channel each shows. A plain value: the Session changes it on its owner's thread and hands
+// an immutable copy to its worker with every change. No Qt, no models.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+
+namespace ss {
+
+// The layer a model column shows, and the head (attention, Mamba-2) or channel (Mamba-1) in it.
+struct Choice {
+  int layer = 0;
+  int head = 0;
+  int channel = 0;
+  bool operator==(const Choice&) const = default;
+};
+
+// A model column as the owner sees it. Fixed once opened (the choice lives in Document::choices).
+struct ColumnInfo {
+  uint64_t id = 0;         // stable while the column is open (column indices shift on close)
+  std::string dir, name;   // the folder and its name
+  std::string backend;     // "cpu", "cuda (...)"; empty when it failed to load
+  std::string error;       // why it failed to load ("" when loaded)
+  ModelConfig config;      // valid when loaded
+  int64_t parameters = 0, state_bytes = 0, kv_bytes_per_token = 0;
+  bool loaded() const { return error.empty(); }
+};
+
+struct Document {
+  static constexpr int64_t kDefaultWindow = 256;  // tokens shown around the selection without a window
+
+  uint64_t serial = 0;        // bumps on every change
+  uint64_t text_version = 0;  // bumps when the text changes
+  std::shared_ptr<const std::vector<uint8_t>> text = std::make_shared<const std::vector<uint8_t>>();
+  std::vector<uint8_t> pending;  // stepping: the rest of the text, fed one byte per step (not in `text`)
+  bool stepping = false;
+
+  // Selection: token t and the window [w0, w1) the views show around it.
+  int64_t token = 0, w0 = 0, w1 = 0, anchor = 0;
+  bool explicit_window = false;  // chosen by shift-click (kept while the token moves inside it)
+  bool follow_end = true;        // the selection follows the last byte as the text grows
+
+  std::vector<std::shared_ptr<const ColumnInfo>> columns;
+  std::vector<Choice> choices;  // [columns]
+  int active = 0;               // the column the single-model views show
+
+  int64_t size() const { return static_cast<int64_t>(text->size()); }
+  int column_of(uint64_t id) const;  // -1 when closed
+
+  // --- changes (each bumps `serial`; text changes bump `text_version`) ---
+  void set_text(std::vector<uint8_t> bytes);
+  void select_token(int64_t t);
+  void select_window(int64_t a, int64_t b);  // tokens a..b inclusive, either order; the token becomes b
+  void extend_selection(int64_t t);          // from the last clicked token to t
+  void set_choice(int column, Choice c);     // clamped to the column's layers / heads / channels
+  void set_active(int column);
+  void add_column(std::shared_ptr<const ColumnInfo> c);
+  void remove_column(int column);            // the active column stays the same model when it can
+  // Stepping: cut the text after the selected token (after token 0 when the last is selected) and
+  // keep the rest to feed; step() moves the next n bytes into the text; feed_rest() all of them.
+  bool begin_stepping();
+  int64_t step(int64_t n = 1);  // bytes fed (0 when nothing is left: stepping ends)
+  void feed_rest();
+
+ private:
+  void clamp_selection();
+};
+
+}  // namespace ss

@@ -1,0 +1,420 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+
+#include "window_matrix.h"
+
+namespace ss {
+
+const char* view_name(View v) {
+  switch (v) {
+    case View::State: return "state";
+    case View::Delta: return "delta";
+    case View::Matrix: return "matrix";
+    case View::Prediction: return "prediction";
+    case View::Memory: return "memory";
+    case View::Cost: return "cost";
+    case View::BlockRank: return "block_rank";
+    case View::CellTerms: return "cell_terms";
+  }
+  return "?";
+}
+
+void Engine::adopt(uint64_t id, std::unique_ptr<Exploration> ex) { columns_[id].ex = std::move(ex); }
+
+void Engine::sync_columns(const Document& d) {
+  for (auto it = columns_.begin(); it != columns_.end();) {
+    if (d.column_of(it->first) < 0) {
+      matrices_.erase(it->first);
+      it = columns_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Engine::Column* Engine::column(const Document& d, int c) {
+  if (c < 0 || c >= static_cast<int>(d.columns.size())) return nullptr;
+  auto it = columns_.find(d.columns[c]->id);
+  return it == columns_.end() || !it->second.ex ? nullptr : &it->second;
+}
+
+namespace {
+
+// Seconds left for a model at `pos` of `end` tokens, from its chunks so far: (position, seconds per
+// token) pairs fitted by r(p) = a + b p (attention: each token attends over all before it), then
+// integrated over the tokens left. -1 before two chunks.
+double time_left(const std::vector<std::pair<double, double>>& chunks, double pos, double end) {
+  if (chunks.size() < 2) return -1;
+  double sp = 0, sr = 0, spp = 0, spr = 0;
+  for (const auto& [p, r] : chunks) {
+    sp += p;
+    sr += r;
+    spp += p * p;
+    spr += p * r;
+  }
+  const double n = double(chunks.size()), den = n * spp - sp * sp;
+  double b = den > 0 ? (n * spr - sp * sr) / den : 0;
+  b = std::max(0.0, b);
+  const double a = std::max(0.0, (sr - b * sp) / n);
+  return a * (end - pos) + b * (end * end - pos * pos) / 2;
+}
+
+}  // namespace
+
+bool Engine::update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress) {
+  int64_t total = 0, done = 0;
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
+    if (Column* col = column(d, c); col && col->version != d.text_version) total += d.size();
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c) {
+    Column* col = column(d, c);
+    if (!col || col->version == d.text_version) continue;
+    Exploration& ex = *col->ex;
+    RunControl r;
+    r.cancel = rc.cancel;
+    const int64_t before = std::min<int64_t>(ex.computed(), d.size());
+    Progress pr;
+    pr.total = total;
+    pr.model = ex.name();
+    pr.on_cpu = ex.backend_name() == "cpu";
+    for (MixerKind k : ex.config().mixers) pr.quadratic |= k == MixerKind::Attention;
+    std::vector<std::pair<double, double>> chunks;  // (position, seconds per token)
+    auto last = std::chrono::steady_clock::now();
+    int64_t lastN = 0;
+    if (progress)
+      r.progress = [&, before](int64_t n, int64_t) {
+        const auto now = std::chrono::steady_clock::now();
+        if (n > lastN) chunks.emplace_back(double(before + (n + lastN) / 2), std::chrono::duration<double>(now - last).count() / double(n - lastN));
+        last = now;
+        lastN = n;
+        pr.done = done + before + n;
+        pr.eta_seconds = time_left(chunks, double(before + n), double(d.size()));
+        progress(pr);
+      };
+    try {
+      col->error.clear();
+      const UpdateStats st = ex.set_bytes(*d.text, r);
+      if (st.cancelled) return false;
+      col->version = d.text_version;
+    } catch (const std::exception& e) {
+      col->error = e.what();  // the column says why; the other models go on
+      col->version = d.text_version;
+    }
+    done += d.size();
+  }
+  return true;
+}
+
+bool Engine::up_to_date(const Document& d) const {
+  for (const auto& info : d.columns) {
+    auto it = columns_.find(info->id);
+    if (it != columns_.end() && it->second.ex && it->second.version != d.text_version) return false;
+  }
+  return true;
+}
+
+std::vector<Engine::ColumnStatus> Engine::status(const Document& d) const {
+  std::vector<ColumnStatus> out;
+  for (const auto& info : d.columns) {
+    ColumnStatus s;
+    s.id = info->id;
+    auto it = columns_.find(info->id);
+    if (it != columns_.end() && it->second.ex) {
+      s.computed = std::min<int64_t>(it->second.ex->computed(), d.size());
+      if (it->second.ex->bytes() != *d.text) s.computed = 0;  // a text the model has not seen yet
+      s.error = it->second.error;
+    } else {
+      s.error = info->error;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+int64_t Engine::computed(const Document& d) const {
+  int64_t n = d.size();
+  bool any = false;
+  for (const ColumnStatus& s : status(d))
+    if (s.error.empty()) {
+      n = std::min(n, s.computed);
+      any = true;
+    }
+  return any ? n : 0;
+}
+
+Frame Engine::header(View v, const Document& d, int c) const {
+  Frame f;
+  f.view = v;
+  f.column = c;
+  f.text_version = d.text_version;
+  f.request = d.serial;
+  f.token = d.token;
+  f.t0 = d.w0;
+  f.t1 = d.w1;
+  if (c >= 0 && c < static_cast<int>(d.columns.size())) {
+    const ColumnInfo& info = *d.columns[c];
+    const Choice ch = d.choices[c];
+    f.model = info.name;
+    f.layer = ch.layer;
+    f.head = ch.head;
+    f.channel = ch.channel;
+    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(info.config.mixers[ch.layer]);
+  }
+  return f;
+}
+
+FramePtr Engine::frame(View v, const Document& d, int c) {
+  if (c < 0 && v != View::Memory && v != View::Cost) c = d.active;
+  const bool perModel = v != View::Memory && v != View::Cost;
+  if (perModel) {
+    Frame f = header(v, d, c);
+    if (c < 0 || c >= static_cast<int>(d.columns.size())) {
+      f.note = "no model";
+      return std::make_shared<const Frame>(std::move(f));
+    }
+    Column* col = column(d, c);
+    if (!d.columns[c]->loaded() || !col) {
+      f.error = d.columns[c]->error.empty() ? "the model is not loaded" : d.columns[c]->error;
+      return std::make_shared<const Frame>(std::move(f));
+    }
+    if (!col->error.empty()) {
+      f.error = col->error;
+      return std::make_shared<const Frame>(std::move(f));
+    }
+    if (d.size() == 0) {
+      f.note = "no text";
+      return std::make_shared<const Frame>(std::move(f));
+    }
+    const int64_t n = col->ex->bytes() == *d.text ? col->ex->computed() : 0;
+    if (d.token >= n) {
+      f.note = "token " + std::to_string(d.token) + " is not computed yet (" + std::to_string(n) + " of " + std::to_string(d.size()) + " bytes)";
+      return std::make_shared<const Frame>(std::move(f));
+    }
+  }
+  // The cache: the same view of the same model, layer, head/channel, selection and text.
+  std::string key = std::string(view_name(v)) + "|" + std::to_string(d.text_version) + "|" + std::to_string(d.token) + "|" +
+                    std::to_string(d.w0) + "|" + std::to_string(d.w1);
+  if (perModel) {
+    const Choice ch = d.choices[c];
+    key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel);
+  }
+  const bool cacheable = v != View::Memory && v != View::Cost;
+  if (cacheable) {
+    auto it = frames_.find(key);
+    if (it != frames_.end()) {
+      ++hits_;
+      // The same numbers; this document's serial (and column index, which may have shifted).
+      auto f = std::make_shared<Frame>(*it->second);
+      f->request = d.serial;
+      f->column = c;
+      return f;
+    }
+  }
+  ++misses_;
+  FramePtr f;
+  try {
+    f = build(v, d, c);
+  } catch (const std::exception& e) {
+    Frame e2 = header(v, d, c);
+    e2.error = e.what();
+    f = std::make_shared<const Frame>(std::move(e2));
+  }
+  if (cacheable && f->error.empty()) {
+    frames_[key] = f;
+    frame_order_.push_back(key);
+    while (frame_order_.size() > 64) {
+      frames_.erase(frame_order_.front());
+      frame_order_.pop_front();
+    }
+  }
+  if (v == View::Matrix && c >= 0 && f->error.empty()) matrices_[d.columns[c]->id] = f;
+  return f;
+}
+
+FramePtr Engine::build(View v, const Document& d, int c) {
+  switch (v) {
+    case View::State: {
+      const ColumnInfo& info = *d.columns[c];
+      return info.config.mixers[d.choices[c].layer] == MixerKind::Attention ? kv_frame(d, c) : state_frame(d, c);
+    }
+    case View::Delta: return delta_frame(d, c);
+    case View::Matrix: return matrix_frame(d, c);
+    case View::Prediction: return prediction_frame(d, c);
+    case View::Memory: return memory_frame(d);
+    case View::Cost: return cost_frame(d);
+    default: break;
+  }
+  Frame f = header(v, d, c);
+  f.error = "not a view frame";
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+const LayerWindow& Engine::window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head) {
+  const uint64_t id = d.columns[c]->id;
+  Exploration& ex = *columns_.at(id).ex;
+  // Windows up to kSharedWindow tokens are traced once with every part the views of this layer kind
+  // use (one rerun from the snapshot serves the Δ, state and matrix views together).
+  const bool attn = ex.config().mixers.at(layer) == MixerKind::Attention;
+  if (t1 - t0 <= kSharedWindow) parts |= attn ? kWindowAttention : (kWindowGate | kWindowStates);
+  for (auto it = windows_.begin(); it != windows_.end(); ++it)
+    if (it->id == id && it->version == d.text_version && it->layer == layer && it->head == head && it->t0 == t0 && it->t1 == t1 &&
+        (it->parts & parts) == parts)
+      return it->w;
+  if (windows_.size() >= 8) windows_.pop_front();
+  windows_.push_back(CachedWindow{id, d.text_version, layer, head, t0, t1, parts, ex.trace_window(layer, t0, t1, parts, head)});
+  return windows_.back().w;
+}
+
+std::shared_ptr<const std::vector<float>> Engine::per_token(const Document& d, int c, const std::string& what, int layer) {
+  const uint64_t id = d.columns[c]->id;
+  const std::string key = what + "|" + std::to_string(id) + "|" + std::to_string(layer) + "|" + std::to_string(d.text_version);
+  auto it = per_token_.find(key);
+  if (it != per_token_.end()) return it->second;
+  const Exploration& ex = *columns_.at(id).ex;
+  auto v = std::make_shared<const std::vector<float>>(what == "surprisal" ? ex.surprisals() : ex.mean_delta(layer));
+  // Older texts' values are not asked for again.
+  const std::string suffix = "|" + std::to_string(d.text_version);
+  for (auto k = per_token_.begin(); k != per_token_.end();)
+    k = k->first.ends_with(suffix) ? std::next(k) : per_token_.erase(k);
+  per_token_[key] = v;
+  return v;
+}
+
+FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, int64_t r1, int64_t c1) {
+  Frame f = header(View::BlockRank, d, c);
+  auto it = c >= 0 && c < static_cast<int>(d.columns.size()) ? matrices_.find(d.columns[c]->id) : matrices_.end();
+  if (it == matrices_.end() || it->second->empty()) {
+    f.error = "no matrix for this model";
+    return std::make_shared<const Frame>(std::move(f));
+  }
+  const Frame& m = *it->second;
+  r0 = std::clamp<int64_t>(r0, 0, m.rows - 1);
+  r1 = std::clamp<int64_t>(r1, r0, m.rows - 1);
+  c0 = std::clamp<int64_t>(c0, 0, m.cols - 1);
+  c1 = std::clamp<int64_t>(c1, c0, m.cols - 1);
+  MatrixD block(r1 - r0 + 1, c1 - c0 + 1);
+  for (int64_t r = r0; r <= r1; ++r)
+    for (int64_t k = c0; k <= c1; ++k) block(r - r0, k - c0) = m.at(r, k);
+  std::vector<double> s;
+  const int rank = numerical_rank(block, 1e-5, &s);  // σ_k > 1e-5 σ_1: M is stored in float
+  f.t0 = m.row0;
+  f.t1 = m.row0 + m.rows;
+  f.rows = 1;
+  f.cols = static_cast<int64_t>(s.size());
+  f.values.assign(s.begin(), s.end());
+  f.title = "singular values of M[" + std::to_string(m.row0 + r0) + ".." + std::to_string(m.row0 + r1) + ", " +
+            std::to_string(m.col0 + c0) + ".." + std::to_string(m.col0 + c1) + "]";
+  f.col_axis = "k";
+  f.units = "sigma";
+  f.scalars = {{"rank", rank}, {"r0", double(m.row0 + r0)}, {"r1", double(m.row0 + r1)}, {"c0", double(m.col0 + c0)},
+               {"c1", double(m.col0 + c1)}, {"below_diagonal", c1 < r0 ? 1.0 : 0.0}};
+  const ColumnInfo& info = *d.columns[c];
+  const MixerKind k = info.config.mixers[d.choices[c].layer];
+  if (k != MixerKind::Attention) f.scalars["N"] = k == MixerKind::Mamba ? info.config.mamba.d_state : info.config.mamba2.d_state;
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::cell_terms(const Document& d, int c, int64_t i, int64_t j) {
+  Frame f = header(View::CellTerms, d, c);
+  auto it = c >= 0 && c < static_cast<int>(d.columns.size()) ? matrices_.find(d.columns[c]->id) : matrices_.end();
+  Column* col = column(d, c);
+  if (it == matrices_.end() || it->second->empty() || !col) {
+    f.error = "no matrix for this model";
+    return std::make_shared<const Frame>(std::move(f));
+  }
+  const Frame& m = *it->second;
+  const Choice ch = d.choices[c];
+  const MixerKind kind = col->ex->config().mixers[ch.layer];
+  const bool attn = kind == MixerKind::Attention;
+  const LayerWindow& w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
+  const CellTerms t = window_matrix_terms(w, col->ex->ssm_A(ch.layer), kind == MixerKind::Mamba ? ch.channel : ch.head, i, j);
+  f.text = t.formula;
+  f.rows = 1;
+  f.cols = static_cast<int64_t>(t.per_state.size());
+  f.values.assign(t.per_state.begin(), t.per_state.end());
+  f.scalars = {{"value", t.value}, {"i", double(m.row0 + i)}, {"j", double(m.col0 + j)}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::measure_cost(const Document& d, const std::vector<int64_t>& lengths, int repeats, const RunControl& rc) {
+  Frame f = header(View::Cost, d, -1);
+  std::vector<std::vector<CostSample>> all;
+  std::vector<uint64_t> ids;
+  std::vector<std::string> names;
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c) {
+    Column* col = column(d, c);
+    if (!col) continue;
+    all.push_back(col->ex->measure_cost(lengths, repeats, rc));
+    if (rc.cancel && rc.cancel->load()) {
+      f.note = "measurement cancelled";
+      return std::make_shared<const Frame>(std::move(f));
+    }
+    ids.push_back(d.columns[c]->id);
+    names.push_back(col->ex->name() + " · " + col->ex->backend_name());
+  }
+  if (all.empty() || all[0].empty()) {
+    f.note = "no model to time";
+    return std::make_shared<const Frame>(std::move(f));
+  }
+  const int64_t L = static_cast<int64_t>(all[0].size()), M = static_cast<int64_t>(all.size());
+  f.title = "forward seconds";
+  f.row_axis = "length T";
+  f.col_axis = "model";
+  f.units = "s";
+  f.rows = L;
+  f.cols = M;
+  f.values.resize(L * M);
+  double ymax = 0, xmax = 0;
+  for (int64_t m = 0; m < M; ++m) {
+    Series s{names[m], "line", static_cast<int>(m), {}, {}};
+    for (int64_t k = 0; k < L; ++k) {
+      const CostSample& cs = all[m][k];
+      s.x.push_back(double(cs.length));
+      s.y.push_back(cs.seconds * 1e3);
+      f.values[k * M + m] = static_cast<float>(cs.seconds);
+      if (m == 0) f.row_labels.push_back(std::to_string(cs.length));
+      ymax = std::max(ymax, cs.seconds * 1e3);
+      xmax = std::max(xmax, double(cs.length));
+    }
+    f.col_labels.push_back(names[m]);
+    f.series.push_back(std::move(s));
+  }
+  // Linear and quadratic growth through model 0's first point (ms).
+  const CostSample& first = all[0][0];
+  Series lin{"∝ T", "reference", -1, {}, {}}, quad{"∝ T²", "reference", -1, {}, {}};
+  for (int k = 0; k <= 40; ++k) {
+    const double T = first.length * std::pow(xmax / first.length, k / 40.0);  // even steps on the cost view's log axis
+    lin.x.push_back(T);
+    lin.y.push_back(first.seconds * 1e3 * T / first.length);
+    const double q = first.seconds * 1e3 * (T / first.length) * (T / first.length);
+    if (q <= ymax * 1.5) {
+      quad.x.push_back(T);
+      quad.y.push_back(q);
+    }
+  }
+  f.series.push_back(std::move(lin));
+  f.series.push_back(std::move(quad));
+  f.scalars = {{"lengths", double(L)}, {"models", double(M)}, {"repeats", double(repeats)}, {"xmax", xmax}, {"ymax", ymax}};
+  cost_ = std::make_shared<const Frame>(std::move(f));
+  cost_ids_ = ids;
+  return cost_;
+}
+
+FramePtr Engine::cost_frame(const Document& d) {
+  std::vector<uint64_t> ids;
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
+    if (column(d, c)) ids.push_back(d.columns[c]->id);
+  if (cost_ && ids == cost_ids_) {
+    auto f = std::make_shared<Frame>(*cost_);
+    f->request = d.serial;
+    return f;
+  }
+  Frame f = header(View::Cost, d, -1);
+  f.note = cost_ ? "the models changed since the last measurement: press Measure" : "press Measure to time every model";
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+}  // namespace ss

@@ -1,0 +1,107 @@
+// Engine: the models and everything computed from them, owned by the Session's worker thread and
+// used by nothing else. It brings every model up to a Document's text (cancellable, resumable) and
+// builds the frames the views draw, from one cache of computed results keyed by
+// (what, model, layer, head/channel, token or window, text version). No Qt.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "document.h"
+#include "exploration.h"
+#include "frame.h"
+
+namespace ss {
+
+class Engine {
+ public:
+  static constexpr int64_t kSharedWindow = 1024;     // windows up to this long are traced with all their parts at once
+  static constexpr int64_t kMaxMatrixWindow = 2048;  // the matrix view shows at most the last 2048 tokens of a window
+
+  struct ColumnStatus {
+    uint64_t id = 0;
+    int64_t computed = 0;  // leading bytes whose results are current
+    std::string error;     // the last failure of this model ("" when none)
+  };
+
+  // Takes a model the owner has opened (it is never touched by another thread afterwards).
+  void adopt(uint64_t id, std::unique_ptr<Exploration> ex);
+  // Drops the models of columns the document no longer has.
+  void sync_columns(const Document& d);
+
+  // Where a long update is, for the progress bar.
+  struct Progress {
+    int64_t done = 0, total = 0;  // tokens over all models
+    std::string model;            // the model running now
+    double eta_seconds = -1;      // its time left, from its chunks so far (-1: not known yet)
+    bool quadratic = false;       // it has attention layers: each chunk costs more than the last
+    bool on_cpu = false;
+  };
+  // Brings every loaded model up to d's text, model after model; `rc.cancel` stops between chunks.
+  // Returns true when every model holds the whole text (or failed: its column then says why).
+  bool update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress);
+  bool up_to_date(const Document& d) const;  // every loaded model holds d's text (or failed on it)
+  std::vector<ColumnStatus> status(const Document& d) const;
+  int64_t computed(const Document& d) const;  // bytes every loaded model has computed
+
+  // The frame of view `v` for the document (column: the model column; -1 for the active one).
+  // Never throws: a failure comes back as a frame with `error` set.
+  FramePtr frame(View v, const Document& d, int column = -1);
+  FramePtr block_rank(const Document& d, int column, int64_t r0, int64_t c0, int64_t r1, int64_t c1);
+  FramePtr cell_terms(const Document& d, int column, int64_t i, int64_t j);
+  // Times every loaded model's forward at `lengths` (the cost view); kept until the models change.
+  FramePtr measure_cost(const Document& d, const std::vector<int64_t>& lengths, int repeats, const RunControl& rc);
+
+  // Column c's model (nullptr when it failed or is not loaded), for work done on the worker thread.
+  Exploration* exploration(const Document& d, int c) {
+    Column* col = column(d, c);
+    return col ? col->ex.get() : nullptr;
+  }
+
+  int64_t cache_hits() const { return hits_; }      // frames answered from the cache
+  int64_t cache_misses() const { return misses_; }
+
+ private:
+  struct Column {
+    std::unique_ptr<Exploration> ex;
+    uint64_t version = 0;  // the text version the model holds completely (0: none yet)
+    std::string error;
+  };
+  Column* column(const Document& d, int c);
+  Frame header(View v, const Document& d, int c) const;
+  FramePtr build(View v, const Document& d, int c);
+  FramePtr state_frame(const Document& d, int c);
+  FramePtr kv_frame(const Document& d, int c);
+  FramePtr delta_frame(const Document& d, int c);
+  FramePtr matrix_frame(const Document& d, int c);
+  FramePtr prediction_frame(const Document& d, int c);
+  FramePtr memory_frame(const Document& d);
+  FramePtr cost_frame(const Document& d);
+  // One layer's window trace, from the cache when the same (model, layer, head, window, text) was traced.
+  const LayerWindow& window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head);
+  std::shared_ptr<const std::vector<float>> per_token(const Document& d, int c, const std::string& what, int layer);
+
+  std::map<uint64_t, Column> columns_;
+  struct CachedWindow {
+    uint64_t id, version;
+    int layer, head;
+    int64_t t0, t1;
+    unsigned parts;
+    LayerWindow w;
+  };
+  std::deque<CachedWindow> windows_;                      // most recent last, at most 8
+  std::map<std::string, FramePtr> frames_;                // the frame cache (key: what, model, layer, ..., version)
+  std::deque<std::string> frame_order_;                   // oldest first, at most 64
+  std::map<std::string, std::shared_ptr<const std::vector<float>>> per_token_;
+  std::map<uint64_t, FramePtr> matrices_;                 // the last matrix frame per model (for readouts)
+  FramePtr cost_;
+  std::vector<uint64_t> cost_ids_;                        // the models cost_ was measured for
+  int64_t hits_ = 0, misses_ = 0;
+};
+
+}  // namespace ss

@@ -1,0 +1,252 @@
+// The frames of the explorer's views, built on the worker thread from the models and the window cache.
+// (Engine's per-view members; the views only draw what these put in a Frame.)
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "engine.h"
+#include "window_matrix.h"
+
+namespace ss {
+
+namespace {
+
+std::string at_token(int64_t t) { return "token " + std::to_string(t); }
+
+Series marker(int64_t t, double top) { return Series{"selected token", "marker", -1, {double(t), double(t)}, {0.0, top}}; }
+
+}  // namespace
+
+FramePtr Engine::state_frame(const Document& d, int c) {
+  Frame f = header(View::State, d, c);
+  const Choice ch = d.choices[c];
+  Exploration& ex = *column(d, c)->ex;
+  const ModelConfig& cfg = ex.config();
+  const bool m2 = cfg.mixers[ch.layer] == MixerKind::Mamba2;
+  const int64_t t = d.token;
+  // The states of every token of the window, for the evolution chart: at most kSharedWindow tokens
+  // around t (a state per token is [Di, N] or [H, P, N]: 8K tokens of Mamba-2 would be 1.1 GB).
+  int64_t s0 = d.w0, s1 = d.w1;
+  if (s1 - s0 > kSharedWindow) {
+    s0 = std::clamp<int64_t>(t - kSharedWindow / 2, s0, s1 - kSharedWindow);
+    s1 = s0 + kSharedWindow;
+  }
+  const LayerWindow& w = window(d, c, ch.layer, s0, s1, kWindowStates, ch.head);
+  Tensor h;  // Mamba [Di, N]; Mamba-2 [H, P, N]
+  if (t >= w.t0 && t < w.t1 && !w.states.empty()) {
+    const Shape shape(w.states.shape().begin() + 1, w.states.shape().end());  // states [W, ...]
+    const int64_t per = shape_numel(shape);
+    h = Tensor::from(shape, std::vector<float>(w.states.data() + (t - w.t0) * per, w.states.data() + (t - w.t0 + 1) * per));
+  } else {
+    h = ex.state_at(t, ch.layer).layers[ch.layer].ssm_state;
+  }
+  const int64_t N = h.size(-1), cols = h.numel() / N;  // channels (Mamba-2: head·P + p)
+  f.rows = N;
+  f.cols = cols;
+  f.values.resize(N * cols);
+  for (int64_t ci = 0; ci < cols; ++ci)
+    for (int64_t n = 0; n < N; ++n) f.values[n * cols + ci] = h.data()[ci * N + n];
+  f.title = "h_t after " + at_token(t) + ", layer " + std::to_string(ch.layer);
+  f.row_axis = "state dim n";
+  f.col_axis = m2 ? "head*P + p" : "channel d";
+  f.units = "h";
+  // Evolution over the window: ‖h_t‖ and the picked channel (Mamba-2: head).
+  const int pick = m2 ? ch.head : ch.channel;
+  const int64_t perPick = m2 ? h.numel() / cfg.mamba2.n_heads : N;
+  Series norm{"‖h_t‖ (layer)", "line", c, {}, {}};
+  Series chan{m2 ? "‖h_t‖ head " + std::to_string(pick) : "‖h_t[" + std::to_string(pick) + "]‖ channel " + std::to_string(pick), "line", c, {}, {}};
+  double nmax = 0, cmax = 0;
+  const int64_t per = h.numel();
+  for (int64_t k = 0; k < w.t1 - w.t0 && !w.states.empty(); ++k) {
+    const float* s = w.states.data() + k * per;  // h after token t0 + k
+    const double a = std::sqrt(double(Eigen::Map<const Eigen::VectorXf>(s, per).squaredNorm()));
+    const double b = std::sqrt(double(Eigen::Map<const Eigen::VectorXf>(s + pick * perPick, perPick).squaredNorm()));
+    norm.x.push_back(double(w.t0 + k));
+    norm.y.push_back(a);
+    chan.x.push_back(double(w.t0 + k));
+    chan.y.push_back(b);
+    nmax = std::max(nmax, a);
+    cmax = std::max(cmax, b);
+  }
+  f.series = {std::move(norm), std::move(chan), marker(t, nmax * 1.05)};
+  f.t0 = w.t0;
+  f.t1 = w.t1;
+  f.scalars = {{"pick", pick}, {"picks", double(m2 ? cfg.mamba2.n_heads : cols)}, {"state_values", double(h.numel())},
+               {"norm_max", nmax}, {"pick_max", cmax}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::kv_frame(const Document& d, int c) {
+  Frame f = header(View::State, d, c);
+  const Choice ch = d.choices[c];
+  Exploration& ex = *column(d, c)->ex;
+  const ModelConfig& cfg = ex.config();
+  const int64_t t = d.token;
+  const int Hkv = cfg.attn.n_kv_heads, hd = cfg.attn.head_dim;
+  const int kvHead = std::clamp(ch.head / std::max(1, cfg.attn.n_heads / std::max(1, Hkv)), 0, Hkv - 1);
+  const Tensor keys = ex.cached_keys(t, ch.layer, kvHead);  // [t + 1, hd]
+  const int64_t P = keys.size(0);
+  f.rows = hd;
+  f.cols = P;
+  f.values.resize(hd * P);
+  for (int64_t j = 0; j < P; ++j)
+    for (int64_t k = 0; k < hd; ++k) f.values[k * P + j] = keys.data()[j * hd + k];
+  f.title = "keys of KV head " + std::to_string(kvHead) + " at " + at_token(t) + ", layer " + std::to_string(ch.layer);
+  f.row_axis = "key dim";
+  f.col_axis = "position j";
+  f.units = "k";
+  const double perPos = 2.0 * Hkv * hd * 4;  // this layer's K and V per position, fp32
+  Series bytes{"layer KV bytes", "line", c, {}, {}};
+  for (int64_t p = d.w0; p < d.w1; ++p) {
+    bytes.x.push_back(double(p));
+    bytes.y.push_back(perPos * (p + 1));
+  }
+  f.series = {std::move(bytes), marker(t, perPos * (t + 1))};
+  f.scalars = {{"kv_head", kvHead}, {"positions", double(P)}, {"bytes_per_position", perPos}, {"pick", ch.head},
+               {"picks", cfg.attn.n_heads}, {"norm_max", perPos * d.w1}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::delta_frame(const Document& d, int c) {
+  Frame f = header(View::Delta, d, c);
+  const Choice ch = d.choices[c];
+  Exploration& ex = *column(d, c)->ex;
+  const MixerKind kind = ex.config().mixers[ch.layer];
+  if (kind == MixerKind::Attention) {
+    f.note = "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
+    return std::make_shared<const Frame>(std::move(f));
+  }
+  const int64_t t = d.token, w0 = d.w0, w1 = d.w1;
+  const LayerWindow& w = window(d, c, ch.layer, w0, w1, kWindowGate, ch.head);
+  const bool m2 = kind == MixerKind::Mamba2;
+  f.rows = w1 - w0;
+  f.cols = w.delta.size(1);
+  f.values.assign(w.delta.data(), w.delta.data() + w.delta.numel());
+  f.title = "Δ over tokens " + std::to_string(w0) + ".." + std::to_string(w1 - 1) + ", layer " + std::to_string(ch.layer);
+  f.row_axis = "token t";
+  f.col_axis = m2 ? "head" : "channel d";
+  f.units = "Δ";
+  f.row0 = w0;
+  f.highlight_row = t - w0;
+  for (int64_t r = w0; r < w1; ++r) f.row_labels.push_back(std::to_string(r));
+  f.per_token = per_token(d, c, "mean_delta", ch.layer);
+  const std::vector<float>& mean = *f.per_token;
+  Series line{"mean Δ over channels", "line", c, {}, {}};
+  double hi = 0;
+  for (int64_t k = w0; k < w1 && k < static_cast<int64_t>(mean.size()); ++k) {
+    line.x.push_back(double(k));
+    line.y.push_back(mean[k]);
+    hi = std::max(hi, double(mean[k]));
+  }
+  f.series = {std::move(line), marker(t, hi * 1.05)};
+  f.scalars = {{"mean_delta", t < static_cast<int64_t>(mean.size()) ? mean[t] : NAN}, {"max", hi}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::matrix_frame(const Document& d, int c) {
+  Frame f = header(View::Matrix, d, c);
+  const Choice ch = d.choices[c];
+  Exploration& ex = *column(d, c)->ex;
+  const MixerKind kind = ex.config().mixers[ch.layer];
+  const bool attn = kind == MixerKind::Attention;
+  const int index = kind == MixerKind::Mamba ? ch.channel : ch.head;
+  const int64_t w1 = d.w1, w0 = std::max(d.w0, w1 - kMaxMatrixWindow);
+  const LayerWindow& w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
+  const MatrixF M = window_matrix_blocked(w, ex.ssm_A(ch.layer), index);  // [W, W]
+  f.rows = M.rows();
+  f.cols = M.cols();
+  f.values.assign(M.data(), M.data() + M.size());
+  f.t0 = w0;
+  f.row0 = f.col0 = w0;
+  f.highlight_row = d.token - w0;
+  f.title = attn ? "attention probabilities, head " + std::to_string(ch.head)
+                 : (kind == MixerKind::Mamba ? "M, channel " + std::to_string(ch.channel) : "M, head " + std::to_string(ch.head));
+  f.title += ", layer " + std::to_string(ch.layer);
+  f.row_axis = attn ? "query i" : "output i";
+  f.col_axis = attn ? "key j" : "input j";
+  f.units = attn ? "probability" : "M[i, j]";
+  for (int64_t r = 0; r < f.rows; ++r) f.row_labels.push_back(std::to_string(w0 + r));
+  f.col_labels = f.row_labels;
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::prediction_frame(const Document& d, int c) {
+  Frame f = header(View::Prediction, d, c);
+  Exploration& ex = *column(d, c)->ex;
+  const int64_t t = d.token;
+  const std::vector<float> p = ex.next_byte_probs(t);
+  const int64_t V = static_cast<int64_t>(p.size());
+  f.rows = 1;
+  f.cols = V;
+  f.values = p;
+  f.title = "p(next byte | bytes 0.." + std::to_string(t) + ")";
+  f.row_axis = "token t";
+  f.col_axis = "next byte";
+  f.units = "probability";
+  f.row_labels = {std::to_string(t)};
+  constexpr int kTopK = 10;
+  std::vector<int64_t> order(std::min<int64_t>(V, 256));
+  std::iota(order.begin(), order.end(), 0);
+  const int64_t k = std::min<int64_t>(kTopK, static_cast<int64_t>(order.size()));
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+  order.resize(k);
+  f.order = std::move(order);
+  const int next = t + 1 < d.size() ? (*d.text)[t + 1] : -1;
+  f.per_token = per_token(d, c, "surprisal", -1);
+  double mean = 0;
+  int64_t cnt = 0;
+  for (float v : *f.per_token)
+    if (!std::isnan(v)) {
+      mean += v;
+      ++cnt;
+    }
+  f.scalars = {{"byte", double((*d.text)[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
+               {"bits_next", next >= 0 ? -std::log2(std::max(p[next], 1e-30f)) : NAN},
+               {"bits_per_byte", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+FramePtr Engine::memory_frame(const Document& d) {
+  Frame f = header(View::Memory, d, -1);
+  std::vector<int> cols;
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
+    if (column(d, c)) cols.push_back(c);
+  const int64_t n = d.size();
+  if (cols.empty() || n == 0) {
+    f.note = cols.empty() ? "no model" : "no text";
+    return std::make_shared<const Frame>(std::move(f));
+  }
+  const int64_t points = std::min<int64_t>(n, 400), models = static_cast<int64_t>(cols.size());
+  f.title = "state + KV bytes per position";
+  f.row_axis = "position t";
+  f.col_axis = "model";
+  f.units = "bytes";
+  f.rows = points;
+  f.cols = models;
+  f.values.resize(points * models);
+  double ymax = 1;
+  for (int64_t m = 0; m < models; ++m) {
+    const Exploration& ex = *column(d, cols[m])->ex;
+    Series s{ex.name(), "line", cols[m], {}, {}};
+    for (int64_t k = 0; k < points; ++k) {
+      const int64_t t = points == 1 ? 0 : k * (n - 1) / (points - 1);
+      const double b = double(ex.state_bytes() + ex.kv_bytes_at(t));
+      s.x.push_back(double(t + 1));
+      s.y.push_back(b / 1000.0);
+      f.values[k * models + m] = static_cast<float>(b);
+      if (m == 0) f.row_labels.push_back(std::to_string(t + 1));
+      ymax = std::max(ymax, b / 1000.0);
+    }
+    f.series.push_back(std::move(s));
+    // Measured from the live cache tensors.
+    f.series.push_back(Series{ex.name() + " (live)", "dots", cols[m], {double(ex.computed())},
+                              {double(ex.state_bytes() + ex.live_kv_bytes()) / 1000.0}});
+    f.col_labels.push_back(ex.name());
+  }
+  f.scalars = {{"positions", double(n)}, {"ymax_kb", ymax}};
+  return std::make_shared<const Frame>(std::move(f));
+}
+
+}  // namespace ss

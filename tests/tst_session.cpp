@@ -1,0 +1,356 @@
+// The Qt-free session (session/): the document's rules (the selection follows the end, the active
+// column stays the same model, stepping edits the one text), the frames of every view for every
+// family checked against an Exploration of our own (values, not pixels), superseding, cancel and
+// resume, a model that fails, and requests made while the worker runs (the old data race).
+#include <QtTest>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "session.h"
+#include "test_support.h"
+#include "window_matrix.h"
+
+using namespace ss;
+
+namespace {
+
+std::string fixture(const char* name) { return test::fixtures_dir() + "/" + name; }
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+const std::string kText = "Hello state space! The quick brown fox jumps over the lazy dog. 状态 ok.";
+
+// Collects what the worker hands out (its callbacks run on the worker thread).
+struct Log {
+  std::mutex m;
+  std::vector<FramePtr> frames;
+  std::vector<Session::Status> statuses;
+  Session::Callbacks callbacks() {
+    return {[this](FramePtr f) { std::lock_guard l(m); frames.push_back(f); },
+            [this](const Session::Status& s) { std::lock_guard l(m); statuses.push_back(s); }};
+  }
+  FramePtr last(View v, int column = -1) {
+    std::lock_guard l(m);
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it)
+      if ((*it)->view == v && (column < 0 || (*it)->column == column)) return *it;
+    return nullptr;
+  }
+  void clear() {
+    std::lock_guard l(m);
+    frames.clear();
+    statuses.clear();
+  }
+};
+
+int first_layer(const ModelConfig& c, MixerKind k) {
+  for (int l = 0; l < c.n_layers; ++l)
+    if (c.mixers[l] == k) return l;
+  return -1;
+}
+
+}  // namespace
+
+class TestSession : public QObject {
+  Q_OBJECT
+ private slots:
+  // --- the document (no models) ---
+  void selection_follows_the_end() {
+    // Defect 4: with the last byte selected, typing moves every view to the new last byte.
+    Document d;
+    d.set_text(bytes_of("abc"));
+    QCOMPARE(d.token, int64_t(2));
+    d.set_text(bytes_of("abcd"));
+    QCOMPARE(d.token, int64_t(3));
+    QCOMPARE(d.w1, int64_t(4));
+    // A token picked further back stays while typing; picking the last byte follows again.
+    d.select_token(1);
+    QVERIFY(!d.follow_end);
+    d.set_text(bytes_of("abcde"));
+    QCOMPARE(d.token, int64_t(1));
+    d.select_token(4);
+    QVERIFY(d.follow_end);
+    d.set_text(bytes_of("abcdef"));
+    QCOMPARE(d.token, int64_t(5));
+    // An empty text selects nothing.
+    d.set_text({});
+    QCOMPARE(d.token, int64_t(0));
+    QCOMPARE(d.w1, int64_t(0));
+  }
+
+  void active_column_stays_the_same_model() {
+    // Defect 3: with column 1 active, closing column 0 keeps the same model active.
+    Document d;
+    for (uint64_t id = 1; id <= 3; ++id) {
+      auto c = std::make_shared<ColumnInfo>();
+      c->id = id;
+      c->error = "test column";
+      d.add_column(c);
+    }
+    d.set_active(1);
+    d.remove_column(0);
+    QCOMPARE(d.columns[d.active]->id, uint64_t(2));
+    d.set_active(1);  // id 3
+    d.remove_column(1);  // closing the active one: the last left
+    QCOMPARE(d.active, 0);
+    d.remove_column(0);
+    QCOMPARE(d.active, 0);
+    QVERIFY(d.columns.empty());
+  }
+
+  void stepping_edits_the_one_text() {
+    // The Stepper bug: stepping cut the models' text while the editor kept the whole text; typing
+    // then appended the next stepped byte after the typed one and "Whole text" dropped the typed byte.
+    Document d;
+    d.set_text(bytes_of("hello world"));
+    d.select_token(4);
+    QVERIFY(d.begin_stepping());
+    QCOMPARE(*d.text, bytes_of("hello"));
+    QCOMPARE(d.step(), int64_t(1));
+    QCOMPARE(*d.text, bytes_of("hello "));
+    QCOMPARE(d.token, int64_t(5));
+    d.set_text(bytes_of("hello X"));  // the user types while stepping
+    QCOMPARE(d.step(), int64_t(1));
+    QCOMPARE(*d.text, bytes_of("hello Xw"));
+    d.feed_rest();  // "Whole text": every byte not fed yet, after what was typed
+    QCOMPARE(*d.text, bytes_of("hello Xworld"));
+    QVERIFY(!d.stepping);
+    // With the last token selected, stepping starts from the first byte; past the end it stops.
+    d.set_text(bytes_of("ab"));
+    QVERIFY(d.begin_stepping());
+    QCOMPARE(*d.text, bytes_of("a"));
+    QCOMPARE(d.step(), int64_t(1));
+    QVERIFY(!d.stepping);
+    QCOMPARE(d.step(), int64_t(0));
+  }
+
+  // --- frames of every family against an Exploration of our own ---
+  void frames_match_the_engine_data() {
+    QTest::addColumn<QString>("model");
+    for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32", "llama_mha_f32", "jamba_a"}) QTest::newRow(m) << QString(m);
+  }
+  void frames_match_the_engine() {
+    QFETCH(QString, model);
+    const std::string dir = fixture(model.toUtf8().constData());
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_bytes(bytes_of(kText));
+    const ModelConfig& cfg = ref->config();
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(kText));
+    s.select_token(5);
+    const int64_t t = 5, w0 = s.document().w0, w1 = s.document().w1;
+    QCOMPARE(w0, int64_t(0));
+    QCOMPARE(w1, int64_t(kText.size()));
+    for (MixerKind kind : {MixerKind::Mamba, MixerKind::Mamba2, MixerKind::Attention}) {
+      const int layer = first_layer(cfg, kind);
+      if (layer < 0) continue;
+      log.clear();
+      s.set_choice(0, Choice{layer, 1, 3});
+      s.wait_idle();
+      const Choice ch = s.document().choices[0];
+      // State: h_t [N, channels] (attention: the cached keys [hd, t + 1]).
+      FramePtr st = log.last(View::State);
+      QVERIFY(st && st->error.empty() && st->note.empty());
+      QCOMPARE(st->token, t);
+      QCOMPARE(st->layer, layer);
+      if (kind == MixerKind::Attention) {
+        const int kvh = ch.head / (cfg.attn.n_heads / cfg.attn.n_kv_heads);
+        const Tensor k = ref->cached_keys(t, layer, kvh);  // [t + 1, hd]
+        QCOMPARE(st->cols, t + 1);
+        for (int64_t j = 0; j <= t; ++j)
+          for (int64_t dd : {int64_t(0), k.size(1) - 1}) QCOMPARE(st->at(dd, j), k.data()[j * k.size(1) + dd]);
+      } else {
+        const Tensor h = ref->state_at(t, layer).layers[layer].ssm_state;  // [Di, N] or [H, P, N]
+        const int64_t N = h.size(-1), C = h.numel() / N;
+        QCOMPARE(st->rows, N);
+        QCOMPARE(st->cols, C);
+        for (int64_t c : {int64_t(0), C / 2, C - 1})
+          for (int64_t n : {int64_t(0), N - 1}) QVERIFY(std::abs(st->at(n, c) - h.data()[c * N + n]) <= 1e-5f * std::max(1.0f, std::abs(h.data()[c * N + n])));
+        QCOMPARE(int64_t(st->series.at(0).x.size()), w1 - w0);  // ‖h_t‖ over the window
+      }
+      // Δ: the window's Δ rows; attention: a note, no values and no stale title.
+      FramePtr dl = log.last(View::Delta);
+      QVERIFY(dl);
+      if (kind == MixerKind::Attention) {
+        QVERIFY(dl->empty());
+        QVERIFY(QString::fromStdString(dl->note).contains("attention"));
+        QVERIFY(dl->series.empty());
+      } else {
+        const LayerWindow w = ref->trace_window(layer, w0, w1, kWindowGate, ch.head);
+        QCOMPARE(dl->rows, w1 - w0);
+        QCOMPARE(dl->cols, w.delta.size(1));
+        for (int64_t c : {int64_t(0), dl->cols - 1}) QVERIFY(std::abs(dl->at(t, c) - w.delta.data()[t * dl->cols + c]) < 1e-6);
+        QCOMPARE(float(dl->scalar("mean_delta")), ref->mean_delta(layer)[t]);
+      }
+      // Matrix: M of the chosen channel / head over the window.
+      FramePtr mx = log.last(View::Matrix, 0);
+      QVERIFY(mx && mx->error.empty());
+      const LayerWindow mw = ref->trace_window(layer, w0, w1, kind == MixerKind::Attention ? kWindowAttention : kWindowGate, ch.head);
+      const MatrixD M = window_matrix(mw, ref->ssm_A(layer), kind == MixerKind::Mamba ? ch.channel : ch.head);
+      QCOMPARE(mx->rows, int64_t(M.rows()));
+      for (int64_t j = 0; j <= t; ++j) QVERIFY(std::abs(mx->at(t, j) - M(t, j)) <= 1e-5 * std::max(1.0, std::abs(M(t, j))));
+    }
+    // Prediction: p(next byte | bytes 0..5) and the surprisal of every byte.
+    FramePtr p = log.last(View::Prediction);
+    QVERIFY(p && p->error.empty());
+    const std::vector<float> probs = ref->next_byte_probs(t);
+    QCOMPARE(p->cols, int64_t(probs.size()));
+    for (int b : {0, int('H'), int(' '), 200}) QCOMPARE(p->at(0, b), probs[b]);
+    QCOMPARE(p->order.size(), size_t(10));
+    QCOMPARE(p->values[p->order[0]], *std::max_element(probs.begin(), probs.end()));
+    QCOMPARE(int(p->scalar("next_byte")), int(uint8_t(kText[t + 1])));
+    QCOMPARE(p->per_token->size(), ref->surprisals().size());
+    // Memory: state + KV bytes after each position.
+    FramePtr mem = log.last(View::Memory);
+    QVERIFY(mem && mem->cols == 1);
+    QCOMPARE(mem->at(0, 0), float(ref->state_bytes() + ref->kv_bytes_at(0)));
+    QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
+  }
+
+  void block_rank_and_cell_terms() {
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("mamba1_tied_f32"), "cpu"));
+    s.set_text(bytes_of(kText));
+    s.select_window(10, 40);
+    s.request_block_rank(0, 12, 0, 30, 8);
+    s.request_cell_terms(0, 15, 4);
+    s.wait_idle();
+    FramePtr r = log.last(View::BlockRank);
+    QVERIFY(r && r->error.empty());
+    QVERIFY(r->scalar("rank") >= 1 && r->scalar("rank") <= r->scalar("N"));  // strictly below the diagonal: <= N
+    QCOMPARE(r->scalar("r0"), 22.0);
+    FramePtr c = log.last(View::CellTerms);
+    QVERIFY(c && c->error.empty());
+    QVERIFY2(QString::fromStdString(c->text).contains("Σ_n"), c->text.c_str());
+    FramePtr m = log.last(View::Matrix, 0);
+    QVERIFY(std::abs(c->scalar("value") - m->at(15, 4)) < 1e-5 * std::max(1.0, std::abs(c->scalar("value"))));
+  }
+
+  // --- the worker ---
+  void appends_equal_a_fresh_model() {
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("mamba2_g1_f32"), "cpu"));
+    s.set_text(bytes_of(kText));
+    for (char ch : std::string("abc!")) s.append({uint8_t(ch)});  // typed bytes: the recurrent step
+    s.wait_idle();
+    auto ref = Exploration::open(fixture("mamba2_g1_f32"), make_cpu_backend());
+    ref->set_bytes(bytes_of(kText + "abc!"));
+    FramePtr p = log.last(View::Prediction);
+    QCOMPARE(p->token, int64_t(kText.size() + 3));  // the selection followed the end
+    QCOMPARE(p->text_version, s.document().text_version);
+    const std::vector<float> probs = ref->next_byte_probs(p->token);
+    for (int b : {0, int('e'), 255}) QVERIFY(std::abs(p->at(0, b) - probs[b]) < 1e-5);
+  }
+
+  void the_newest_document_wins() {
+    // Many clicks in a row: stale frames may be dropped, the last frames are the last click's.
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("mamba1_tied_f32"), "cpu"));
+    s.set_text(bytes_of(kText));
+    for (int64_t t = 0; t < 40; ++t) s.select_token(t);
+    s.wait_idle();
+    QCOMPARE(log.last(View::State)->token, int64_t(39));
+    QCOMPARE(log.last(View::State)->request, s.document().serial);
+    QVERIFY(s.status().serial == s.document().serial);
+    int states = 0;
+    for (const FramePtr& f : log.frames) states += f->view == View::State;
+    QVERIFY2(states <= 41, qPrintable(QString::number(states)));
+  }
+
+  void cancel_resume_and_requests_while_busy() {
+    // A long text: the owner's requests return at once while the worker runs (no widget waits on a
+    // model, and none touches one: the old race was a click reaching the model mid-update); cancel
+    // stops it with the frames saying what is not computed; resume finishes it.
+    std::string big;
+    while (big.size() < 400000) big += kText;
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("mamba1_untied_bf16"), "cpu"));
+    s.set_text(bytes_of(big));
+    QTRY_VERIFY_WITH_TIMEOUT(s.status().busy && s.status().progress > 0, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(s.status().eta_seconds > 0, 60000);  // time left, measured from the chunks so far
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+      s.select_token(i);
+      s.select_window(3, 30 + i);
+      s.request_cell_terms(0, 5, 2);
+      s.request_block_rank(0, 10, 0, 20, 5);
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    QVERIFY2(s.status().busy, "the update should still run: make the text longer");
+    QVERIFY2(ms < 1000, qPrintable(QString("80 requests took %1 ms on the owner's thread").arg(ms)));
+    s.select_token(int64_t(big.size()) - 1);
+    s.cancel();
+    s.wait_idle();
+    Session::Status st = s.status();
+    QVERIFY(st.paused);
+    QVERIFY(st.computed < int64_t(big.size()));
+    FramePtr f = log.last(View::State);
+    QVERIFY(f && f->empty());
+    QVERIFY2(QString::fromStdString(f->note).contains("not computed"), f->note.c_str());
+    s.resume();
+    s.wait_idle();
+    st = s.status();
+    QVERIFY(!st.paused);
+    QCOMPARE(st.computed, int64_t(big.size()));
+    f = log.last(View::State);
+    QVERIFY(f && !f->empty());
+    QCOMPARE(f->token, int64_t(big.size()) - 1);
+  }
+
+  void a_failing_model_keeps_its_column() {
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY(!s.open_model(fixture("no_such_model"), "cpu", "fp32", &err));
+    QVERIFY2(QString::fromStdString(err).contains("no_such_model"), err.c_str());
+    QVERIFY(s.open_model(fixture("mamba1_tied_f32"), "cpu"));
+    QCOMPARE(int(s.document().columns.size()), 2);
+    QVERIFY(!s.document().columns[0]->loaded());
+    s.set_text(bytes_of(kText));
+    s.set_active(0);
+    s.wait_idle();
+    FramePtr bad = log.last(View::State);
+    QVERIFY(bad && bad->empty());
+    QCOMPARE(bad->error, err);  // the failing column says why
+    QVERIFY(log.last(View::Matrix, 1) && !log.last(View::Matrix, 1)->empty());  // the other model works
+    QCOMPARE(log.last(View::Memory)->cols, int64_t(1));
+    s.close_model(0);
+    s.wait_idle();
+    QCOMPARE(s.document().active, 0);
+    QVERIFY(!log.last(View::State)->empty());
+  }
+
+  void no_model_or_no_text_clears_every_view() {
+    // Defect 2 at the source: with no model or no text, every frame is empty (a note, no series).
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("jamba_a"), "cpu"));
+    s.set_text(bytes_of(kText));
+    s.measure_cost({16, 32}, 1);
+    s.wait_idle();
+    QVERIFY(!log.last(View::Cost)->empty());
+    s.set_text({});
+    s.wait_idle();
+    for (View v : {View::State, View::Delta, View::Prediction, View::Memory}) {
+      FramePtr f = log.last(v);
+      QVERIFY2(f && f->empty() && f->series.empty() && !f->note.empty(), view_name(v));
+    }
+    s.close_model(0);
+    s.wait_idle();
+    QVERIFY(log.last(View::State)->note == "no model");
+    QVERIFY(log.last(View::Cost)->empty());  // the timing was of models that are gone
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSession)
+#include "tst_session.moc"
