@@ -14,7 +14,7 @@
 #include "gpu_check.h"
 #include "model.h"
 #include "npy.h"
-#include "observation_check.h"
+#include "observation_case.h"
 #include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
@@ -169,23 +169,8 @@ void test_chunked_forward() {
 }
 
 
-// Tracing only observes (core/trace.h): recording everything (every trace, strided states, probs
-// windows) changes no bit of the logits or the states, as a forward and as a forward then steps.
-void test_observation() {
-  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
-    suite.run("recording everything changes no bit of logits or states: " + family + " T=300", [&] {
-      std::unique_ptr<Model> mc, mg;
-      if (!load_both(random_model(family), mc, mg)) return;
-      const auto tokens = random_bytes(300, 13);
-      for (const int64_t stride : {int64_t(1), int64_t(64)})
-        for (const int64_t split : {int64_t(300), int64_t(290)}) {
-          TraceStore store(testkit::everything_request(*mg, 300, 1, stride));
-          const std::string d = testkit::observation_difference(*mg, tokens, split, store);
-          suite.check(d.empty(), fmt("stride %lld split %lld: %s", (long long)stride, (long long)split, d.empty() ? "bit-identical" : d.c_str()));
-        }
-    });
-  }
-}
+// Tracing only observes (core/trace.h): the shared case, on this suite's backends.
+void test_observation() { check_observation(suite, load_both, random_model); }
 
 }  // namespace
 
