@@ -93,6 +93,9 @@ class Backend {
   virtual std::string name() const = 0;  // "cpu" or "cuda (device name, sm_XY, fp32|bf16)"
   virtual Device device() const = 0;
   virtual Precision precision() const { return Precision::fp32; }
+  // Bytes this backend's tensors may still take: MemAvailable (/proc/meminfo) on the CPU, the free
+  // device memory (cudaMemGetInfo) on CUDA; -1 when unknown. Model::load checks the weights fit.
+  virtual int64_t memory_available() const { return -1; }
 
   // --- memory ---
   virtual Tensor empty(const Shape& shape) = 0;              // uninitialised

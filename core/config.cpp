@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "error.h"
 #include "json_file.h"
@@ -43,12 +44,13 @@ namespace {
 // Typed, range-checked access to config.json fields; every error names the file and the key.
 class Fields {
  public:
-  Fields(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+  // `prefix` goes before every key in errors ("ssm_cfg." for a nested object).
+  Fields(const json& j, std::string path, std::string prefix = "") : j_(j), path_(std::move(path)), prefix_(std::move(prefix)) {}
 
   bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
 
   int integer(const std::string& key, int lo, int hi) const {
-    if (!has(key)) throw Error(path_, key, "missing");
+    if (!has(key)) throw Error(path_, prefix_ + key, "missing");
     return check_int(j_[key], key, lo, hi);
   }
   int integer_or(const std::string& key, int fallback, int lo, int hi) const {
@@ -62,17 +64,17 @@ class Fields {
       if (s == "Infinity") return std::numeric_limits<double>::infinity();
       if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
     }
-    throw Error(path_, key, "is not a number");
+    throw Error(path_, prefix_ + key, "is not a number");
   }
   double real_or(const std::string& key, double fallback, double lo, double hi) const {
     if (!has(key)) return fallback;
     const double v = number(j_[key], key);
-    if (!(v >= lo && v <= hi)) throw Error(path_, key, "value " + std::to_string(v) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (!(v >= lo && v <= hi)) throw Error(path_, prefix_ + key, "value " + std::to_string(v) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return v;
   }
   bool boolean_or(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
-    if (!j_[key].is_boolean()) throw Error(path_, key, "is not true/false");
+    if (!j_[key].is_boolean()) throw Error(path_, prefix_ + key, "is not true/false");
     return j_[key].get<bool>();
   }
   // A rank that may be the string "auto" (ceil(d_model / 16), as transformers does).
@@ -84,15 +86,16 @@ class Fields {
   const std::string& path() const { return path_; }
 
   int check_int(const json& v, const std::string& key, int lo, int hi) const {
-    if (!v.is_number_integer()) throw Error(path_, key, "is not an integer");
+    if (!v.is_number_integer()) throw Error(path_, prefix_ + key, "is not an integer");
     const int64_t x = v.get<int64_t>();
-    if (x < lo || x > hi) throw Error(path_, key, "value " + std::to_string(x) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (x < lo || x > hi) throw Error(path_, prefix_ + key, "value " + std::to_string(x) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return static_cast<int>(x);
   }
 
  private:
   const json& j_;
   std::string path_;
+  std::string prefix_;
 };
 
 constexpr int kMaxDim = 1 << 16;     // hidden sizes, intermediate sizes
@@ -257,12 +260,114 @@ void parse_jamba(const Fields& f, ModelConfig& c) {
   }
 }
 
+// mamba_ssm's MambaConfig (mamba_ssm/models/config_mamba.py) and the Mamba / Mamba2 constructor
+// arguments in its ssm_cfg, with mamba_ssm's defaults. Options only the initialisation reads are
+// accepted and ignored; options that change the computation in a way StateScope does not follow are
+// refused by name; unknown keys are refused (they could change the computation).
+void parse_mamba_ssm(const Fields& f, ModelConfig& c) {
+  c.layout = CheckpointLayout::MambaSsm;
+  c.d_model = f.integer("d_model", 1, kMaxDim);
+  c.n_layers = f.integer("n_layer", 1, kMaxLayers);
+  const int vocab = f.integer("vocab_size", 1, kMaxVocab);
+  const int pad = f.integer_or("pad_vocab_size_multiple", 8, 1, 1 << 16);
+  c.vocab_size = (vocab + pad - 1) / pad * pad;  // MambaLMHeadModel pads the embedding and head rows
+  require(c.vocab_size <= kMaxVocab, f.path(), "pad_vocab_size_multiple", "the padded vocabulary exceeds " + std::to_string(kMaxVocab));
+  c.norm_eps = 1e-5f;  // MixerModel's norm_epsilon; mamba_ssm does not save it
+  require(f.integer_or("d_intermediate", 0, 0, kMaxDim * 4) == 0, f.path(), "d_intermediate",
+          "MLP blocks after the mixers (d_intermediate > 0) are not supported");
+  if (f.has("attn_layer_idx"))
+    require(f.raw("attn_layer_idx").is_array() && f.raw("attn_layer_idx").empty(), f.path(), "attn_layer_idx",
+            "attention layers in a mamba_ssm model are not supported (only an empty list)");
+  require(f.boolean_or("rms_norm", true), f.path(), "rms_norm", "only rms_norm = true is supported (LayerNorm is not)");
+  f.boolean_or("residual_in_fp32", true);  // checked for type; StateScope keeps the residual in fp32 anyway
+  f.boolean_or("fused_add_norm", true);    // a kernel choice, same numbers
+  c.tied_embeddings = f.boolean_or("tie_embeddings", true);
+
+  const json empty = json::object();
+  const json& cfg = f.has("ssm_cfg") ? f.raw("ssm_cfg") : empty;
+  require(cfg.is_object(), f.path(), "ssm_cfg", "is not an object");
+  Fields s(cfg, f.path(), "ssm_cfg.");
+  const auto key = [](const std::string& k) { return "ssm_cfg." + k; };
+  std::string layer = "Mamba1";
+  if (s.has("layer")) {
+    require(s.raw("layer").is_string(), f.path(), key("layer"), "is not a string");
+    layer = s.raw("layer").get<std::string>();
+  }
+  const std::set<std::string> init_only = {"dt_min", "dt_max", "dt_init", "dt_scale", "dt_init_floor", "A_init_range", "conv_init",
+                                           "use_fast_path", "use_mem_eff_path", "layer_idx", "device", "dtype", "process_group",
+                                           "sequence_parallel"};
+  if (layer == "Mamba1") {
+    for (auto it = cfg.begin(); it != cfg.end(); ++it)
+      require(init_only.count(it.key()) || std::set<std::string>{"layer", "d_state", "d_conv", "expand", "dt_rank", "conv_bias", "bias"}.count(it.key()),
+              f.path(), key(it.key()), "unknown Mamba option: refused (it could change the computation)");
+    MambaParams& m = c.mamba;
+    const int expand = s.integer_or("expand", 2, 1, 64);
+    m.d_inner = expand * c.d_model;
+    m.d_state = s.integer_or("d_state", 16, 1, 4096);
+    m.d_conv = s.integer_or("d_conv", 4, 1, 64);
+    m.dt_rank = s.rank_or_auto("dt_rank", c.d_model);
+    m.conv_bias = s.boolean_or("conv_bias", true);
+    m.proj_bias = s.boolean_or("bias", false);
+    c.arch = Architecture::Mamba;
+    c.mixers.assign(c.n_layers, MixerKind::Mamba);
+  } else if (layer == "Mamba2") {
+    for (auto it = cfg.begin(); it != cfg.end(); ++it)
+      require(init_only.count(it.key()) || std::set<std::string>{"layer", "d_state", "d_conv", "expand", "headdim", "d_ssm", "ngroups", "rmsnorm",
+                                                                 "norm_before_gate", "D_has_hdim", "dt_limit", "bias", "conv_bias", "chunk_size"}
+                                               .count(it.key()),
+              f.path(), key(it.key()), "unknown Mamba2 option: refused (it could change the computation)");
+    Mamba2Params& m = c.mamba2;
+    const int expand = s.integer_or("expand", 2, 1, 64);
+    m.d_inner = expand * c.d_model;
+    if (s.has("d_ssm"))
+      require(s.integer("d_ssm", 1, kMaxDim * 4) == m.d_inner, f.path(), key("d_ssm"),
+              "a d_ssm smaller than expand * d_model (an MLP beside the SSM) is not supported");
+    m.head_dim = s.integer_or("headdim", 64, 1, 4096);
+    require(m.d_inner % m.head_dim == 0, f.path(), key("headdim"),
+            "expand * d_model = " + std::to_string(m.d_inner) + " is not a multiple of headdim " + std::to_string(m.head_dim));
+    m.n_heads = m.d_inner / m.head_dim;
+    require(m.n_heads <= kMaxHeads, f.path(), key("headdim"), "more than " + std::to_string(kMaxHeads) + " heads");
+    m.n_groups = s.integer_or("ngroups", 1, 1, kMaxHeads);
+    require(m.n_heads % m.n_groups == 0, f.path(), key("ngroups"), "the number of heads (" + std::to_string(m.n_heads) + ") is not a multiple of it");
+    m.d_state = s.integer_or("d_state", 128, 1, 4096);
+    m.d_conv = s.integer_or("d_conv", 4, 1, 64);
+    m.chunk_size = s.integer_or("chunk_size", 256, 1, 1 << 14);
+    m.conv_bias = s.boolean_or("conv_bias", true);
+    m.proj_bias = s.boolean_or("bias", false);
+    require(s.boolean_or("rmsnorm", true), f.path(), key("rmsnorm"), "only rmsnorm = true is supported");
+    require(!s.boolean_or("norm_before_gate", false), f.path(), key("norm_before_gate"),
+            "only norm_before_gate = false is supported");
+    require(!s.boolean_or("D_has_hdim", false), f.path(), key("D_has_hdim"),
+            "only D_has_hdim = false (one D per head) is supported");
+    m.dt_min = 0.0f;
+    m.dt_max = std::numeric_limits<float>::infinity();
+    if (s.has("dt_limit")) {
+      const json& lim = s.raw("dt_limit");
+      require(lim.is_array() && lim.size() == 2, f.path(), key("dt_limit"), "is not a [min, max] pair");
+      m.dt_min = static_cast<float>(s.number(lim[0], "dt_limit"));
+      m.dt_max = static_cast<float>(s.number(lim[1], "dt_limit"));
+      require(m.dt_min >= 0 && m.dt_max > m.dt_min, f.path(), key("dt_limit"), "needs 0 <= min < max");
+    }
+    // mamba_ssm's RMSNormGated normalises each group of d_inner / ngroups channels on its own.
+    m.norm_group_size = m.d_inner / m.n_groups;
+    c.arch = Architecture::Mamba2;
+    c.mixers.assign(c.n_layers, MixerKind::Mamba2);
+  } else {
+    throw Error(f.path(), key("layer"), "unknown layer '" + layer.substr(0, 32) + "' (mamba_ssm's are Mamba1 and Mamba2)");
+  }
+  c.ffns.assign(c.n_layers, FfnKind::None);
+}
+
 }  // namespace
 
 ModelConfig parse_model_config(const json& j, const std::string& path) {
   Fields f(j, path);
   ModelConfig c;
   std::string arch;
+  if (!f.has("architectures") && f.has("d_model") && f.has("n_layer")) {  // mamba_ssm's config.json
+    parse_mamba_ssm(f, c);
+    return c;
+  }
   if (f.has("architectures")) {
     const json& a = f.raw("architectures");
     if (!a.is_array() || a.empty() || !a[0].is_string()) throw Error(path, "architectures", "is not a list of names");

@@ -1,6 +1,7 @@
 // ModelConfig: the architecture-independent description of a model, parsed from a HuggingFace
 // config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM) with the
-// field names transformers uses, each value range-checked.
+// field names transformers uses, or from mamba_ssm's own config.json (the state-spaces/mamba-* and
+// mamba2-* repositories: d_model, n_layer, ssm_cfg, ...), each value range-checked.
 #pragma once
 
 #include <string>
@@ -59,8 +60,13 @@ struct FfnParams {
   bool mlp_bias = false;
 };
 
+// Whose tensor names the checkpoint uses: transformers' or mamba_ssm's (backbone.embedding.weight
+// for backbone.embeddings.weight; everything else is named alike).
+enum class CheckpointLayout { Transformers, MambaSsm };
+
 struct ModelConfig {
   Architecture arch = Architecture::Mamba;
+  CheckpointLayout layout = CheckpointLayout::Transformers;
   int vocab_size = 0;
   int d_model = 0;
   int n_layers = 0;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "error.h"
@@ -34,6 +36,19 @@ Tensor CpuBackend::empty(const Shape& shape) {
 }
 Tensor CpuBackend::zeros(const Shape& shape) { return Tensor::zeros(shape); }
 Tensor CpuBackend::upload(const Tensor& host) { return clone(host); }
+
+int64_t CpuBackend::memory_available() const {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("MemAvailable:", 0) == 0) {
+      std::istringstream fields(line.substr(13));
+      int64_t kb = -1;
+      fields >> kb;
+      return kb < 0 ? -1 : kb * 1024;
+    }
+  return -1;
+}
 Tensor CpuBackend::to_host(const Tensor& t) { return clone(t); }
 Tensor CpuBackend::clone(const Tensor& t) {
   Tensor out = empty(t.shape());

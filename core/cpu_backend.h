@@ -12,6 +12,7 @@ class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "cpu"; }
   Device device() const override { return Device::Cpu; }
+  int64_t memory_available() const override;
 
   Tensor empty(const Shape& shape) override;
   Tensor zeros(const Shape& shape) override;

@@ -5,16 +5,19 @@
 
 #include "model_folder.h"
 #include "error.h"
+#include "run_memory.h"
 
 namespace ss {
 
+// The tensor read is a fresh host array: the CPU backend takes it as it is (no second copy).
 Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
   if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the model folder (expected shape " + shape_to_string(shape) + ")");
-  return be.upload(ck.get(name, shape));
+  Tensor t = ck.get(name, shape);
+  return be.device() == Device::Cpu ? t : be.upload(t);
 }
 
 Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
-  return ck.has(name) ? be.upload(ck.get(name, shape)) : Tensor();
+  return ck.has(name) ? load_weight(ck, be, name, shape) : Tensor();
 }
 
 namespace {
@@ -23,11 +26,11 @@ struct Names {  // tensor names of the architecture's modules
   std::string embed, final_norm, layer, norm, mixer, ffn_norm, ffn;
 };
 
-Names names_for(Architecture a) {
-  switch (a) {
+Names names_for(const ModelConfig& c) {
+  switch (c.arch) {
     case Architecture::Mamba:
     case Architecture::Mamba2:
-      return {"backbone.embeddings.weight", "backbone.norm_f.weight", "backbone.layers.", "norm.weight", "mixer.", "", ""};
+      return {c.layout == CheckpointLayout::MambaSsm ? "backbone.embedding.weight" : "backbone.embeddings.weight", "backbone.norm_f.weight", "backbone.layers.", "norm.weight", "mixer.", "", ""};
     case Architecture::Llama:
       return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "self_attn.",
               "post_attention_layernorm.weight", "mlp."};
@@ -38,7 +41,30 @@ Names names_for(Architecture a) {
   return {};
 }
 
+// mamba_ssm's state dict keeps a tied lm_head beside the embedding, on the same storage.
+bool tied_copy_of_embedding(const ModelConfig& c, const ModelFolder& ck, const Names& n) {
+  return c.tied_embeddings && ck.has("lm_head.weight") && ck.same_data("lm_head.weight", n.embed);
+}
+
 }  // namespace
+
+int64_t Model::load_bytes(const ModelConfig& c, const ModelFolder& ck, const Backend& be) {
+  const Names n = names_for(c);
+  const bool skip_head = tied_copy_of_embedding(c, ck, n);
+  int64_t floats = 0, largest = 0, matrices = 0;
+  for (const std::string& name : ck.names()) {
+    if (skip_head && name == "lm_head.weight") continue;
+    const Shape shape = ck.shape_of(name);
+    const int64_t k = shape_numel(shape);
+    floats += k;
+    largest = std::max(largest, k);
+    if (shape.size() == 2) matrices += k;
+  }
+  int64_t bytes = 4 * floats;
+  if (be.device() == Device::Cpu) bytes += 4 * largest;       // the tensor being converted
+  if (be.precision() == Precision::bf16) bytes += 2 * matrices;  // bf16 copies for the GEMMs
+  return bytes;
+}
 
 std::vector<TokenPiece> Model::tokenize(std::string_view input) const {
   if (tokenizer_) return tokenizer_->encode_pieces(input);
@@ -50,17 +76,32 @@ std::vector<TokenPiece> Model::tokenize(std::string_view input) const {
   return out;
 }
 
-std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
+std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const LoadOptions& options) {
   ModelFolder ck(dir);
   ModelConfig c = parse_model_config(ck.config(), ck.config_path());
+  const Names n = names_for(c);
+  const bool tied_copy = tied_copy_of_embedding(c, ck, n);
+  if (tied_copy) ck.mark_used("lm_head.weight");
+
+  // Before a tensor is read: does it fit?
+  const int64_t need = load_bytes(c, ck, be);
+  const int64_t available = options.memory_limit >= 0 ? options.memory_limit : be.memory_available();
+  if (available >= 0 && need > available) {
+    const bool cpu = be.device() == Device::Cpu;
+    throw Error(dir, "weights",
+                "the model needs about " + human_bytes(need) + " of " + (cpu ? "memory" : "GPU memory") + " (" + std::to_string(ck.parameter_count()) +
+                    " parameters as float32" + (cpu ? ", plus the largest tensor while it is converted" : "") + ") but only " + human_bytes(available) +
+                    (options.memory_limit >= 0 ? " is allowed" : cpu ? " is available (MemAvailable)" : " is free on the GPU") +
+                    "; close other programs, or use a machine with more memory");
+  }
+
   std::unique_ptr<Model> m(new Model(c, dir, be));
-  m->parameter_count_ = ck.parameter_count();
+  m->parameter_count_ = ck.parameter_count() - (tied_copy ? shape_numel(ck.shape_of("lm_head.weight")) : 0);
   m->tokenizer_ = Tokenizer::load(dir);
   if (m->tokenizer_ && m->tokenizer_->vocab_size() > c.vocab_size)
     throw Error(ck.config_path(), "vocab_size", std::to_string(c.vocab_size) + " is smaller than the vocabulary of " + m->tokenizer_->path() +
                                                    " (" + std::to_string(m->tokenizer_->vocab_size()) + " tokens)");
 
-  const Names n = names_for(c.arch);
   const int64_t V = c.vocab_size, D = c.d_model;
   m->embed_ = load_weight(ck, be, n.embed, {V, D});
   for (int i = 0; i < c.n_layers; ++i) {

@@ -28,10 +28,24 @@ struct ModelState {
   int64_t position = 0;            // tokens consumed so far
 };
 
+struct LoadOptions {
+  // Bytes the weights may take on the backend (host memory on the CPU, device memory on CUDA);
+  // -1: what the backend reports available (Backend::memory_available).
+  int64_t memory_limit = -1;
+};
+
 class Model {
  public:
-  // Loads a HuggingFace folder onto `be` (which must outlive the model). Throws ss::Error.
-  static std::unique_ptr<Model> load(const std::string& dir, Backend& be);
+  // Loads a model folder (model_folder.h: HuggingFace safetensors, or torch.save's
+  // pytorch_model.bin, with transformers' or mamba_ssm's config.json) onto `be` (which must outlive
+  // the model). Before any tensor is read, refuses a model whose float32 weights do not fit in the
+  // memory available. Tensors are converted to float32 one at a time from the mapped file, so the
+  // peak is the float32 weights plus one tensor. Throws ss::Error.
+  static std::unique_ptr<Model> load(const std::string& dir, Backend& be, const LoadOptions& options = {});
+  // The bytes load() needs on the backend for `ck`'s tensors: float32 weights (a tied lm_head once),
+  // on the CPU plus the largest tensor while it is converted, with bf16 precision plus the bf16
+  // copies of the matrices.
+  static int64_t load_bytes(const ModelConfig& c, const class ModelFolder& ck, const Backend& be);
 
   const ModelConfig& config() const { return config_; }
   const std::string& dir() const { return dir_; }

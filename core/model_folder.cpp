@@ -6,6 +6,7 @@
 #include "error.h"
 #include "json_file.h"
 #include "regular_file.h"
+#include "torch_checkpoint.h"
 
 namespace ss {
 
@@ -37,32 +38,44 @@ ModelFolder::ModelFolder(std::string dir) : dir_(std::move(dir)) {
   config_ = read_json_file(config_path_, kMaxConfigBytes);
   if (!config_.is_object()) throw Error(config_path_, "", "is not a JSON object");
 
-  const std::string single = (fs::path(dir_) / "model.safetensors").string();
-  const std::string index = (fs::path(dir_) / "model.safetensors.index.json").string();
-  if (fs::exists(fs::symlink_status(single, ec))) {
-    weights_path_ = single;
-    check_stays_in_folder(single, dir_);
-    shards_.push_back(std::make_unique<SafetensorsFile>(single));
-    for (const auto& [name, entry] : shards_.back()->entries()) where_[name] = shards_.back().get();
-  } else if (fs::exists(fs::symlink_status(index, ec))) {
-    weights_path_ = index;
-    check_stays_in_folder(index, dir_);
-    const json j = read_json_file(index, kMaxIndexBytes);  // a key twice in weight_map is refused there
-    std::map<std::string, SafetensorsFile*> by_file;
-    for (const auto& [name, shard] : parse_weight_map(j, index)) {
-      SafetensorsFile*& file = by_file[shard];
-      if (!file) {
-        const std::string shard_path = (fs::path(dir_) / shard).string();
-        check_stays_in_folder(shard_path, dir_);
-        shards_.push_back(std::make_unique<SafetensorsFile>(shard_path));
-        file = shards_.back().get();
+  auto open = [](const std::string& file, bool torch) -> std::unique_ptr<WeightFile> {
+    if (torch) return std::make_unique<TorchCheckpoint>(file);
+    return std::make_unique<SafetensorsFile>(file);
+  };
+  bool found = false;
+  for (const bool torch : {false, true}) {
+    const std::string single = (fs::path(dir_) / (torch ? "pytorch_model.bin" : "model.safetensors")).string();
+    const std::string index = single + ".index.json";
+    if (fs::exists(fs::symlink_status(single, ec))) {
+      weights_path_ = single;
+      check_stays_in_folder(single, dir_);
+      shards_.push_back(open(single, torch));
+      for (const std::string& name : shards_.back()->names()) where_[name] = shards_.back().get();
+    } else if (fs::exists(fs::symlink_status(index, ec))) {
+      weights_path_ = index;
+      check_stays_in_folder(index, dir_);
+      const json j = read_json_file(index, kMaxIndexBytes);  // a key twice in weight_map is refused there
+      std::map<std::string, WeightFile*> by_file;
+      for (const auto& [name, shard] : parse_weight_map(j, index)) {
+        WeightFile*& file = by_file[shard];
+        if (!file) {
+          const std::string shard_path = (fs::path(dir_) / shard).string();
+          check_stays_in_folder(shard_path, dir_);
+          shards_.push_back(open(shard_path, torch));
+          file = shards_.back().get();
+        }
+        if (!file->contains(name)) throw Error(file->path(), name, "listed in " + index + " but not in this shard");
+        where_[name] = file;
       }
-      if (!file->contains(name)) throw Error(file->path(), name, "listed in " + index + " but not in this shard");
-      where_[name] = file;
+    } else {
+      continue;
     }
-  } else {
-    throw Error(dir_, "model.safetensors", "missing: the folder has neither model.safetensors nor model.safetensors.index.json");
+    found = true;
+    break;
   }
+  if (!found)
+    throw Error(dir_, "model.safetensors",
+                "missing: the folder has none of model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json");
 }
 
 bool ModelFolder::has(const std::string& name) const { return where_.count(name) != 0; }
@@ -75,7 +88,7 @@ std::string ModelFolder::file_of(const std::string& name) const {
 Shape ModelFolder::shape_of(const std::string& name) const {
   auto it = where_.find(name);
   if (it == where_.end()) throw Error(weights_path_, name, "tensor missing from the checkpoint");
-  return it->second->entries().at(name).shape;
+  return it->second->shape_of(name);
 }
 
 Tensor ModelFolder::get(const std::string& name, const Shape& expected) {
@@ -100,7 +113,7 @@ Tensor ModelFolder::get(const std::string& name, const Shape& expected) {
 std::vector<std::string> ModelFolder::unused() const {
   std::set<std::string> out;
   for (const auto& shard : shards_)  // every tensor of every opened file, listed in the index or not
-    for (const auto& [name, entry] : shard->entries())
+    for (const std::string& name : shard->names())
       if (!used_.count(name)) out.insert(name);
   return {out.begin(), out.end()};
 }
@@ -113,8 +126,13 @@ std::vector<std::string> ModelFolder::names() const {
 
 int64_t ModelFolder::parameter_count() const {
   int64_t n = 0;
-  for (const auto& [name, file] : where_) n += shape_numel(file->entries().at(name).shape);
+  for (const auto& [name, file] : where_) n += shape_numel(file->shape_of(name));
   return n;
+}
+
+bool ModelFolder::same_data(const std::string& a, const std::string& b) const {
+  auto x = where_.find(a), y = where_.find(b);
+  return x != where_.end() && y != where_.end() && x->second == y->second && x->second->same_data(a, b);
 }
 
 }  // namespace ss

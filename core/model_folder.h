@@ -1,5 +1,8 @@
-// ModelFolder: a HuggingFace model folder as it comes: config.json plus either model.safetensors or a
-// sharded set (model.safetensors.index.json naming each tensor's shard).
+// ModelFolder: a model folder as it comes: config.json plus the weights, looked for in this order:
+// model.safetensors, a sharded set (model.safetensors.index.json naming each tensor's shard),
+// pytorch_model.bin (torch.save: HuggingFace's older format and mamba_ssm's), or its sharded set
+// (pytorch_model.bin.index.json). torch.save files are read by a restricted unpickler that runs
+// nothing (torch_checkpoint.h).
 #pragma once
 
 #include <map>
@@ -12,6 +15,7 @@
 
 #include "safetensors.h"
 #include "tensor.h"
+#include "weight_file.h"
 
 namespace ss {
 
@@ -44,16 +48,20 @@ class ModelFolder {
   Shape shape_of(const std::string& name) const;
   std::vector<std::string> names() const;
   int64_t parameter_count() const;
+  // Whether two tensors hold the same data (a tied lm_head that torch.save kept beside the embedding).
+  bool same_data(const std::string& a, const std::string& b) const;
+  // Counts a tensor as used without reading it (the tied lm_head above).
+  void mark_used(const std::string& name) { used_.insert(name); }
   // The file that holds a tensor (for error messages); the index file if the name is unknown.
   std::string file_of(const std::string& name) const;
 
  private:
   std::string dir_;
   std::string config_path_;
-  std::string weights_path_;  // model.safetensors or the index json
+  std::string weights_path_;  // model.safetensors, pytorch_model.bin or an index json
   nlohmann::json config_;
-  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
-  std::map<std::string, SafetensorsFile*> where_;
+  std::vector<std::unique_ptr<WeightFile>> shards_;
+  std::map<std::string, WeightFile*> where_;
   std::set<std::string> used_;
 };
 

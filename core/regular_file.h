@@ -20,6 +20,7 @@ class RegularFile {
 
   const std::string& path() const { return path_; }
   uint64_t size() const { return size_; }
+  int descriptor() const { return fd_; }  // for mapping (mapped_file.h)
 
   // Reads exactly `n` bytes at `offset` into `dst`; throws ss::Error naming `what` on a short read.
   void read_at(uint64_t offset, void* dst, uint64_t n, const std::string& what) const;

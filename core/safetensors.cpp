@@ -137,24 +137,42 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
   entries_ = parse_safetensors_header(header, data_bytes_, path_);
 }
 
-Tensor SafetensorsFile::read(const std::string& name) {
+const SafetensorsEntry& SafetensorsFile::entry(const std::string& name) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) throw Error(path_, name, "no such tensor");
-  const SafetensorsEntry& e = it->second;
-  Tensor t = Tensor::zeros(e.shape);
-  const uint64_t bytes = e.end - e.begin;
-  if (e.dtype == DType::F32) {
-    file_->read_at(data_start_ + e.begin, t.data(), bytes, name);
-  } else {
-    std::vector<uint16_t> raw(bytes / 2);
-    file_->read_at(data_start_ + e.begin, raw.data(), bytes, name);
-    float* out = t.data();
-    if (e.dtype == DType::F16)
-      for (size_t i = 0; i < raw.size(); ++i) out[i] = half_to_float(raw[i]);
-    else
-      for (size_t i = 0; i < raw.size(); ++i) out[i] = bfloat16_to_float(raw[i]);
-  }
+  return it->second;
+}
+
+std::vector<std::string> SafetensorsFile::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : entries_) out.push_back(name);
+  return out;
+}
+
+Shape SafetensorsFile::shape_of(const std::string& name) const { return entry(name).shape; }
+DType SafetensorsFile::dtype_of(const std::string& name) const { return entry(name).dtype; }
+
+Tensor SafetensorsFile::read(const std::string& name) {
+  const SafetensorsEntry& e = entry(name);
+  if (!map_) map_ = std::make_unique<MappedFile>(*file_);
+  map_->check_unchanged(name);
+  const int64_t n = shape_numel(e.shape);
+  Tensor t(allocate_host(n), e.shape, Device::Cpu);
+  widen_to_float(map_->data() + data_start_ + e.begin, e.dtype, static_cast<uint64_t>(n), t.data());
+  map_->release(data_start_ + e.begin, e.end - e.begin);
   return t;
+}
+
+void widen_to_float(const unsigned char* src, DType dtype, uint64_t n, float* dst) {
+  if (dtype == DType::F32) {
+    std::memcpy(dst, src, n * 4);
+    return;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, src + 2 * i, 2);
+    dst[i] = dtype == DType::F16 ? half_to_float(h) : bfloat16_to_float(h);
+  }
 }
 
 }  // namespace ss

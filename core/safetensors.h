@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "mapped_file.h"
 #include "regular_file.h"
 #include "tensor.h"
+#include "weight_file.h"
 
 namespace ss {
-
-enum class DType { F32, F16, BF16 };
 
 struct SafetensorsEntry {
   DType dtype = DType::F32;
@@ -22,7 +22,7 @@ struct SafetensorsEntry {
   uint64_t end = 0;
 };
 
-class SafetensorsFile {
+class SafetensorsFile final : public WeightFile {
  public:
   // Opens and validates `path` (a regular file): header length within the file and under
   // kMaxHeaderBytes, the JSON parses with no key twice, __metadata__ maps strings to strings, every
@@ -31,12 +31,17 @@ class SafetensorsFile {
   // the last: the reference implementation's rules). Throws ss::Error naming the field.
   explicit SafetensorsFile(std::string path);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const override { return path_; }
   const std::map<std::string, SafetensorsEntry>& entries() const { return entries_; }
-  bool contains(const std::string& name) const { return entries_.count(name) != 0; }
+  bool contains(const std::string& name) const override { return entries_.count(name) != 0; }
+  std::vector<std::string> names() const override;
+  Shape shape_of(const std::string& name) const override;
+  DType dtype_of(const std::string& name) const override;
 
-  // The tensor converted to float32 on the host (F16 and BF16 are widened exactly).
-  Tensor read(const std::string& name);
+  // The tensor converted to float32 on the host (F16 and BF16 are widened exactly), straight from
+  // the file mapped into memory; the file's pages are released afterwards, so loading a model holds
+  // the float32 weights and not the file besides.
+  Tensor read(const std::string& name) override;
 
   // The reference implementation allows 100 MB; parsed, a header costs about 20 bytes of memory
   // per byte of JSON, so we stop at 16 MiB (about 100,000 tensors, several times the largest shard
@@ -46,6 +51,8 @@ class SafetensorsFile {
  private:
   std::string path_;
   std::unique_ptr<RegularFile> file_;
+  std::unique_ptr<MappedFile> map_;  // made on the first read
+  const SafetensorsEntry& entry(const std::string& name) const;
   uint64_t data_start_ = 0;
   uint64_t data_bytes_ = 0;
   std::map<std::string, SafetensorsEntry> entries_;
