@@ -133,6 +133,15 @@ Tensor CudaBackend::zeros(const Shape& shape) {
   return t;
 }
 
+int64_t CudaBackend::memory_available() const {
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the sticky error; unknown is an answer
+    return -1;
+  }
+  return static_cast<int64_t>(free_bytes);
+}
+
 Tensor CudaBackend::upload(const Tensor& host) {
   if (host.device() == Device::Cuda) return clone(host);
   Tensor t = empty(host.shape());

@@ -46,6 +46,7 @@ class CudaBackend final : public Backend {
   std::string name() const override { return name_; }
   Device device() const override { return Device::Cuda; }
   Precision precision() const override { return precision_; }
+  int64_t memory_available() const override;
 
   Tensor empty(const Shape& shape) override;
   Tensor zeros(const Shape& shape) override;
