@@ -438,6 +438,14 @@ Versions: transformers {tf}, torch {torch}. Fixture format version {fv}. Seeds a
 `python3 tools/check_transformers.py --cli PATH/statescope-cli --n 8 --seed S` (relative L2 < 1e-4 and equal
 argmax; `--self-test` runs transformers' own float32 forward instead of the CLI: about 1e-7..5e-7).
 
+Other sets here, made by their own scripts (not by this one; see each script's docstring):
+`mamba_ssm_m1_tied_f32/`, `mamba_ssm_m2_bf16/` (mamba_ssm's config.json + a torch.save `pytorch_model.bin`
+under mamba_ssm's tensor names, with transformers' float64 logits for the same weights; logits only) and
+`torch_tensors/` (dtypes, views, strides; the values torch saved in expected.json):
+`python3 tools/make_mamba_ssm_fixtures.py --out tests/fixtures` (torch + transformers; GPU machine).
+`hostile_pickles/` (broken and malicious torch.save files, docs/robustness.md section 8):
+`python3 tools/make_hostile_pickles.py --out tests/fixtures/hostile_pickles` (Python's standard library).
+
 Every model is byte level: `vocab_size = 256`, token id = byte value, no tokenizer files, no BOS.
 Weights are perturbed after init so activations are O(1) (normal init scaled by 1/sqrt(fan_in),
 norm weights 1+0.2N, Mamba `A_log = log U(1,16)`, dt bias = inv_softplus(logU(1e-3, 0.2)),
