@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -37,12 +38,19 @@ const char* kind_name(Kind k) {
 // A value on the stack or in a container. Containers live in the interpreter's arena (`node` indexes
 // it), so a memo entry and the stack share one container as Python's objects would, and a container
 // that holds itself frees with the arena.
+// Strings are shared, not copied: a pickle that fetches one long string from the memo a million
+// times holds it once.
 struct Value {
   Kind kind = Kind::None;
   int64_t i = 0;       // Bool, Int; Global id; Storage / Tensor index
   double f = 0;
-  std::string s;       // Str; Global's dotted name
+  std::shared_ptr<const std::string> text;  // Str; Global's dotted name
   int32_t node = -1;   // Tuple, List, Dict (a flat key, value list)
+
+  const std::string& s() const {
+    static const std::string empty;
+    return text ? *text : empty;
+  }
 };
 
 class Unpickler {
@@ -171,7 +179,7 @@ void Unpickler::global(const std::string& module, const std::string& name) {
   Value v;
   v.kind = Kind::Global;
   v.i = static_cast<int64_t>(it->second);
-  v.s = full;
+  v.text = std::make_shared<const std::string>(full);
   push(std::move(v));
 }
 
@@ -179,18 +187,18 @@ void Unpickler::persistent_id() {
   const Value pid = pop();
   if (pid.kind != Kind::Tuple || items(pid).size() != 5) fail("BINPERSID: the persistent id is not a ('storage', type, key, location, numel) tuple");
   const auto& t = items(pid);
-  if (t[0].kind != Kind::Str || t[0].s != "storage") fail("BINPERSID: the persistent id does not start with 'storage'");
+  if (t[0].kind != Kind::Str || t[0].s() != "storage") fail("BINPERSID: the persistent id does not start with 'storage'");
   if (t[1].kind != Kind::Global || t[1].i < static_cast<int64_t>(Global::FloatStorage)) fail("BINPERSID: the storage type is not a torch float storage");
-  if (t[2].kind != Kind::Str || t[2].s.empty() || t[2].s.size() > 64 || t[2].s.find_first_of("/\\") != std::string::npos || t[2].s == "." || t[2].s == "..")
+  if (t[2].kind != Kind::Str || t[2].s().empty() || t[2].s().size() > 64 || t[2].s().find_first_of("/\\") != std::string::npos || t[2].s() == "." || t[2].s() == "..")
     fail("BINPERSID: the storage key is not a plain name");
   const int64_t numel = as_int(t[4], "BINPERSID: the storage size");
   if (numel < 0 || numel > (int64_t(1) << 40)) fail("BINPERSID: storage size " + std::to_string(numel) + " out of range");
   const DType dt = t[1].i == static_cast<int64_t>(Global::FloatStorage) ? DType::F32 : t[1].i == static_cast<int64_t>(Global::BFloat16Storage) ? DType::BF16 : DType::F16;
-  auto [it, fresh] = storage_by_key_.emplace(t[2].s, storages_.size());
+  auto [it, fresh] = storage_by_key_.emplace(t[2].s(), storages_.size());
   if (fresh) {
-    storages_.push_back({t[2].s, dt, static_cast<uint64_t>(numel)});
+    storages_.push_back({t[2].s(), dt, static_cast<uint64_t>(numel)});
   } else if (storages_[it->second].dtype != dt || storages_[it->second].numel != static_cast<uint64_t>(numel)) {
-    fail("storage '" + t[2].s + "' is named twice with different types or sizes");
+    fail("storage '" + t[2].s() + "' is named twice with different types or sizes");
   }
   Value v;
   v.kind = Kind::Storage;
@@ -241,7 +249,7 @@ void Unpickler::reduce() {
   const Value args = pop();
   const Value fn = pop();
   if (fn.kind != Kind::Global) fail("REDUCE applies " + std::string(kind_name(fn.kind)) + ", not an allowed function");
-  if (args.kind != Kind::Tuple) fail("REDUCE of " + fn.s + " with arguments that are not a tuple");
+  if (args.kind != Kind::Tuple) fail("REDUCE of " + fn.s() + " with arguments that are not a tuple");
   const std::vector<Value> a = items(args);
   switch (static_cast<Global>(fn.i)) {
     case Global::OrderedDict:
@@ -256,7 +264,7 @@ void Unpickler::reduce() {
       push(a[0]);
       return;
     default:
-      fail("REDUCE applies " + fn.s + ", which a state dict never calls");
+      fail("REDUCE applies " + fn.s() + ", which a state dict never calls");
   }
 }
 
@@ -283,9 +291,9 @@ std::vector<std::pair<std::string, TorchTensorRef>> Unpickler::run() {
         for (size_t k = 0; k + 1 < kv.size(); k += 2) {
           if (kv[k].kind != Kind::Str) fail("a state dict key is " + std::string(kind_name(kv[k].kind)) + ", not a string");
           if (kv[k + 1].kind != Kind::Tensor)
-            fail("the value of '" + kv[k].s.substr(0, 200) + "' is " + kind_name(kv[k + 1].kind) + ", not a tensor (a nested checkpoint? StateScope reads a plain state dict)");
-          if (!seen.insert(kv[k].s).second) fail("'" + kv[k].s.substr(0, 200) + "' appears twice in the state dict");
-          out.emplace_back(kv[k].s, tensors_[kv[k + 1].i]);
+            fail("the value of '" + kv[k].s().substr(0, 200) + "' is " + kind_name(kv[k + 1].kind) + ", not a tensor (a nested checkpoint? StateScope reads a plain state dict)");
+          if (!seen.insert(kv[k].s()).second) fail("'" + kv[k].s().substr(0, 200) + "' appears twice in the state dict");
+          out.emplace_back(kv[k].s(), tensors_[kv[k + 1].i]);
         }
         if (p_ != b_.size()) fail(std::to_string(b_.size() - p_) + " bytes after STOP");
         return out;
@@ -348,7 +356,7 @@ std::vector<std::pair<std::string, TorchTensorRef>> Unpickler::run() {
         const uint64_t n = le(len_bytes);
         Value v;
         v.kind = Kind::Str;
-        v.s = take(n);
+        v.text = std::make_shared<const std::string>(take(n));
         push(std::move(v));
         break;
       }
@@ -362,7 +370,7 @@ std::vector<std::pair<std::string, TorchTensorRef>> Unpickler::run() {
         const Value name = pop();
         const Value module = pop();
         if (module.kind != Kind::Str || name.kind != Kind::Str) fail("STACK_GLOBAL without two strings");
-        global(module.s, name.s);
+        global(module.s(), name.s());
         break;
       }
       case 'q': memo_[le(1)] = top(); break;                // BINPUT

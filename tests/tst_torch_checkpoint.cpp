@@ -122,6 +122,25 @@ class TestTorchCheckpoint : public QObject {
     QVERIFY2(!fs::exists(kMarker), "a payload ran");
   }
 
+  // A 1 MiB string fetched from the memo 500,000 times: shared, not copied (copies would take
+  // 500 GB); then refused as a stack of 500,001 values.
+  void repeated_memo_strings_are_shared_not_copied() {
+    const uint32_t n = 1u << 20;
+    std::string p = "\x80\x02X";
+    for (int k = 0; k < 4; ++k) p += static_cast<char>(n >> (8 * k) & 0xff);
+    p += std::string(n, 'a') + std::string("q\0", 2);
+    for (int k = 0; k < 500000; ++k) p += std::string("h\0", 2);
+    p += ".";
+    const QString msg = error_of([&] { parse_torch_pickle(p, "bomb.pt"); });
+    QVERIFY2(msg.contains("STOP with 500001 values on the stack"), qPrintable(msg));
+  }
+
+  void the_stack_is_bounded() {
+    const std::string p = "\x80\x02" + std::string(kMaxPickleStack + 1, ')') + ".";
+    const QString msg = error_of([&] { parse_torch_pickle(p, "deep.pt"); });
+    QVERIFY2(msg.contains("stack over 1048576 entries"), qPrintable(msg));
+  }
+
   // The same refusal through the model loader: a mamba_ssm folder whose pytorch_model.bin is hostile.
   void model_folder_refuses_a_hostile_pytorch_model_bin() {
     const std::string dir = test::temp_dir("hostile-folder");
