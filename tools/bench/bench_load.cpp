@@ -5,6 +5,9 @@
 //       names) of about 1.5 B parameters with the defaults (d_model 2048, 52 layers: mamba-1.4b's
 //       shapes with 4 more layers), streamed tensor by tensor (the writer never holds the model).
 //       Values are scaled as the fixtures' are (O(1) activations; no NaN or inf).
+//   statescope-bench-load to-torch DIR OUT
+//       the same tensors as a torch.save-style pytorch_model.bin in OUT (a stored ZIP: data.pkl, one
+//       storage entry per tensor; CRC fields left 0, so only for StateScope's reader) plus config.json.
 //   statescope-bench-load load DIR [--memory-limit BYTES]
 //       Model::load on the CPU backend, then a forward pass over 16 bytes; prints the file size,
 //       the parameters, the bytes load_bytes() predicted, the load time and whether the logits are
@@ -26,6 +29,7 @@
 #include "model.h"
 #include "model_folder.h"
 #include "run_memory.h"
+#include "safetensors.h"
 
 namespace fs = std::filesystem;
 
@@ -131,6 +135,113 @@ int write(const std::string& dir, int layers, int d_model, int vocab, uint64_t s
   return 0;
 }
 
+// A pickle of the state dict as torch.save writes it (protocol 2; see tests/fixtures/torch_tensors).
+class PickleWriter {
+ public:
+  std::string bytes = std::string("\x80\x02", 2);
+  void op(char c) { bytes += c; }
+  void global(const std::string& module, const std::string& name) { bytes += "c" + module + "\n" + name + "\n"; }
+  void str(const std::string& s) {
+    bytes += 'X';
+    le(s.size(), 4);
+    bytes += s;
+  }
+  void integer(int64_t v) {  // BININT (signed 32-bit) is enough for the sizes here
+    bytes += 'J';
+    le(static_cast<uint64_t>(v), 4);
+  }
+  void le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes += static_cast<char>(v >> (8 * i) & 0xff);
+  }
+};
+
+int to_torch(const std::string& dir, const std::string& out_dir) {
+  ss::SafetensorsFile st(dir + "/model.safetensors");
+  ss::RegularFile file(dir + "/model.safetensors");
+  ss::MappedFile map(file);
+  fs::create_directories(out_dir);
+  fs::copy_file(dir + "/config.json", out_dir + "/config.json", fs::copy_options::overwrite_existing);
+  const uint64_t data_start = file.size() - [&] {
+    uint64_t n = 0;
+    for (const auto& [name, e] : st.entries()) n = std::max(n, e.end);
+    return n;
+  }();
+
+  PickleWriter p;
+  p.global("collections", "OrderedDict");
+  p.op(')');
+  p.op('R');
+  p.op('(');
+  std::vector<std::pair<std::string, const ss::SafetensorsEntry*>> order;
+  for (const auto& [name, e] : st.entries()) {
+    const std::string key = std::to_string(order.size());
+    order.emplace_back(key, &e);
+    p.str(name);
+    p.global("torch._utils", "_rebuild_tensor_v2");
+    p.op('(');
+    p.op('(');
+    p.str("storage");
+    p.global("torch", e.dtype == ss::DType::BF16 ? "BFloat16Storage" : e.dtype == ss::DType::F16 ? "HalfStorage" : "FloatStorage");
+    p.str(key);
+    p.str("cpu");
+    p.integer(static_cast<int64_t>((e.end - e.begin) / ss::dtype_bytes(e.dtype)));
+    p.op('t');
+    p.op('Q');
+    p.integer(0);
+    p.op('(');
+    for (int64_t d : e.shape) p.integer(d);
+    p.op('t');
+    p.op('(');
+    int64_t stride = 1;
+    std::vector<int64_t> strides(e.shape.size());
+    for (size_t d = e.shape.size(); d-- > 0;) {
+      strides[d] = stride;
+      stride *= e.shape[d];
+    }
+    for (int64_t s : strides) p.integer(s);
+    p.op('t');
+    p.op('\x89');
+    p.global("collections", "OrderedDict");
+    p.op(')');
+    p.op('R');
+    p.op('t');
+    p.op('R');
+  }
+  p.op('u');
+  p.op('.');
+
+  // The ZIP: local header + data per entry, then the central directory and its end (no ZIP64: the
+  // file stays under 4 GiB here; refused otherwise).
+  std::ofstream out(out_dir + "/pytorch_model.bin", std::ios::binary);
+  struct Central { std::string name; uint64_t size, offset; };
+  std::vector<Central> central;
+  uint64_t at = 0;
+  auto u = [&out](uint64_t v, int n) { for (int i = 0; i < n; ++i) out.put(static_cast<char>(v >> (8 * i) & 0xff)); };
+  auto entry = [&](const std::string& name, const unsigned char* data, uint64_t size) {
+    if (at + size > 0xffffffffull) throw ss::Error(out_dir, "pytorch_model.bin", "over 4 GiB: this writer has no ZIP64");
+    central.push_back({name, size, at});
+    u(0x04034b50, 4); u(20, 2); u(0, 2); u(0, 2); u(0, 4); u(0, 4); u(size, 4); u(size, 4); u(name.size(), 2); u(0, 2);
+    out.write(name.data(), static_cast<std::streamsize>(name.size()));
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+    at += 30 + name.size() + size;
+  };
+  entry("archive/data.pkl", reinterpret_cast<const unsigned char*>(p.bytes.data()), p.bytes.size());
+  entry("archive/byteorder", reinterpret_cast<const unsigned char*>("little"), 6);
+  for (const auto& [key, e] : order) entry("archive/data/" + key, map.data() + data_start + e->begin, e->end - e->begin);
+  const uint64_t cd_at = at;
+  for (const Central& c : central) {
+    u(0x02014b50, 4); u(20, 2); u(20, 2); u(0, 2); u(0, 2); u(0, 4); u(0, 4); u(c.size, 4); u(c.size, 4); u(c.name.size(), 2);
+    u(0, 2); u(0, 2); u(0, 2); u(0, 2); u(0, 4); u(c.offset, 4);
+    out.write(c.name.data(), static_cast<std::streamsize>(c.name.size()));
+    at += 46 + c.name.size();
+  }
+  u(0x06054b50, 4); u(0, 2); u(0, 2); u(central.size(), 2); u(central.size(), 2); u(at - cd_at, 4); u(cd_at, 4); u(0, 2);
+  out.close();
+  if (!out) throw ss::Error(out_dir, "pytorch_model.bin", "write failed");
+  std::printf("wrote %s/pytorch_model.bin: %zu tensors, %llu bytes\n", out_dir.c_str(), order.size(), static_cast<unsigned long long>(at + 22));
+  return 0;
+}
+
 int load(const std::string& dir, int64_t memory_limit) {
   auto be = ss::make_cpu_backend();
   uint64_t file_bytes = 0;
@@ -162,13 +273,21 @@ int load(const std::string& dir, int64_t memory_limit) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s write DIR [--layers N] [--d-model N] [--vocab N] [--seed N] | load DIR [--memory-limit BYTES]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s write DIR [--layers N] [--d-model N] [--vocab N] [--seed N] | to-torch DIR OUT | load DIR [--memory-limit BYTES]\n", argv[0]);
     return 2;
   }
   const std::string cmd = argv[1], dir = argv[2];
   int layers = 52, d_model = 2048, vocab = 50280;
   uint64_t seed = 1;
   int64_t limit = -1;
+  if (cmd == "to-torch") {
+    try {
+      return argc == 4 ? to_torch(dir, argv[3]) : 2;
+    } catch (const ss::Error& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 1;
+    }
+  }
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const long long v = std::atoll(argv[i + 1]);
