@@ -755,6 +755,17 @@ def bag_of_values_baseline(n_pairs, trials=4000, seed=0):
 
 
 
+def training_note(r):
+    """'3366 steps x 256, lr 3e-3, 400 s (+ induction warm-up)' for a record."""
+    rec = r.get("recipe") or {}
+    note = f"{r['steps']} steps x {r.get('batch', 64)}, lr {r.get('lr', 0):g}, {r.get('train_seconds', 0):.0f} s"
+    if rec.get("induction_share"):
+        note += f", induction warm-up {rec['induction_share']:g}"
+    if rec.get("stages"):
+        note += f", books from {rec['stages'].split(',')[0]}"
+    return note
+
+
 def summarize(args):
     import matplotlib
     matplotlib.use("Agg")
@@ -770,7 +781,7 @@ def summarize(args):
     if mq:
         base = [bag_of_values_baseline(n) for n in MQAR_EVAL_PAIRS]
         lines += ["## MQAR accuracy (fraction of queries answered), by number of key-value pairs", "",
-                  "| model | params | state floats/layer | steps | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |",
+                  "| model | params | state floats/layer | training | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |",
                   "| --- | --- | --- | --- |" + " --- |" * len(MQAR_EVAL_PAIRS)]
         fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
         order = sorted(mq, key=lambda c: (mq[c]["family"] != "llama", mq[c]["family"] != "jamba", mq[c]["family"],
@@ -781,7 +792,7 @@ def summarize(args):
             sfl = r["memory"].get("ssm_state_bytes_per_layer", 0) // 4
             state = {"llama": "KV cache only", "jamba": f"{sfl} + KV cache"}.get(r["family"], str(sfl))
             lines.append(f"| {c}{' (shipped as ' + r['shipped_as'] + ')' if r.get('shipped_as') else ''} | "
-                         f"{r['params']['total']} | {state} | {r['steps']} | "
+                         f"{r['params']['total']} | {state} | {training_note(r)} | "
                          + " | ".join(f"{acc[n]:.2f}" for n in MQAR_EVAL_PAIRS) + " |")
             style = "s-" if r["family"] in ("llama", "jamba") else "o-"
             ax[0].plot(MQAR_EVAL_PAIRS, [acc[n] for n in MQAR_EVAL_PAIRS], style, color=f"C{i}", label=c, ms=4)
@@ -805,7 +816,7 @@ def summarize(args):
         ax[1].set_ylim(0, 1.02)
         ax[1].grid(alpha=0.3)
         ax[1].legend(fontsize=7)
-        fig.suptitle("Multi-query associative recall (2 layers, d_model 128, same training time, curriculum)")
+        fig.suptitle("Multi-query associative recall (2 layers, d_model 128; each model's training in docs/models.md)")
         fig.tight_layout()
         fig.savefig(os.path.join(args.out_img, "mqar_accuracy.png"), dpi=120)
         plt.close(fig)
