@@ -666,7 +666,8 @@ def write_task_json(task, out_dir, cname, rec=None):
         desc = {"task": "noise", "generator": "tools/train/tasks.py:pad_with_noise",
                 "format": "English text; after each byte, with probability p, a run of 1..max_run junk bytes "
                           "(0x01-0x08, 0x0E-0x1F)", "p": NOISE_P, "max_run": NOISE_MAX_RUN,
-                "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, half clean, half padded",
+                "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, a fraction "
+                              f"{((rec or {}).get('recipe') or {}).get('padded_frac', 0.5):g} of them padded, the rest clean",
                 "example": tasks.pad_with_noise(NOISE_EXAMPLE, random.Random(0), NOISE_P, NOISE_MAX_RUN)[0].decode("ascii"),
                 "example_content": NOISE_EXAMPLE.decode("ascii"),
                 "scored": "predictions of content bytes only"}
@@ -794,7 +795,7 @@ def summarize(args):
             lines.append(f"| {c}{' (shipped as ' + r['shipped_as'] + ')' if r.get('shipped_as') else ''} | "
                          f"{r['params']['total']} | {state} | {training_note(r)} | "
                          + " | ".join(f"{acc[n]:.2f}" for n in MQAR_EVAL_PAIRS) + " |")
-            style = "s-" if r["family"] in ("llama", "jamba") else "o-"
+            style = {"llama": "s--", "jamba": "s-"}.get(r["family"], "o-")      # dashed: visible over jamba
             ax[0].plot(MQAR_EVAL_PAIRS, [acc[n] for n in MQAR_EVAL_PAIRS], style, color=f"C{i}", label=c, ms=4)
         lines.append("| no recall (knows the digits in the book, not which key has which) | - | - | - | "
                      + " | ".join(f"{b:.2f}" for b in base) + " |")
