@@ -70,6 +70,7 @@ double forward_flops(const ModelConfig& c, double T) {
         f += 2 * 2 * (T * T / 2) * a.n_heads * a.head_dim;  // causal QK^T and PV
         break;
       }
+      case MixerKind::None: break;
     }
     if (c.ffns[l] == FfnKind::Mlp) f += 3 * 2 * T * D * c.ffn.intermediate;
     if (c.ffns[l] == FfnKind::Moe) f += 2 * T * D * c.ffn.n_experts + c.ffn.top_k * 3 * 2 * T * D * c.ffn.intermediate;
