@@ -429,7 +429,9 @@ void parse_nemotron_h(const Fields& f, ModelConfig& c) {
   c.ffn.intermediate = f.integer_or("intermediate_size", 21504, 1, kMaxDim * 4);
   c.ffn.mlp = MlpKind::Relu2;
   c.ffn.mlp_bias = f.boolean_or("mlp_bias", false);
-  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  // NemotronHForCausalLM has no tied weights (_tied_weights_keys = {}): its lm_head is its own tensor
+  // even when config.json says tie_word_embeddings = true (transformers 5.17 saves and loads it so).
+  c.tied_embeddings = false;
 }
 
 // GraniteMoeHybridForCausalLM (Granite 4.0): Mamba-2 and attention layers (layer_types), each with a

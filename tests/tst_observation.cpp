@@ -23,6 +23,8 @@ void family_rows() {
   QTest::newRow("mamba2") << "mamba2_g1_f32";
   QTest::newRow("attention") << "llama_mha_f32";
   QTest::newRow("jamba") << "jamba_a";
+  QTest::newRow("nemotron_h") << "nemotron_h_f32";          // MLP layers without a mixer
+  QTest::newRow("granite_hybrid") << "granite_hybrid_f32";  // multipliers folded in, MoE + shared MLP
 }
 
 int l_layers(const Model& m) { return m.config().n_layers; }

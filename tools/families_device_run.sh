@@ -8,7 +8,7 @@ set -u
 SRC=${1:?usage: families_device_run.sh SRC}
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-NEW=falcon_mamba_f32,bamba_gqa_f32,nemotron_h_f32,granite_hybrid_f32
+NEW=${NEW:-falcon_mamba_f32,bamba_gqa_f32,nemotron_h_f32,granite_hybrid_f32}
 T0=$SECONDS
 (cd "$SRC" && timeout 200 python3 tools/make_fixtures.py --out tests/fixtures --only $NEW > "$OUT/fixtures.log" 2>&1
  echo "fixtures rc=$? at $((SECONDS - T0))s" >> "$OUT/fixtures.log") &

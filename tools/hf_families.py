@@ -1160,13 +1160,14 @@ def _probe_moe(moe, x, y, cfg):
     x = x.double().reshape(-1, x.shape[-1])
     y = y.double().reshape(-1, y.shape[-1])
     k = cfg.num_experts_per_tok
-    E = cfg.num_experts
+    E = getattr(cfg, "num_experts", None) or cfg.num_local_experts
     rw = moe.router.weight if hasattr(moe.router, "weight") else None
     rb = getattr(moe.router, "bias", None)
     logits = F.linear(x, rw, rb)
     probs = torch.softmax(logits, -1)
     topv, topi = torch.topk(probs, k, -1)
-    weights = {"softmax_all_then_topk_unnormalized": topv, "topk_renormalized": topv / topv.sum(-1, keepdim=True)}
+    weights = {"softmax_all_then_topk_unnormalized": topv, "topk_renormalized": topv / topv.sum(-1, keepdim=True),
+               "topk_logits_then_softmax": torch.softmax(torch.topk(logits, k, -1).values, -1)}
     experts = moe.experts
     fns = {}
     if isinstance(experts, torch.nn.ModuleList):

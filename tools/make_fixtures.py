@@ -151,10 +151,10 @@ FIXTURES += [
         name="bamba_gqa_f32",
         family="bamba",
         dtype="float32",
-        input="Bamba: Mamba-2 + attn, rope/2 混合 ".encode() + b"\x80\x7f",
+        input="Bamba: M2+attn, rope/2 混合".encode() + b"\x80\x7f",  # 31 bytes
         config=dict(
-            hidden_size=32, num_hidden_layers=3, attn_layer_indices=[1], num_attention_heads=4,
-            num_key_value_heads=2, intermediate_size=32, mamba_n_heads=8, mamba_d_head="auto", mamba_n_groups=2,
+            hidden_size=16, num_hidden_layers=3, attn_layer_indices=[1], num_attention_heads=2,
+            num_key_value_heads=1, intermediate_size=32, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2,
             mamba_d_state=8, mamba_d_conv=3, mamba_expand=2, mamba_chunk_size=8, rope_theta=10000.0,
             tie_word_embeddings=False,
         ),
@@ -163,22 +163,23 @@ FIXTURES += [
         name="nemotron_h_f32",
         family="nemotron_h",
         dtype="float32",
-        input="Nemotron-H: M*-M- pattern, relu² MLP ".encode() + b"\xfe",
+        input="Nemotron-H: M*-M-, relu²".encode() + b"\xfe\x00",  # 29 bytes
         config=dict(
-            hidden_size=24, hybrid_override_pattern="M*-M-", num_attention_heads=4, num_key_value_heads=1,
-            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=12, n_groups=2, ssm_state_size=8,
-            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, tie_word_embeddings=True,
+            hidden_size=16, hybrid_override_pattern="M*-M-", num_attention_heads=2, num_key_value_heads=1,
+            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
+            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True,
+            tie_word_embeddings=True,  # NemotronHForCausalLM ties nothing: lm_head stays its own tensor
         ),
     ),
     dict(
         name="granite_hybrid_f32",
         family="granite_hybrid",
         dtype="float32",
-        input="Granite 4.0: MoE + shared MLP ×mult ".encode() + b"\x01",
+        input="Granite 4.0: MoE+shared ×m".encode() + b"\x01",  # 29 bytes
         config=dict(
-            hidden_size=24, num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"], num_attention_heads=4,
-            num_key_value_heads=2, intermediate_size=16, num_local_experts=4, num_experts_per_tok=2,
-            shared_intermediate_size=24, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=1, mamba_d_state=8,
+            hidden_size=16, num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"], num_attention_heads=2,
+            num_key_value_heads=1, intermediate_size=16, num_local_experts=4, num_experts_per_tok=2,
+            shared_intermediate_size=16, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2, mamba_d_state=8,
             mamba_d_conv=4, mamba_expand=2, mamba_chunk_size=8, position_embedding_type="rope", rope_theta=10000.0,
             embedding_multiplier=6.0, residual_multiplier=0.35, attention_multiplier=0.25, logits_scaling=4.0,
             tie_word_embeddings=True,
@@ -569,6 +570,7 @@ meta.json; `checks.stock_transformers_f64_vs_reference_rel_l2` is the distance t
 | `reference/attn_L<l>.npy` | float64 `[heads, T, T]` eager softmax probabilities (attention layers only) |
 | `reference/conv_state_L<l>.npy`, `ssm_state_L<l>.npy` | final recurrent states of Mamba layer l (shapes below) |
 | `reference/router_logits_L<l>.npy`, `router_topk_L<l>.npy` | Jamba MoE layers: float64 `[T, E]` router logits, int64 `[T, k]` chosen experts |
+| (new families) | the same files; attention probabilities for Bamba / Nemotron-H / Granite attention layers, states for their Mamba layers |
 | `reference/meta.json` | versions, seed, config, shapes, tensor listing, what each array is, numeric checks |
 
 """
@@ -628,6 +630,32 @@ kernel (grouped_mm) has no float64 path, so the reference loads with `experts_im
 `recurrent_states[0]`. conv state = the last `conv_kernel` **pre-convolution** inputs (K columns, oldest
 first, last byte in column K-1); Mamba-1/Jamba `[d_inner, K]`, Mamba-2 `[conv_dim, K]` with channels (x|B|C).
 SSM state: Mamba-1/Jamba `[d_inner, N]`, Mamba-2 `[H, head_dim, N]`.
+
+**Falcon-Mamba** (`FalconMambaForCausalLM`, tensor names as Mamba): Mamba-1 plus `FalconMambaWeightlessRMSNorm`
+on `time_step` (R dims), B and C (N dims) after x_proj, eps = `mixer_rms_eps` (default 1e-6); the
+`dt_layernorm` / `b_layernorm` / `c_layernorm` weights are non-persistent buffers of ones, not in the checkpoint.
+
+**Bamba** (`BambaForCausalLM`): Jamba's layout (`input_layernorm`, `mamba.` or `self_attn.`, `pre_ff_layernorm`,
+`feed_forward.` SwiGLU, `model.final_layernorm`) with Mamba-2 layers (`mamba_*` keys; `mamba_d_head = "auto"` is
+d_inner / mamba_n_heads; gated norm over the full d_inner, eps rms_norm_eps) and attention at `attn_layer_indices`.
+BambaConfig forces `partial_rotary_factor = 0.5`: RoPE (rotate_half, `inv_freq = theta^(-2i/r)`) on the first
+r = head_dim/2 dims of each head, the rest unrotated (probe `rope_partial_half_head`: exact).
+
+**Nemotron-H** (`NemotronHForCausalLM`): one block per `layers_block_type` entry (the legacy string
+`hybrid_override_pattern`, M / * / - / E, is turned into it; `num_hidden_layers` is ignored), each
+`x + mixer(norm(x))` with every module under `mixer.`. Mamba-2: d_inner = mamba_num_heads * mamba_head_dim,
+`in_proj`/`out_proj` bias = `use_bias`, Δ clamped to `(time_step_min, inf)` (not `time_step_limit`), gated norm
+`Zamba2RMSNormGated` **per group** of d_inner / n_groups channels (probe `per_group`: exact); attention without
+positional encoding and without bias, head_dim from the config; MLP `down(relu(up(x))^2)`. `save_pretrained` writes
+the original `backbone.` names; `NemotronHForCausalLM` ties nothing (`_tied_weights_keys = {{}}`): `lm_head.weight`
+is its own tensor even with `tie_word_embeddings: true`.
+
+**Granite 4.0 hybrid** (`GraniteMoeHybridForCausalLM`): `layer_types` (Mamba-2 as Bamba's, or attention with
+scale `attention_multiplier` and RoPE only when `position_embedding_type == "rope"`), then
+`post_attention_layernorm` and `block_sparse_moe(x) + shared_mlp(x)`; router: the top k logits, softmax over those
+k; experts fused (`block_sparse_moe.input_linear.weight` [E, 2I, D] gate rows first, `output_linear.weight`
+[E, D, I], `router.layer.weight`, as saved); shared MLP `input_linear` [2Is, D] (gate rows first), `output_linear`.
+`x0 = embed * embedding_multiplier`; each branch is added times `residual_multiplier`; logits / `logits_scaling`.
 """
 
 
