@@ -23,6 +23,14 @@ QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
   return Qt::gray;
 }
 
+QString LayerScheduleStrip::mixerLabel(ss::MixerKind k) {
+  return k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : k == ss::MixerKind::None ? "F" : "M";
+}
+
+QString LayerScheduleStrip::carryText(ss::MixerKind k) {
+  return k == ss::MixerKind::Attention ? tr("KV↗") : k == ss::MixerKind::None ? QString() : tr("state");
+}
+
 void LayerScheduleStrip::setConfig(const ss::ModelConfig& c) {
   m_config = c;
   updateGeometry();
@@ -66,7 +74,7 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     p.drawRoundedRect(r, 4, 4);
     p.setPen(Qt::black);
     p.setFont(font());
-    const QString label = k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : k == ss::MixerKind::None ? "F" : "M";
+    const QString label = mixerLabel(k);
     p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
     if (m_config.ffns[l] == ss::FfnKind::Moe) {
       p.setBrush(palette().color(QPalette::WindowText));  // not a model or layer colour
@@ -75,7 +83,7 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     }
     p.setFont(small);
     p.setPen(palette().color(QPalette::WindowText));
-    const QString carry = k == ss::MixerKind::Attention ? tr("KV↗") : k == ss::MixerKind::None ? QString() : tr("state");
+    const QString carry = carryText(k);
     if (!carry.isEmpty() && r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(carryRect(l), Qt::AlignCenter, carry);
   }
 }
