@@ -77,6 +77,8 @@ int64_t Model::load_bytes(const ModelConfig& c, const ModelFolder& ck, const Bac
     largest = std::max(largest, k);
     if (shape.size() == 2) matrices += k;
   }
+  if (c.tied_embeddings && (c.mult.embedding != 1.0f || c.mult.logits_scaling != 1.0f))
+    floats += static_cast<int64_t>(c.vocab_size) * c.d_model;  // Granite: the head is a second, scaled copy
   int64_t bytes = 4 * floats;
   if (be.device() == Device::Cpu) bytes += 4 * largest;       // the tensor being converted
   if (be.precision() == Precision::bf16) bytes += 2 * matrices;  // bf16 copies for the GEMMs
