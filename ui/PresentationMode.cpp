@@ -110,17 +110,32 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
 
 void PresentationMode::arrange() {
   if (!m_active) return;
-  // The card alone on the right; the visible views stacked below the token strip (wide charts read
-  // better than tall ones on a 16:9 screen).
+  // The card alone on the right; the visible views below the token strip: one or two side by side
+  // (stacked at 1280x720, two charts had about 100 px each and elided every axis label), three or
+  // more stacked.
   QList<QDockWidget*> views;
   for (const QString& k : m_target->panelKeys())
     if (auto* d = m_window->findChild<QDockWidget*>("dock-" + k); d && !d->isHidden()) views << d;
   for (QDockWidget* d : views) m_window->addDockWidget(Qt::BottomDockWidgetArea, d);
-  for (int i = 1; i < views.size(); ++i) m_window->splitDockWidget(views[i - 1], views[i], Qt::Vertical);
+  const Qt::Orientation along = views.size() <= 2 ? Qt::Horizontal : Qt::Vertical;
+  for (int i = 1; i < views.size(); ++i) m_window->splitDockWidget(views[i - 1], views[i], along);
   m_window->resizeDocks({m_cardDock}, {int(m_window->width() * 0.30)}, Qt::Horizontal);
-  if (!views.isEmpty()) {
+  if (!views.isEmpty() && along == Qt::Vertical) {
     const int h = int(m_window->height() * 0.72) / int(views.size());
     m_window->resizeDocks(views, QList<int>(views.size(), h), Qt::Vertical);
+  } else if (!views.isEmpty()) {
+    m_window->resizeDocks({views.first()}, {int(m_window->height() * 0.72)}, Qt::Vertical);
+    // Heatmap views (state, Δ, matrix) take three parts of the width, the charts two.
+    QList<int> parts;
+    int sum = 0;
+    for (QDockWidget* d : views) {
+      const QString k = d->objectName().mid(5);  // "dock-<key>"
+      parts << (k == "state" || k == "delta" || k == "matrix" ? 3 : 2);
+      sum += parts.back();
+    }
+    QList<int> widths;
+    for (int p : parts) widths << int(m_window->width() * 0.70) * p / sum;
+    m_window->resizeDocks(views, widths, Qt::Horizontal);
   }
 }
 
