@@ -75,7 +75,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     Exploration& ex = *col->ex;
     RunControl r;
     r.cancel = rc.cancel;
-    const int64_t before = std::min<int64_t>(ex.computed(), d.size());
+    int64_t before = std::min<int64_t>(ex.computed(), d.size());
     Progress pr;
     pr.total = total;
     pr.model = ex.name();
@@ -85,7 +85,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;
     if (progress)
-      r.progress = [&, before](int64_t n, int64_t) {
+      r.progress = [&](int64_t n, int64_t) {
         const auto now = std::chrono::steady_clock::now();
         if (n > lastN) chunks.emplace_back(double(before + (n + lastN) / 2), std::chrono::duration<double>(now - last).count() / double(n - lastN));
         last = now;
@@ -96,7 +96,21 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
       };
     try {
       col->error.clear();
-      const UpdateStats st = ex.set_bytes(*d.text, r);
+      UpdateStats st;
+      try {
+        st = ex.set_bytes(*d.text, r);
+      } catch (const DeviceError& e) {
+        const ColumnInfo& info = *d.columns[c];
+        if (!info.cpu_fallback || ex.backend_name() == "cpu") throw;
+        col->notice = device_fallback_note(e, "running " + ex.name());
+        col->ex.reset();  // the GPU's memory back first
+        col->ex = Exploration::open(info.dir, make_cpu_backend());
+        chunks.clear();
+        before = lastN = 0;
+        last = std::chrono::steady_clock::now();
+        pr.on_cpu = true;
+        st = col->ex->set_bytes(*d.text, r);
+      }
       if (st.cancelled) return false;
       col->version = d.text_version;
     } catch (const std::exception& e) {
@@ -126,6 +140,7 @@ std::vector<Engine::ColumnStatus> Engine::status(const Document& d) const {
       s.computed = std::min<int64_t>(it->second.ex->computed(), d.size());
       if (it->second.ex->bytes() != *d.text) s.computed = 0;  // a text the model has not seen yet
       s.error = it->second.error;
+      s.notice = it->second.notice;
     } else {
       s.error = info->error;
     }
