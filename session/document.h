@@ -33,6 +33,7 @@ struct ColumnInfo {
   bool cpu_fallback = false;  // opened with "auto" in FP32: a GPU fault later reruns it on the CPU
   ModelConfig config;      // valid when loaded
   int64_t parameters = 0, state_bytes = 0, kv_bytes_per_token = 0;
+  std::string tokenizer;   // its tokenizer.json, described ("byte-level BPE, 700 tokens, ..."); "" for a byte model
   bool loaded() const { return error.empty(); }
 };
 

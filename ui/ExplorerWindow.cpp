@@ -27,6 +27,7 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "BuiltinModels.h"
 #include "FigureExport.h"
@@ -88,6 +89,7 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     dock->setToolTip(p->toolTip());
     m_panels[key] = p;
     m_docks[key] = dock;
+    p->installEventFilter(this);  // shown / hidden: syncViews
   }
   // The window's size and the views' places: within the screen, compact or wide (arrangeDocks).
   if (QScreen* sc = screen()) {
@@ -125,12 +127,25 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     if (m_input->bytes() != m_ws->bytes()) m_input->setBytes(m_ws->bytes());  // stepping, files, lessons
     m_strip->setBytes(m_ws->bytes());
   });
+  // The strip groups bytes by the active model's tokens when it has a tokenizer (the frames of the
+  // per-model views carry them).
+  connect(m_ws, &Workspace::frameReady, this, [this](ss::View v, int column) {
+    if (column != -1 || v == ss::View::Memory || v == ss::View::Cost) return;
+    if (const ss::FramePtr f = m_ws->frame(v)) m_strip->setTokens(f->tokens);
+  });
   auto syncStrip = [this] {
     m_strip->setComputed(m_ws->computed());
     m_strip->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
-    QString text = m_ws->bytes().isEmpty() ? QString()
-                                           : tr("token %1 selected · window %2..%3 · %4 bytes")
-                                                 .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    QString text;
+    if (m_ws->bytes().isEmpty()) {
+    } else if (m_strip->showsTokens()) {
+      const qint64 t = m_strip->tokenOfByte(m_ws->token());
+      text = tr("token %1 selected (byte %2) · window bytes %3..%4 · %5 bytes")
+                 .arg(t).arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    } else {
+      text = tr("token %1 selected · window %2..%3 · %4 bytes")
+                 .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    }
     if (m_ws->isStepping()) text += tr(" · stepping: %1 bytes to feed").arg(m_ws->pendingBytes());
     if (m_ws->isPaused()) text += tr(" · cancelled at %1 of %2 bytes").arg(m_ws->computed()).arg(m_ws->bytes().size());
     m_status->setText(text);
@@ -302,7 +317,22 @@ bool ExplorerWindow::eventFilter(QObject* o, QEvent* e) {
   // The columns' height changes with the style (a theme switch re-polishes the spin boxes), the font
   // and their content: measure again whenever their layout asks.
   if (o == m_columnsBox && e->type() == QEvent::LayoutRequest) QTimer::singleShot(0, this, &ExplorerWindow::updateColumnsHeight);
+  if ((e->type() == QEvent::Show || e->type() == QEvent::Hide) && qobject_cast<Panel*>(o) && !m_syncViewsQueued) {
+    m_syncViewsQueued = true;
+    QTimer::singleShot(0, this, &ExplorerWindow::syncViews);
+  }
   return QMainWindow::eventFilter(o, e);
+}
+
+void ExplorerWindow::syncViews() {
+  m_syncViewsQueued = false;
+  QList<ss::View> views;
+  for (Panel* p : m_panels)
+    if (p->isVisible() && !views.contains(p->view())) views << p->view();
+  // The prediction frame also carries a tokenizer model's tokens to the token strip; it is cheap.
+  if (!views.contains(ss::View::Prediction)) views << ss::View::Prediction;
+  std::sort(views.begin(), views.end());
+  m_ws->setViews(views);
 }
 
 void ExplorerWindow::updateColumnsHeight() {
@@ -342,6 +372,12 @@ int ExplorerWindow::openBuiltinModels() {
 void ExplorerWindow::setText(const QByteArray& bytes) { m_ws->setBytes(bytes); }  // the editor follows
 
 void ExplorerWindow::refreshPanels() {
+  // Every panel, shown or not (the headless exporter and tests read hidden ones too).
+  QList<ss::View> all;
+  for (Panel* p : m_panels)
+    if (!all.contains(p->view())) all << p->view();
+  std::sort(all.begin(), all.end());
+  m_ws->setViews(all);
   m_ws->waitForIdle();
   for (Panel* p : m_panels) p->refresh();
 }
