@@ -235,4 +235,14 @@ int64_t Model::kv_bytes_per_token() const {
   return b;
 }
 
+std::string unused_tensors_warning(const Model& m) {
+  const auto& unused = m.unused_tensors();
+  if (unused.empty()) return "";
+  std::string list;
+  for (size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + unused[i];
+  if (unused.size() > 5) list += ", ... (" + std::to_string(unused.size() - 5) + " more)";
+  return m.dir() + ": " + std::to_string(unused.size()) + (unused.size() == 1 ? " tensor is" : " tensors are") +
+         " not used by this config (check config.json): " + list;
+}
+
 }  // namespace ss

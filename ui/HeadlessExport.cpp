@@ -94,6 +94,8 @@ int run(const QStringList& args) {
   ws->waitForIdle();
   for (int c = 0; c < ws->columnCount(); ++c)
     if (!ws->columnError(c).isEmpty()) return fail(QString("--model %1: %2").arg(models.value(c), ws->columnError(c)));
+  for (int c = 0; c < ws->columnCount(); ++c)  // as the CLI: unused tensors, a GPU fault that sent the model to the CPU
+    for (const QString& w : ws->columnWarnings(c)) std::fprintf(stderr, "warning: %s\n", qPrintable(w));
   const qint64 n = ws->computed();
   bool ok = true;
   const qint64 token = opt.contains("--token") ? opt["--token"].toLongLong(&ok) : n - 1;
