@@ -155,8 +155,19 @@ const std::vector<float>& Exploration::mean_delta(int layer) const { return mean
 const Tensor& Exploration::ssm_A(int layer) const { return A_.at(layer); }
 
 std::vector<int32_t> Exploration::tokens(int64_t a, int64_t b) const {
-  return std::vector<int32_t>(bytes_.begin() + a, bytes_.begin() + b);
+  return std::vector<int32_t>(ids_.begin() + a, ids_.begin() + b);
 }
+
+int64_t Exploration::token_at_byte(int64_t b) const {
+  if (spans_) return spans_->token_at_byte(b);
+  return std::clamp<int64_t>(b, 0, std::max<int64_t>(size() - 1, 0));
+}
+
+int64_t Exploration::computed_bytes() const {
+  if (!spans_) return computed_;
+  return computed_ == 0 ? 0 : spans_->end[computed_ - 1];
+}
+
 
 int64_t Exploration::snapshot_at_or_before(int64_t t) const {
   auto it = snapshots_.upper_bound(t);
@@ -224,14 +235,14 @@ void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {
   const int64_t T = logits.size(0), V = logits.size(1);
   const double ln2 = std::log(2.0);
   for (int64_t r = 0; r < T; ++r) {
-    const int64_t b = pos0 + r;  // byte b is predicted by the logits after token b-1
+    const int64_t b = pos0 + r;  // token b is predicted by the logits after token b-1
     float s = std::numeric_limits<float>::quiet_NaN();
     const float* prev = r > 0 ? logits.data() + (r - 1) * V : (next_logits_.empty() ? nullptr : next_logits_.data());
     if (prev) {
       const float mx = *std::max_element(prev, prev + V);
       double z = 0;
       for (int64_t v = 0; v < V; ++v) z += std::exp(double(prev[v]) - mx);
-      s = static_cast<float>(-(double(prev[bytes_[b]]) - mx - std::log(z)) / ln2);
+      s = static_cast<float>(-(double(prev[ids_[b]]) - mx - std::log(z)) / ln2);
     }
     surprisal_.push_back(s);
   }
@@ -260,7 +271,7 @@ void Exploration::run_steps(UpdateStats& st) {
   }
   const Recording rec = tail_sink ? tail_sink->recording() : Recording(&mean_delta);
   while (computed_ < size()) {
-    Tensor logits = model_->step(bytes_[computed_], live_, rec);  // [1, V]
+    Tensor logits = model_->step(ids_[computed_], live_, rec);  // [1, V]
     consume_logits(logits, computed_);
     ++computed_;
     ++st.tokens;
@@ -339,10 +350,31 @@ void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {
 }
 
 UpdateStats Exploration::set_bytes(std::vector<uint8_t> bytes, const RunControl& rc) {
+  // The model's tokens of the new text: the bytes themselves, or the tokenizer's tokens of the whole
+  // text (an edit can change tokens before it: a merge across the edit point; so nothing is reused).
+  std::vector<int32_t> ids;
+  std::shared_ptr<TokenSpans> spans;
+  if (model_->has_tokenizer()) {
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const std::vector<TokenPiece> pieces = model_->tokenize(text);
+    spans = std::make_shared<TokenSpans>();
+    for (const TokenPiece& p : pieces) {
+      spans->ids.push_back(p.id);
+      spans->begin.push_back(p.begin);
+      spans->end.push_back(p.end);
+      spans->labels.push_back(token_label(*model_->tokenizer(), p, text));
+    }
+    ids = spans->ids;
+  } else {
+    ids.assign(bytes.begin(), bytes.end());
+  }
+  // Results stay valid up to the first token that changed.
   int64_t common = 0;
-  const int64_t n = std::min<int64_t>(computed_, static_cast<int64_t>(bytes.size()));
-  while (common < n && bytes_[common] == bytes[common]) ++common;
+  const int64_t n = std::min<int64_t>(computed_, static_cast<int64_t>(ids.size()));
+  while (common < n && ids_[common] == ids[common]) ++common;
   bytes_ = std::move(bytes);
+  ids_ = std::move(ids);
+  spans_ = std::move(spans);
   if (common < computed_) rewind(common);
   UpdateStats st;
   st.from = computed_;
@@ -496,7 +528,7 @@ std::vector<CostSample> Exploration::measure_cost(const std::vector<int64_t>& le
     std::vector<int32_t> toks(lengths[i]);
     for (int64_t t = 0; t < lengths[i]; ++t) {  // the text repeated, or pseudo-random bytes without one
       seed = seed * 1664525u + 1013904223u;
-      toks[t] = bytes_.empty() ? static_cast<int32_t>(seed >> 24) : bytes_[t % bytes_.size()];
+      toks[t] = ids_.empty() ? static_cast<int32_t>(seed >> 24) : ids_[t % ids_.size()];
     }
     CostSample c{lengths[i], std::numeric_limits<double>::infinity()};
     for (int r = 0; r < std::max(repeats, 1); ++r) {

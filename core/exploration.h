@@ -1,5 +1,6 @@
-// Exploration: one loaded model reading one byte sequence, with everything the explorer's views ask
-// about it. No Qt: the GUI, the headless exporter and the tests all drive it the same way.
+// Exploration: one loaded model reading one text, with everything the explorer's views ask about it.
+// Positions are the model's tokens: one per byte for a byte model, the tokenizer's tokens (each with
+// its byte span in the text) for a folder with a tokenizer.json. No Qt: the GUI, the headless exporter and the tests all drive it the same way.
 //
 // What it keeps (memory grows with the text only through the per-token rows):
 //   - the live ModelState after the last computed token (the recurrent path continues from it);
@@ -30,6 +31,7 @@
 #include "backend.h"
 #include "config.h"
 #include "model.h"
+#include "token_spans.h"
 
 namespace ss {
 
@@ -91,10 +93,16 @@ class Exploration {
   int64_t snapshot_bytes() const;                              // memory of one snapshot
   std::vector<int64_t> snapshot_positions() const;
 
-  // --- the text ---
+  // --- the text and its tokens ---
   const std::vector<uint8_t>& bytes() const { return bytes_; }
-  int64_t size() const { return static_cast<int64_t>(bytes_.size()); }
+  bool tokenized() const { return model_->has_tokenizer(); }     // tokens from a tokenizer.json, not bytes
+  const std::shared_ptr<const TokenSpans>& token_spans() const { return spans_; }  // null for byte models
+  const std::vector<int32_t>& ids() const { return ids_; }      // [size()] the token ids the model reads
+  int64_t size() const { return static_cast<int64_t>(ids_.size()); }  // tokens
   int64_t computed() const { return computed_; }  // leading tokens whose results are current
+  int64_t computed_bytes() const;                 // text bytes those tokens cover
+  // The token that holds text byte b (the last token for b past the end; a byte model: b itself).
+  int64_t token_at_byte(int64_t b) const;
   UpdateStats set_bytes(std::vector<uint8_t> bytes, const RunControl& rc = {});
   UpdateStats append(const std::vector<uint8_t>& more, const RunControl& rc = {});
   UpdateStats resume(const RunControl& rc = {}) { return set_bytes(bytes_, rc); }  // after a cancel
@@ -106,7 +114,7 @@ class Exploration {
   const std::vector<float>& mean_delta(int layer) const;                // [computed]; empty for attention
 
   // --- queries (t < computed()) ---
-  std::vector<float> next_byte_probs(int64_t t) const;  // [V] softmax of the logits after token t
+  std::vector<float> next_byte_probs(int64_t t) const;  // [V] softmax of the logits after token t (next token)
   // Host copies of the state after token t: every layer's, or only `layer`'s (the others left empty;
   // cheaper: the layers above it are not run, and an attention layer's cache is read, not recomputed).
   // KV caches come back holding exactly t + 1 positions.
@@ -149,6 +157,8 @@ class Exploration {
   int64_t snapshot_every_;
   int64_t snapshot_budget_;
   std::vector<uint8_t> bytes_;
+  std::vector<int32_t> ids_;                // [tokens] what the model reads (byte models: bytes_)
+  std::shared_ptr<const TokenSpans> spans_;  // tokenizer models: each token's id and byte span
   int64_t computed_ = 0;
   ModelState live_;
   std::vector<float> next_logits_;          // [V] logits after token computed_-1

@@ -29,6 +29,7 @@ struct ColumnInfo {
   std::string error;       // why it failed to load ("" when loaded)
   ModelConfig config;      // valid when loaded
   int64_t parameters = 0, state_bytes = 0, kv_bytes_per_token = 0;
+  std::string tokenizer;   // its tokenizer.json, described ("byte-level BPE, 700 tokens, ..."); "" for a byte model
   bool loaded() const { return error.empty(); }
 };
 

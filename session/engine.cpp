@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <utility>
 
 #include "window_matrix.h"
 
@@ -37,6 +38,10 @@ void Engine::sync_columns(const Document& d) {
 }
 
 Engine::Column* Engine::column(const Document& d, int c) {
+  return const_cast<Column*>(std::as_const(*this).column(d, c));
+}
+
+const Engine::Column* Engine::column(const Document& d, int c) const {
   if (c < 0 || c >= static_cast<int>(d.columns.size())) return nullptr;
   auto it = columns_.find(d.columns[c]->id);
   return it == columns_.end() || !it->second.ex ? nullptr : &it->second;
@@ -75,7 +80,8 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     Exploration& ex = *col->ex;
     RunControl r;
     r.cancel = rc.cancel;
-    const int64_t before = std::min<int64_t>(ex.computed(), d.size());
+    // Progress is counted in text bytes (a tokenizer model's tokens are not known before it runs).
+    const int64_t before = std::min<int64_t>(ex.computed_bytes(), d.size());
     Progress pr;
     pr.total = total;
     pr.model = ex.name();
@@ -85,13 +91,15 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;
     if (progress)
-      r.progress = [&, before](int64_t n, int64_t) {
+      r.progress = [&, before](int64_t n, int64_t of) {
         const auto now = std::chrono::steady_clock::now();
-        if (n > lastN) chunks.emplace_back(double(before + (n + lastN) / 2), std::chrono::duration<double>(now - last).count() / double(n - lastN));
+        const double perToken = double(d.size() - before) / double(std::max<int64_t>(of, 1));  // bytes per token of this update
+        const double pos = before + perToken * n, mid = before + perToken * (n + lastN) / 2;
+        if (n > lastN) chunks.emplace_back(mid, std::chrono::duration<double>(now - last).count() / (perToken * double(n - lastN)));
         last = now;
         lastN = n;
-        pr.done = done + before + n;
-        pr.eta_seconds = time_left(chunks, double(before + n), double(d.size()));
+        pr.done = done + static_cast<int64_t>(pos);
+        pr.eta_seconds = time_left(chunks, pos, double(d.size()));
         progress(pr);
       };
     try {
@@ -123,7 +131,7 @@ std::vector<Engine::ColumnStatus> Engine::status(const Document& d) const {
     s.id = info->id;
     auto it = columns_.find(info->id);
     if (it != columns_.end() && it->second.ex) {
-      s.computed = std::min<int64_t>(it->second.ex->computed(), d.size());
+      s.computed = std::min<int64_t>(it->second.ex->computed_bytes(), d.size());
       if (it->second.ex->bytes() != *d.text) s.computed = 0;  // a text the model has not seen yet
       s.error = it->second.error;
     } else {
@@ -145,15 +153,30 @@ int64_t Engine::computed(const Document& d) const {
   return any ? n : 0;
 }
 
+Engine::Selection Engine::selection(const Document& d, int c) const {
+  Selection s{d.token, d.w0, d.w1, d.size()};
+  const Column* col = column(d, c);
+  if (!col || !col->ex->tokenized() || col->ex->bytes() != *d.text) return s;
+  const Exploration& ex = *col->ex;
+  s.size = ex.size();
+  s.token = ex.token_at_byte(d.token);
+  s.t0 = d.w0 == 0 ? 0 : ex.token_at_byte(d.w0);  // from the first byte: with the BOS
+  s.t1 = d.w1 >= d.size() ? ex.size() : std::max(s.t0, ex.token_at_byte(d.w1 - 1)) + 1;  // to the end: with an EOS
+  s.token = std::clamp(s.token, s.t0, s.t1 - 1);
+  return s;
+}
+
 Frame Engine::header(View v, const Document& d, int c) const {
   Frame f;
   f.view = v;
   f.column = c;
   f.text_version = d.text_version;
   f.request = d.serial;
-  f.token = d.token;
-  f.t0 = d.w0;
-  f.t1 = d.w1;
+  const Selection s = selection(d, c);
+  f.token = s.token;
+  f.t0 = s.t0;
+  f.t1 = s.t1;
+  if (const Column* col = column(d, c); col && col->ex->tokenized() && col->ex->bytes() == *d.text) f.tokens = col->ex->token_spans();
   if (c >= 0 && c < static_cast<int>(d.columns.size())) {
     const ColumnInfo& info = *d.columns[c];
     const Choice ch = d.choices[c];
@@ -188,9 +211,9 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
       f.note = "no text";
       return std::make_shared<const Frame>(std::move(f));
     }
-    const int64_t n = col->ex->bytes() == *d.text ? col->ex->computed() : 0;
+    const int64_t n = col->ex->bytes() == *d.text ? col->ex->computed_bytes() : 0;
     if (d.token >= n) {
-      f.note = "token " + std::to_string(d.token) + " is not computed yet (" + std::to_string(n) + " of " + std::to_string(d.size()) + " bytes)";
+      f.note = "byte " + std::to_string(d.token) + " is not computed yet (" + std::to_string(n) + " of " + std::to_string(d.size()) + " bytes)";
       return std::make_shared<const Frame>(std::move(f));
     }
   }

@@ -73,6 +73,14 @@ class Engine {
     std::string error;
   };
   Column* column(const Document& d, int c);
+  const Column* column(const Document& d, int c) const;
+  // The document's selection (text bytes) in column c's tokens: the same numbers for a byte model;
+  // for a tokenizer model, the tokens that hold the selected byte and the window's bytes.
+  struct Selection {
+    int64_t token = 0, t0 = 0, t1 = 0;  // the selected token and the window [t0, t1)
+    int64_t size = 0;                   // tokens of the text
+  };
+  Selection selection(const Document& d, int c) const;
   Frame header(View v, const Document& d, int c) const;
   FramePtr build(View v, const Document& d, int c);
   FramePtr state_frame(const Document& d, int c);

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "token_spans.h"
+
 namespace ss {
 
 // What a frame shows. One per view of the explorer, plus the matrix view's readouts.
@@ -58,7 +60,12 @@ struct Frame {
   int64_t highlight_row = -1;                 // the selected token's row (-1: none)
 
   std::vector<Series> series;                 // the view's chart lines
-  std::vector<int64_t> order;                 // Prediction: the top-k bytes, most likely first
+  std::vector<int64_t> order;                 // Prediction: the top-k tokens (bytes), most likely first
+  std::vector<std::string> order_labels;      // Prediction of a tokenizer model: how each of `order` is drawn
+  std::map<std::string, std::string> labels;  // named texts for captions (a tokenizer model's "token", "next")
+  // A tokenizer model's tokens of the whole text (ids, byte spans, labels); null for byte models,
+  // whose tokens are the bytes. Token t of this frame is tokens->ids[t].
+  std::shared_ptr<const TokenSpans> tokens;
   std::shared_ptr<const std::vector<float>> per_token;  // values per token of the whole text (mean Δ, surprisal)
   std::map<std::string, double> scalars;      // named numbers for captions ("next_byte", "p_next", ...)
   std::string text;                           // a readout line (CellTerms: the formula)

@@ -58,6 +58,7 @@ bool Session::open_model(const std::string& dir, const std::string& device, cons
     info->parameters = ex->model().parameter_count();
     info->state_bytes = ex->state_bytes();
     info->kv_bytes_per_token = ex->model().kv_bytes_per_token();
+    if (const Tokenizer* tok = ex->model().tokenizer()) info->tokenizer = tok->describe();
   } catch (const std::exception& e) {
     info->error = e.what();
     if (info->error.empty()) info->error = "failed to load";

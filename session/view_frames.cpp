@@ -18,6 +18,14 @@ std::string at_token(int64_t t) { return "token " + std::to_string(t); }
 
 Series marker(int64_t t, double top) { return Series{"selected token", "marker", -1, {double(t), double(t)}, {0.0, top}}; }
 
+// Row labels of a window's tokens: their indices, or a tokenizer model's token texts.
+std::vector<std::string> token_labels(const Exploration& ex, int64_t t0, int64_t t1) {
+  std::vector<std::string> out;
+  const TokenSpans* spans = ex.token_spans().get();
+  for (int64_t t = t0; t < t1; ++t) out.push_back(spans ? spans->labels[t] : std::to_string(t));
+  return out;
+}
+
 }  // namespace
 
 FramePtr Engine::state_frame(const Document& d, int c) {
@@ -26,10 +34,11 @@ FramePtr Engine::state_frame(const Document& d, int c) {
   Exploration& ex = *column(d, c)->ex;
   const ModelConfig& cfg = ex.config();
   const bool m2 = cfg.mixers[ch.layer] == MixerKind::Mamba2;
-  const int64_t t = d.token;
+  const Selection sel = selection(d, c);
+  const int64_t t = sel.token;
   // The states of every token of the window, for the evolution chart: at most kSharedWindow tokens
   // around t (a state per token is [Di, N] or [H, P, N]: 8K tokens of Mamba-2 would be 1.1 GB).
-  int64_t s0 = d.w0, s1 = d.w1;
+  int64_t s0 = sel.t0, s1 = sel.t1;
   if (s1 - s0 > kSharedWindow) {
     s0 = std::clamp<int64_t>(t - kSharedWindow / 2, s0, s1 - kSharedWindow);
     s1 = s0 + kSharedWindow;
@@ -84,7 +93,8 @@ FramePtr Engine::kv_frame(const Document& d, int c) {
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
   const ModelConfig& cfg = ex.config();
-  const int64_t t = d.token;
+  const Selection sel = selection(d, c);
+  const int64_t t = sel.token;
   const int Hkv = cfg.attn.n_kv_heads, hd = cfg.attn.head_dim;
   const int kvHead = std::clamp(ch.head / std::max(1, cfg.attn.n_heads / std::max(1, Hkv)), 0, Hkv - 1);
   const Tensor keys = ex.cached_keys(t, ch.layer, kvHead);  // [t + 1, hd]
@@ -100,13 +110,13 @@ FramePtr Engine::kv_frame(const Document& d, int c) {
   f.units = "k";
   const double perPos = 2.0 * Hkv * hd * 4;  // this layer's K and V per position, fp32
   Series bytes{"layer KV bytes", "line", c, {}, {}};
-  for (int64_t p = d.w0; p < d.w1; ++p) {
+  for (int64_t p = sel.t0; p < sel.t1; ++p) {
     bytes.x.push_back(double(p));
     bytes.y.push_back(perPos * (p + 1));
   }
   f.series = {std::move(bytes), marker(t, perPos * (t + 1))};
   f.scalars = {{"kv_head", kvHead}, {"positions", double(P)}, {"bytes_per_position", perPos}, {"pick", ch.head},
-               {"picks", cfg.attn.n_heads}, {"norm_max", perPos * d.w1}};
+               {"picks", cfg.attn.n_heads}, {"norm_max", perPos * sel.t1}};
   return std::make_shared<const Frame>(std::move(f));
 }
 
@@ -119,7 +129,8 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
     f.note = "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
     return std::make_shared<const Frame>(std::move(f));
   }
-  const int64_t t = d.token, w0 = d.w0, w1 = d.w1;
+  const Selection sel = selection(d, c);
+  const int64_t t = sel.token, w0 = sel.t0, w1 = sel.t1;
   const LayerWindow& w = window(d, c, ch.layer, w0, w1, kWindowGate, ch.head);
   const bool m2 = kind == MixerKind::Mamba2;
   f.rows = w1 - w0;
@@ -131,7 +142,7 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
   f.units = "Δ";
   f.row0 = w0;
   f.highlight_row = t - w0;
-  for (int64_t r = w0; r < w1; ++r) f.row_labels.push_back(std::to_string(r));
+  f.row_labels = token_labels(ex, w0, w1);
   f.per_token = per_token(d, c, "mean_delta", ch.layer);
   const std::vector<float>& mean = *f.per_token;
   Series line{"mean Δ over channels", "line", c, {}, {}};
@@ -153,7 +164,8 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   const MixerKind kind = ex.config().mixers[ch.layer];
   const bool attn = kind == MixerKind::Attention;
   const int index = kind == MixerKind::Mamba ? ch.channel : ch.head;
-  const int64_t w1 = d.w1, w0 = std::max(d.w0, w1 - kMaxMatrixWindow);
+  const Selection sel = selection(d, c);
+  const int64_t w1 = sel.t1, w0 = std::max(sel.t0, w1 - kMaxMatrixWindow);
   const LayerWindow& w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
   const MatrixF M = window_matrix_blocked(w, ex.ssm_A(ch.layer), index);  // [W, W]
   f.rows = M.rows();
@@ -169,14 +181,14 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   }
   f.t0 = w0;
   f.row0 = f.col0 = w0;
-  f.highlight_row = d.token - w0;
+  f.highlight_row = sel.token - w0;
   f.title = attn ? "attention probabilities, head " + std::to_string(ch.head)
                  : (kind == MixerKind::Mamba ? "M, channel " + std::to_string(ch.channel) : "M, head " + std::to_string(ch.head));
   f.title += ", layer " + std::to_string(ch.layer);
   f.row_axis = attn ? "query i" : "output i";
   f.col_axis = attn ? "key j" : "input j";
   f.units = attn ? "probability" : "M[i, j]";
-  for (int64_t r = 0; r < f.rows; ++r) f.row_labels.push_back(std::to_string(w0 + r));
+  f.row_labels = token_labels(ex, w0, w0 + f.rows);
   f.col_labels = f.row_labels;
   return std::make_shared<const Frame>(std::move(f));
 }
@@ -184,25 +196,35 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
 FramePtr Engine::prediction_frame(const Document& d, int c) {
   Frame f = header(View::Prediction, d, c);
   Exploration& ex = *column(d, c)->ex;
-  const int64_t t = d.token;
+  const Selection sel = selection(d, c);
+  const int64_t t = sel.token;
   const std::vector<float> p = ex.next_byte_probs(t);
   const int64_t V = static_cast<int64_t>(p.size());
+  const Tokenizer* tok = ex.tokenized() ? ex.model().tokenizer() : nullptr;
   f.rows = 1;
   f.cols = V;
   f.values = p;
-  f.title = "p(next byte | bytes 0.." + std::to_string(t) + ")";
+  f.title = tok ? "p(next token | tokens 0.." + std::to_string(t) + ")" : "p(next byte | bytes 0.." + std::to_string(t) + ")";
   f.row_axis = "token t";
-  f.col_axis = "next byte";
+  f.col_axis = tok ? "next token id" : "next byte";
   f.units = "probability";
   f.row_labels = {std::to_string(t)};
   constexpr int kTopK = 10;
-  std::vector<int64_t> order(std::min<int64_t>(V, 256));
+  // A byte model's candidates are the 256 bytes (its vocabulary may be padded past them); a
+  // tokenizer model's, its whole vocabulary.
+  std::vector<int64_t> order(tok ? V : std::min<int64_t>(V, 256));
   std::iota(order.begin(), order.end(), 0);
   const int64_t k = std::min<int64_t>(kTopK, static_cast<int64_t>(order.size()));
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
   order.resize(k);
   f.order = std::move(order);
-  const int next = t + 1 < d.size() ? (*d.text)[t + 1] : -1;
+  const std::vector<int32_t>& ids = ex.ids();
+  const int next = t + 1 < sel.size ? ids[t + 1] : -1;
+  if (tok) {
+    for (int64_t id : f.order) f.order_labels.push_back(vocab_label(*tok, static_cast<int32_t>(id)));
+    f.labels["token"] = ex.token_spans()->labels[t];
+    if (next >= 0) f.labels["next"] = ex.token_spans()->labels[t + 1];
+  }
   f.per_token = per_token(d, c, "surprisal", -1);
   double mean = 0;
   int64_t cnt = 0;
@@ -211,9 +233,20 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
       mean += v;
       ++cnt;
     }
-  f.scalars = {{"byte", double((*d.text)[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
+  // bits per byte of the text: a tokenizer model's bits per token summed over tokens, over the bytes
+  // they cover (tokens after the first; the first has no prediction).
+  double bitsPerByte = cnt ? mean / cnt : NAN;
+  if (tok && cnt) {
+    const TokenSpans& sp = *ex.token_spans();
+    int64_t bytes = 0;
+    for (size_t i = 0; i < f.per_token->size(); ++i)
+      if (!std::isnan((*f.per_token)[i])) bytes += sp.end[i] - sp.begin[i];
+    bitsPerByte = bytes ? mean / double(bytes) : NAN;
+  }
+  f.scalars = {{"byte", double(ids[t])}, {"token_id", double(ids[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
                {"bits_next", next >= 0 ? -std::log2(std::max(p[next], 1e-30f)) : NAN},
-               {"bits_per_byte", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]}};
+               {"bits_per_byte", bitsPerByte}, {"bits_per_token", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]},
+               {"tokenized", tok ? 1.0 : 0.0}};
   return std::make_shared<const Frame>(std::move(f));
 }
 
@@ -228,8 +261,12 @@ FramePtr Engine::memory_frame(const Document& d) {
     return std::make_shared<const Frame>(std::move(f));
   }
   const int64_t points = std::min<int64_t>(n, 400), models = static_cast<int64_t>(cols.size());
+  // Rows are positions in the text. A byte model has one token per byte; a tokenizer model holds, at
+  // byte b, the tokens up to the one that holds b (its KV cache grows per token, not per byte).
+  bool anyTokenizer = false;
+  for (int col : cols) anyTokenizer |= column(d, col)->ex->tokenized();
   f.title = "state + KV bytes per position";
-  f.row_axis = "position t";
+  f.row_axis = anyTokenizer ? "text byte b" : "position t";
   f.col_axis = "model";
   f.units = "bytes";
   f.rows = points;
@@ -238,10 +275,12 @@ FramePtr Engine::memory_frame(const Document& d) {
   double ymax = 1;
   for (int64_t m = 0; m < models; ++m) {
     const Exploration& ex = *column(d, cols[m])->ex;
-    Series s{ex.name(), "line", cols[m], {}, {}};
+    const bool current = ex.bytes() == *d.text;
+    Series s{ex.tokenized() && current ? ex.name() + " (" + std::to_string(ex.size()) + " tokens)" : ex.name(), "line", cols[m], {}, {}};
     for (int64_t k = 0; k < points; ++k) {
       const int64_t t = points == 1 ? 0 : k * (n - 1) / (points - 1);
-      const double b = double(ex.state_bytes() + ex.kv_bytes_at(t));
+      const int64_t tokenAt = !(ex.tokenized() && current) ? t : t == n - 1 ? ex.size() - 1 : ex.token_at_byte(t);  // the end: every token
+      const double b = double(ex.state_bytes() + ex.kv_bytes_at(tokenAt));
       s.x.push_back(double(t + 1));
       s.y.push_back(b / 1000.0);
       f.values[k * models + m] = static_cast<float>(b);
@@ -250,7 +289,7 @@ FramePtr Engine::memory_frame(const Document& d) {
     }
     f.series.push_back(std::move(s));
     // Measured from the live cache tensors.
-    f.series.push_back(Series{ex.name() + " (live)", "dots", cols[m], {double(ex.computed())},
+    f.series.push_back(Series{ex.name() + " (live)", "dots", cols[m], {double(ex.computed_bytes())},
                               {double(ex.state_bytes() + ex.live_kv_bytes()) / 1000.0}});
     f.col_labels.push_back(ex.name());
   }

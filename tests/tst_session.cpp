@@ -10,6 +10,9 @@
 #include <mutex>
 #include <thread>
 
+#include <filesystem>
+
+#include "random_model_folder.h"
 #include "session.h"
 #include "test_support.h"
 #include "scan_matrix_check.h"
@@ -258,6 +261,109 @@ class TestSession : public QObject {
           with.max_abs_diff, without.max_abs_diff, with.max_abs_y);
     QVERIFY2(without.max_abs_diff > 100 * std::max(with.max_abs_diff, 1e-7),
              qPrintable(QString("without the carry %1, with %2").arg(without.max_abs_diff).arg(with.max_abs_diff)));
+  }
+
+  // --- a model with a tokenizer.json: its views work in its tokens ---
+  void tokenizer_models_work_in_tokens_data() {
+    QTest::addColumn<QString>("family");
+    QTest::addColumn<QString>("tokenizer");
+    QTest::newRow("mamba2 + SentencePiece BPE") << "mamba2" << "sp_metaspace_2k";
+    QTest::newRow("jamba + byte-level BPE") << "jamba" << "bytelevel_prefix_1k";
+  }
+  void tokenizer_models_work_in_tokens() {
+    QFETCH(QString, family);
+    QFETCH(QString, tokenizer);
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/model";
+    nlohmann::json cfg = testkit::bench_config(family.toStdString());
+    cfg["vocab_size"] = 2048;
+    cfg["num_hidden_layers"] = family == "jamba" ? 4 : 2;
+    testkit::write_random_model_folder(cfg, dir, 7);
+    const std::string tokDir = test::fixtures_dir() + "/tokenizers/" + tokenizer.toStdString();
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+      if (std::filesystem::exists(tokDir + "/" + f)) std::filesystem::copy_file(tokDir + "/" + f, dir + "/" + f);
+    // The reference: the model's own tokenizer and forward over its ids, without the session.
+    const std::string text = kText + " naïve 😀 end";
+    auto backend = make_cpu_backend();
+    auto model = Model::load(dir, *backend);
+    QVERIFY(model->has_tokenizer());
+    const std::vector<TokenPiece> pieces = model->tokenize(std::string_view(text));
+    QVERIFY(pieces.size() < text.size());  // tokens, not bytes
+    std::vector<int32_t> ids;
+    for (const TokenPiece& p : pieces) ids.push_back(p.id);
+    ModelState st = model->initial_state();
+    const Tensor logits = model->forward(ids, st, {}, true);  // [tokens, V]
+    const int64_t V = logits.size(1);
+
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    QVERIFY(!s.document().columns[0]->tokenizer.empty());
+    s.set_text(bytes_of(text));
+    const int64_t byte = int64_t(text.find("fox")) + 1;  // the 'o' of "fox"
+    s.select_token(byte);
+    s.wait_idle();
+    // The token that holds that byte.
+    int64_t tok = -1;
+    for (size_t i = 0; i < pieces.size(); ++i)
+      if (pieces[i].begin <= byte && byte < pieces[i].end) tok = int64_t(i);
+    QVERIFY(tok > 0);
+    FramePtr p = log.last(View::Prediction);
+    QVERIFY(p && p->error.empty() && p->note.empty());
+    QCOMPARE(p->token, tok);
+    QCOMPARE(p->t0, int64_t(0));
+    QCOMPARE(p->t1, int64_t(pieces.size()));
+    QCOMPARE(p->cols, V);
+    QCOMPARE(p->scalar("tokenized"), 1.0);
+    QVERIFY(p->tokens);
+    QCOMPARE(p->tokens->ids, ids);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      QCOMPARE(p->tokens->begin[i], pieces[i].begin);
+      QCOMPARE(p->tokens->end[i], pieces[i].end);
+      QVERIFY2(p->tokens->labels[i].find("\xEF\xBF\xBD") == std::string::npos, p->tokens->labels[i].c_str());  // never U+FFFD
+    }
+    const std::vector<float> ref = softmax_row(logits.data() + tok * V, V);
+    for (int64_t v : {int64_t(0), int64_t(ids[tok + 1]), V - 1}) QVERIFY(std::abs(p->at(0, v) - ref[v]) <= 1e-5f);
+    QCOMPARE(int(p->scalar("next_byte")), ids[tok + 1]);
+    QCOMPARE(p->order_labels.size(), p->order.size());
+    QCOMPARE(p->per_token->size(), pieces.size());  // a surprisal per token
+    // Δ and M over the window's tokens, labelled with the tokens' texts.
+    FramePtr dl = log.last(View::Delta);
+    QVERIFY(dl && dl->error.empty());
+    if (dl->note.empty()) {
+      QCOMPARE(dl->rows, int64_t(pieces.size()));
+      QCOMPARE(dl->row_labels.size(), pieces.size());
+      QCOMPARE(dl->highlight_row, tok);
+    }
+    FramePtr mx = log.last(View::Matrix, 0);
+    QVERIFY(mx && mx->error.empty());
+    QCOMPARE(mx->rows, int64_t(pieces.size()));
+    // Memory counts tokens: at the last byte the model holds every token.
+    FramePtr mem = log.last(View::Memory);
+    QVERIFY(mem && mem->empty() == false);
+    auto ex = Exploration::open(dir, make_cpu_backend());
+    QCOMPARE(mem->at(mem->rows - 1, 0), float(ex->state_bytes() + ex->kv_bytes_at(int64_t(pieces.size()) - 1)));
+    // Status counts text bytes.
+    QCOMPARE(s.status().computed, int64_t(text.size()));
+
+    // Typing at the end, and an edit in the middle (which may change the tokens before it), equal a
+    // model given the final text at once.
+    for (char ch : std::string(" more")) s.append({uint8_t(ch)});
+    std::vector<uint8_t> edited = bytes_of(text + " more");
+    edited.insert(edited.begin() + 10, {uint8_t('X'), uint8_t('y')});
+    s.set_text(edited);
+    s.select_token(int64_t(edited.size()) - 1);
+    s.wait_idle();
+    ex->set_bytes(edited);
+    QCOMPARE(ex->size(), int64_t(model->tokenize(std::string_view(reinterpret_cast<const char*>(edited.data()), edited.size())).size()));
+    p = log.last(View::Prediction);
+    QVERIFY(p && p->error.empty());
+    QCOMPARE(p->token, ex->token_at_byte(int64_t(edited.size()) - 1));  // the token of the last byte (an EOS may follow)
+    const std::vector<float> fresh = ex->next_byte_probs(p->token);
+    for (int64_t v : {int64_t(0), int64_t(5), V - 1}) QVERIFY(std::abs(p->at(0, v) - fresh[v]) <= 1e-5f);
+    QCOMPARE(p->per_token->size(), ex->surprisals().size());
+    for (size_t i = 1; i < p->per_token->size(); ++i) QVERIFY(std::abs((*p->per_token)[i] - ex->surprisals()[i]) <= 1e-4f);
   }
 
   void block_rank_and_cell_terms() {

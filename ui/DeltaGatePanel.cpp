@@ -99,6 +99,7 @@ void DeltaGatePanel::refresh() {
   const ss::FramePtr f = m_ws->frame(ss::View::Delta);
   setShownFrame(f);
   if (textChanged()) m_text->setBytes(m_ws->bytes());
+  m_text->setTokens(f ? f->tokens : nullptr);
   m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
   if (!f || f->empty()) {  // nothing of an earlier frame stays: no title, line or colours
     m_heatmap->clear();

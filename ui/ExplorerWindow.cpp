@@ -129,12 +129,25 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     if (m_input->bytes() != m_ws->bytes()) m_input->setBytes(m_ws->bytes());  // stepping, files, lessons
     m_strip->setBytes(m_ws->bytes());
   });
+  // The strip groups bytes by the active model's tokens when it has a tokenizer (the frames of the
+  // per-model views carry them).
+  connect(m_ws, &Workspace::frameReady, this, [this](ss::View v, int column) {
+    if (column != -1 || v == ss::View::Memory || v == ss::View::Cost) return;
+    if (const ss::FramePtr f = m_ws->frame(v)) m_strip->setTokens(f->tokens);
+  });
   auto syncStrip = [this] {
     m_strip->setComputed(m_ws->computed());
     m_strip->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
-    QString text = m_ws->bytes().isEmpty() ? QString()
-                                           : tr("token %1 selected · window %2..%3 · %4 bytes")
-                                                 .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    QString text;
+    if (m_ws->bytes().isEmpty()) {
+    } else if (m_strip->showsTokens()) {
+      const qint64 t = m_strip->tokenOfByte(m_ws->token());
+      text = tr("token %1 selected (byte %2) · window bytes %3..%4 · %5 bytes")
+                 .arg(t).arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    } else {
+      text = tr("token %1 selected · window %2..%3 · %4 bytes")
+                 .arg(m_ws->token()).arg(m_ws->windowStart()).arg(m_ws->windowEnd() - 1).arg(m_ws->bytes().size());
+    }
     if (m_ws->isStepping()) text += tr(" · stepping: %1 bytes to feed").arg(m_ws->pendingBytes());
     if (m_ws->isPaused()) text += tr(" · cancelled at %1 of %2 bytes").arg(m_ws->computed()).arg(m_ws->bytes().size());
     m_status->setText(text);

@@ -35,6 +35,11 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
                         .arg(QString::fromStdString(info.backend))
                         .arg(QString::fromStdString(ss::human_bytes(double(info.state_bytes))))
                         .arg(QString::fromStdString(ss::human_bytes(double(info.kv_bytes_per_token)))));
+  if (info.loaded() && !info.tokenizer.empty()) {  // its tokens are the tokenizer's, not bytes: say so
+    m_info->setText(m_info->text() + tr(" · <b>tokens</b>"));
+    m_info->setToolTip(m_info->toolTip() + tr("\nTokenizer: %1. Its views count this tokenizer's tokens, not bytes.")
+                                               .arg(QString::fromStdString(info.tokenizer)));
+  }
   m_error = new QLabel(this);  // why this model shows nothing: it failed to load, or the worker failed on it
   m_error->setWordWrap(true);
   m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -97,6 +97,7 @@ void PredictionPanel::refresh() {
                                                : ChartStyle::seriesColor(0));
   m_actual->setColor(palette().color(QPalette::WindowText));  // distinct from every model colour
   if (textChanged()) m_text->setBytes(m_ws->bytes());
+  m_text->setTokens(f ? f->tokens : nullptr);
   m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
   m_top.clear();
   if (!f || f->empty()) {  // nothing of an earlier frame stays
@@ -114,16 +115,21 @@ void PredictionPanel::refresh() {
   }
   const qint64 t = f->token;
   const int next = int(f->scalar("next_byte", -1));
+  // A tokenizer model predicts tokens: the frame says how each is drawn ("␣the", "<e2>").
+  const bool tokens = f->scalar("tokenized") > 0;
+  auto label = [&](const std::string& key) { auto it = f->labels.find(key); return it == f->labels.end() ? QString() : QString::fromStdString(it->second); };
   for (int k = 0; k < kTopK; ++k) {
     const bool has = k < int(f->order.size());
     const int b = has ? int(f->order[k]) : -1;
     const double p = has ? f->values[size_t(b)] : 0.0;
-    m_top << (has ? byteLabel(b) : QString(k, QChar(' ')));  // categories must differ
+    QString l = !has ? QString() : tokens && k < int(f->order_labels.size()) ? QString::fromStdString(f->order_labels[k]) : byteLabel(b);
+    while (m_top.contains(l)) l += QChar(' ');  // categories must differ
+    m_top << l;
     m_set->replace(k, b == next ? 0.0 : p);
     m_actual->replace(k, b == next ? p : 0.0);
   }
   m_xAxis->setCategories(m_top);
-  m_xAxis->setTitleText(tr("next byte (top %1)").arg(kTopK));
+  m_xAxis->setTitleText(tokens ? tr("next token (top %1)").arg(kTopK) : tr("next byte (top %1)").arg(kTopK));
   // Hex labels ("9f") may be wider than a narrow chart's bars: upright, so they are never elided.
   bool wide = false;
   for (const QString& l : m_top) wide = wide || l.trimmed().size() > 1;
@@ -131,14 +137,21 @@ void PredictionPanel::refresh() {
   m_yAxis->setRange(0, std::min(1.0, f->scalar("p_max") * 1.15 + 1e-3));
   const QString model = QString::fromStdString(f->model);
   // Short enough not to be elided in a third of a 1080p window; the model is in the legend.
-  m_set->setLabel(tr("p(next byte), %1").arg(model));
-  chart->setTitle(tr("Next byte after %1 (token %2)").arg(byteLabel(int(f->scalar("byte")))).arg(t));
+  m_set->setLabel(tokens ? tr("p(next token), %1").arg(model) : tr("p(next byte), %1").arg(model));
+  chart->setTitle(tokens ? tr("Next token after %1 (token %2, id %3)").arg(label("token")).arg(t).arg(qint64(f->scalar("token_id")))
+                         : tr("Next byte after %1 (token %2)").arg(byteLabel(int(f->scalar("byte")))).arg(t));
   ChartStyle::apply(chart, palette(), font());
 
   const QVector<float> sv(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(sv, ColorNormalizer::fromData(ColorScale::Linear, sv.constData(), sv.size()), tr("surprisal (bits)"));
   QString cap = tr("<b>%1</b>").arg(model);
-  if (next >= 0) cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
-  if (!std::isnan(f->scalar("bits_per_byte", NAN))) cap += tr(" · text: %1 bits/byte").arg(f->scalar("bits_per_byte"), 0, 'f', 2);
+  if (next >= 0 && tokens)
+    cap += tr(" · next token %1 (id %2): p = %3, %4 bits").arg(label("next")).arg(next).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
+  else if (next >= 0)
+    cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
+  if (tokens && !std::isnan(f->scalar("bits_per_token", NAN)))
+    cap += tr(" · text: %1 bits/token, %2 bits/byte").arg(f->scalar("bits_per_token"), 0, 'f', 2).arg(f->scalar("bits_per_byte"), 0, 'f', 2);
+  else if (!std::isnan(f->scalar("bits_per_byte", NAN)))
+    cap += tr(" · text: %1 bits/byte").arg(f->scalar("bits_per_byte"), 0, 'f', 2);
   m_caption->setText(cap);
 }

@@ -38,24 +38,60 @@ int TokenStrip::rowHeight() const { return int(QFontMetrics(font()).height() * 2
 
 void TokenStrip::setBytes(const QByteArray& bytes) {
   m_bytes = bytes;
-  const qint64 n = bytes.size();
+  regroup();
+  if (m_values.size() != (showsTokens() ? qint64(m_spans->ids.size()) : m_bytes.size())) m_values.clear();
+  relayout();
+}
+
+void TokenStrip::setTokens(std::shared_ptr<const ss::TokenSpans> spans) {
+  if (spans == m_spans) return;
+  m_spans = std::move(spans);
+  m_values.clear();
+  regroup();
+  relayout();
+}
+
+void TokenStrip::regroup() {
+  const qint64 n = m_bytes.size();
   m_groupOffset.fill(0, n);
   m_groupLength.fill(1, n);
+  m_tokenOfByte.clear();
+  // Tokens only when the spans are of this text (they cover it exactly); otherwise characters.
+  const bool tokens = m_spans && !m_spans->end.empty() && m_spans->end.back() == n && n > 0;
+  if (tokens) {
+    m_tokenOfByte.fill(-1, n);
+    for (size_t t = 0; t < m_spans->ids.size(); ++t) {
+      const qint64 b = m_spans->begin[t], e = std::min<qint64>(m_spans->end[t], n);
+      for (qint64 i = b; i < e; ++i) {
+        m_groupOffset[i] = qint32(i - b);
+        m_groupLength[i] = qint32(e - b);
+        m_tokenOfByte[i] = qint64(t);
+      }
+    }
+    return;
+  }
   for (qint64 i = 0; i < n;) {
-    const int len = std::max(1, utf8Length(bytes, i));
+    const int len = std::max(1, utf8Length(m_bytes, i));
     for (int k = 0; k < len; ++k) {
-      m_groupOffset[i + k] = quint8(k);
-      m_groupLength[i + k] = quint8(len);
+      m_groupOffset[i + k] = k;
+      m_groupLength[i + k] = len;
     }
     i += len;
   }
-  if (m_values.size() != n) m_values.clear();
-  relayout();
+}
+
+float TokenStrip::valueAt(qint64 i) const {
+  const qint64 t = tokenOfByte(i);
+  return t >= 0 && t < m_values.size() ? m_values[t] : NAN;
 }
 
 int TokenStrip::groupLength(qint64 i) const { return m_groupLength.value(i, 1); }
 
 QString TokenStrip::glyph(qint64 i) const {
+  if (showsTokens()) {
+    const qint64 t = tokenOfByte(i);
+    return t >= 0 ? QString::fromStdString(m_spans->labels[size_t(t)]) : QString();
+  }
   const qint64 s = groupStart(i);
   const int len = groupLength(i);
   const auto c = quint8(m_bytes[s]);
@@ -164,21 +200,26 @@ void TokenStrip::paintEvent(QPaintEvent*) {
     for (qint64 i = a; i < b; ++i) {  // backgrounds first: a character's glyph spans several cells
       const QRect cell = cellRect(i).adjusted(1, 0, -1, 0);
       if (i >= m_w0 && i < m_w1) p.fillRect(cell.adjusted(-1, -3, 1, 3), band);
-      if (i < m_values.size() && !std::isnan(m_values[i])) p.fillRect(cell.adjusted(2, 2, -2, -2), QColor::fromRgb(m_norm.color(m_values[i])));
+      if (const float v = valueAt(i); !std::isnan(v)) p.fillRect(cell.adjusted(2, 2, -2, -2), QColor::fromRgb(m_norm.color(v)));
     }
     for (qint64 i = a; i < b; ++i) {
       const QRect cell = cellRect(i).adjusted(1, 0, -1, 0);
       QColor fg = text;
-      if (i < m_values.size() && !std::isnan(m_values[i])) fg = isDark(m_norm.color(m_values[i])) ? Qt::white : Qt::black;
+      if (const float v = valueAt(i); !std::isnan(v)) fg = isDark(m_norm.color(v)) ? Qt::white : Qt::black;
       if (m_computed >= 0 && i >= m_computed) fg = muted;
       const QRect top(cell.left(), cell.top(), cell.width(), cell.height() * 58 / 100);
       const QRect bottom(cell.left(), top.bottom(), cell.width(), cell.height() - top.height());
-      if (m_groupOffset[i] == 0) {  // the character, centred over all its bytes
-        const int len = m_groupLength[i];
-        const QString g = glyph(i);
+      if (m_groupOffset[i] == 0) {  // the character (or token), centred over all its bytes
+        const int len = int(std::min<qint64>(m_groupLength[i], b - i));
+        const QRect room(top.left(), top.top(), cw * len - 2, top.height());
+        QString g = glyph(i);
         p.setFont(big);
+        if (QFontMetrics(big).horizontalAdvance(g) > room.width()) {  // a token's text wider than its bytes
+          p.setFont(small);
+          g = QFontMetrics(small).elidedText(g, Qt::ElideRight, room.width());
+        }
         p.setPen(fg);
-        if (!g.isEmpty()) p.drawText(QRect(top.left(), top.top(), cw * len - 2, top.height()), Qt::AlignCenter, g);
+        if (!g.isEmpty()) p.drawText(room, Qt::AlignCenter, g);
         if (len > 1) {  // a bracket under the character joins its bytes
           p.setPen(QPen(muted, 1));
           p.drawLine(top.left() + 4, top.bottom() - 1, top.left() + cw * len - 6, top.bottom() - 1);
@@ -186,8 +227,15 @@ void TokenStrip::paintEvent(QPaintEvent*) {
       }
       p.setFont(small);
       p.setPen(fg == text ? muted : fg);
-      p.drawText(bottom, Qt::AlignHCenter | Qt::AlignTop, QString("%1").arg(quint8(m_bytes[i]), 2, 16, QChar('0')));
-      if (i == m_token) {
+      if (!showsTokens()) {
+        p.drawText(bottom, Qt::AlignHCenter | Qt::AlignTop, QString("%1").arg(quint8(m_bytes[i]), 2, 16, QChar('0')));
+      } else if (m_groupOffset[i] == 0 && tokenOfByte(i) >= 0) {  // the token's id, under all its bytes
+        const int len = int(std::min<qint64>(m_groupLength[i], b - i));
+        p.drawText(QRect(bottom.left(), bottom.top(), cw * len - 2, bottom.height()), Qt::AlignHCenter | Qt::AlignTop,
+                   QString::number(m_spans->ids[size_t(tokenOfByte(i))]));
+      }
+      const bool selected = showsTokens() ? m_token >= 0 && m_token < m_bytes.size() && tokenOfByte(i) == tokenOfByte(m_token) : i == m_token;
+      if (selected) {
         p.setPen(QPen(hl, 3));
         p.setBrush(Qt::NoBrush);
         p.drawRoundedRect(cell.adjusted(0, -2, 0, 2), 4, 4);
@@ -206,10 +254,10 @@ void TokenStrip::keyPressEvent(QKeyEvent* e) {
   const qint64 n = m_bytes.size();
   if (n == 0) return QAbstractScrollArea::keyPressEvent(e);
   const qint64 perRow = m_rowStart.size() > 1 ? m_rowStart[1] - m_rowStart[0] : n;
-  qint64 t = std::max<qint64>(m_token, 0);
-  switch (e->key()) {
-    case Qt::Key_Left: t -= 1; break;
-    case Qt::Key_Right: t += 1; break;
+  qint64 t = std::clamp<qint64>(m_token, 0, n - 1);
+  switch (e->key()) {  // left / right: the previous / next token (a tokenizer's token spans several bytes)
+    case Qt::Key_Left: t = showsTokens() ? groupStart(t) - 1 : t - 1; break;
+    case Qt::Key_Right: t = showsTokens() ? groupStart(t) + groupLength(t) : t + 1; break;
     case Qt::Key_Up: t -= perRow; break;
     case Qt::Key_Down: t += perRow; break;
     case Qt::Key_Home: t = 0; break;
@@ -224,9 +272,15 @@ bool TokenStrip::viewportEvent(QEvent* e) {
     auto* he = static_cast<QHelpEvent*>(e);
     const qint64 i = byteAt(he->pos());
     if (i >= 0) {
-      QString s = tr("token %1: byte 0x%2 (%3)").arg(i).arg(quint8(m_bytes[i]), 2, 16, QChar('0')).arg(quint8(m_bytes[i]));
-      if (groupLength(i) > 1) s += tr("\nbyte %1 of %2 of the character %3").arg(m_groupOffset[i] + 1).arg(groupLength(i)).arg(glyph(i));
-      if (i < m_values.size() && !std::isnan(m_values[i])) s += QString("\n%1: %2").arg(m_legend).arg(m_values[i], 0, 'g', 4);
+      QString s;
+      if (showsTokens() && tokenOfByte(i) >= 0) {
+        const qint64 t = tokenOfByte(i);
+        s = tr("token %1: id %2, %3 (bytes %4..%5)").arg(t).arg(m_spans->ids[size_t(t)]).arg(glyph(i)).arg(groupStart(i)).arg(groupStart(i) + groupLength(i) - 1);
+      } else {
+        s = tr("token %1: byte 0x%2 (%3)").arg(i).arg(quint8(m_bytes[i]), 2, 16, QChar('0')).arg(quint8(m_bytes[i]));
+        if (groupLength(i) > 1) s += tr("\nbyte %1 of %2 of the character %3").arg(m_groupOffset[i] + 1).arg(groupLength(i)).arg(glyph(i));
+      }
+      if (const float v = valueAt(i); !std::isnan(v)) s += QString("\n%1: %2").arg(m_legend).arg(v, 0, 'g', 4);
       QToolTip::showText(he->globalPos(), s, this);
       return true;
     }

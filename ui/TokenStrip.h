@@ -4,13 +4,18 @@
 // e7 8a b6), bytes that are not valid UTF-8 as their hex. Cells can be coloured by a value per byte
 // (Δ, surprisal). Click or arrow keys select a token; shift-click or shift-arrows select a window.
 // Only the visible rows are painted, so a 1 MB text scrolls as fast as a short one.
+// For a model with a tokenizer (setTokens), the cells are grouped by its tokens instead: each token's
+// text over its bytes (a character split between tokens shown as its bytes, <e2>, never "�") and its id
+// on the bottom line; values and the selection then belong to tokens.
 #pragma once
 
 #include <QAbstractScrollArea>
 #include <QByteArray>
 #include <QVector>
+#include <memory>
 
 #include "Colormap.h"
+#include "token_spans.h"
 
 class TokenStrip : public QAbstractScrollArea {
   Q_OBJECT
@@ -18,6 +23,10 @@ class TokenStrip : public QAbstractScrollArea {
   explicit TokenStrip(QWidget* parent = nullptr);
 
   void setBytes(const QByteArray& bytes);
+  // Group the cells by a tokenizer model's tokens of these bytes (null, or spans of another text: by
+  // UTF-8 characters, one token per byte). setCellValues then takes one value per token.
+  void setTokens(std::shared_ptr<const ss::TokenSpans> spans);
+  bool showsTokens() const { return !m_tokenOfByte.isEmpty(); }
   void setSelection(qint64 token, qint64 windowStart, qint64 windowEnd);  // window [start, end)
   void setCellValues(const QVector<float>& values, const ColorNormalizer& norm, const QString& legend);
   void clearCellValues();
@@ -28,6 +37,7 @@ class TokenStrip : public QAbstractScrollArea {
   qint64 groupStart(qint64 i) const { return i - m_groupOffset.value(i); }
   int groupLength(qint64 i) const;
   QString glyph(qint64 i) const;   // what the top line shows for the group of byte i
+  qint64 tokenOfByte(qint64 i) const { return showsTokens() ? m_tokenOfByte.value(i, -1) : i; }
 
   QSize sizeHint() const override { return {420, 170}; }
   QSize minimumSizeHint() const override { return {160, 60}; }
@@ -43,15 +53,19 @@ class TokenStrip : public QAbstractScrollArea {
   bool viewportEvent(QEvent*) override;
 
  private:
+  void regroup();
   void relayout();
+  float valueAt(qint64 i) const;  // the cell value of byte i's token (NaN when none)
   void ensureVisible(qint64 i);
   qint64 byteAt(QPoint viewportPos) const;
   int cellWidth() const;
   int rowHeight() const;
 
   QByteArray m_bytes;
-  QVector<quint8> m_groupOffset;  // per byte: index inside its UTF-8 character (0 for the lead byte)
-  QVector<quint8> m_groupLength;  // per byte: length of its character (1..4)
+  QVector<qint32> m_groupOffset;  // per byte: index inside its group (UTF-8 character or token; 0 for the first byte)
+  QVector<qint32> m_groupLength;  // per byte: length of its group in bytes
+  std::shared_ptr<const ss::TokenSpans> m_spans;  // the tokenizer's tokens (null: bytes)
+  QVector<qint64> m_tokenOfByte;  // per byte: its token when grouped by tokens (empty otherwise)
   QVector<qint64> m_rowStart;     // first byte of each row
   QVector<float> m_values;
   ColorNormalizer m_norm;

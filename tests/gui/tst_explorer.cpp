@@ -27,6 +27,7 @@
 #include "PredictionPanel.h"
 #include "Stepper.h"
 #include "TokenStrip.h"
+#include "random_model_folder.h"
 #include "Workspace.h"
 #include "test_support.h"
 #include "window_matrix.h"
@@ -582,6 +583,52 @@ class TestExplorer : public QObject {
     const auto* norm = static_cast<HiddenStatePanel*>(m_win->panel("state"))->normSeries();
     QCOMPARE(norm->count(), int(Workspace::kSharedWindow));
     QVERIFY(norm->points().first().x() <= 1500 && norm->points().last().x() >= 1500);
+  }
+
+  void a_tokenizer_model_shows_its_tokens() {
+    // A model folder with a tokenizer.json: the strip groups the bytes by its tokens (text over the
+    // bytes, id below), the views select the token that holds the clicked byte (last test: it changes
+    // the models).
+    QTemporaryDir tmp;
+    const QString dir = tmp.path() + "/tokmodel";
+    nlohmann::json cfg = ss::testkit::bench_config("mamba2");
+    cfg["vocab_size"] = 2048;
+    cfg["num_hidden_layers"] = 2;
+    ss::testkit::write_random_model_folder(cfg, dir.toStdString(), 3);
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+      QVERIFY(QFile::copy(fixture("tokenizers/sp_metaspace_2k/") + f, dir + "/" + f));
+    const QByteArray text = QByteArray("Hello state space! The quick brown fox. ") + QString::fromUtf8("状态").toUtf8();
+    m_win->setText(text);
+    QString err;
+    QVERIFY2(ws()->openModel(dir, &err), qPrintable(err));
+    ws()->setActiveColumn(ws()->columnCount() - 1);
+    const qint64 fox = text.indexOf("fox") + 1;
+    ws()->selectToken(fox);
+    ws()->waitForIdle();
+    m_win->refreshPanels();
+    TokenStrip* s = m_win->tokenStrip();
+    QVERIFY(s->showsTokens());
+    // Our own tokens of the text, from the model's tokenizer.
+    auto backend = ss::make_cpu_backend();
+    auto model = ss::Model::load(dir.toStdString(), *backend);
+    const std::vector<ss::TokenPiece> pieces = model->tokenize(std::string_view(text.constData(), size_t(text.size())));
+    qint64 tok = -1;
+    for (size_t i = 0; i < pieces.size(); ++i)
+      if (pieces[i].begin <= fox && fox < pieces[i].end) tok = qint64(i);
+    QCOMPARE(s->tokenOfByte(fox), tok);
+    QCOMPARE(s->groupStart(fox), qint64(pieces[size_t(tok)].begin));
+    QCOMPARE(s->groupLength(fox), int(pieces[size_t(tok)].end - pieces[size_t(tok)].begin));
+    const ss::TokenPiece& piece = pieces[size_t(tok)];
+    QCOMPARE(s->glyph(fox), QString::fromUtf8(text.mid(piece.begin, piece.end - piece.begin)).replace(' ', QString::fromUtf8("␣")));
+    QVERIFY(!s->glyph(text.indexOf(QString::fromUtf8("状").toUtf8())).contains(QChar(0xFFFD)));
+    // The views show that token, and predict tokens.
+    const PanelData p = m_win->panel("prediction")->data();
+    QCOMPARE(p.token, tok);
+    QCOMPARE(p.cols, qint64(2048));
+    // Arrow keys move by token.
+    QTest::keyClick(s, Qt::Key_Right);
+    QCOMPARE(ws()->token(), qint64(pieces[size_t(tok) + 1].begin));
+    ws()->closeModel(ws()->columnCount() - 1);
   }
 };
 

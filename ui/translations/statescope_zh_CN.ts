@@ -475,6 +475,10 @@
         <source>wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
+    <message>
+        <source>token %1 selected (byte %2) · window bytes %3..%4 · %5 bytes</source>
+        <translation>已选 token %1（字节 %2）· 窗口字节 %3..%4 · %5 字节</translation>
+    </message>
 </context>
 <context>
     <name>Heatmap</name>
@@ -933,6 +937,16 @@
         <source>head </source>
         <translation>头 </translation>
     </message>
+    <message>
+        <source> · &lt;b&gt;tokens&lt;/b&gt;</source>
+        <translation> · &lt;b&gt;token&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>
+Tokenizer: %1. Its views count this tokenizer&apos;s tokens, not bytes.</source>
+        <translation>
+分词器：%1。它的视图按这个分词器的 token 计数，而不是按字节。</translation>
+    </message>
 </context>
 <context>
     <name>Panel</name>
@@ -998,6 +1012,26 @@
     <message>
         <source> · text: %1 bits/byte</source>
         <translation> · 文本：%1 比特/字节</translation>
+    </message>
+    <message>
+        <source>next token (top %1)</source>
+        <translation>下一个 token（前 %1 个）</translation>
+    </message>
+    <message>
+        <source>p(next token), %1</source>
+        <translation>p(下一个 token)，%1</translation>
+    </message>
+    <message>
+        <source>Next token after %1 (token %2, id %3)</source>
+        <translation>%1 之后的下一个 token（token %2，id %3）</translation>
+    </message>
+    <message>
+        <source> · next token %1 (id %2): p = %3, %4 bits</source>
+        <translation> · 下一个 token %1（id %2）：p = %3，%4 比特</translation>
+    </message>
+    <message>
+        <source> · text: %1 bits/token, %2 bits/byte</source>
+        <translation> · 文本：%1 比特/token，%2 比特/字节</translation>
     </message>
 </context>
 <context>
@@ -1293,6 +1327,10 @@
 byte %1 of %2 of the character %3</source>
         <translation>
 字符 %3 的第 %1 / %2 个字节</translation>
+    </message>
+    <message>
+        <source>token %1: id %2, %3 (bytes %4..%5)</source>
+        <translation>token %1：id %2，%3（字节 %4..%5）</translation>
     </message>
 </context>
 </TS>
