@@ -81,7 +81,7 @@ void MatrixPanel::refresh() {
   while (m_maps.size() > m_ws->columnCount()) delete m_maps.takeLast();
   setShownFrame(m_ws->frame(ss::View::Matrix, m_ws->activeColumn()));
   qint64 w0 = -1, w1 = -1;
-  QStringList duality;  // per SSM model: the scan vs M x readout
+  QString duality, dualityTip;  // the active model's scan vs M x readout
   for (int col = 0; col < m_maps.size(); ++col) {
     Heatmap* h = m_maps[col];
     const ss::FramePtr f = m_ws->frame(ss::View::Matrix, col);
@@ -103,16 +103,21 @@ void MatrixPanel::refresh() {
     h->setHighlight(int(f->highlight_row), -1);
     w0 = f->row0;
     w1 = f->row0 + f->rows;
-    // The duality, computed by the session: the scan's output against M x (the views only show it).
-    if (f->scalars.count("scan_vs_matrix"))
-      duality << tr("%1: scan vs M·x, max |difference| %2 (outputs up to %3)")
-                     .arg(QString::fromStdString(f->model))
-                     .arg(f->scalar("scan_vs_matrix"), 0, 'g', 2)
-                     .arg(f->scalar("scan_max_abs"), 0, 'g', 3);
+    // The duality, computed by the session (the views only show it): the scan's output against M x,
+    // for the active model, on the caption's line (a second line would take the matrices' room).
+    if (col == m_ws->activeColumn() && f->scalars.count("scan_vs_matrix")) {
+      duality = tr(" · scan vs M·x: max |diff| %1").arg(f->scalar("scan_vs_matrix"), 0, 'g', 2);
+      dualityTip = tr("%1: the largest |y_scan − (M x + carry)| over the window, where y_scan = C_i · h_i from the states "
+                      "the model's own scan recorded and the carry is the state entering the window; the outputs "
+                      "reach %2. Computed by the session for the active model.")
+                       .arg(QString::fromStdString(f->model))
+                       .arg(f->scalar("scan_max_abs"), 0, 'g', 3);
+    }
   }
   QString caption = w1 > w0 ? tr("window %1..%2 (%3 tokens) · row %4 is the selected token").arg(w0).arg(w1 - 1).arg(w1 - w0).arg(m_ws->token())
                             : QString();
-  if (!duality.isEmpty()) caption += "<br>" + duality.join(" · ");
+  if (!caption.isEmpty()) caption += duality;
+  m_caption->setToolTip(dualityTip);
   m_caption->setText(caption);
 }
 

@@ -844,8 +844,12 @@
         <translation>&lt;b&gt;块：行 %1..%2 × 列 %3..%4&lt;/b&gt;（%5×%6）：数值秩 &lt;b&gt;%7&lt;/b&gt;%8 · 奇异值 σ：%9</translation>
     </message>
     <message>
-        <source>%1: scan vs M·x, max |difference| %2 (outputs up to %3)</source>
-        <translation>%1：扫描输出与 M·x 的最大 |差值| 为 %2（输出最大到 %3）</translation>
+        <source> · scan vs M·x: max |diff| %1</source>
+        <translation> · 扫描与 M·x 最大差 %1</translation>
+    </message>
+    <message>
+        <source>%1: the largest |y_scan − (M x + carry)| over the window, where y_scan = C_i · h_i from the states the model&apos;s own scan recorded and the carry is the state entering the window; the outputs reach %2. Computed by the session for the active model.</source>
+        <translation>%1：窗口内 |y_scan − (M x + carry)| 的最大值，其中 y_scan = C_i · h_i 由模型自身扫描记录下的状态算出，carry 是进入窗口时的状态所贡献的部分；输出的最大值为 %2。由会话为当前模型计算。</translation>
     </message>
 </context>
 <context>
