@@ -1,11 +1,14 @@
-// Attention mixer, as transformers' LlamaAttention (RoPE) and JambaAttention (no positional encoding).
+// Attention mixer, as transformers' LlamaAttention (RoPE), BambaAttention (RoPE on the first half of
+// each head), GraniteMoeHybridAttention (scale attention_multiplier; RoPE or none) and JambaAttention /
+// NemotronHAttention (no positional encoding).
 //
 // Shapes: T tokens in this call at positions p0 .. p0+T-1 (p0 = positions already in the cache),
 // D d_model, Hq query heads, Hkv key/value heads, hd head dim.
 //   q = q_proj(x)   [T, Hq, hd]      k = k_proj(x), v = v_proj(x)   [T, Hkv, hd]   (+ bias: attention_bias)
-//   q, k = rope(q, k, p0..)          (Llama only; Jamba's attention layers have no positional encoding)
+//   q, k = rope(q, k, p0..)          (on the first rotary_dim dims of each head; Jamba and Nemotron-H: none)
 //   cache.k, cache.v += k, v         [Hkv, length, hd]
-//   o_t = sum_s softmax_s(q_t · k_s / sqrt(hd)) v_s over s <= t; head h reads kv head h / (Hq / Hkv)
+//   o_t = sum_s softmax_s(q_t · k_s * scale) v_s over s <= t; head h reads kv head h / (Hq / Hkv)
+//                                    (scale 1/sqrt(hd); Granite: attention_multiplier)
 //   out = o_proj(o)                  [T, D]
 // The parallel form (forward) and the recurrent form (step, T = 1) are the same ops: the KV cache is
 // the recurrent state, and it grows by one position per token.
@@ -23,15 +26,17 @@ class AttentionMixer final : public Mixer {
   AttentionMixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : a_(c.attn) {
     const int64_t D = c.d_model, Hq = a_.n_heads, Hkv = a_.n_kv_heads, hd = a_.head_dim;
     if (a_.rope && hd % 2) throw Error(ck.config_path(), "head_dim", "RoPE needs an even head_dim, got " + std::to_string(hd));
+    if (a_.rope && (rotary_dim() % 2 || rotary_dim() > hd))
+      throw Error(ck.config_path(), "partial_rotary_factor", "RoPE needs an even number of rotated dims <= head_dim, got " + std::to_string(rotary_dim()));
     q_proj_ = load_weight(ck, be, p + "q_proj.weight", {Hq * hd, D});
     k_proj_ = load_weight(ck, be, p + "k_proj.weight", {Hkv * hd, D});
     v_proj_ = load_weight(ck, be, p + "v_proj.weight", {Hkv * hd, D});
-    o_proj_ = load_weight(ck, be, p + "o_proj.weight", {D, Hq * hd});
+    o_proj_ = load_weight(ck, be, p + "o_proj.weight", {D, Hq * hd}, c.mult.residual);  // Granite: residual_multiplier folded in
     if (a_.bias) {
       q_bias_ = load_weight(ck, be, p + "q_proj.bias", {Hq * hd});
       k_bias_ = load_weight(ck, be, p + "k_proj.bias", {Hkv * hd});
       v_bias_ = load_weight(ck, be, p + "v_proj.bias", {Hkv * hd});
-      o_bias_ = load_weight(ck, be, p + "o_proj.bias", {D});
+      o_bias_ = load_weight(ck, be, p + "o_proj.bias", {D}, c.mult.residual);
     }
   }
 
@@ -48,6 +53,7 @@ class AttentionMixer final : public Mixer {
 
  private:
   static const Tensor* opt(const Tensor& t) { return t.empty() ? nullptr : &t; }
+  int64_t rotary_dim() const { return a_.rotary_dim > 0 ? a_.rotary_dim : a_.head_dim; }
 
   Tensor run(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const {
     const int64_t T = x.size(0), Hq = a_.n_heads, Hkv = a_.n_kv_heads, hd = a_.head_dim;
@@ -56,8 +62,8 @@ class AttentionMixer final : public Mixer {
     Tensor k = be.linear(x, k_proj_, opt(k_bias_)).reshaped({T, Hkv, hd});
     Tensor v = be.linear(x, v_proj_, opt(v_bias_)).reshaped({T, Hkv, hd});
     if (a_.rope) {
-      be.rope(q, p0, a_.rope_theta);
-      be.rope(k, p0, a_.rope_theta);
+      be.rope(q, p0, a_.rope_theta, rotary_dim());
+      be.rope(k, p0, a_.rope_theta, rotary_dim());
     }
     be.kv_append(s.kv, k, v);
 
@@ -65,7 +71,7 @@ class AttentionMixer final : public Mixer {
     args.q = &q;
     args.cache = &s.kv;
     args.pos0 = p0;
-    args.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    args.scale = a_.scale > 0.0f ? a_.scale : 1.0f / std::sqrt(static_cast<float>(hd));
     Tensor probs;  // [R, W] the probs window's rows whose queries are in this call
     if (const ProbsWindow* w = cb.probs_window(il); w && w->t1 > w->t0 && p0 < w->t1 && p0 + T > w->t0) {
       args.probs_window = *w;

@@ -129,8 +129,9 @@ class Backend {
   virtual Tensor selective_scan_step(const SelectiveScanArgs& a) = 0;  // recurrent form, T = 1
   virtual Tensor ssd_chunked(const SsdArgs& a) = 0;                    // chunked matrix form, [T, H, P]
   virtual Tensor ssd_step(const SsdArgs& a) = 0;                       // recurrent form, T = 1
-  virtual void rope(Tensor& x, int64_t pos0, float theta) = 0;         // in place on [T, H, hd] (rotate-half; the angle
-                                                                       // pos * theta^(-2i/hd) in double, see cpu_attention.cpp)
+  // In place on [T, H, hd] (rotate-half; the angle pos * theta^(-2i/r) in double, see cpu_attention.cpp) on
+  // the first r = rotary_dim dims of each head (0: all hd; Bamba rotates half), the others left as they are.
+  virtual void rope(Tensor& x, int64_t pos0, float theta, int64_t rotary_dim = 0) = 0;
   virtual void kv_append(KvCache& cache, const Tensor& k, const Tensor& v) = 0;  // k, v [T, Hkv, hd]; capacity doubles when full
   virtual Tensor attention(const AttentionArgs& a) = 0;                // [T, Hq, hd]
 

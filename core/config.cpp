@@ -16,6 +16,10 @@ const char* architecture_name(Architecture a) {
     case Architecture::Mamba2: return "Mamba2ForCausalLM";
     case Architecture::Llama: return "LlamaForCausalLM";
     case Architecture::Jamba: return "JambaForCausalLM";
+    case Architecture::FalconMamba: return "FalconMambaForCausalLM";
+    case Architecture::Bamba: return "BambaForCausalLM";
+    case Architecture::NemotronH: return "NemotronHForCausalLM";
+    case Architecture::GraniteMoeHybrid: return "GraniteMoeHybridForCausalLM";
   }
   return "?";
 }
@@ -24,6 +28,7 @@ const char* mixer_name(MixerKind k) {
     case MixerKind::Mamba: return "mamba";
     case MixerKind::Mamba2: return "mamba2";
     case MixerKind::Attention: return "attention";
+    case MixerKind::None: return "none";
   }
   return "?";
 }
@@ -130,6 +135,18 @@ void parse_mamba(const Fields& f, ModelConfig& c) {
   c.ffns.assign(c.n_layers, FfnKind::None);
 }
 
+void parse_time_step_limit(const Fields& f, Mamba2Params& m) {
+  m.dt_min = 0.0f;
+  m.dt_max = std::numeric_limits<float>::infinity();
+  if (f.has("time_step_limit")) {
+    const json& lim = f.raw("time_step_limit");
+    require(lim.is_array() && lim.size() == 2, f.path(), "time_step_limit", "is not a [min, max] pair");
+    m.dt_min = static_cast<float>(f.number(lim[0], "time_step_limit"));
+    m.dt_max = static_cast<float>(f.number(lim[1], "time_step_limit"));
+    require(m.dt_min >= 0 && m.dt_max > m.dt_min, f.path(), "time_step_limit", "needs 0 <= min < max");
+  }
+}
+
 void parse_mamba2(const Fields& f, ModelConfig& c) {
   require_silu(f);
   c.d_model = f.integer("hidden_size", 1, kMaxDim);
@@ -149,15 +166,7 @@ void parse_mamba2(const Fields& f, ModelConfig& c) {
   m.chunk_size = f.integer_or("chunk_size", 256, 1, 1 << 14);
   m.conv_bias = f.boolean_or("use_conv_bias", true);
   m.proj_bias = f.boolean_or("use_bias", false);
-  m.dt_min = 0.0f;
-  m.dt_max = std::numeric_limits<float>::infinity();
-  if (f.has("time_step_limit")) {
-    const json& lim = f.raw("time_step_limit");
-    require(lim.is_array() && lim.size() == 2, f.path(), "time_step_limit", "is not a [min, max] pair");
-    m.dt_min = static_cast<float>(f.number(lim[0], "time_step_limit"));
-    m.dt_max = static_cast<float>(f.number(lim[1], "time_step_limit"));
-    require(m.dt_min >= 0 && m.dt_max > m.dt_min, f.path(), "time_step_limit", "needs 0 <= min < max");
-  }
+  parse_time_step_limit(f, m);
   // transformers 5.17's MambaRMSNormGated normalises over the whole d_inner, whatever n_groups is
   // (the original mamba_ssm kernel normalises each group separately); we match transformers.
   m.norm_group_size = m.d_inner;
@@ -184,8 +193,18 @@ void parse_attention(const Fields& f, ModelConfig& c) {
   require_silu(f);
 }
 
-void parse_rope(const Fields& f, ModelConfig& c) {
+// How a family treats partial_rotary_factor (RoPE on the first fraction of each head's dims).
+enum class PartialRotary {
+  WholeHead,  // Llama, Granite: transformers 5.17 rotates the whole head; any other factor is refused
+  Half,       // Bamba: BambaConfig forces 0.5 whatever config.json says; a different stated value is refused
+};
+
+void parse_rope(const Fields& f, ModelConfig& c, PartialRotary partial = PartialRotary::WholeHead) {
   // transformers 5 keeps RoPE settings in rope_parameters; older configs have rope_theta at the top.
+  const double want = partial == PartialRotary::Half ? 0.5 : 1.0;
+  const std::string why = partial == PartialRotary::Half
+                              ? "BambaConfig (transformers 5.17) always uses 0.5 (RoPE on the first half of each head)"
+                              : "only 1 (RoPE on the whole head) is supported";
   double theta = f.real_or("rope_theta", 10000.0, 1.0, 1e12);
   if (f.has("rope_parameters")) {
     const json& rp = f.raw("rope_parameters");
@@ -197,12 +216,11 @@ void parse_rope(const Fields& f, ModelConfig& c) {
         require(rp[key].is_string() && rp[key].get<std::string>() == "default", f.path(), std::string("rope_parameters.") + key,
                 "only the default RoPE is supported (RoPE scaling is not)");
     if (rp.contains("partial_rotary_factor"))
-      require(f.number(rp["partial_rotary_factor"], "rope_parameters.partial_rotary_factor") == 1.0, f.path(),
-              "rope_parameters.partial_rotary_factor", "only 1 (RoPE on the whole head) is supported");
+      require(f.number(rp["partial_rotary_factor"], "rope_parameters.partial_rotary_factor") == want, f.path(),
+              "rope_parameters.partial_rotary_factor", why);
   }
   if (f.has("partial_rotary_factor"))
-    require(f.number(f.raw("partial_rotary_factor"), "partial_rotary_factor") == 1.0, f.path(), "partial_rotary_factor",
-            "only 1 (RoPE on the whole head) is supported");
+    require(f.number(f.raw("partial_rotary_factor"), "partial_rotary_factor") == want, f.path(), "partial_rotary_factor", why);
   if (f.has("rope_scaling") && !f.raw("rope_scaling").is_null()) {
     const json& rs = f.raw("rope_scaling");
     const bool plain = rs.is_object() && rs.contains("rope_type") && rs["rope_type"] == "default";
@@ -211,6 +229,10 @@ void parse_rope(const Fields& f, ModelConfig& c) {
   require(theta >= 1.0 && std::isfinite(theta), f.path(), "rope_theta", "must be a finite number >= 1");
   c.attn.rope = true;
   c.attn.rope_theta = static_cast<float>(theta);
+  c.attn.rotary_dim = static_cast<int>(c.attn.head_dim * want);  // int(head_dim * factor), as transformers
+  require(c.attn.rotary_dim >= 2 && c.attn.rotary_dim % 2 == 0, f.path(), "head_dim",
+          "RoPE needs an even number of rotated dims, got " + std::to_string(c.attn.rotary_dim) + " of head_dim " +
+              std::to_string(c.attn.head_dim));
 }
 
 void parse_llama(const Fields& f, ModelConfig& c) {
@@ -250,10 +272,205 @@ void parse_jamba(const Fields& f, ModelConfig& c) {
   m.conv_bias = f.boolean_or("mamba_conv_bias", true);
   m.proj_bias = f.boolean_or("mamba_proj_bias", false);
   m.dt_bc_norms = true;
+  m.dt_bc_norm_weights = true;
+  m.dt_bc_norm_eps = c.norm_eps;
   c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
   for (int i = 0; i < c.n_layers; ++i) {
     c.mixers.push_back(i % attn_period == attn_offset ? MixerKind::Attention : MixerKind::Mamba);
     c.ffns.push_back(i % exp_period == exp_offset && c.ffn.n_experts > 1 ? FfnKind::Moe : FfnKind::Mlp);
+  }
+}
+
+
+// FalconMambaForCausalLM: Mamba-1 with RMSNorms without weight on dt, B and C after x_proj (eps
+// mixer_rms_eps; transformers' FalconMambaWeightlessRMSNorm), otherwise MambaForCausalLM's fields.
+void parse_falcon_mamba(const Fields& f, ModelConfig& c) {
+  parse_mamba(f, c);
+  c.mamba.dt_bc_norms = true;
+  c.mamba.dt_bc_norm_weights = false;
+  c.mamba.dt_bc_norm_eps = static_cast<float>(f.real_or("mixer_rms_eps", 1e-6, 0.0, 1.0));
+}
+
+// The Mamba-2 layers of Bamba and Granite 4.0 hybrids (mamba_* keys); the gated norm over all
+// d_inner channels, eps rms_norm_eps (BambaRMSNormGated / GraniteMoeHybridRMSNormGated).
+void parse_hybrid_mamba2(const Fields& f, ModelConfig& c) {
+  Mamba2Params& m = c.mamba2;
+  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
+  m.d_inner = expand * c.d_model;
+  m.n_heads = f.integer_or("mamba_n_heads", 128, 1, kMaxHeads);
+  require(m.d_inner % m.n_heads == 0, f.path(), "mamba_n_heads", "must divide mamba_expand * hidden_size = " + std::to_string(m.d_inner));
+  if (f.has("mamba_d_head") && !(f.raw("mamba_d_head").is_string() && f.raw("mamba_d_head").get<std::string>() == "auto"))
+    m.head_dim = f.integer("mamba_d_head", 1, 4096);
+  else
+    m.head_dim = m.d_inner / m.n_heads;
+  require(m.head_dim * m.n_heads == m.d_inner, f.path(), "mamba_d_head",
+          "mamba_n_heads * mamba_d_head = " + std::to_string(m.head_dim * m.n_heads) + " but mamba_expand * hidden_size = " + std::to_string(m.d_inner));
+  m.n_groups = f.integer_or("mamba_n_groups", 1, 1, kMaxHeads);
+  require(m.n_heads % m.n_groups == 0, f.path(), "mamba_n_groups", "mamba_n_heads must be a multiple of it");
+  m.d_state = f.integer_or("mamba_d_state", 256, 1, 4096);
+  m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
+  m.chunk_size = f.integer_or("mamba_chunk_size", 256, 1, 1 << 14);
+  m.conv_bias = f.boolean_or("mamba_conv_bias", true);
+  m.proj_bias = f.boolean_or("mamba_proj_bias", false);
+  parse_time_step_limit(f, m);
+  m.norm_group_size = m.d_inner;
+}
+
+// A layer-type list as transformers 5.17 writes it ("linear_attention", "full_attention", ...; the
+// legacy "mamba" and "attention" are renamed as transformers' remap_legacy_layer_types does).
+std::vector<std::string> layer_type_list(const Fields& f, const std::string& key) {
+  const json& a = f.raw(key);
+  require(a.is_array() && !a.empty() && a.size() <= size_t(kMaxLayers), f.path(), key, "is not a list of 1 to 1024 layer types");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    require(a[i].is_string(), f.path(), key + "[" + std::to_string(i) + "]", "is not a string");
+    std::string t = a[i].get<std::string>();
+    if (t == "mamba") t = "linear_attention";
+    if (t == "attention") t = "full_attention";
+    out.push_back(t);
+  }
+  return out;
+}
+
+// BambaForCausalLM: Mamba-2 layers and attention layers (at attn_layer_indices; partial RoPE on the
+// first half of each head), each followed by a SwiGLU MLP; as JambaForCausalLM's layout.
+void parse_bamba(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-5, 0.0, 1.0));
+  parse_attention(f, c);
+  parse_rope(f, c, PartialRotary::Half);
+  parse_hybrid_mamba2(f, c);
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  c.mixers.assign(c.n_layers, MixerKind::Mamba2);
+  c.ffns.assign(c.n_layers, FfnKind::Mlp);
+  if (f.has("attn_layer_indices")) {
+    const json& idx = f.raw("attn_layer_indices");
+    require(idx.is_array(), f.path(), "attn_layer_indices", "is not a list of layer indices");
+    for (size_t i = 0; i < idx.size(); ++i)
+      c.mixers[f.check_int(idx[i], "attn_layer_indices[" + std::to_string(i) + "]", 0, c.n_layers - 1)] = MixerKind::Attention;
+  }
+}
+
+// NemotronHForCausalLM: one block per entry of layers_block_type (or the legacy pattern string
+// hybrid_override_pattern: M Mamba-2, * attention, - MLP, E MoE), each x + mixer(norm(x)). Mamba-2
+// with the gated norm per group (d_inner / n_groups channels) and Δ clamped below at time_step_min;
+// attention without positional encoding; the MLP down(relu(up(x))^2).
+void parse_nemotron_h(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.norm_eps = static_cast<float>(f.real_or("layer_norm_epsilon", 1e-5, 0.0, 1.0));
+  std::vector<std::string> types;
+  std::string key;
+  if (f.has("layers_block_type")) {
+    key = "layers_block_type";
+    types = layer_type_list(f, key);
+  } else if (f.has("hybrid_override_pattern")) {
+    key = "hybrid_override_pattern";
+    require(f.raw(key).is_string(), f.path(), key, "is not a string");
+    const std::string pat = f.raw(key).get<std::string>();
+    require(!pat.empty() && pat.size() <= size_t(kMaxLayers), f.path(), key, "must have 1 to 1024 characters");
+    for (size_t i = 0; i < pat.size(); ++i) {
+      const char ch = pat[i];
+      require(ch == 'M' || ch == '*' || ch == '-' || ch == 'E', f.path(), key,
+              std::string("character '") + ch + "' at " + std::to_string(i) + " is none of M * - E");
+      types.push_back(ch == 'M' ? "linear_attention" : ch == '*' ? "full_attention" : ch == '-' ? "mlp" : "moe");
+    }
+  } else {
+    throw Error(f.path(), "layers_block_type", "missing (and no hybrid_override_pattern either): the layer layout is unknown");
+  }
+  c.n_layers = static_cast<int>(types.size());  // num_hidden_layers is ignored, as transformers does
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string& t = types[i];
+    const std::string where = key + "[" + std::to_string(i) + "]";
+    if (t == "linear_attention") { c.mixers.push_back(MixerKind::Mamba2); c.ffns.push_back(FfnKind::None); }
+    else if (t == "full_attention") { c.mixers.push_back(MixerKind::Attention); c.ffns.push_back(FfnKind::None); }
+    else if (t == "mlp") { c.mixers.push_back(MixerKind::None); c.ffns.push_back(FfnKind::Mlp); }
+    else if (t == "moe") throw Error(f.path(), where, "a mixture-of-experts layer (\"moe\", E): StateScope does not run Nemotron-H's MoE layers");
+    else throw Error(f.path(), where, "unknown layer type '" + t + "' (one of linear_attention, full_attention, mlp, moe)");
+  }
+  // Mamba-2 (transformers' legacy key names are read too, as NemotronHConfig does)
+  auto int_key = [&](const char* k, const char* legacy, int fallback, int lo, int hi) {
+    return f.has(legacy) ? f.integer(legacy, lo, hi) : f.integer_or(k, fallback, lo, hi);
+  };
+  if (f.has("mamba_hidden_act")) {
+    const json& act = f.raw("mamba_hidden_act");
+    require(act.is_string() && (act.get<std::string>() == "silu" || act.get<std::string>() == "swish"), f.path(), "mamba_hidden_act",
+            "only \"silu\" is supported");
+  }
+  Mamba2Params& m = c.mamba2;
+  m.n_heads = f.integer_or("mamba_num_heads", 128, 1, kMaxHeads);
+  m.head_dim = f.integer_or("mamba_head_dim", 64, 1, 4096);
+  m.d_inner = m.n_heads * m.head_dim;
+  require(m.d_inner <= kMaxDim * 4, f.path(), "mamba_num_heads", "mamba_num_heads * mamba_head_dim is too large");
+  m.n_groups = int_key("n_groups", "mamba_n_groups", 8, 1, kMaxHeads);
+  require(m.n_heads % m.n_groups == 0, f.path(), "n_groups", "mamba_num_heads must be a multiple of it");
+  m.d_state = f.integer_or("ssm_state_size", 128, 1, 4096);
+  m.d_conv = int_key("conv_kernel", "mamba_d_conv", 4, 1, 64);
+  m.chunk_size = int_key("chunk_size", "mamba_chunk_size", 128, 1, 1 << 14);
+  m.conv_bias = f.has("mamba_conv_bias") ? f.boolean_or("mamba_conv_bias", true) : f.boolean_or("use_conv_bias", true);
+  m.proj_bias = f.boolean_or("use_bias", false);  // NemotronHMamba2Mixer: in_proj / out_proj bias = use_bias
+  // NemotronHMamba2Mixer clamps Δ to (time_step_min, inf); time_step_limit is not used.
+  m.dt_min = static_cast<float>(f.has("mamba_dt_min") ? f.real_or("mamba_dt_min", 1e-3, 0.0, 1e6) : f.real_or("time_step_min", 1e-3, 0.0, 1e6));
+  m.dt_max = std::numeric_limits<float>::infinity();
+  m.norm_group_size = m.d_inner / m.n_groups;  // Zamba2RMSNormGated(group_size = d_inner / n_groups)
+  // attention (NemotronHAttention: no bias, no RoPE, head_dim from the config, 128 by default)
+  AttentionParams& a = c.attn;
+  a.n_heads = f.integer_or("num_attention_heads", 32, 1, kMaxHeads);
+  a.n_kv_heads = f.integer_or("num_key_value_heads", a.n_heads, 1, kMaxHeads);
+  require(a.n_heads % a.n_kv_heads == 0, f.path(), "num_key_value_heads", "num_attention_heads must be a multiple of it");
+  a.head_dim = f.integer_or("head_dim", 128, 1, 4096);
+  a.rope = false;
+  a.bias = false;
+  require(!f.has("sliding_window"), f.path(), "sliding_window", "sliding-window attention is not supported");
+  // MLP
+  if (f.has("mlp_hidden_act"))
+    require(f.raw("mlp_hidden_act").is_string() && f.raw("mlp_hidden_act").get<std::string>() == "relu2", f.path(), "mlp_hidden_act",
+            "only \"relu2\" (squared ReLU) is supported");
+  c.ffn.intermediate = f.integer_or("intermediate_size", 21504, 1, kMaxDim * 4);
+  c.ffn.mlp = MlpKind::Relu2;
+  c.ffn.mlp_bias = f.boolean_or("mlp_bias", false);
+  // NemotronHForCausalLM has no tied weights (_tied_weights_keys = {}): its lm_head is its own tensor
+  // even when config.json says tie_word_embeddings = true (transformers 5.17 saves and loads it so).
+  c.tied_embeddings = false;
+}
+
+// GraniteMoeHybridForCausalLM (Granite 4.0): Mamba-2 and attention layers (layer_types), each with a
+// mixture of experts (top k logits, softmax over those k) plus a shared SwiGLU MLP, and the scalar
+// multipliers (embedding, residual, attention scale, logits scaling).
+void parse_granite_moe_hybrid(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-6, 0.0, 1.0));
+  parse_attention(f, c);
+  if (f.has("position_embedding_type")) {
+    const json& pe = f.raw("position_embedding_type");
+    require(pe.is_string() && pe.get<std::string>() == "rope", f.path(), "position_embedding_type", "is neither null (no positional encoding) nor \"rope\"");
+    parse_rope(f, c);
+  } else {
+    c.attn.rope = false;
+  }
+  c.attn.scale = static_cast<float>(f.real_or("attention_multiplier", 1.0, 1e-6, 1e6));
+  c.mult.embedding = static_cast<float>(f.real_or("embedding_multiplier", 1.0, 1e-6, 1e6));
+  c.mult.residual = static_cast<float>(f.real_or("residual_multiplier", 1.0, 1e-6, 1e6));
+  c.mult.logits_scaling = static_cast<float>(f.real_or("logits_scaling", 1.0, 1e-6, 1e6));
+  parse_hybrid_mamba2(f, c);
+  c.ffn.n_experts = f.integer_or("num_local_experts", 8, 0, 4096);
+  c.ffn.top_k = f.integer_or("num_experts_per_tok", 2, 1, 4096);
+  require(c.ffn.n_experts == 0 || c.ffn.top_k <= c.ffn.n_experts, f.path(), "num_experts_per_tok", "exceeds num_local_experts");
+  c.ffn.routing = MoeRouting::TopKThenSoftmax;
+  c.ffn.shared_intermediate = f.integer_or("shared_intermediate_size", 1024, 1, kMaxDim * 4);
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  std::vector<std::string> types(c.n_layers, "linear_attention");
+  if (f.has("layer_types")) {
+    types = layer_type_list(f, "layer_types");
+    require(static_cast<int>(types.size()) == c.n_layers, f.path(), "layer_types",
+            "has " + std::to_string(types.size()) + " entries for num_hidden_layers = " + std::to_string(c.n_layers));
+  }
+  for (int i = 0; i < c.n_layers; ++i) {
+    if (types[i] == "linear_attention") c.mixers.push_back(MixerKind::Mamba2);
+    else if (types[i] == "full_attention") c.mixers.push_back(MixerKind::Attention);
+    else throw Error(f.path(), "layer_types[" + std::to_string(i) + "]", "unknown layer type '" + types[i] + "' (linear_attention or full_attention)");
+    c.ffns.push_back(c.ffn.n_experts > 0 ? FfnKind::Moe : FfnKind::Mlp);  // Mlp: the shared MLP alone
   }
 }
 
@@ -273,6 +490,10 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
     else if (mt == "mamba2") arch = "Mamba2ForCausalLM";
     else if (mt == "llama") arch = "LlamaForCausalLM";
     else if (mt == "jamba") arch = "JambaForCausalLM";
+    else if (mt == "falcon_mamba") arch = "FalconMambaForCausalLM";
+    else if (mt == "bamba") arch = "BambaForCausalLM";
+    else if (mt == "nemotron_h") arch = "NemotronHForCausalLM";
+    else if (mt == "granitemoehybrid") arch = "GraniteMoeHybridForCausalLM";
     else throw Error(path, "model_type", "unknown model type '" + mt + "'");
   } else {
     throw Error(path, "architectures", "missing (and no model_type either)");
@@ -283,7 +504,12 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
   else if (arch == "Mamba2ForCausalLM") { c.arch = Architecture::Mamba2; parse_mamba2(f, c); }
   else if (arch == "LlamaForCausalLM") { c.arch = Architecture::Llama; parse_llama(f, c); }
   else if (arch == "JambaForCausalLM") { c.arch = Architecture::Jamba; parse_jamba(f, c); }
-  else throw Error(path, "architectures", "unknown architecture '" + arch + "' (StateScope runs MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM and JambaForCausalLM)");
+  else if (arch == "FalconMambaForCausalLM") { c.arch = Architecture::FalconMamba; parse_falcon_mamba(f, c); }
+  else if (arch == "BambaForCausalLM") { c.arch = Architecture::Bamba; parse_bamba(f, c); }
+  else if (arch == "NemotronHForCausalLM") { c.arch = Architecture::NemotronH; parse_nemotron_h(f, c); }
+  else if (arch == "GraniteMoeHybridForCausalLM") { c.arch = Architecture::GraniteMoeHybrid; parse_granite_moe_hybrid(f, c); }
+  else throw Error(path, "architectures", "unknown architecture '" + arch + "' (StateScope runs MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM, "
+                                          "FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM and GraniteMoeHybridForCausalLM)");
   return c;
 }
 

@@ -1,6 +1,7 @@
 // ModelConfig: the architecture-independent description of a model, parsed from a HuggingFace
-// config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM) with the
-// field names transformers uses, each value range-checked.
+// config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM,
+// FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM) with
+// the field names transformers 5.17 uses, each value range-checked.
 #pragma once
 
 #include <string>
@@ -10,12 +11,14 @@
 
 namespace ss {
 
-enum class Architecture { Mamba, Mamba2, Llama, Jamba };
-enum class MixerKind { Mamba, Mamba2, Attention };  // what mixes information across tokens
+enum class Architecture { Mamba, Mamba2, Llama, Jamba, FalconMamba, Bamba, NemotronH, GraniteMoeHybrid };
+// What mixes information across tokens. None: a layer without one (Nemotron-H's MLP layers, "-" in
+// its pattern), only a feed-forward.
+enum class MixerKind { Mamba, Mamba2, Attention, None };
 enum class FfnKind { None, Mlp, Moe };             // the per-token feed-forward after the mixer
 
 const char* architecture_name(Architecture a);  // "MambaForCausalLM", ...
-const char* mixer_name(MixerKind k);            // "mamba", "mamba2", "attention"
+const char* mixer_name(MixerKind k);            // "mamba", "mamba2", "attention", "none"
 const char* ffn_name(FfnKind k);                // "none", "mlp", "moe"
 
 struct MambaParams {   // Mamba-1 mixer (also Jamba's Mamba layers)
@@ -25,7 +28,9 @@ struct MambaParams {   // Mamba-1 mixer (also Jamba's Mamba layers)
   int dt_rank = 0;     // rank of the Δ projection
   bool conv_bias = true;
   bool proj_bias = false;     // in_proj / out_proj bias
-  bool dt_bc_norms = false;   // Jamba: RMSNorm on dt, B and C after x_proj
+  bool dt_bc_norms = false;   // Jamba, Falcon-Mamba: RMSNorm on dt, B and C after x_proj
+  bool dt_bc_norm_weights = true;  // Jamba: learned weights; Falcon-Mamba: none (weight 1)
+  float dt_bc_norm_eps = 1e-6f;    // Jamba: rms_norm_eps; Falcon-Mamba: mixer_rms_eps
 };
 
 struct Mamba2Params {  // Mamba-2 (SSD) mixer
@@ -41,22 +46,42 @@ struct Mamba2Params {  // Mamba-2 (SSD) mixer
   float dt_min = 0.0f;  // time_step_limit clamp on Δ after softplus
   float dt_max = 0.0f;  // +inf when unlimited
   int norm_group_size = 0;  // gated RMSNorm normalises groups of this many channels
+                            // (d_inner, except Nemotron-H: d_inner / n_groups)
 };
 
 struct AttentionParams {
   int n_heads = 0;
   int n_kv_heads = 0;
   int head_dim = 0;
-  bool rope = true;          // Jamba's attention layers use no positional encoding
+  bool rope = true;          // Jamba's and Nemotron-H's attention layers use no positional encoding
   float rope_theta = 10000.0f;
+  int rotary_dim = 0;        // RoPE on the first rotary_dim dims of each head (Bamba: head_dim / 2); 0: all
+  float scale = 0.0f;        // scores = q·k * scale; 0: 1/sqrt(head_dim) (Granite: attention_multiplier)
   bool bias = false;         // q/k/v/o projection bias
+};
+
+enum class MlpKind { SwiGlu, Relu2 };  // down(silu(gate x) * up x); Nemotron-H: down(relu(up x)^2)
+enum class MoeRouting {
+  SoftmaxThenTopK,   // Jamba: softmax over all experts, the top k weights as they are (sum < 1)
+  TopKThenSoftmax,   // Granite: the top k logits, softmax over those k (sum = 1)
 };
 
 struct FfnParams {
   int intermediate = 0;
+  MlpKind mlp = MlpKind::SwiGlu;
   int n_experts = 0;         // MoE layers only
   int top_k = 0;
+  MoeRouting routing = MoeRouting::SoftmaxThenTopK;
+  int shared_intermediate = 0;  // Granite: a shared SwiGLU MLP beside the experts (0: none)
   bool mlp_bias = false;
+};
+
+// Granite's scalar multipliers (1 elsewhere): x_0 = embed * embedding; each residual branch (mixer,
+// feed-forward) is added times residual; logits = lm_head(...) / logits_scaling.
+struct Multipliers {
+  float embedding = 1.0f;
+  float residual = 1.0f;
+  float logits_scaling = 1.0f;
 };
 
 struct ModelConfig {
@@ -72,6 +97,7 @@ struct ModelConfig {
   Mamba2Params mamba2;
   AttentionParams attn;
   FfnParams ffn;
+  Multipliers mult;
 };
 
 // Parses and validates; throws ss::Error naming `path` and the offending key.

@@ -15,17 +15,19 @@
 
 namespace ss {
 
-// Rotate-half RoPE on [T, H, hd]: for i < hd/2 and angle a = p * theta^(-2i/hd) at position p,
-//   x[i] <- x[i] cos a - x[i + hd/2] sin a ;  x[i + hd/2] <- x[i + hd/2] cos a + x[i] sin a.
+// Rotate-half RoPE on the first r dims of each head of [T, H, hd] (r = rotary_dim, hd when 0; the
+// rest pass through, as transformers' partial rotary): for i < r/2 and angle a = p * theta^(-2i/r),
+//   x[i] <- x[i] cos a - x[i + r/2] sin a ;  x[i + r/2] <- x[i + r/2] cos a + x[i] sin a.
 // transformers (LlamaRotaryEmbedding) computes inv_freq and p * inv_freq in float32 even in a float64
 // model; its float64 references patch that to float64. The angle is computed here in double and
 // cos/sin rounded to float once: the exact rotation, whose error does not grow with the position
 // (a float32 angle is off by up to half an ulp, about 2.4e-4 rad at p = 4096).
-void CpuBackend::rope(Tensor& x, int64_t pos0, float theta) {
-  if (x.rank() != 3 || x.size(2) % 2) throw std::invalid_argument("rope: needs [T, H, hd] with even hd, got " + x.shape_string());
-  const int64_t T = x.size(0), H = x.size(1), hd = x.size(2), half = hd / 2;
+void CpuBackend::rope(Tensor& x, int64_t pos0, float theta, int64_t rotary_dim) {
+  if (x.rank() != 3) throw std::invalid_argument("rope: needs [T, H, hd], got " + x.shape_string());
+  const int64_t T = x.size(0), H = x.size(1), hd = x.size(2), r = rotary_dim > 0 ? rotary_dim : hd, half = r / 2;
+  if (r % 2 || r > hd) throw std::invalid_argument("rope: rotary_dim " + std::to_string(r) + " must be even and at most hd of " + x.shape_string());
   std::vector<double> inv_freq(half);
-  for (int64_t i = 0; i < half; ++i) inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+  for (int64_t i = 0; i < half; ++i) inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(r));
   std::vector<float> cos_a(half), sin_a(half);
   for (int64_t t = 0; t < T; ++t) {
     const double p = static_cast<double>(pos0 + t);
@@ -35,7 +37,7 @@ void CpuBackend::rope(Tensor& x, int64_t pos0, float theta) {
       sin_a[i] = static_cast<float>(std::sin(a));
     }
     for (int64_t h = 0; h < H; ++h) {
-      float* v = x.data() + (t * H + h) * hd;
+      float* v = x.data() + (t * H + h) * hd;  // dims r..hd-1 pass through
       for (int64_t i = 0; i < half; ++i) {
         const float x1 = v[i], x2 = v[i + half];
         v[i] = x1 * cos_a[i] - x2 * sin_a[i];

@@ -1,18 +1,27 @@
-// Feed-forward layers: the SwiGLU MLP (LlamaMLP, JambaMLP) and Jamba's sparse mixture of experts
-// (JambaSparseMoeBlock), as transformers 5.17 computes them.
+// Feed-forward layers as transformers 5.17 computes them: the SwiGLU MLP (LlamaMLP, JambaMLP,
+// BambaMLP), the squared-ReLU MLP (NemotronHMLP), the sparse mixtures of experts of Jamba
+// (JambaSparseMoeBlock) and Granite 4.0 (GraniteMoeHybridMoE, with its shared MLP beside it).
 //
-// Shapes: T tokens, D d_model, I intermediate size, E experts, K experts per token (top_k).
+// Shapes: T tokens, D d_model, I intermediate size, E experts, K experts per token (top_k), Is the
+// shared MLP's intermediate size.
 //   MLP:  y = down(silu(gate(x)) * up(x))                 gate, up [I, D], down [D, I] (+ bias: mlp_bias)
+//         Nemotron-H: y = down(relu(up(x))^2)             relu as clamp(., 0, inf), the square as mul
 //   MoE:  logits = router(x)                              [T, E]   (router [E, D], no bias)
-//         p = softmax(logits) over all E experts          [T, E]   (float32, as transformers)
-//         the K largest p per token, NOT renormalised     [T, K]   (they sum to less than 1)
+//         Jamba: p = softmax(logits) over all E experts, the K largest p per token, NOT renormalised
+//                (they sum to less than 1)
+//         Granite: the K largest logits, p = softmax over those K (they sum to 1)
 //         y_t = sum_k p_k * MLP_{e_k}(x_t)                experts have no bias
+//         Granite: y_t += shared(x_t), shared = SwiGLU with input_linear [2Is, D] (gate rows first)
+//                  and output_linear [D, Is]
 // Experts are stored per expert (`experts.<e>.{gate,up,down}_proj.weight`, what save_pretrained
-// writes) or fused as transformers 5 holds them in memory (`experts.gate_up_proj` [E, 2I, D], gate
-// rows first, and `experts.down_proj` [E, D, I]); both load.
+// writes for Jamba), fused as transformers 5 holds them in memory (`experts.gate_up_proj` [E, 2I, D],
+// gate rows first, and `experts.down_proj` [E, D, I]), or fused under Granite's names
+// (`input_linear.weight`, `output_linear.weight`, router `router.layer.weight`); all load.
+// Granite's residual_multiplier is folded into every down projection (layer.h: load_weight's scale).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "error.h"
@@ -23,34 +32,56 @@ namespace ss {
 namespace {
 
 struct SwiGlu {
-  Tensor gate, gate_bias;  // [I, D], [I]
+  MlpKind kind = MlpKind::SwiGlu;
+  Tensor gate, gate_bias;  // [I, D], [I] (SwiGlu only)
   Tensor up, up_bias;      // [I, D], [I]
   Tensor down, down_bias;  // [D, I], [D]
 
   Tensor operator()(Backend& be, const Tensor& x) const {  // [R, D] -> [R, D]
-    const Tensor h = be.silu_mul(be.linear(x, gate, opt(gate_bias)), be.linear(x, up, opt(up_bias)));  // [R, I]
+    Tensor h;  // [R, I]
+    if (kind == MlpKind::Relu2) {
+      const Tensor r = be.clamp(be.linear(x, up, opt(up_bias)), 0.0f, std::numeric_limits<float>::infinity());  // relu
+      h = be.mul(r, r);
+    } else {
+      h = be.silu_mul(be.linear(x, gate, opt(gate_bias)), be.linear(x, up, opt(up_bias)));
+    }
     return be.linear(h, down, opt(down_bias));
   }
   static const Tensor* opt(const Tensor& t) { return t.empty() ? nullptr : &t; }
 };
 
-SwiGlu load_swiglu(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias) {
+SwiGlu load_swiglu(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias, MlpKind kind, float out_scale) {
   SwiGlu m;
-  m.gate = load_weight(ck, be, p + "gate_proj.weight", {I, D});
+  m.kind = kind;
+  if (kind == MlpKind::SwiGlu) m.gate = load_weight(ck, be, p + "gate_proj.weight", {I, D});
   m.up = load_weight(ck, be, p + "up_proj.weight", {I, D});
-  m.down = load_weight(ck, be, p + "down_proj.weight", {D, I});
+  m.down = load_weight(ck, be, p + "down_proj.weight", {D, I}, out_scale);
   if (bias) {
-    m.gate_bias = load_weight(ck, be, p + "gate_proj.bias", {I});
+    if (kind == MlpKind::SwiGlu) m.gate_bias = load_weight(ck, be, p + "gate_proj.bias", {I});
     m.up_bias = load_weight(ck, be, p + "up_proj.bias", {I});
-    m.down_bias = load_weight(ck, be, p + "down_proj.bias", {D});
+    m.down_bias = load_weight(ck, be, p + "down_proj.bias", {D}, out_scale);
   }
+  return m;
+}
+
+// Granite's shared MLP: input_linear [2Is, D] (gate rows, then up rows), output_linear [D, Is].
+SwiGlu load_granite_shared(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t Is, float out_scale) {
+  const Tensor in = ck.get(p + "input_linear.weight", {2 * Is, D});
+  if (!ck.has(p + "output_linear.weight"))
+    throw Error(ck.file_of(p + "output_linear.weight"), p + "output_linear.weight", "tensor missing from the model folder (expected shape " + shape_to_string({D, Is}) + ")");
+  SwiGlu m;
+  Tensor gate = Tensor::zeros({Is, D}), up = Tensor::zeros({Is, D});
+  std::memcpy(gate.data(), in.data(), Is * D * sizeof(float));
+  std::memcpy(up.data(), in.data() + Is * D, Is * D * sizeof(float));
+  m.gate = be.upload(gate);
+  m.up = be.upload(up);
+  m.down = load_weight(ck, be, p + "output_linear.weight", {D, Is}, out_scale);
   return m;
 }
 
 class Mlp final : public FeedForward {
  public:
-  Mlp(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be)
-      : mlp_(load_swiglu(ck, be, p, c.d_model, c.ffn.intermediate, c.ffn.mlp_bias)) {}
+  explicit Mlp(SwiGlu m) : mlp_(std::move(m)) {}
   FfnKind kind() const override { return FfnKind::Mlp; }
   Tensor forward(Backend& be, const Tensor& x, const Tracer&, int) const override { return mlp_(be, x); }
 
@@ -68,18 +99,26 @@ Tensor expert_slice(const Tensor& fused, int64_t e, int64_t r0, int64_t n) {
 
 class Moe final : public FeedForward {
  public:
-  Moe(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : E_(c.ffn.n_experts), K_(c.ffn.top_k) {
+  Moe(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be, const std::string& shared_prefix)
+      : E_(c.ffn.n_experts), K_(c.ffn.top_k), routing_(c.ffn.routing) {
     const int64_t D = c.d_model, I = c.ffn.intermediate;
-    router_ = load_weight(ck, be, p + "router.weight", {E_, D});
-    const std::string per_expert = p + "experts.0.gate_proj.weight", fused_gate_up = p + "experts.gate_up_proj",
-                      fused_down = p + "experts.down_proj";
+    const float r = c.mult.residual;
+    router_ = load_weight(ck, be, ck.has(p + "router.layer.weight") ? p + "router.layer.weight" : p + "router.weight", {E_, D});
+    const std::string per_expert = p + "experts.0.gate_proj.weight";
+    std::string fused_gate_up = p + "experts.gate_up_proj", fused_down = p + "experts.down_proj";
+    if (ck.has(p + "input_linear.weight") || ck.has(p + "output_linear.weight")) {  // Granite's names
+      fused_gate_up = p + "input_linear.weight";
+      fused_down = p + "output_linear.weight";
+    }
     if (ck.has(per_expert)) {
-      for (int e = 0; e < E_; ++e) experts_.push_back(load_swiglu(ck, be, p + "experts." + std::to_string(e) + ".", D, I, false));
+      for (int e = 0; e < E_; ++e)
+        experts_.push_back(load_swiglu(ck, be, p + "experts." + std::to_string(e) + ".", D, I, false, MlpKind::SwiGlu, r));
     } else if (ck.has(fused_gate_up) || ck.has(fused_down)) {
       if (!ck.has(fused_down)) throw Error(ck.file_of(fused_down), fused_down, "tensor missing from the model folder (expected shape " + shape_to_string({E_, D, I}) + ")");
       if (!ck.has(fused_gate_up)) throw Error(ck.file_of(fused_gate_up), fused_gate_up, "tensor missing from the model folder (expected shape " + shape_to_string({E_, 2 * I, D}) + ")");
       const Tensor gate_up = ck.get(fused_gate_up, {E_, 2 * I, D});  // gate rows, then up rows
-      const Tensor down = ck.get(fused_down, {E_, D, I});
+      Tensor down = ck.get(fused_down, {E_, D, I});
+      if (r != 1.0f) down.flat() *= r;
       for (int e = 0; e < E_; ++e) {
         SwiGlu m;
         m.gate = be.upload(expert_slice(gate_up, e, 0, I));
@@ -91,6 +130,7 @@ class Moe final : public FeedForward {
       throw Error(ck.file_of(per_expert), per_expert,
                   "tensor missing from the model folder (experts are stored neither per expert nor fused as " + fused_gate_up + ")");
     }
+    if (!shared_prefix.empty()) shared_ = load_granite_shared(ck, be, shared_prefix, D, c.ffn.shared_intermediate, r);
   }
 
   FfnKind kind() const override { return FfnKind::Moe; }
@@ -115,12 +155,17 @@ class Moe final : public FeedForward {
       std::iota(order.begin(), order.end(), 0);
       std::partial_sort(order.begin(), order.begin() + K_, order.end(),
                         [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+      // Granite: softmax over the K chosen logits alone (the same order: softmax is monotone).
+      float top_sum = 0.0f;
+      if (routing_ == MoeRouting::TopKThenSoftmax)
+        for (int k = 0; k < K_; ++k) top_sum += std::exp(l[order[k]] - m);
       for (int k = 0; k < K_; ++k) {
         const int e = order[k];
+        const float w = routing_ == MoeRouting::TopKThenSoftmax ? std::exp(l[e] - m) / top_sum : p[e];
         chosen.at(t * K_ + k) = static_cast<float>(e);
-        weights.at(t * K_ + k) = p[e];
+        weights.at(t * K_ + k) = w;
         rows[e].push_back(static_cast<int32_t>(t));
-        row_weights[e].push_back(p[e]);
+        row_weights[e].push_back(w);
       }
     }
 
@@ -132,6 +177,8 @@ class Moe final : public FeedForward {
       be.scatter_add_rows(y, experts_[e](be, xe), rows[e], row_weights[e]);
     }
 
+    if (!shared_.down.empty()) y = be.add(y, shared_(be, x));  // Granite's shared MLP
+
     cb(trace::kMoeRouterLogits, il, logits);
     cb(trace::kMoeExperts, il, chosen);
     cb(trace::kMoeWeights, il, weights);
@@ -140,17 +187,23 @@ class Moe final : public FeedForward {
 
  private:
   int E_, K_;
+  MoeRouting routing_;
   Tensor router_;                // [E, D]
   std::vector<SwiGlu> experts_;  // E of them
+  SwiGlu shared_;                // Granite: the shared MLP (empty otherwise)
 };
 
 }  // namespace
 
 std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
-  return std::make_unique<Mlp>(ck, c, prefix, be);
+  return std::make_unique<Mlp>(load_swiglu(ck, be, prefix, c.d_model, c.ffn.intermediate, c.ffn.mlp_bias, c.ffn.mlp, c.mult.residual));
 }
-std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
-  return std::make_unique<Moe>(ck, c, prefix, be);
+std::unique_ptr<FeedForward> load_shared_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
+  return std::make_unique<Mlp>(load_granite_shared(ck, be, prefix, c.d_model, c.ffn.shared_intermediate, c.mult.residual));
+}
+std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be,
+                                      const std::string& shared_prefix) {
+  return std::make_unique<Moe>(ck, c, prefix, be, shared_prefix);
 }
 
 }  // namespace ss

@@ -1,4 +1,4 @@
-// The pieces a decoder layer is made of: a sequence mixer (Mamba, Mamba-2 or attention) and a
+// The pieces a decoder layer is made of: a sequence mixer (Mamba, Mamba-2, attention, or none) and a
 // per-token feed-forward (none, MLP or mixture of experts). Each kind lives in its own file.
 #pragma once
 
@@ -53,11 +53,18 @@ class FeedForward {
 std::unique_ptr<Mixer> load_mamba_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 std::unique_ptr<Mixer> load_mamba2_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 std::unique_ptr<Mixer> load_attention_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+std::unique_ptr<Mixer> make_no_mixer();  // kind() None: a layer without a sequence mixer (no_mixer.cpp)
+// The MLP under `prefix` (gate/up/down SwiGLU, or up/down squared ReLU: c.ffn.mlp).
 std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
-std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+// Granite's shared MLP alone (input_linear [2I, D]: gate rows then up rows; output_linear [D, I]).
+std::unique_ptr<FeedForward> load_shared_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
+// Mixture of experts under `prefix`; with `shared_prefix`, Granite's shared MLP is added to its output.
+std::unique_ptr<FeedForward> load_moe(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be,
+                                      const std::string& shared_prefix = "");
 
-// Loads a weight onto the backend, checking its shape; an optional one is empty when absent.
-Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape);
+// Loads a weight onto the backend, checking its shape, times `scale` (Granite's multipliers folded in);
+// an optional one is empty when absent.
+Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape, float scale = 1.0f);
 Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape);
 
 }  // namespace ss

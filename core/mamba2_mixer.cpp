@@ -1,4 +1,5 @@
-// Mamba-2 mixer (Dao & Gu 2024, "SSD"), as transformers 5.17's Mamba2Mixer (torch_forward path).
+// Mamba-2 mixer (Dao & Gu 2024, "SSD"), as transformers 5.17's Mamba2Mixer (torch_forward path), and
+// the Mamba-2 layers of the hybrids (BambaMixer, NemotronHMamba2Mixer, GraniteMoeHybridMambaLayer).
 //
 // Shapes: T tokens, D d_model, Di d_inner = H * P, H heads, P head_dim, G groups, N state dims,
 // K conv kernel, Cd = Di + 2GN conv channels.
@@ -9,7 +10,8 @@
 //   h_t          = exp(Δ_t A) h_{t-1} + Δ_t x_t B_t^T  per head, A = -exp(A_log) scalar   [H, P, N]
 //   y_t          = h_t C_t + D x_t                     [T, H, P]   (head h reads group h / (H/G))
 //   out          = out_proj(rms_norm(y ∘ silu(z)))     [T, D]      gate before the norm, the norm over
-//                                                                  all Di channels (transformers' MambaRMSNormGated)
+//                                                                  all Di channels (transformers' MambaRMSNormGated;
+//                                                                  Nemotron-H: per group of Di / G channels)
 // forward() runs the SSD in its chunked matrix form (chunk_size), step() in its recurrent form.
 // transformers clamps Δ only in the chunked path; we clamp in both so that they agree (the default
 // limit (0, inf) is a no-op either way).
@@ -28,10 +30,10 @@ class Mamba2Mixer final : public Mixer {
     const int64_t D = c.d_model, Di = m_.d_inner, H = m_.n_heads, K = m_.d_conv;
     const int64_t conv_dim = Di + 2 * int64_t(m_.n_groups) * m_.d_state;
     in_proj_ = load_weight(ck, be, p + "in_proj.weight", {Di + conv_dim + H, D});
-    out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di});
+    out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di}, c.mult.residual);  // Granite: residual_multiplier folded in
     if (m_.proj_bias) {
       in_bias_ = load_weight(ck, be, p + "in_proj.bias", {Di + conv_dim + H});
-      out_bias_ = load_weight(ck, be, p + "out_proj.bias", {D});
+      out_bias_ = load_weight(ck, be, p + "out_proj.bias", {D}, c.mult.residual);
     }
     conv_w_ = load_weight(ck, be, p + "conv1d.weight", {conv_dim, 1, K}).reshaped({conv_dim, K});
     if (m_.conv_bias) conv_b_ = load_weight(ck, be, p + "conv1d.bias", {conv_dim});

@@ -1,9 +1,10 @@
-// Mamba-1 mixer (Gu & Dao 2023), as transformers' MambaMixer / JambaMambaMixer.
+// Mamba-1 mixer (Gu & Dao 2023), as transformers' MambaMixer / JambaMambaMixer / FalconMambaMixer.
 //
 // Shapes: T tokens, D d_model, Di d_inner (expand * D), N state dims, R dt_rank, K conv kernel.
 //   [x, z]   = in_proj(u)                      [T, 2Di]
 //   x        = silu(conv1d_causal(x))          [T, Di]
-//   [r, B, C]= x_proj(x)                       [T, R], [T, N], [T, N]    (Jamba: RMSNorm on each)
+//   [r, B, C]= x_proj(x)                       [T, R], [T, N], [T, N]    (Jamba: RMSNorm on each;
+//                                                                         Falcon-Mamba: RMSNorm without weight)
 //   Δ        = softplus(dt_proj(r))            [T, Di]
 //   h_t      = exp(Δ_t A) ∘ h_{t-1} + (Δ_t x_t) B_t^T                    [Di, N]
 //   y_t      = h_t C_t + D ∘ x_t               [T, Di]
@@ -17,7 +18,7 @@ namespace {
 
 class MambaMixer final : public Mixer {
  public:
-  MambaMixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba), eps_(c.norm_eps) {
+  MambaMixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba), eps_(c.mamba.dt_bc_norm_eps) {
     const int64_t D = c.d_model, Di = m_.d_inner, N = m_.d_state, R = m_.dt_rank, K = m_.d_conv;
     in_proj_ = load_weight(ck, be, p + "in_proj.weight", {2 * Di, D});
     out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di});
@@ -37,10 +38,17 @@ class MambaMixer final : public Mixer {
     A_host_ = A;
     D_ = load_weight(ck, be, p + "D", {Di});
     D_host_ = be.to_host(D_);
-    if (m_.dt_bc_norms) {
+    if (m_.dt_bc_norms && m_.dt_bc_norm_weights) {
       dt_norm_ = load_weight(ck, be, p + "dt_layernorm.weight", {R});
       b_norm_ = load_weight(ck, be, p + "b_layernorm.weight", {N});
       c_norm_ = load_weight(ck, be, p + "c_layernorm.weight", {N});
+    } else if (m_.dt_bc_norms) {  // Falcon-Mamba: the norm without weight is rms_norm with weight 1
+      Tensor ones_r = Tensor::zeros({R}), ones_n = Tensor::zeros({N});
+      ones_r.flat().setOnes();
+      ones_n.flat().setOnes();
+      dt_norm_ = be.upload(ones_r);
+      b_norm_ = be.upload(ones_n);
+      c_norm_ = be.upload(ones_n);
     }
   }
 
@@ -116,7 +124,7 @@ class MambaMixer final : public Mixer {
   Tensor A_, D_;                // [Di, N], [Di]
   Tensor A_host_, D_host_;      // host copies for ssm_A() / ssm_D()
   Tensor out_proj_, out_bias_;  // [D, Di], [D]
-  Tensor dt_norm_, b_norm_, c_norm_;  // Jamba: [R], [N], [N]
+  Tensor dt_norm_, b_norm_, c_norm_;  // Jamba: [R], [N], [N] (Falcon-Mamba: ones)
 };
 
 }  // namespace

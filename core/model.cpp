@@ -8,9 +8,11 @@
 
 namespace ss {
 
-Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
+Tensor load_weight(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape, float scale) {
   if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the model folder (expected shape " + shape_to_string(shape) + ")");
-  return be.upload(ck.get(name, shape));
+  Tensor t = ck.get(name, shape);
+  if (scale != 1.0f) t.flat() *= scale;
+  return be.upload(t);
 }
 
 Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, const Shape& shape) {
@@ -19,21 +21,37 @@ Tensor load_optional(ModelFolder& ck, Backend& be, const std::string& name, cons
 
 namespace {
 
-struct Names {  // tensor names of the architecture's modules
-  std::string embed, final_norm, layer, norm, mixer, ffn_norm, ffn;
+// Tensor names of the architecture's modules (transformers 5.17, as save_pretrained writes them).
+// Per layer: <layer><i>.<norm> before the mixer, the mixer under <mamba|mamba2|attn>, the feed-forward
+// under <ffn> after <ffn_norm>. Nemotron-H keeps every block's module under "mixer." and its MLP layers
+// have only the one norm.
+struct Names {
+  std::string embed, final_norm, layer, norm, mamba, mamba2, attn, ffn_norm, ffn;
 };
 
-Names names_for(Architecture a) {
+Names names_for(Architecture a, const ModelFolder& ck) {
   switch (a) {
     case Architecture::Mamba:
     case Architecture::Mamba2:
-      return {"backbone.embeddings.weight", "backbone.norm_f.weight", "backbone.layers.", "norm.weight", "mixer.", "", ""};
+    case Architecture::FalconMamba:
+      return {"backbone.embeddings.weight", "backbone.norm_f.weight", "backbone.layers.", "norm.weight", "mixer.", "mixer.", "", "", ""};
     case Architecture::Llama:
-      return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "self_attn.",
+      return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "", "", "self_attn.",
               "post_attention_layernorm.weight", "mlp."};
     case Architecture::Jamba:
-      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "",
-              "pre_ff_layernorm.weight", "feed_forward."};
+      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "mamba.", "",
+              "self_attn.", "pre_ff_layernorm.weight", "feed_forward."};
+    case Architecture::Bamba:
+      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.",
+              "self_attn.", "pre_ff_layernorm.weight", "feed_forward."};
+    case Architecture::NemotronH: {
+      // save_pretrained writes the original "backbone." names; transformers' own modules are "model.".
+      const std::string r = ck.has("backbone.embeddings.weight") ? "backbone." : "model.";
+      return {r + "embeddings.weight", r + "norm_f.weight", r + "layers.", "norm.weight", "", "mixer.", "mixer.", "norm.weight", "mixer."};
+    }
+    case Architecture::GraniteMoeHybrid:
+      return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.", "self_attn.",
+              "post_attention_layernorm.weight", ""};
   }
   return {};
 }
@@ -60,33 +78,33 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be) {
     throw Error(ck.config_path(), "vocab_size", std::to_string(c.vocab_size) + " is smaller than the vocabulary of " + m->tokenizer_->path() +
                                                    " (" + std::to_string(m->tokenizer_->vocab_size()) + " tokens)");
 
-  const Names n = names_for(c.arch);
+  const Names n = names_for(c.arch, ck);
   const int64_t V = c.vocab_size, D = c.d_model;
-  m->embed_ = load_weight(ck, be, n.embed, {V, D});
+  m->embed_ = load_weight(ck, be, n.embed, {V, D}, c.mult.embedding);  // Granite: x_0 = embed * embedding_multiplier
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = n.layer + std::to_string(i) + ".";
     Layer L;
-    L.norm = load_weight(ck, be, p + n.norm, {D});
+    if (c.mixers[i] != MixerKind::None) L.norm = load_weight(ck, be, p + n.norm, {D});
     switch (c.mixers[i]) {
-      case MixerKind::Mamba:
-        L.mixer = load_mamba_mixer(ck, c, p + (c.arch == Architecture::Jamba ? "mamba." : n.mixer), be);
-        break;
-      case MixerKind::Mamba2:
-        L.mixer = load_mamba2_mixer(ck, c, p + n.mixer, be);
-        break;
-      case MixerKind::Attention:
-        L.mixer = load_attention_mixer(ck, c, p + "self_attn.", be);
-        break;
+      case MixerKind::Mamba: L.mixer = load_mamba_mixer(ck, c, p + n.mamba, be); break;
+      case MixerKind::Mamba2: L.mixer = load_mamba2_mixer(ck, c, p + n.mamba2, be); break;
+      case MixerKind::Attention: L.mixer = load_attention_mixer(ck, c, p + n.attn, be); break;
+      case MixerKind::None: L.mixer = make_no_mixer(); break;
     }
     if (c.ffns[i] != FfnKind::None) {
       L.ffn_norm = load_weight(ck, be, p + n.ffn_norm, {D});
-      L.ffn = c.ffns[i] == FfnKind::Moe ? load_moe(ck, c, p + n.ffn, be) : load_mlp(ck, c, p + n.ffn, be);
+      if (c.arch == Architecture::GraniteMoeHybrid)
+        L.ffn = c.ffns[i] == FfnKind::Moe ? load_moe(ck, c, p + "block_sparse_moe.", be, p + "shared_mlp.") : load_shared_mlp(ck, c, p + "shared_mlp.", be);
+      else
+        L.ffn = c.ffns[i] == FfnKind::Moe ? load_moe(ck, c, p + n.ffn, be) : load_mlp(ck, c, p + n.ffn, be);
     }
     m->layers_.push_back(std::move(L));
   }
   m->norm_f_ = load_weight(ck, be, n.final_norm, {D});
-  if (c.tied_embeddings) m->lm_head_ = m->embed_;
-  else m->lm_head_ = load_weight(ck, be, "lm_head.weight", {V, D});
+  // Granite: logits = lm_head(x) / logits_scaling, folded into the head's weights.
+  const float head_scale = 1.0f / c.mult.logits_scaling;
+  if (c.tied_embeddings && c.mult.embedding == 1.0f && head_scale == 1.0f) m->lm_head_ = m->embed_;
+  else m->lm_head_ = load_weight(ck, be, c.tied_embeddings ? n.embed : "lm_head.weight", {V, D}, head_scale);
   m->unused_tensors_ = ck.unused();
   return m;
 }
@@ -119,9 +137,11 @@ Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool rec
   const int n = n_layers < 0 ? static_cast<int>(layers_.size()) : std::min<int>(n_layers, static_cast<int>(layers_.size()));
   for (int il = 0; il < n; ++il) {
     const Layer& L = layers_[il];
-    Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
-    h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il) : L.mixer->forward(be_, h, state.layers[il], cb, il);
-    x = be_.add(x, h);
+    if (L.mixer->kind() != MixerKind::None) {
+      Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
+      h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il) : L.mixer->forward(be_, h, state.layers[il], cb, il);
+      x = be_.add(x, h);
+    }
     if (L.ffn) {
       Tensor f = be_.rms_norm(x, L.ffn_norm, config_.norm_eps);
       x = be_.add(x, L.ffn->forward(be_, f, cb, il));

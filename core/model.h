@@ -2,9 +2,12 @@
 // residual), a final norm and the LM head, for every supported architecture.
 //
 //   x_0 = embed(tokens)                                     [T, D]
-//   for each layer l:  x = x + mixer_l(norm_l(x))           (SSM or attention)
-//                      x = x + ffn_l(ffn_norm_l(x))         (Llama / Jamba only)
+//   for each layer l:  x = x + mixer_l(norm_l(x))           (SSM or attention; skipped when the
+//                                                            layer has none: Nemotron-H's MLP layers)
+//                      x = x + ffn_l(ffn_norm_l(x))         (Llama, Jamba, Bamba, Granite, Nemotron-H MLP)
 //   logits = lm_head(norm_f(x))                             [T, V]
+// Granite's multipliers are folded into the weights at load (embedding table, the output projection
+// of every residual branch, the LM head), so the forward pass is the same for every family.
 //
 // Two explicit paths: forward() runs a whole chunk of tokens in the parallel form; step() runs one
 // token in the recurrent form. Both continue from, and update, a ModelState.
@@ -81,8 +84,8 @@ class Model {
   void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
 
   struct Layer {
-    Tensor norm;                      // [D]
-    std::unique_ptr<Mixer> mixer;
+    Tensor norm;                      // [D] (empty when the layer has no mixer)
+    std::unique_ptr<Mixer> mixer;     // kind() None: no sequence mixer
     Tensor ffn_norm;                  // [D] (when ffn)
     std::unique_ptr<FeedForward> ffn;
   };

@@ -41,6 +41,7 @@ int64_t activation_floats_per_token(const ModelConfig& c) {
         w = 2 * int64_t(a.n_heads + 2 * a.n_kv_heads) * a.head_dim + 2 * int64_t(a.n_heads) * a.head_dim + c.d_model;
         break;
       }
+      case MixerKind::None: break;  // Nemotron-H's MLP layers: the feed-forward alone
     }
     if (c.ffns[l] == FfnKind::Mlp) w = std::max<int64_t>(w, 4 * int64_t(c.ffn.intermediate) + c.d_model);
     if (c.ffns[l] == FfnKind::Moe)

@@ -73,7 +73,7 @@ class CudaBackend final : public Backend {
   Tensor selective_scan_step(const SelectiveScanArgs& a) override;
   Tensor ssd_chunked(const SsdArgs& a) override;
   Tensor ssd_step(const SsdArgs& a) override;
-  void rope(Tensor& x, int64_t pos0, float theta) override;
+  void rope(Tensor& x, int64_t pos0, float theta, int64_t rotary_dim = 0) override;
   void kv_append(KvCache& cache, const Tensor& k, const Tensor& v) override;
   Tensor attention(const AttentionArgs& a) override;
 

@@ -236,9 +236,11 @@ Tensor CudaBackend::ssd_on_cpu(const SsdArgs& a) {
 
 // --- attention ---
 
-void CudaBackend::rope(Tensor& x, int64_t pos0, float theta) {
-  if (x.rank() != 3 || x.size(2) % 2) throw std::invalid_argument("rope: expects [T, H, hd] with even hd, got " + x.shape_string());
-  cuda::rope(dev_out(x, "rope", "x"), theta, x.size(0), x.size(1), x.size(2), pos0, stream_);
+void CudaBackend::rope(Tensor& x, int64_t pos0, float theta, int64_t rotary_dim) {
+  if (x.rank() != 3) throw std::invalid_argument("rope: expects [T, H, hd], got " + x.shape_string());
+  const int64_t r = rotary_dim > 0 ? rotary_dim : x.size(2);
+  if (r % 2 || r > x.size(2)) throw std::invalid_argument("rope: rotary_dim " + std::to_string(r) + " must be even and at most hd of " + x.shape_string());
+  cuda::rope(dev_out(x, "rope", "x"), theta, x.size(0), x.size(1), x.size(2), r, pos0, stream_);
 }
 
 void CudaBackend::kv_append(KvCache& cache, const Tensor& k, const Tensor& v) {

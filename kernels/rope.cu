@@ -7,16 +7,16 @@ namespace ss::cuda {
 namespace {
 
 // One thread per (token, pair): the angle's cos/sin in double once, then every head.
-__global__ void rope_kernel(float* __restrict__ x, double theta, int64_t T, int64_t H, int64_t hd, int64_t pos0) {
-  const int64_t half = hd / 2, n = T * half;
+__global__ void rope_kernel(float* __restrict__ x, double theta, int64_t T, int64_t H, int64_t hd, int64_t r, int64_t pos0) {
+  const int64_t half = r / 2, n = T * half;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t k = i % half, t = i / half;
-    const double angle = static_cast<double>(pos0 + t) * pow(theta, -2.0 * static_cast<double>(k) / static_cast<double>(hd));
+    const double angle = static_cast<double>(pos0 + t) * pow(theta, -2.0 * static_cast<double>(k) / static_cast<double>(r));
     double sd, cd;
     sincos(angle, &sd, &cd);
     const float sn = static_cast<float>(sd), cs = static_cast<float>(cd);
     for (int64_t h = 0; h < H; ++h) {
-      float* v = x + (t * H + h) * hd;
+      float* v = x + (t * H + h) * hd;  // dims r..hd-1 pass through
       const float a = v[k], b = v[k + half];
       v[k] = a * cs - b * sn;
       v[k + half] = b * cs + a * sn;
@@ -35,10 +35,10 @@ __global__ void kv_write_kernel(float* __restrict__ cache, const float* __restri
 
 }  // namespace
 
-void rope(float* x, float theta, int64_t T, int64_t H, int64_t hd, int64_t pos0, cudaStream_t s) {
-  const int64_t n = T * (hd / 2);
+void rope(float* x, float theta, int64_t T, int64_t H, int64_t hd, int64_t rotary_dim, int64_t pos0, cudaStream_t s) {
+  const int64_t n = T * (rotary_dim / 2);
   if (n <= 0 || H <= 0) return;
-  rope_kernel<<<grid_for(n, 128), 128, 0, s>>>(x, theta, T, H, hd, pos0);
+  rope_kernel<<<grid_for(n, 128), 128, 0, s>>>(x, theta, T, H, hd, rotary_dim, pos0);
   SS_LAUNCHED("rope");
 }
 

@@ -258,6 +258,15 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
 }
 
 FramePtr Engine::build(View v, const Document& d, int c) {
+  if ((v == View::State || v == View::Delta || v == View::Matrix) && c >= 0 && c < static_cast<int>(d.columns.size())) {
+    const ModelConfig& cfg = d.columns[c]->config;
+    const int layer = d.choices[c].layer;
+    if (layer >= 0 && layer < static_cast<int>(cfg.mixers.size()) && cfg.mixers[layer] == MixerKind::None) {
+      Frame f = header(v, d, c);  // Nemotron-H's MLP layers: nothing to show in the mixer views
+      f.error = "layer " + std::to_string(layer) + " is a feed-forward layer: it mixes no tokens and carries no state or KV cache";
+      return std::make_shared<const Frame>(std::move(f));
+    }
+  }
   switch (v) {
     case View::State: {
       const ColumnInfo& info = *d.columns[c];

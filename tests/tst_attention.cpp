@@ -500,11 +500,12 @@ class TestAttention : public QObject {
     int rows = 0;
     for (const auto& n : test::fixture_names())
       if (fs::exists(test::fixtures_dir() + "/" + n + "/reference") &&
-          (n.rfind("llama", 0) == 0 || n.rfind("jamba", 0) == 0)) {
+          (n.rfind("llama", 0) == 0 || n.rfind("jamba", 0) == 0 || n.rfind("bamba", 0) == 0 || n.rfind("nemotron_h", 0) == 0 ||
+           n.rfind("granite_hybrid", 0) == 0)) {
         QTest::newRow(n.c_str()) << QString::fromStdString(n);
         ++rows;
       }
-    if (!rows) QSKIP("no llama/jamba fixtures in tests/fixtures");
+    if (!rows) QSKIP("no fixtures with attention layers in tests/fixtures");
   }
   void fixture_attention_probabilities_match_transformers() {
     QFETCH(QString, name);

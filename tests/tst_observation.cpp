@@ -23,6 +23,8 @@ void family_rows() {
   QTest::newRow("mamba2") << "mamba2_g1_f32";
   QTest::newRow("attention") << "llama_mha_f32";
   QTest::newRow("jamba") << "jamba_a";
+  QTest::newRow("nemotron_h") << "nemotron_h_f32";          // MLP layers without a mixer
+  QTest::newRow("granite_hybrid") << "granite_hybrid_f32";  // multipliers folded in, MoE + shared MLP
 }
 
 int l_layers(const Model& m) { return m.config().n_layers; }
@@ -46,6 +48,7 @@ std::vector<const char*> expected_names(MixerKind k) {
   switch (k) {
     case MixerKind::Mamba: return {trace::kMambaY, trace::kMambaZ, trace::kMambaStridedStates, trace::kMambaState, trace::kMambaDelta};
     case MixerKind::Mamba2: return {trace::kMamba2Y, trace::kMamba2Decay, trace::kMamba2StridedStates, trace::kMamba2State};
+    case MixerKind::None: return {};  // Nemotron-H's MLP layers: nothing mixes tokens
     default: return {trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes};
   }
 }
@@ -96,7 +99,10 @@ class OpLogBackend final : public Backend {
   Tensor selective_scan_step(const SelectiveScanArgs& a) override { note_scan("selective_scan_step", a); return be_->selective_scan_step(a); }
   Tensor ssd_chunked(const SsdArgs& a) override { note_ssd("ssd_chunked", a); return be_->ssd_chunked(a); }
   Tensor ssd_step(const SsdArgs& a) override { note_ssd("ssd_step", a); return be_->ssd_step(a); }
-  void rope(Tensor& x, int64_t pos0, float theta) override { note("rope", {&x}, std::to_string(pos0) + " " + num(theta)); be_->rope(x, pos0, theta); }
+  void rope(Tensor& x, int64_t pos0, float theta, int64_t rotary_dim = 0) override {
+    note("rope", {&x}, std::to_string(pos0) + " " + num(theta) + " " + std::to_string(rotary_dim));
+    be_->rope(x, pos0, theta, rotary_dim);
+  }
   void kv_append(KvCache& c, const Tensor& k, const Tensor& v) override {
     note("kv_append", {&k, &v}, std::to_string(c.length));
     be_->kv_append(c, k, v);

@@ -34,7 +34,8 @@ class TestReference : public QObject {
       const std::string path = test::fixtures_dir() + "/" + n + "/config.json";
       archs.insert(architecture_name(parse_model_config(parse_json_relaxed(test::read_text(path)), path).arch));
     }
-    for (const char* a : {"MambaForCausalLM", "Mamba2ForCausalLM", "LlamaForCausalLM", "JambaForCausalLM"})
+    for (const char* a : {"MambaForCausalLM", "Mamba2ForCausalLM", "LlamaForCausalLM", "JambaForCausalLM", "FalconMambaForCausalLM",
+                          "BambaForCausalLM", "NemotronHForCausalLM", "GraniteMoeHybridForCausalLM"})
       QVERIFY2(archs.count(a), a);
   }
 

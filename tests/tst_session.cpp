@@ -132,6 +132,33 @@ class TestSession : public QObject {
   }
 
   // --- frames of every family against an Exploration of our own ---
+  // Nemotron-H's MLP layers mix no tokens: their state, Δ and matrix views say so instead of showing
+  // another layer's numbers or failing; its Mamba-2 layer next to them still shows its state.
+  void feed_forward_layers_have_no_mixer_views() {
+    const std::string dir = fixture("nemotron_h_f32");
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(kText));
+    s.select_token(5);
+    s.set_choice(0, Choice{2, 0, 0});  // layers: M2 A F M2 F
+    s.wait_idle();
+    for (View v : {View::State, View::Delta, View::Matrix}) {
+      FramePtr f = log.last(v);
+      QVERIFY(f);
+      QVERIFY2(QString::fromStdString(f->error).contains("feed-forward layer"), f->error.c_str());
+    }
+    FramePtr p = log.last(View::Prediction);
+    QVERIFY(p && p->error.empty());
+    log.clear();
+    s.set_choice(0, Choice{0, 0, 0});
+    s.wait_idle();
+    FramePtr st = log.last(View::State);
+    QVERIFY(st && st->error.empty());
+    QCOMPARE(st->layer, 0);
+  }
+
   void frames_match_the_engine_data() {
     QTest::addColumn<QString>("model");
     for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32", "llama_mha_f32", "jamba_a"}) QTest::newRow(m) << QString(m);

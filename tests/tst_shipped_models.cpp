@@ -2,7 +2,10 @@
 // models, task.json for the task models), and our core's logits equal the ones transformers computed on
 // the GPU machine when the model was trained (reference_heldout.json for the language models: three
 // held-out slices; reference_logits.json for the task models: one example of the task). Written by
-// tools/train/train_lm.py and tools/train/train_tasks.py.
+// tools/train/train_lm.py and tools/train/train_tasks.py. The task models also do, in our core, what
+// their task.json claims: a model that learned its task answers the reference example (recall above
+// the no-recall baseline, the copied letters right), and Δ on data vs noise / content vs junk goes the
+// way task.json says (exactly equal for the time-invariant controls).
 #include <QtTest>
 
 #include <algorithm>
@@ -12,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend.h"
+#include "exploration.h"
 #include "model.h"
 #include "test_support.h"
 
@@ -76,6 +80,39 @@ Comparison compare(Model& m, const std::vector<int32_t>& bytes, const nlohmann::
   c.worst_logit = std::max(row_diff(logits, 0, ref["logits_first"].get<std::vector<double>>()),
                            row_diff(logits, logits.size(0) - 1, ref["logits_last"].get<std::vector<double>>()));
   return c;
+}
+
+double argmax_right(const Exploration& e, const std::vector<int64_t>& answers) {
+  int right = 0;
+  for (int64_t i : answers) {
+    const std::vector<float> p = e.next_byte_probs(i - 1);
+    right += int(std::max_element(p.begin(), p.end()) - p.begin()) == e.bytes()[size_t(i)];
+  }
+  return answers.empty() ? 0.0 : double(right) / double(answers.size());
+}
+
+// Mean Δ over the positions where `mask` is true / false, averaged over the SSM layers; per layer too.
+struct DeltaSplit {
+  double on = 0, off = 0;
+  QStringList per_layer;
+};
+DeltaSplit delta_split(const Exploration& e, const std::vector<bool>& mask) {
+  DeltaSplit d;
+  int layers = 0;
+  for (int l = 0; l < e.config().n_layers; ++l) {
+    const std::vector<float>& md = e.mean_delta(l);
+    if (md.empty()) continue;
+    double on = 0, off = 0;
+    int n_on = 0, n_off = 0;
+    for (size_t t = 0; t < mask.size() && t < md.size(); ++t) (mask[t] ? (on += md[t], ++n_on) : (off += md[t], ++n_off));
+    if (n_on == 0 || n_off == 0) continue;
+    d.on += on / n_on;
+    d.off += off / n_off;
+    d.per_layer << QString("layer %1: %2 / %3").arg(l).arg(on / n_on, 0, 'g', 4).arg(off / n_off, 0, 'g', 4);
+    ++layers;
+  }
+  if (layers) d.on /= layers, d.off /= layers;
+  return d;
 }
 
 }  // namespace
@@ -153,6 +190,66 @@ class TestShippedModels : public QObject {
           c.worst_logit);
     QVERIFY2(c.worst_byte < 2e-2, qPrintable(QString("a byte's loss differs by %1 bits").arg(c.worst_byte)));
     QVERIFY2(c.worst_logit < 2e-3, qPrintable(QString("a logit differs by %1").arg(c.worst_logit)));
+  }
+
+  void task_models_do_what_task_json_says_data() { task_models_match_transformers_data(); }
+  void task_models_do_what_task_json_says() {
+    QFETCH(QString, model);
+    const std::string dir = assets_dir() + "/" + model.toStdString();
+    const auto desc = nlohmann::json::parse(test::read_text(dir + "/task.json"));
+    const auto ref = nlohmann::json::parse(test::read_text(dir + "/reference_logits.json"));
+    const auto ints = ref["input_bytes"].get<std::vector<int>>();
+    const std::vector<uint8_t> bytes(ints.begin(), ints.end());
+    auto e = Exploration::open(dir, make_cpu_backend());
+    e->set_bytes(bytes);
+    QCOMPARE(e->computed(), int64_t(bytes.size()));
+    const std::string task = desc.at("task").get<std::string>();
+    if (task == "mqar") {
+      // The reference example is one book: n entries "K V " (the last space is '|'), then n queries.
+      const auto sep = std::find(bytes.begin(), bytes.end(), uint8_t('|')) - bytes.begin();
+      const int64_t n = (sep + 1) / 3;
+      QCOMPARE(int64_t(bytes.size()), 6 * n);
+      std::vector<int64_t> answers;
+      for (int64_t k = 0; k < n; ++k) answers.push_back(3 * n + 1 + 3 * k);
+      const double acc = argmax_right(*e, answers);
+      const double base = desc.at("no_recall_baseline_by_pairs").at(std::to_string(n)).get<double>();
+      const double claimed = desc.at("accuracy_by_pairs").at(std::to_string(n)).get<double>();
+      qInfo("%s: %lld-pair book, our core answers %.3f (task.json: %.3f on 512 books; no recall %.3f)",
+            qPrintable(model), (long long)n, acc, claimed, base);
+      if (desc.at("learned_recall").get<bool>())
+        QVERIFY2(acc > base + 0.2 && acc > claimed - 0.2, qPrintable(QString("accuracy %1").arg(acc)));
+      else
+        QVERIFY2(acc < base + 0.2, qPrintable(QString("accuracy %1 for a model that never learned recall").arg(acc)));
+    } else if (task == "selective-copying") {
+      const int64_t region = desc.at("region").get<int64_t>(), k = desc.at("num_data").get<int64_t>();
+      QCOMPARE(bytes[size_t(region)], uint8_t('|'));
+      std::vector<int64_t> answers;
+      for (int64_t i = 0; i < k; ++i) answers.push_back(region + 1 + i);
+      const double acc = argmax_right(*e, answers);
+      std::vector<bool> data(static_cast<size_t>(region));
+      for (int64_t t = 0; t < region; ++t) data[size_t(t)] = bytes[size_t(t)] != uint8_t('.');
+      const DeltaSplit d = delta_split(*e, data);
+      const auto& r = desc.at("results");
+      qInfo("%s: letters right %.3f (task.json %.3f); mean delta data / noise %.4g / %.4g (%s)", qPrintable(model), acc,
+            r.at("letter_accuracy").get<double>(), d.on, d.off, qPrintable(d.per_layer.join("; ")));
+      if (r.at("letter_accuracy").get<double>() > 0.9) QVERIFY2(acc >= 0.875, qPrintable(QString("letters %1").arg(acc)));
+      if (desc.at("time_invariant").get<bool>())
+        QVERIFY2(std::abs(d.on / d.off - 1.0) < 1e-4, "a time-invariant control must have the same delta at every byte");
+      else
+        QVERIFY2((d.on > d.off) == (r.at("delta_ratio_data_over_noise").get<double>() > 1.0), "delta data/noise goes the other way");
+    } else if (task == "noise") {
+      std::vector<bool> content(bytes.size());
+      for (size_t t = 0; t < bytes.size(); ++t) content[t] = !((bytes[t] >= 0x01 && bytes[t] <= 0x08) || (bytes[t] >= 0x0E && bytes[t] <= 0x1F));  // tasks.JUNK_BYTES
+      const auto& r = desc.at("results");
+      if (!r.contains("mean_delta_junk")) return;  // attention only: no delta
+      const DeltaSplit d = delta_split(*e, content);
+      qInfo("%s: mean delta content / junk %.4g / %.4g (task.json %.4g / %.4g; %s)", qPrintable(model), d.on, d.off,
+            r.at("mean_delta_content").get<double>(), r.at("mean_delta_junk").get<double>(), qPrintable(d.per_layer.join("; ")));
+      QVERIFY2((d.off < d.on) == (r.at("mean_delta_junk").get<double>() < r.at("mean_delta_content").get<double>()),
+               "delta content/junk goes the other way");
+    } else {
+      QFAIL(qPrintable(QString::fromStdString("unknown task " + task)));
+    }
   }
 };
 

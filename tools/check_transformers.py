@@ -4,7 +4,8 @@
     python3 tools/check_transformers.py --cli build/statescope-cli --n 8 --seed 1
     python3 tools/check_transformers.py --self-test --n 2 --seed 1   # no CLI: transformers float32 vs float64
 
-For every family (mamba1, mamba2, llama, jamba) and i in 0..n-1 it draws a random small
+For every family (mamba1, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid)
+and i in 0..n-1 it draws a random small
 config (shapes NOT in tests/fixtures; see hf_families.random_spec), perturbs the weights
 so activations are O(1), saves the model with save_pretrained (stored float32, bfloat16
 or float16) into a temporary folder, draws a random byte input (mostly 200-500 bytes,
@@ -49,6 +50,27 @@ def describe(family, c):
                 f"KV={c['num_key_value_heads']} hd={c.get('head_dim', c['hidden_size'] // c['num_attention_heads'])} "
                 f"I={c['intermediate_size']} th={c['rope_theta']:g}{' tied' if c['tie_word_embeddings'] else ''}"
                 f"{' qkvbias' if c['attention_bias'] else ''}")
+    if family == "falcon_mamba":
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} N={c['state_size']} K={c['conv_kernel']} "
+                f"x{c['expand']} R={c['time_step_rank']} eps={c['mixer_rms_eps']:g}{' tied' if c['tie_word_embeddings'] else ''}"
+                f"{' bias' if c['use_bias'] else ''}{'' if c['use_conv_bias'] else ' noconvb'}")
+    if family in ("bamba", "granite_hybrid"):
+        layout = c.get("attn_layer_indices") if family == "bamba" else "".join("A" if t == "attention" else "M" for t in c["layer_types"])
+        extra = ""
+        if family == "granite_hybrid":
+            extra = (f" E={c['num_local_experts']}k{c['num_experts_per_tok']} Is={c['shared_intermediate_size']} "
+                     f"pe={c['position_embedding_type']} mult={c['embedding_multiplier']:g}/{c['residual_multiplier']:g}/"
+                     f"{c['attention_multiplier']:g}/{c['logits_scaling']:g}")
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} attn={layout} H={c['num_attention_heads']} "
+                f"KV={c['num_key_value_heads']} mH={c['mamba_n_heads']} G={c['mamba_n_groups']} N={c['mamba_d_state']} "
+                f"K={c['mamba_d_conv']} x{c['mamba_expand']} cs={c['mamba_chunk_size']}{extra}"
+                f"{' tied' if c['tie_word_embeddings'] else ''}{' projb' if c['mamba_proj_bias'] else ''}")
+    if family == "nemotron_h":
+        return (f"d={c['hidden_size']} {c['hybrid_override_pattern']} H={c['num_attention_heads']} KV={c['num_key_value_heads']} "
+                f"hd={c['head_dim']} I={c['intermediate_size']} mH={c['mamba_num_heads']} P={c['mamba_head_dim']} "
+                f"G={c['n_groups']} N={c['ssm_state_size']} K={c['conv_kernel']} cs={c['chunk_size']} "
+                f"dtmin={c['time_step_min']:g}{' tied' if c['tie_word_embeddings'] else ''}{' bias' if c['use_bias'] else ''}"
+                f"{' mlpb' if c['mlp_bias'] else ''}")
     return (f"d={c['hidden_size']} L={c['num_hidden_layers']} attn={c['attn_layer_offset']}/{c['attn_layer_period']} "
             f"moe={c['expert_layer_offset']}/{c['expert_layer_period']} E={c['num_experts']}k{c['num_experts_per_tok']} "
             f"H={c['num_attention_heads']} KV={c['num_key_value_heads']} N={c['mamba_d_state']} "
@@ -56,8 +78,10 @@ def describe(family, c):
             f"{' tied' if c['tie_word_embeddings'] else ''}{' projb' if c['mamba_proj_bias'] else ''}")
 
 
-def run_cli(cli, model_dir, input_path, out_path, timeout):
+def run_cli(cli, model_dir, input_path, out_path, timeout, device=""):
     cmd = [cli, "logits", "--model", model_dir, "--input", input_path, "--out", out_path]
+    if device:
+        cmd += ["--device", device]
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, (p.stdout + p.stderr)[-2000:], time.time() - t0
@@ -69,6 +93,8 @@ def main():
     ap.add_argument("--n", type=int, default=8, help="random models per family (default 8)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--families", default=",".join(hf.FAMILIES))
+    ap.add_argument("--devices", default="", help="comma-separated --device values for the CLI, each compared with the "
+                    "same reference (e.g. cpu,cuda); default: the CLI's own (auto)")
     ap.add_argument("--tol", type=float, default=1e-4, help="max relative L2 error of the logits")
     ap.add_argument("--min-len", type=int, default=200)
     ap.add_argument("--max-len", type=int, default=500)
@@ -91,7 +117,7 @@ def main():
           f"n {args.n} per family; tol {args.tol:g}; {'self-test (transformers f32)' if args.self_test else args.cli}")
     work = args.keep or tempfile.mkdtemp(prefix="ss_check_")
     os.makedirs(work, exist_ok=True)
-    hdr = f"{'model':<14} {'dtype':<8} {'T':>4} {'rel_l2':>10} {'argmax':>8} {'ties':>4} {'secs':>6}  status  config"
+    hdr = f"{'model':<22} {'dtype':<8} {'T':>4} {'rel_l2':>10} {'argmax':>8} {'ties':>4} {'secs':>6}  status  config"
     print(hdr)
     print("-" * len(hdr))
     failures = 0
@@ -111,7 +137,8 @@ def main():
             d = os.path.join(work, tag)
             shutil.rmtree(d, ignore_errors=True)
             os.makedirs(d)
-            status, rel, mism, ties, secs, msg = "FAIL", float("nan"), -1, 0, 0.0, ""
+            devices = [x for x in args.devices.split(",") if x] or [""]
+            results = {dev: ["FAIL", float("nan"), -1, 0, 0.0, ""] for dev in devices}  # status rel mism ties secs msg
             try:
                 cfg, _ = hf.build_config(family, spec["config"])
                 model = hf.build_model(family, cfg, seed=rng.randrange(2**31))
@@ -123,47 +150,54 @@ def main():
                     f.write(data)
                 arrays, info, _ = hf.compute_reference(family, mdir, data, extras=False, probes=False, purify=True)
                 ref = arrays["logits"]
-                outp = os.path.join(d, "logits.npy")
-                if args.self_test:
-                    t0 = time.time()
-                    m32 = hf.load_model(family, mdir, "float32")
-                    ours = hf.logits_only(m32, family, torch.tensor([list(data)])).float().numpy()
-                    secs = time.time() - t0
-                    rc, out = 0, ""
-                else:
-                    rc, out, secs = run_cli(args.cli, mdir, inp, outp, args.timeout)
-                    ours = np.load(outp) if rc == 0 and os.path.exists(outp) else None
-                if rc != 0 or ours is None:
-                    msg = f"cli rc={rc}: {out.strip()[-300:]}"
-                elif ours.shape != ref.shape:
-                    msg = f"shape {ours.shape} != {ref.shape}"
-                else:
-                    ours64 = ours.astype(np.float64)
-                    rel = hf.rel_l2(ours64, ref)
-                    a_ref, a_ours = ref.argmax(-1), ours64.argmax(-1)
-                    top2 = -np.sort(-ref, axis=-1)[:, :2]
-                    tie = (top2[:, 0] - top2[:, 1]) < 1e-6 * np.abs(ref).max(-1)
-                    diff = a_ref != a_ours
-                    ties = int((diff & tie).sum())
-                    mism = int((diff & ~tie).sum())
-                    ok = np.isfinite(rel) and rel < args.tol and mism == 0
-                    status = "ok" if ok else "FAIL"
-                    if not ok:
-                        bad = np.nonzero(diff & ~tie)[0][:5].tolist()
-                        msg = f"argmax differs at {bad}" if mism else ""
-                if not info.get("pure_float64", False):
-                    msg += f" [ref not pure f64: {info.get('purify_error', '')[:120] or info.get('non_float64_ops_during_forward')}]"
-            except subprocess.TimeoutExpired:
-                msg = "cli timeout"
+                for dev in devices:
+                    r = results[dev]
+                    outp = os.path.join(d, f"logits{dev}.npy")
+                    try:
+                        if args.self_test:
+                            t0 = time.time()
+                            m32 = hf.load_model(family, mdir, "float32")
+                            ours = hf.logits_only(m32, family, torch.tensor([list(data)])).float().numpy()
+                            r[4] = time.time() - t0
+                            rc, out = 0, ""
+                        else:
+                            rc, out, r[4] = run_cli(args.cli, mdir, inp, outp, args.timeout, dev)
+                            ours = np.load(outp) if rc == 0 and os.path.exists(outp) else None
+                    except subprocess.TimeoutExpired:
+                        r[5] = "cli timeout"
+                        continue
+                    if rc != 0 or ours is None:
+                        r[5] = f"cli rc={rc}: {out.strip()[-300:]}"
+                    elif ours.shape != ref.shape:
+                        r[5] = f"shape {ours.shape} != {ref.shape}"
+                    else:
+                        ours64 = ours.astype(np.float64)
+                        r[1] = hf.rel_l2(ours64, ref)
+                        a_ref, a_ours = ref.argmax(-1), ours64.argmax(-1)
+                        top2 = -np.sort(-ref, axis=-1)[:, :2]
+                        tie = (top2[:, 0] - top2[:, 1]) < 1e-6 * np.abs(ref).max(-1)
+                        diff = a_ref != a_ours
+                        r[3] = int((diff & tie).sum())
+                        r[2] = int((diff & ~tie).sum())
+                        ok = np.isfinite(r[1]) and r[1] < args.tol and r[2] == 0
+                        r[0] = "ok" if ok else "FAIL"
+                        if not ok and r[2]:
+                            r[5] = f"argmax differs at {np.nonzero(diff & ~tie)[0][:5].tolist()}"
+                    if not info.get("pure_float64", False):
+                        r[5] += f" [ref not pure f64: {info.get('purify_error', '')[:120] or info.get('non_float64_ops_during_forward')}]"
             except Exception as e:
                 import traceback
 
-                msg = f"{type(e).__name__}: {e}"
+                for r in results.values():
+                    r[5] = f"{type(e).__name__}: {e}"
                 traceback.print_exc()
-            rows += 1
-            failures += status != "ok"
-            print(f"{tag:<14} {spec['dtype']:<8} {len(data):>4} {rel:>10.3e} {mism:>8} {ties:>4} {secs:>6.2f}  "
-                  f"{status:<6}  {describe(family, spec['config'])}{('  ' + msg) if msg else ''}", flush=True)
+            for dev in devices:
+                status, rel, mism, ties, secs, msg = results[dev]
+                rows += 1
+                failures += status != "ok"
+                name = tag + (f"@{dev}" if dev else "")
+                print(f"{name:<22} {spec['dtype']:<8} {len(data):>4} {rel:>10.3e} {mism:>8} {ties:>4} {secs:>6.2f}  "
+                      f"{status:<6}  {describe(family, spec['config'])}{('  ' + msg) if msg else ''}", flush=True)
             if not args.keep:
                 shutil.rmtree(d, ignore_errors=True)
     if not args.keep:

@@ -8,10 +8,14 @@ Everything here runs on CPU. torch / transformers / numpy are imported lazily so
 that `python3 tools/check_transformers.py --help` works without them.
 
 Model families (byte level, vocab_size 256, token id = byte value):
-  mamba1 -> MambaConfig  / MambaForCausalLM
-  mamba2 -> Mamba2Config / Mamba2ForCausalLM
-  llama  -> LlamaConfig  / LlamaForCausalLM
-  jamba  -> JambaConfig  / JambaForCausalLM
+  mamba1  -> MambaConfig  / MambaForCausalLM
+  mamba2  -> Mamba2Config / Mamba2ForCausalLM
+  llama   -> LlamaConfig  / LlamaForCausalLM
+  jamba   -> JambaConfig  / JambaForCausalLM
+  falcon_mamba -> FalconMambaConfig / FalconMambaForCausalLM
+  bamba        -> BambaConfig / BambaForCausalLM
+  nemotron_h   -> NemotronHConfig / NemotronHForCausalLM
+  granite_hybrid -> GraniteMoeHybridConfig / GraniteMoeHybridForCausalLM
 """
 
 from __future__ import annotations
@@ -36,7 +40,15 @@ FAMILY_CLASSES = {
     "mamba2": ("Mamba2Config", "Mamba2ForCausalLM", "transformers.models.mamba2.modeling_mamba2"),
     "llama": ("LlamaConfig", "LlamaForCausalLM", "transformers.models.llama.modeling_llama"),
     "jamba": ("JambaConfig", "JambaForCausalLM", "transformers.models.jamba.modeling_jamba"),
+    "falcon_mamba": ("FalconMambaConfig", "FalconMambaForCausalLM", "transformers.models.falcon_mamba.modeling_falcon_mamba"),
+    "bamba": ("BambaConfig", "BambaForCausalLM", "transformers.models.bamba.modeling_bamba"),
+    "nemotron_h": ("NemotronHConfig", "NemotronHForCausalLM", "transformers.models.nemotron_h.modeling_nemotron_h"),
+    "granite_hybrid": ("GraniteMoeHybridConfig", "GraniteMoeHybridForCausalLM",
+                       "transformers.models.granitemoehybrid.modeling_granitemoehybrid"),
 }
+# modules whose float32 casts also run in a family's forward (NemotronH imports Zamba2RMSNormGated)
+EXTRA_F64_MODULES = {"nemotron_h": ["transformers.models.zamba2.modeling_zamba2"]}
+ATTENTION_FAMILIES = ("llama", "jamba", "bamba", "nemotron_h", "granite_hybrid")
 FAMILIES = tuple(FAMILY_CLASSES)
 
 _TORCH = None
@@ -96,7 +108,12 @@ def build_config(family: str, hf_kwargs: dict):
             if got is None or abs(float(got) - float(v)) > 1e-9 * abs(float(v)):
                 raise ValueError(f"{cfg_name}: rope_theta {v} did not land (got {got})")
             continue
-        if k in ("time_step_rank", "mamba_dt_rank") and v == "auto":
+        if k in ("time_step_rank", "mamba_dt_rank", "mamba_d_head") and v == "auto":
+            continue
+        if k == "hybrid_override_pattern":  # NemotronH turns it into layers_block_type
+            got = getattr(cfg, "hybrid_override_pattern", None)
+            if got != v:
+                notes.setdefault("config_differs", {})[k] = {"asked": v, "got": repr(got)}
             continue
         got = getattr(cfg, k, "<missing>")
         if isinstance(v, (list, tuple)) and isinstance(got, (list, tuple)):
@@ -130,15 +147,30 @@ def jamba_layer_kinds(cfg):
     return attn, moe
 
 
+def block_types(cfg):
+    """transformers 5.17's per-layer types (linear_attention / full_attention / mlp / moe)."""
+    t = getattr(cfg, "layers_block_type", None) or getattr(cfg, "layer_types", None)
+    return list(t)
+
+
 def layer_plan(family, cfg):
-    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention', ffn: None|'mlp'|'moe'}."""
+    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention'|'none', ffn: None|'mlp'|'moe'}."""
     n = cfg.num_hidden_layers
-    if family == "mamba1":
+    if family in ("mamba1", "falcon_mamba"):
         return [{"mixer": "mamba", "ffn": None} for _ in range(n)]
     if family == "mamba2":
         return [{"mixer": "mamba2", "ffn": None} for _ in range(n)]
     if family == "llama":
         return [{"mixer": "attention", "ffn": "mlp"} for _ in range(n)]
+    if family == "bamba":
+        return [{"mixer": "attention" if t == "full_attention" else "mamba2", "ffn": "mlp"} for t in block_types(cfg)]
+    if family == "nemotron_h":
+        m = {"linear_attention": ("mamba2", None), "full_attention": ("attention", None), "mlp": ("none", "mlp"),
+             "moe": ("none", "moe")}
+        return [{"mixer": m[t][0], "ffn": m[t][1]} for t in block_types(cfg)]
+    if family == "granite_hybrid":
+        ffn = "moe" if cfg.num_local_experts > 0 else "mlp"
+        return [{"mixer": "attention" if t == "full_attention" else "mamba2", "ffn": ffn} for t in block_types(cfg)]
     attn, moe = jamba_layer_kinds(cfg)
     return [
         {"mixer": "attention" if i in attn else "mamba", "ffn": "moe" if i in moe else "mlp"} for i in range(n)
@@ -239,6 +271,93 @@ def random_spec(family: str, rng: random.Random) -> dict:
             mamba_conv_bias=rng.random() < 0.8,
             use_mamba_kernels=False,
             tie_word_embeddings=tie,
+        )
+    elif family == "falcon_mamba":
+        h = rng.choice([16, 24, 32, 40, 48])
+        c = dict(
+            hidden_size=h,
+            num_hidden_layers=rng.randint(1, 4),
+            state_size=rng.choice([4, 8, 16]),
+            conv_kernel=rng.choice([2, 3, 4]),
+            expand=rng.choice([1, 2, 3]),
+            time_step_rank=rng.choice(["auto", rng.randint(1, 8)]),
+            tie_word_embeddings=tie,
+            use_bias=rng.random() < 0.4,
+            use_conv_bias=rng.random() < 0.7,
+            mixer_rms_eps=rng.choice([1e-6, 1e-5, 1e-3]),
+        )
+    elif family in ("bamba", "granite_hybrid"):
+        while True:
+            h = rng.choice([16, 24, 32, 48, 64])
+            expand = rng.choice([1, 2])
+            mh = rng.choice([2, 4, 8])
+            heads = rng.choice([2, 4, 8])
+            if (h * expand) % mh or h % heads or (h // heads) % 4:
+                continue
+            break
+        n = rng.randint(2, 6)
+        attn = sorted(rng.sample(range(n), rng.randint(1, max(1, n // 2))))
+        kv = rng.choice([k for k in (1, 2, heads // 2, heads) if k >= 1 and heads % k == 0])
+        c = dict(
+            hidden_size=h,
+            num_hidden_layers=n,
+            num_attention_heads=heads,
+            num_key_value_heads=kv,
+            intermediate_size=rng.choice([16, 32, 48, 64]),
+            mamba_n_heads=mh,
+            mamba_d_head="auto",
+            mamba_n_groups=rng.choice([g for g in (1, 2, 4) if mh % g == 0]),
+            mamba_d_state=rng.choice([4, 8, 16, 32]),
+            mamba_d_conv=rng.choice([2, 3, 4]),
+            mamba_expand=expand,
+            mamba_chunk_size=rng.choice([4, 8, 16, 32]),
+            mamba_conv_bias=rng.random() < 0.8,
+            mamba_proj_bias=rng.random() < 0.3,
+            rope_theta=rng.choice([10000.0, 500000.0]),
+            tie_word_embeddings=tie,
+            rms_norm_eps=rng.choice([1e-5, 1e-6]),
+        )
+        if family == "bamba":
+            c["attn_layer_indices"] = attn
+        else:
+            c["layer_types"] = ["attention" if i in attn else "mamba" for i in range(n)]
+            c["num_local_experts"] = rng.choice([0, 2, 4, 8])
+            c["num_experts_per_tok"] = rng.choice([1, 2]) if c["num_local_experts"] else 1
+            c["shared_intermediate_size"] = rng.choice([16, 32, 48])
+            c["position_embedding_type"] = rng.choice(["rope", None])
+            c["embedding_multiplier"] = rng.choice([1.0, 4.0, 12.0])
+            c["residual_multiplier"] = rng.choice([1.0, 0.22, 0.5])
+            c["attention_multiplier"] = rng.choice([0.0625, 0.25, 0.5])
+            c["logits_scaling"] = rng.choice([1.0, 3.0, 8.0])
+    elif family == "nemotron_h":
+        while True:
+            h = rng.choice([16, 24, 32, 48, 64])
+            mh = rng.choice([2, 4, 8])
+            groups = [g for g in (1, 2, 4) if mh % g == 0]
+            heads = rng.choice([2, 4, 8])
+            break
+        n = rng.randint(2, 7)
+        pattern = "".join(rng.choice("MM*-") for _ in range(n))
+        kv = rng.choice([k for k in (1, 2, heads // 2, heads) if k >= 1 and heads % k == 0])
+        c = dict(
+            hidden_size=h,
+            hybrid_override_pattern=pattern,
+            num_attention_heads=heads,
+            num_key_value_heads=kv,
+            head_dim=rng.choice([4, 8, 16]),
+            intermediate_size=rng.choice([16, 32, 48, 64]),
+            mamba_num_heads=mh,
+            mamba_head_dim=rng.choice([4, 8, 16]),
+            n_groups=rng.choice(groups),
+            ssm_state_size=rng.choice([4, 8, 16, 32]),
+            conv_kernel=rng.choice([2, 3, 4]),
+            chunk_size=rng.choice([4, 8, 16, 32]),
+            use_conv_bias=rng.random() < 0.8,
+            use_bias=rng.random() < 0.3,
+            mlp_bias=rng.random() < 0.3,
+            time_step_min=rng.choice([0.001, 0.01, 0.05]),
+            tie_word_embeddings=tie,
+            layer_norm_epsilon=rng.choice([1e-5, 1e-6]),
         )
     else:
         raise KeyError(family)
@@ -357,13 +476,14 @@ def perturb_weights(model, family, cfg, seed):
                 rule = "fallback N(0,0.1)"
             p.copy_(v.to(p.dtype))
             rules[name] = rule
-        if family == "mamba2":
+        if family in ("mamba2", "bamba", "nemotron_h", "granite_hybrid"):
             # soften the dt rows of in_proj so softplus(dt + dt_bias) stays ~1e-3..0.6
             for layer in model.base_model.layers:
-                w = layer.mixer.in_proj.weight
-                nh = layer.mixer.num_heads
-                w[-nh:, :] *= 0.5
-            rules["*.mixer.in_proj.weight[-num_heads:]"] = "dt rows scaled by 0.5"
+                for attr in ("mixer", "mamba"):
+                    mx = getattr(layer, attr, None)
+                    if mx is not None and hasattr(mx, "dt_bias") and hasattr(mx, "in_proj"):
+                        mx.in_proj.weight[-mx.num_heads:, :] *= 0.5
+            rules["*.in_proj.weight[-num_heads:] (Mamba-2 layers)"] = "dt rows scaled by 0.5"
     rules["_tie_word_embeddings"] = tied
     lm = getattr(model, "lm_head", None)
     emb = model.get_input_embeddings()
@@ -432,17 +552,18 @@ def float64_patches(family):
     torch = _torch()
     from transformers import PreTrainedModel
 
-    mod = importlib.import_module(FAMILY_CLASSES[family][2])
+    mods = [importlib.import_module(m) for m in [FAMILY_CLASSES[family][2]] + EXTRA_F64_MODULES.get(family, [])]
     restore = []
-    report = {"module": mod.__name__, "patched": [], "skipped": []}
+    report = {"module": ", ".join(m.__name__ for m in mods), "patched": [], "skipped": []}
 
-    def compile_fn(src, name):
+    def compile_fn(src, name, mod):
         src = textwrap.dedent(src)
         ns = {}
         exec(compile(_rewrite(src), f"<f64:{mod.__name__}.{name}>", "exec"), mod.__dict__, ns)
         return ns
 
     try:
+      for mod in mods:
         for oname, obj in list(vars(mod).items()):
             if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
                 try:
@@ -455,7 +576,7 @@ def float64_patches(family):
                     report["skipped"].append(oname + " (super)")
                     continue
                 try:
-                    ns = compile_fn(src, oname)
+                    ns = compile_fn(src, oname, mod)
                     restore.append((mod.__dict__, oname, obj, True))
                     mod.__dict__[oname] = ns[oname]
                     report["patched"].append(oname)
@@ -482,14 +603,14 @@ def float64_patches(family):
                         report["skipped"].append(q + " (super)")
                         continue
                     try:
-                        ns = compile_fn(src, q)
+                        ns = compile_fn(src, q, mod)
                         new = ns[aname]
                         restore.append((obj, aname, raw, False))
                         setattr(obj, aname, new)
                         report["patched"].append(q)
                     except Exception as e:  # pragma: no cover
                         report["skipped"].append(f"{q} ({type(e).__name__}: {e})")
-        yield report
+      yield report
     finally:
         for owner, name, orig, is_dict in reversed(restore):
             if is_dict:
@@ -569,8 +690,8 @@ def load_model(family, model_dir, dtype_name="float64"):
 
     torch = _torch()
     cls = getattr(transformers, FAMILY_CLASSES[family][1])
-    kw = {"attn_implementation": "eager"} if family in ("llama", "jamba") else {}
-    if family == "jamba":
+    kw = {"attn_implementation": "eager"} if family in ATTENTION_FAMILIES else {}
+    if family in ("jamba", "granite_hybrid", "nemotron_h"):
         # 5.x routes fused MoE experts through grouped_mm by default, which has no float64 kernel
         kw["experts_implementation"] = "eager"
     m = cls.from_pretrained(model_dir, dtype=torch_dtype(dtype_name), **kw)
@@ -591,7 +712,7 @@ def _forward_kwargs(model, family, extras):
     if extras:
         kw["output_hidden_states"] = True
         kw["use_cache"] = True
-        if family in ("llama", "jamba"):
+        if family in ATTENTION_FAMILIES:
             kw["output_attentions"] = True
         if family == "jamba":
             kw["output_router_logits"] = True
@@ -1017,6 +1138,17 @@ def _probe_attention(attn, cfg, x, probs):
 
         variants["rope_half_split(rotate_half)"] = (half(q), half(k))
         variants["rope_interleaved_pairs"] = (inter(q), inter(k))
+        r = hd // 2  # partial rotary (Bamba): rotate_half on the first hd/2 dims, the rest unchanged
+        if r % 2 == 0 and r > 0:
+            invp = 1.0 / (float(theta) ** (torch.arange(0, r, 2, dtype=torch.float64) / r))
+            angp = pos[:, None] * invp[None, :]
+            cp, sp = angp.cos(), angp.sin()
+
+            def partial(t):
+                t1, t2, rest = t[..., : r // 2], t[..., r // 2 : r], t[..., r:]
+                return torch.cat([t1 * cp - t2 * sp, t2 * cp + t1 * sp, rest], -1)
+
+            variants["rope_partial_half_head(first hd/2 dims)"] = (partial(q), partial(k))
     for n, (qq, kk) in variants.items():
         out[n] = float(np.abs(softmax_causal(qq, kk) - probs).max())
     return out
@@ -1028,13 +1160,14 @@ def _probe_moe(moe, x, y, cfg):
     x = x.double().reshape(-1, x.shape[-1])
     y = y.double().reshape(-1, y.shape[-1])
     k = cfg.num_experts_per_tok
-    E = cfg.num_experts
+    E = getattr(cfg, "num_experts", None) or cfg.num_local_experts
     rw = moe.router.weight if hasattr(moe.router, "weight") else None
     rb = getattr(moe.router, "bias", None)
     logits = F.linear(x, rw, rb)
     probs = torch.softmax(logits, -1)
     topv, topi = torch.topk(probs, k, -1)
-    weights = {"softmax_all_then_topk_unnormalized": topv, "topk_renormalized": topv / topv.sum(-1, keepdim=True)}
+    weights = {"softmax_all_then_topk_unnormalized": topv, "topk_renormalized": topv / topv.sum(-1, keepdim=True),
+               "topk_logits_then_softmax": torch.softmax(torch.topk(logits, k, -1).values, -1)}
     experts = moe.experts
     fns = {}
     if isinstance(experts, torch.nn.ModuleList):

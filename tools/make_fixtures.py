@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generate StateScope's reference fixtures from HuggingFace transformers' own
-implementations (Mamba, Mamba-2, Llama, Jamba), on raw bytes (vocab 256).
+implementations (Mamba, Mamba-2, Llama, Jamba, Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0
+hybrid), on raw bytes (vocab 256).
 
     python3 tools/make_fixtures.py --out tests/fixtures            # all fixtures
     python3 tools/make_fixtures.py --out tests/fixtures --only jamba_a
@@ -133,6 +134,59 @@ FIXTURES = [
     ),
 ]
 
+# The families added for issue 12 (kept small: each folder under 300 KB).
+FIXTURES += [
+    dict(
+        name="falcon_mamba_f32",
+        family="falcon_mamba",
+        dtype="float32",
+        input="Falcon-Mamba: RMS(B,C,Δ) 归一化 ".encode() + b"\x00\xff",
+        config=dict(
+            hidden_size=24, num_hidden_layers=2, state_size=8, conv_kernel=4, expand=2,
+            time_step_rank="auto", tie_word_embeddings=True, use_bias=False, use_conv_bias=True,
+            mixer_rms_eps=1e-5,
+        ),
+    ),
+    dict(
+        name="bamba_gqa_f32",
+        family="bamba",
+        dtype="float32",
+        input="Bamba: M2+attn, rope/2 混合".encode() + b"\x80\x7f",  # 31 bytes
+        config=dict(
+            hidden_size=16, num_hidden_layers=3, attn_layer_indices=[1], num_attention_heads=2,
+            num_key_value_heads=1, intermediate_size=32, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2,
+            mamba_d_state=8, mamba_d_conv=3, mamba_expand=2, mamba_chunk_size=8, rope_theta=10000.0,
+            tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="nemotron_h_f32",
+        family="nemotron_h",
+        dtype="float32",
+        input="Nemotron-H: M*-M-, relu²".encode() + b"\xfe\x00",  # 29 bytes
+        config=dict(
+            hidden_size=16, hybrid_override_pattern="M*-M-", num_attention_heads=2, num_key_value_heads=1,
+            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
+            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True,
+            tie_word_embeddings=True,  # NemotronHForCausalLM ties nothing: lm_head stays its own tensor
+        ),
+    ),
+    dict(
+        name="granite_hybrid_f32",
+        family="granite_hybrid",
+        dtype="float32",
+        input="Granite 4.0: MoE+shared ×m".encode() + b"\x01",  # 29 bytes
+        config=dict(
+            hidden_size=16, num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"], num_attention_heads=2,
+            num_key_value_heads=1, intermediate_size=16, num_local_experts=4, num_experts_per_tok=2,
+            shared_intermediate_size=16, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2, mamba_d_state=8,
+            mamba_d_conv=4, mamba_expand=2, mamba_chunk_size=8, position_embedding_type="rope", rope_theta=10000.0,
+            embedding_multiplier=6.0, residual_multiplier=0.35, attention_multiplier=0.25, logits_scaling=4.0,
+            tie_word_embeddings=True,
+        ),
+    ),
+]
+
 COMMON_NOTES = {
     "input.bin": "raw input bytes; token id = byte value; batch 1; no BOS/EOS added",
     "logits.npy": "float64 [T, 256]; row t = next-byte logits after reading bytes 0..t (lm_head output, no softmax)",
@@ -167,6 +221,27 @@ FAMILY_NOTES = {
         "xBC = [x (d_inner) | B (n_groups*state) | C (n_groups*state)]; head h uses group h // (num_heads/n_groups)",
     },
     "llama": {},
+    "falcon_mamba": {
+        "conv_state_L<l>.npy": "float64 [d_inner, conv_kernel]: last K pre-conv inputs, oldest first",
+        "ssm_state_L<l>.npy": "float64 [d_inner, state_size]",
+        "mixer": "as mamba1, plus RMSNorm without weight (eps mixer_rms_eps) on dt (R dims), B and C (N dims) after x_proj",
+    },
+    "bamba": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, mamba_d_conv] (mamba layers only)",
+        "ssm_state_L<l>.npy": "float64 [mamba_n_heads, mamba_d_head, mamba_d_state] (mamba layers only)",
+        "attention": "RoPE on the first head_dim/2 dims of each head (partial_rotary_factor 0.5)",
+    },
+    "nemotron_h": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, conv_kernel] (Mamba-2 layers only)",
+        "ssm_state_L<l>.npy": "float64 [mamba_num_heads, mamba_head_dim, ssm_state_size] (Mamba-2 layers only)",
+        "layers": "one block per layers_block_type entry: x + mixer(norm(x)); mlp blocks: down(relu(up(x))^2)",
+    },
+    "granite_hybrid": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, mamba_d_conv] (mamba layers only)",
+        "ssm_state_L<l>.npy": "float64 [mamba_n_heads, mamba_d_head, mamba_d_state] (mamba layers only)",
+        "multipliers": "x0 = embed * embedding_multiplier; x += branch * residual_multiplier; scores * attention_multiplier; "
+        "logits / logits_scaling",
+    },
     "jamba": {
         "conv_state_L<l>.npy": "float64 [d_inner, mamba_d_conv] (mamba layers only): last K pre-conv inputs, "
         "oldest first",
@@ -191,6 +266,28 @@ def shapes_of(family, cfg):
         return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
                     kv_heads=cfg.num_key_value_heads, head_dim=hd, intermediate=cfg.intermediate_size,
                     rope_theta=hf.rope_theta_of(cfg))
+    if family == "falcon_mamba":
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, d_inner=cfg.intermediate_size,
+                    state=cfg.state_size, conv_kernel=cfg.conv_kernel, dt_rank=int(cfg.time_step_rank),
+                    mixer_rms_eps=cfg.mixer_rms_eps)
+    if family in ("bamba", "granite_hybrid"):
+        d_in = cfg.mamba_expand * cfg.hidden_size
+        out = dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, layer_types=hf.block_types(cfg),
+                   heads=cfg.num_attention_heads, kv_heads=cfg.num_key_value_heads,
+                   head_dim=cfg.hidden_size // cfg.num_attention_heads, intermediate=cfg.intermediate_size,
+                   d_inner=d_in, mamba_heads=cfg.mamba_n_heads, mamba_head_dim=cfg.mamba_d_head,
+                   n_groups=cfg.mamba_n_groups, state=cfg.mamba_d_state, conv_kernel=cfg.mamba_d_conv,
+                   chunk_size=cfg.mamba_chunk_size, rope_theta=hf.rope_theta_of(cfg))
+        if family == "granite_hybrid":
+            out.update(experts=cfg.num_local_experts, top_k=cfg.num_experts_per_tok,
+                       shared_intermediate=cfg.shared_intermediate_size)
+        return out
+    if family == "nemotron_h":
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, layer_types=hf.block_types(cfg),
+                    heads=cfg.num_attention_heads, kv_heads=cfg.num_key_value_heads, head_dim=cfg.head_dim,
+                    intermediate=cfg.intermediate_size, mamba_heads=cfg.mamba_num_heads,
+                    mamba_head_dim=cfg.mamba_head_dim, n_groups=cfg.n_groups, state=cfg.ssm_state_size,
+                    conv_kernel=cfg.conv_kernel, chunk_size=cfg.chunk_size)
     attn, moe = hf.jamba_layer_kinds(cfg)
     return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
                 kv_heads=cfg.num_key_value_heads, head_dim=cfg.hidden_size // cfg.num_attention_heads,
@@ -210,6 +307,18 @@ def family_options(family, cfg):
         "jamba": ["hidden_act", "rms_norm_eps", "mamba_conv_bias", "mamba_proj_bias", "mamba_dt_rank",
                   "use_mamba_kernels", "sliding_window", "max_position_embeddings", "layers_block_type",
                   "layers_num_experts", "router_aux_loss_coef", "tie_word_embeddings", "num_logits_to_keep"],
+        "falcon_mamba": ["hidden_act", "layer_norm_epsilon", "mixer_rms_eps", "use_bias", "use_conv_bias",
+                         "time_step_rank", "tie_word_embeddings"],
+        "bamba": ["hidden_act", "rms_norm_eps", "attn_layer_indices", "layers_block_type", "rope_parameters",
+                  "partial_rotary_factor", "mamba_d_head", "time_step_limit", "mamba_conv_bias", "mamba_proj_bias",
+                  "attention_bias", "mlp_bias", "tie_word_embeddings"],
+        "nemotron_h": ["layers_block_type", "hybrid_override_pattern", "mlp_hidden_act", "mamba_hidden_act",
+                       "layer_norm_epsilon", "time_step_min", "time_step_limit", "use_bias", "use_conv_bias",
+                       "mlp_bias", "attention_bias", "head_dim", "tie_word_embeddings"],
+        "granite_hybrid": ["hidden_act", "rms_norm_eps", "layer_types", "position_embedding_type", "rope_parameters",
+                           "embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling",
+                           "num_local_experts", "num_experts_per_tok", "shared_intermediate_size", "mamba_d_head",
+                           "time_step_limit", "tie_word_embeddings"],
     }[family]
     out = {}
     for k in keys:
@@ -237,14 +346,16 @@ def activation_stats(model, family, cfg, input_bytes):
     hooks = []
     plan = hf.layer_plan(family, cfg)
     for i, lay in enumerate(model.base_model.layers):
-        mixer = getattr(lay, "mixer", None) if family in ("mamba1", "mamba2") else getattr(lay, "mamba", None)
-        if mixer is None or plan[i]["mixer"] == "attention":
+        mixer = getattr(lay, "mixer", None) if family in ("mamba1", "mamba2", "falcon_mamba", "nemotron_h") else getattr(lay, "mamba", None)
+        if mixer is None or plan[i]["mixer"] not in ("mamba", "mamba2"):
             continue
-        if family == "mamba2":
+        if plan[i]["mixer"] == "mamba2":
             nh = mixer.num_heads
 
-            def h(m, a, o, i=i, mixer=mixer, nh=nh):
-                dt = F.softplus(o[..., -nh:] + mixer.dt_bias)
+            lo = float(getattr(mixer, "time_step_limit", (0.0,))[0] or 0.0)
+
+            def h(m, a, o, i=i, mixer=mixer, nh=nh, lo=lo):
+                dt = F.softplus(o[..., -nh:] + mixer.dt_bias).clamp(min=lo)
                 stats[f"L{i}"] = [float(dt.min()), float(dt.median()), float(dt.max())]
 
             hooks.append(mixer.in_proj.register_forward_hook(h))
@@ -379,7 +490,7 @@ def dump_sources(dst):
     root = os.path.dirname(transformers.__file__)
     os.makedirs(dst, exist_ok=True)
     rels = []
-    for sub in ("mamba", "mamba2", "llama", "jamba"):
+    for sub in ("mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granitemoehybrid", "zamba2"):
         rels += [os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "models", sub, "*.py"))]
     for rel in ("cache_utils.py", "modeling_rope_utils.py", "masking_utils.py", "modeling_layers.py",
                 "utils/generic.py", "utils/output_capturing.py", "integrations/moe.py",
@@ -459,6 +570,7 @@ meta.json; `checks.stock_transformers_f64_vs_reference_rel_l2` is the distance t
 | `reference/attn_L<l>.npy` | float64 `[heads, T, T]` eager softmax probabilities (attention layers only) |
 | `reference/conv_state_L<l>.npy`, `ssm_state_L<l>.npy` | final recurrent states of Mamba layer l (shapes below) |
 | `reference/router_logits_L<l>.npy`, `router_topk_L<l>.npy` | Jamba MoE layers: float64 `[T, E]` router logits, int64 `[T, k]` chosen experts |
+| (new families) | the same files; attention probabilities for Bamba / Nemotron-H / Granite attention layers, states for their Mamba layers |
 | `reference/meta.json` | versions, seed, config, shapes, tensor listing, what each array is, numeric checks |
 
 """
@@ -518,6 +630,32 @@ kernel (grouped_mm) has no float64 path, so the reference loads with `experts_im
 `recurrent_states[0]`. conv state = the last `conv_kernel` **pre-convolution** inputs (K columns, oldest
 first, last byte in column K-1); Mamba-1/Jamba `[d_inner, K]`, Mamba-2 `[conv_dim, K]` with channels (x|B|C).
 SSM state: Mamba-1/Jamba `[d_inner, N]`, Mamba-2 `[H, head_dim, N]`.
+
+**Falcon-Mamba** (`FalconMambaForCausalLM`, tensor names as Mamba): Mamba-1 plus `FalconMambaWeightlessRMSNorm`
+on `time_step` (R dims), B and C (N dims) after x_proj, eps = `mixer_rms_eps` (default 1e-6); the
+`dt_layernorm` / `b_layernorm` / `c_layernorm` weights are non-persistent buffers of ones, not in the checkpoint.
+
+**Bamba** (`BambaForCausalLM`): Jamba's layout (`input_layernorm`, `mamba.` or `self_attn.`, `pre_ff_layernorm`,
+`feed_forward.` SwiGLU, `model.final_layernorm`) with Mamba-2 layers (`mamba_*` keys; `mamba_d_head = "auto"` is
+d_inner / mamba_n_heads; gated norm over the full d_inner, eps rms_norm_eps) and attention at `attn_layer_indices`.
+BambaConfig forces `partial_rotary_factor = 0.5`: RoPE (rotate_half, `inv_freq = theta^(-2i/r)`) on the first
+r = head_dim/2 dims of each head, the rest unrotated (probe `rope_partial_half_head`: exact).
+
+**Nemotron-H** (`NemotronHForCausalLM`): one block per `layers_block_type` entry (the legacy string
+`hybrid_override_pattern`, M / * / - / E, is turned into it; `num_hidden_layers` is ignored), each
+`x + mixer(norm(x))` with every module under `mixer.`. Mamba-2: d_inner = mamba_num_heads * mamba_head_dim,
+`in_proj`/`out_proj` bias = `use_bias`, Δ clamped to `(time_step_min, inf)` (not `time_step_limit`), gated norm
+`Zamba2RMSNormGated` **per group** of d_inner / n_groups channels (probe `per_group`: exact); attention without
+positional encoding and without bias, head_dim from the config; MLP `down(relu(up(x))^2)`. `save_pretrained` writes
+the original `backbone.` names; `NemotronHForCausalLM` ties nothing (`_tied_weights_keys = {{}}`): `lm_head.weight`
+is its own tensor even with `tie_word_embeddings: true`.
+
+**Granite 4.0 hybrid** (`GraniteMoeHybridForCausalLM`): `layer_types` (Mamba-2 as Bamba's, or attention with
+scale `attention_multiplier` and RoPE only when `position_embedding_type == "rope"`), then
+`post_attention_layernorm` and `block_sparse_moe(x) + shared_mlp(x)`; router: the top k logits, softmax over those
+k; experts fused (`block_sparse_moe.input_linear.weight` [E, 2I, D] gate rows first, `output_linear.weight`
+[E, D, I], `router.layer.weight`, as saved); shared MLP `input_linear` [2Is, D] (gate rows first), `output_linear`.
+`x0 = embed * embedding_multiplier`; each branch is added times `residual_multiplier`; logits / `logits_scaling`.
 """
 
 

@@ -25,6 +25,10 @@ QColor modelColor(ss::Architecture a) {
     case ss::Architecture::Mamba2: return QColor(86, 150, 233);
     case ss::Architecture::Llama: return QColor(230, 159, 0);
     case ss::Architecture::Jamba: return QColor(204, 121, 167);
+    case ss::Architecture::FalconMamba: return QColor(0, 114, 178);
+    case ss::Architecture::Bamba: return QColor(213, 94, 0);
+    case ss::Architecture::NemotronH: return QColor(118, 185, 0);
+    case ss::Architecture::GraniteMoeHybrid: return QColor(120, 94, 240);
   }
   return Qt::gray;
 }

@@ -27,6 +27,7 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "BuiltinModels.h"
 #include "FigureExport.h"
@@ -93,6 +94,7 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
     Translated::toolTip(dock, [p] { return p->toolTip(); });
     m_panels[key] = p;
     m_docks[key] = dock;
+    p->installEventFilter(this);  // shown / hidden: syncViews
   }
   // The window's size and the views' places: within the screen, compact or wide (arrangeDocks).
   if (QScreen* sc = screen()) {
@@ -355,7 +357,22 @@ bool ExplorerWindow::eventFilter(QObject* o, QEvent* e) {
   // The columns' height changes with the style (a theme switch re-polishes the spin boxes), the font
   // and their content: measure again whenever their layout asks.
   if (o == m_columnsBox && e->type() == QEvent::LayoutRequest) QTimer::singleShot(0, this, &ExplorerWindow::updateColumnsHeight);
+  if ((e->type() == QEvent::Show || e->type() == QEvent::Hide) && qobject_cast<Panel*>(o) && !m_syncViewsQueued) {
+    m_syncViewsQueued = true;
+    QTimer::singleShot(0, this, &ExplorerWindow::syncViews);
+  }
   return QMainWindow::eventFilter(o, e);
+}
+
+void ExplorerWindow::syncViews() {
+  m_syncViewsQueued = false;
+  QList<ss::View> views;
+  for (Panel* p : m_panels)
+    if (p->isVisible() && !views.contains(p->view())) views << p->view();
+  // The prediction frame also carries a tokenizer model's tokens to the token strip; it is cheap.
+  if (!views.contains(ss::View::Prediction)) views << ss::View::Prediction;
+  std::sort(views.begin(), views.end());
+  m_ws->setViews(views);
 }
 
 void ExplorerWindow::updateColumnsHeight() {
@@ -395,6 +412,12 @@ int ExplorerWindow::openBuiltinModels() {
 void ExplorerWindow::setText(const QByteArray& bytes) { m_ws->setBytes(bytes); }  // the editor follows
 
 void ExplorerWindow::refreshPanels() {
+  // Every panel, shown or not (the headless exporter and tests read hidden ones too).
+  QList<ss::View> all;
+  for (Panel* p : m_panels)
+    if (!all.contains(p->view())) all << p->view();
+  std::sort(all.begin(), all.end());
+  m_ws->setViews(all);
   m_ws->waitForIdle();
   for (Panel* p : m_panels) p->refresh();
 }

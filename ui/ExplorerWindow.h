@@ -77,6 +77,10 @@ class ExplorerWindow : public QMainWindow {
   void updateTransportIcons();  // the play/pause/step/stop glyphs in the theme's text colour
   void updateColumnsHeight();   // the models dock never squeezes the columns' schedules
   void onZoomChanged();
+  // Asks the session for the frames of the shown panels only (a panel in a hidden tab or a closed
+  // dock costs nothing per keystroke; it is computed when it shows). refreshPanels() asks for all.
+  void syncViews();
+  bool m_syncViewsQueued = false;
 
   Workspace* m_ws;
   Stepper* m_stepper;

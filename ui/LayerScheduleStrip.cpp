@@ -8,7 +8,8 @@
 
 LayerScheduleStrip::LayerScheduleStrip(QWidget* parent) : QWidget(parent) {
   setToolTip(tr("The model's layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), "
-                "orange: attention (a KV cache that grows by one position per token); a bar under a layer: a "
+                "orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer "
+                "that mixes no tokens (Nemotron-H's MLP layers, nothing carried); a bar under a layer: a "
                 "mixture-of-experts feed-forward. Click a layer to show it."));
 }
 
@@ -17,8 +18,17 @@ QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
     case ss::MixerKind::Mamba: return QColor(0, 158, 115);
     case ss::MixerKind::Mamba2: return QColor(86, 150, 233);
     case ss::MixerKind::Attention: return QColor(230, 159, 0);
+    case ss::MixerKind::None: return QColor(160, 160, 160);
   }
   return Qt::gray;
+}
+
+QString LayerScheduleStrip::mixerLabel(ss::MixerKind k) {
+  return k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : k == ss::MixerKind::None ? "F" : "M";
+}
+
+QString LayerScheduleStrip::carryText(ss::MixerKind k) {
+  return k == ss::MixerKind::Attention ? tr("KV↗") : k == ss::MixerKind::None ? QString() : tr("state");
 }
 
 void LayerScheduleStrip::setConfig(const ss::ModelConfig& c) {
@@ -64,7 +74,7 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     p.drawRoundedRect(r, 4, 4);
     p.setPen(Qt::black);
     p.setFont(font());
-    const QString label = k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : "M";
+    const QString label = mixerLabel(k);
     p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
     if (m_config.ffns[l] == ss::FfnKind::Moe) {
       p.setBrush(palette().color(QPalette::WindowText));  // not a model or layer colour
@@ -73,8 +83,8 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     }
     p.setFont(small);
     p.setPen(palette().color(QPalette::WindowText));
-    const QString carry = k == ss::MixerKind::Attention ? tr("KV↗") : tr("state");
-    if (r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(carryRect(l), Qt::AlignCenter, carry);
+    const QString carry = carryText(k);
+    if (!carry.isEmpty() && r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(carryRect(l), Qt::AlignCenter, carry);
   }
 }
 

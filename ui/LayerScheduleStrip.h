@@ -1,6 +1,7 @@
-// LayerScheduleStrip: a model's layers as a row of boxes — Mamba, Mamba-2 or attention, a mixture-of-
-// experts feed-forward marked under its layer — with what each layer carries from token to token
-// (a fixed state, or a KV cache that grows). Click a box to choose that layer.
+// LayerScheduleStrip: a model's layers as a row of boxes — Mamba, Mamba-2, attention, or a feed-forward
+// layer that mixes no tokens (Nemotron-H's MLP layers), a mixture-of-experts feed-forward marked under
+// its layer — with what each layer carries from token to token (a fixed state, a KV cache that grows,
+// or nothing). Click a box to choose that layer.
 #pragma once
 
 #include <QWidget>
@@ -14,6 +15,8 @@ class LayerScheduleStrip : public QWidget {
   void setConfig(const ss::ModelConfig& config);
   void setCurrentLayer(int layer);
   static QColor mixerColor(ss::MixerKind kind);
+  static QString mixerLabel(ss::MixerKind kind);  // "M", "M2", "A", "F" (feed-forward only)
+  static QString carryText(ss::MixerKind kind);   // "state", "KV↗", or empty (carries nothing)
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override { return {120, sizeHint().height()}; }
   QRectF carryRect(int layer) const;  // where "state" / "KV↗" is written under the layer's box

@@ -234,11 +234,14 @@ void TokenStrip::paintEvent(QPaintEvent*) {
         p.drawText(QRect(bottom.left(), bottom.top(), cw * len - 2, bottom.height()), Qt::AlignHCenter | Qt::AlignTop,
                    QString::number(m_spans->ids[size_t(tokenOfByte(i))]));
       }
+      // The selected token: one frame around its cells in this row.
       const bool selected = showsTokens() ? m_token >= 0 && m_token < m_bytes.size() && tokenOfByte(i) == tokenOfByte(m_token) : i == m_token;
-      if (selected) {
+      if (selected && (i == a || !showsTokens() || tokenOfByte(i - 1) != tokenOfByte(i))) {
+        qint64 last = i;
+        while (showsTokens() && last + 1 < b && tokenOfByte(last + 1) == tokenOfByte(i)) ++last;
         p.setPen(QPen(hl, 3));
         p.setBrush(Qt::NoBrush);
-        p.drawRoundedRect(cell.adjusted(0, -2, 0, 2), 4, 4);
+        p.drawRoundedRect(cell.adjusted(0, -2, int(last - i) * cw, 2), 4, 4);
       }
     }
   }

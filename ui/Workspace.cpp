@@ -119,6 +119,12 @@ void Workspace::waitForIdle() {
   QCoreApplication::sendPostedEvents(this);  // the frames and status the worker queued
 }
 
+void Workspace::setViews(const QList<ss::View>& views) {
+  if (views == m_views) return;
+  m_views = views;
+  m_session->set_views(std::vector<ss::View>(views.begin(), views.end()));
+}
+
 void Workspace::onFrame(const ss::FramePtr& f) {
   if (f->request < m_modelsSerial) return;  // computed before the models changed: its column may be another now
   const int column = f->view == ss::View::Matrix ? f->column : -1;

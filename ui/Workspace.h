@@ -78,6 +78,10 @@ class Workspace : public QObject {
   void selectWindow(qint64 a, qint64 b);
   void extendSelection(qint64 t);
 
+  // The views the worker builds frames for after every change (the shown panels; all by default).
+  void setViews(const QList<ss::View>& views);
+  QList<ss::View> views() const { return m_views; }
+
   // --- frames: the newest of each view (Matrix: per column; the others: column -1) ---
   ss::FramePtr frame(ss::View v, int column = -1) const { return m_frames.value(key(v, column)); }
   void requestBlockRank(int column, qint64 r0, qint64 c0, qint64 r1, qint64 c1) { m_session->request_block_rank(column, r0, c0, r1, c1); }
@@ -110,6 +114,7 @@ class Workspace : public QObject {
   quint64 m_modelsSerial = 0;  // the document state of the last open / close
   std::tuple<quint64, qint64, size_t> m_results{0, -1, 0};  // (text version, computed, models) of the last resultsChanged
   QHash<int, ss::FramePtr> m_frames;
+  QList<ss::View> m_views;  // empty: the session's default (every view)
   ss::Session::Status m_status;
   QHash<quint64, QString> m_errors;  // per column id: the last worker error reported
 };

@@ -25,6 +25,8 @@ using namespace ss::gpu_test;
 namespace {
 
 constexpr double kTol = 1e-5;  // CUDA vs CPU, FP32 both
+// testkit::bench_config's families (4 layers, d 256): every architecture StateScope runs.
+const char* const kFamilies[] = {"mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granite_hybrid"};
 
 std::unique_ptr<Backend> gpu;
 std::unique_ptr<Backend> cpu;
@@ -74,7 +76,7 @@ std::string random_model(const std::string& family) {
 }
 
 void test_random_models() {
-  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+  for (const std::string family : kFamilies) {
     for (int64_t T : {1, 1000, 65536}) {
       if (T > 4096 && (quick_mode() || family != "mamba")) continue;  // the CPU side of 64K is slow for attention
       suite.run("random " + family + " (4 layers, d 256) T=" + std::to_string(T), [&] {
@@ -90,7 +92,7 @@ void test_random_models() {
 }
 
 void test_step_vs_forward() {
-  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+  for (const std::string family : kFamilies) {
     suite.run("GPU step x64 = GPU forward(40) + 24 steps = GPU forward(64): " + family, [&] {
       std::unique_ptr<Model> mc, mg;
       if (!load_both(random_model(family), mc, mg)) return;
@@ -131,7 +133,7 @@ void test_traces() {
 // Long inputs run as consecutive forwards of chunk_tokens() tokens (Model::forward): the same logits,
 // states and traces as one call. Chunks of 256 here so that short inputs cross several boundaries.
 void test_chunked_forward() {
-  for (const std::string family : {"mamba", "mamba2", "llama", "jamba"}) {
+  for (const std::string family : kFamilies) {
     suite.run("GPU forward(1000) in chunks of 256 = one GPU forward(1000), traces included: " + family, [&] {
       std::unique_ptr<Model> mc, mg;
       if (!load_both(random_model(family), mc, mg)) return;

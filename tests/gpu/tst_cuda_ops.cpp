@@ -4,6 +4,7 @@
 // chunk, up to 64K for the scans. Where the CPU backend does not have an op yet (Mamba-2 SSD, RoPE,
 // attention land with their families), the reference is the double-precision one in
 // naive_reference.cpp. Without a usable GPU the suite says why and exits with 77 (CTest: skipped).
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -285,6 +286,27 @@ void test_rope() {
       if (!cpu_has([&] { cpu->rope(xr, pos0, theta); }, &which)) naive_rope(xr, pos0, theta);
       suite.check(true, "vs " + which);
       expect("x", xg, xr);
+    });
+  }
+  // Partial rotary (Bamba: the first half of each head): the rotated dims as a whole-head RoPE of a
+  // head that narrow, the other dims unchanged.
+  for (auto [T, H, hd, r, pos0] : {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{7, 3, 16, 8, 5}, {40, 2, 64, 32, 1000}, {3, 4, 12, 6, 0}}) {
+    suite.run(fmt("rope partial(T=%lld H=%lld hd=%lld rotary_dim=%lld pos0=%lld)", (long long)T, (long long)H, (long long)hd, (long long)r, (long long)pos0), [=] {
+      Tensor x = rng.normal({T, H, hd});
+      Tensor xg = dev(x), xr = cpu->clone(x);  // x itself stays as it was
+      gpu->rope(xg, pos0, 10000.0f, r);
+      cpu->rope(xr, pos0, 10000.0f, r);
+      expect("x vs cpu", xg, xr);
+      Tensor narrow = Tensor::zeros({T, H, r});  // the first r dims of each head, rotated as whole heads
+      for (int64_t i = 0; i < T * H; ++i) std::copy(x.data() + i * hd, x.data() + i * hd + r, narrow.data() + i * r);
+      cpu->rope(narrow, pos0, 10000.0f);
+      double worst = 0;
+      for (int64_t i = 0; i < T * H; ++i)
+        for (int64_t d = 0; d < hd; ++d) {
+          const float want = d < r ? narrow.data()[i * r + d] : x.data()[i * hd + d];
+          worst = std::max(worst, double(std::abs(xr.data()[i * hd + d] - want)));
+        }
+      suite.check(worst == 0.0, fmt("cpu partial = whole-head RoPE of the first %lld dims, rest unchanged (max diff %g)", (long long)r, worst));
     });
   }
 }

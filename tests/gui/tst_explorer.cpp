@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QFile>
 #include <QProcess>
 #include <QXmlStreamReader>
@@ -559,6 +560,33 @@ class TestExplorer : public QObject {
       QCOMPARE(*std::min_element(Lj.values.begin(), Lj.values.end()), -7.0f);
       QCOMPARE(Lj.values[qsizetype(5001 >> j) * Lj.cols + (3007 >> j)], -7.0f);
     }
+  }
+
+  void hidden_panels_cost_nothing() {
+    // A closed dock's view is not computed on a change; it is when the dock shows again.
+    auto* dock = m_win->findChild<QDockWidget*>("dock-matrix");
+    QVERIFY(dock);
+    const bool wasVisible = dock->isVisible();
+    dock->show();
+    QCoreApplication::processEvents();
+    dock->hide();
+    QCoreApplication::processEvents();
+    QVERIFY(!ws()->views().contains(ss::View::Matrix));
+    QVERIFY(ws()->views().contains(ss::View::Prediction));
+    const QByteArray before = ws()->bytes();
+    ws()->setBytes(before + "!");
+    ws()->waitForIdle();
+    const quint64 v = ws()->textVersion();
+    QCOMPARE(ws()->frame(ss::View::Prediction)->text_version, v);
+    QVERIFY(ws()->frame(ss::View::Matrix, 0)->text_version < v);  // not recomputed while hidden
+    dock->show();
+    QCoreApplication::processEvents();
+    QVERIFY(ws()->views().contains(ss::View::Matrix));
+    ws()->waitForIdle();
+    QCOMPARE(ws()->frame(ss::View::Matrix, 0)->text_version, v);  // computed when it shows
+    dock->setVisible(wasVisible);
+    ws()->setBytes(before);
+    m_win->refreshPanels();
   }
 
   void large_window_state_view() {

@@ -226,6 +226,25 @@ class TestFigures : public QObject {
     QCOMPARE(ChartStyle::modelColor(ss::Architecture::Mamba), LayerScheduleStrip::mixerColor(ss::MixerKind::Mamba));
     QCOMPARE(ChartStyle::modelColor(ss::Architecture::Mamba2), LayerScheduleStrip::mixerColor(ss::MixerKind::Mamba2));
     QCOMPARE(ChartStyle::modelColor(ss::Architecture::Llama), LayerScheduleStrip::mixerColor(ss::MixerKind::Attention));
+    // Nemotron-H's schedule as the strip shows it: its MLP layers are feed-forward boxes of their own colour
+    // that carry nothing; the Mamba-2 and attention layers carry a state and a KV cache.
+    {
+      const std::string path = ss::test::fixtures_dir() + "/nemotron_h_f32/config.json";
+      const ss::ModelConfig nh = ss::parse_model_config(ss::parse_json_relaxed(ss::test::read_text(path)), path);
+      QStringList labels, carries;
+      for (ss::MixerKind k : nh.mixers) {
+        labels << LayerScheduleStrip::mixerLabel(k);
+        carries << LayerScheduleStrip::carryText(k);
+      }
+      QCOMPARE(labels, QStringList({"M2", "A", "F", "M2", "F"}));
+      QCOMPARE(carries, QStringList({"state", "KV↗", "", "state", ""}));
+      for (ss::MixerKind k : {ss::MixerKind::Mamba, ss::MixerKind::Mamba2, ss::MixerKind::Attention})
+        QVERIFY(LayerScheduleStrip::mixerColor(ss::MixerKind::None) != LayerScheduleStrip::mixerColor(k));
+      LayerScheduleStrip strip;
+      strip.setConfig(nh);
+      strip.resize(strip.sizeHint());
+      QVERIFY(!strip.grab().isNull());  // paints the feed-forward layers without tripping over them
+    }
     // The legend lists every model by its full name, nothing elided.
     ChartLegend* legend = ChartLegend::of(mc);
     QVERIFY(legend);

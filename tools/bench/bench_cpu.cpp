@@ -70,9 +70,12 @@ double forward_flops(const ModelConfig& c, double T) {
         f += 2 * 2 * (T * T / 2) * a.n_heads * a.head_dim;  // causal QK^T and PV
         break;
       }
+      case MixerKind::None: break;
     }
-    if (c.ffns[l] == FfnKind::Mlp) f += 3 * 2 * T * D * c.ffn.intermediate;
-    if (c.ffns[l] == FfnKind::Moe) f += 2 * T * D * c.ffn.n_experts + c.ffn.top_k * 3 * 2 * T * D * c.ffn.intermediate;
+    const double mlp_mats = c.ffn.mlp == MlpKind::Relu2 ? 2 : 3;  // Nemotron-H's MLP has no gate
+    const double shared = 3 * 2 * T * D * double(c.ffn.shared_intermediate);  // Granite's shared MLP (0 elsewhere)
+    if (c.ffns[l] == FfnKind::Mlp) f += c.ffn.shared_intermediate ? shared : mlp_mats * 2 * T * D * c.ffn.intermediate;
+    if (c.ffns[l] == FfnKind::Moe) f += 2 * T * D * c.ffn.n_experts + c.ffn.top_k * 3 * 2 * T * D * c.ffn.intermediate + shared;
   }
   return f;
 }

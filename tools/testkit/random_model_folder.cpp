@@ -79,7 +79,7 @@ void mamba_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
     w.normal(p + "in_proj.bias", {2 * Di}, 0.1f);
     w.normal(p + "out_proj.bias", {D}, 0.1f);
   }
-  if (m.dt_bc_norms) {
+  if (m.dt_bc_norms && m.dt_bc_norm_weights) {  // Falcon-Mamba's norms have no weight
     w.norm(p + "dt_layernorm.weight", R);
     w.norm(p + "b_layernorm.weight", N);
     w.norm(p + "c_layernorm.weight", N);
@@ -110,9 +110,21 @@ void attention(Weights& w, const ModelConfig& c, const std::string& p) {
 
 void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
   const int64_t D = c.d_model, I = c.ffn.intermediate;
-  w.linear(p + "gate_proj.weight", I, D);
+  if (c.ffn.mlp == MlpKind::SwiGlu) w.linear(p + "gate_proj.weight", I, D);
   w.linear(p + "up_proj.weight", I, D);
   w.linear(p + "down_proj.weight", D, I);
+}
+
+// Granite 4.0: experts fused under the original names, the router, the shared MLP (as save_pretrained writes them).
+void granite_ffn(Weights& w, const ModelConfig& c, const std::string& p) {
+  const int64_t D = c.d_model, I = c.ffn.intermediate, E = c.ffn.n_experts, Is = c.ffn.shared_intermediate;
+  if (E > 0) {
+    w.linear(p + "block_sparse_moe.router.layer.weight", E, D);
+    w.normal(p + "block_sparse_moe.input_linear.weight", {E, 2 * I, D}, 1.0f / std::sqrt(float(D)));
+    w.normal(p + "block_sparse_moe.output_linear.weight", {E, D, I}, 1.0f / std::sqrt(float(I)));
+  }
+  w.linear(p + "shared_mlp.input_linear.weight", 2 * Is, D);
+  w.linear(p + "shared_mlp.output_linear.weight", D, Is);
 }
 
 }  // namespace
@@ -121,13 +133,14 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
   const ModelConfig c = parse_model_config(config, dir + "/config.json");
   Weights w(seed);
   const int64_t V = c.vocab_size, D = c.d_model;
-  const bool ssm_naming = c.arch == Architecture::Mamba || c.arch == Architecture::Mamba2;
-  const std::string root = ssm_naming ? "backbone." : "model.";
-  w.normal(root + (ssm_naming ? "embeddings.weight" : "embed_tokens.weight"), {V, D}, 1.0f);
+  const bool ssm_naming = c.arch == Architecture::Mamba || c.arch == Architecture::Mamba2 || c.arch == Architecture::FalconMamba;
+  const std::string root = ssm_naming || c.arch == Architecture::NemotronH ? "backbone." : "model.";
+  w.normal(root + (ssm_naming || c.arch == Architecture::NemotronH ? "embeddings.weight" : "embed_tokens.weight"), {V, D}, 1.0f);
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = root + "layers." + std::to_string(l) + ".";
     switch (c.arch) {
       case Architecture::Mamba:
+      case Architecture::FalconMamba:
         w.norm(p + "norm.weight", D);
         mamba_mixer(w, c, p + "mixer.");
         break;
@@ -153,9 +166,32 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
           mlp(w, c, p + "feed_forward.");
         }
         break;
+      case Architecture::Bamba:
+        w.norm(p + "input_layernorm.weight", D);
+        if (c.mixers[l] == MixerKind::Attention) attention(w, c, p + "self_attn.");
+        else mamba2_mixer(w, c, p + "mamba.");
+        w.norm(p + "pre_ff_layernorm.weight", D);
+        mlp(w, c, p + "feed_forward.");
+        break;
+      case Architecture::NemotronH:
+        w.norm(p + "norm.weight", D);
+        if (c.mixers[l] == MixerKind::Attention) attention(w, c, p + "mixer.");
+        else if (c.mixers[l] == MixerKind::Mamba2) mamba2_mixer(w, c, p + "mixer.");
+        else mlp(w, c, p + "mixer.");
+        break;
+      case Architecture::GraniteMoeHybrid:
+        w.norm(p + "input_layernorm.weight", D);
+        if (c.mixers[l] == MixerKind::Attention) attention(w, c, p + "self_attn.");
+        else mamba2_mixer(w, c, p + "mamba.");
+        w.norm(p + "post_attention_layernorm.weight", D);
+        granite_ffn(w, c, p);
+        break;
     }
   }
-  w.norm(root + (c.arch == Architecture::Jamba ? "final_layernorm.weight" : ssm_naming ? "norm_f.weight" : "norm.weight"), D);
+  const char* final_norm = c.arch == Architecture::Jamba || c.arch == Architecture::Bamba ? "final_layernorm.weight"
+                           : ssm_naming || c.arch == Architecture::NemotronH              ? "norm_f.weight"
+                                                                                          : "norm.weight";
+  w.norm(root + final_norm, D);
   if (!c.tied_embeddings) w.linear("lm_head.weight", V, D);
   fs::create_directories(dir);
   write_safetensors_f32((fs::path(dir) / "model.safetensors").string(), w.all());
@@ -175,6 +211,29 @@ nlohmann::json bench_config(const std::string& family) {
     return {{"architectures", {"LlamaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
             {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 384}, {"rope_theta", 10000.0},
             {"tie_word_embeddings", true}};
+  if (family == "falcon_mamba")
+    return {{"architectures", {"FalconMambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"state_size", 16}, {"conv_kernel", 4}, {"expand", 2}, {"time_step_rank", 16}, {"tie_word_embeddings", true},
+            {"mixer_rms_eps", 1e-6}};
+  if (family == "bamba")
+    return {{"architectures", {"BambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"intermediate_size", 256}, {"attn_layer_indices", {1}},
+            {"mamba_n_heads", 8}, {"mamba_d_head", 64}, {"mamba_n_groups", 2}, {"mamba_d_state", 32}, {"mamba_d_conv", 4},
+            {"mamba_expand", 2}, {"mamba_chunk_size", 64}, {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}, {"partial_rotary_factor", 0.5}}},
+            {"tie_word_embeddings", false}};
+  if (family == "nemotron_h")
+    return {{"architectures", {"NemotronHForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"hybrid_override_pattern", "M*-M"},
+            {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"head_dim", 64}, {"intermediate_size", 384},
+            {"mamba_num_heads", 8}, {"mamba_head_dim", 64}, {"n_groups", 2}, {"ssm_state_size", 32}, {"conv_kernel", 4},
+            {"chunk_size", 64}, {"time_step_min", 0.001}, {"tie_word_embeddings", false}};
+  if (family == "granite_hybrid")
+    return {{"architectures", {"GraniteMoeHybridForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"layer_types", {"mamba", "attention", "mamba", "mamba"}}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+            {"intermediate_size", 128}, {"num_local_experts", 4}, {"num_experts_per_tok", 2}, {"shared_intermediate_size", 256},
+            {"mamba_n_heads", 8}, {"mamba_d_head", 64}, {"mamba_n_groups", 1}, {"mamba_d_state", 32}, {"mamba_d_conv", 4},
+            {"mamba_expand", 2}, {"mamba_chunk_size", 64}, {"position_embedding_type", "rope"},
+            {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}}, {"embedding_multiplier", 12.0},
+            {"residual_multiplier", 0.22}, {"attention_multiplier", 0.0078125}, {"logits_scaling", 8.0}, {"tie_word_embeddings", true}};
   return {{"architectures", {"JambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
           {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 256}, {"attn_layer_offset", 2},
           {"attn_layer_period", 4}, {"expert_layer_offset", 1}, {"expert_layer_period", 2}, {"num_experts", 4},

@@ -67,7 +67,7 @@ CONFIGS = {
     },
 }
 SHIP = {"mqar": {"llama": "mqar-llama", "jamba": "mqar-jamba", "mamba1-n16": "mqar-mamba1", "mamba2-n64": "mqar-mamba2",
-                 "mamba2-n8": "mqar-mamba2-n8"},
+                 "mamba2-n8": "mqar-mamba2-n8", "mamba2-n16": "mqar-mamba2-n16"},
         "selcopy": {"mamba1": "selcopy-mamba1", "mamba1-lti": "selcopy-mamba1-lti", "mamba2": "selcopy-mamba2",
                     "mamba2-lti": "selcopy-mamba2-lti"},
         "noise": {"llama": "noise-llama", "jamba": "noise-jamba", "mamba1": "noise-mamba1", "mamba2": "noise-mamba2"}}
@@ -100,6 +100,19 @@ def parse_args():
     ap.add_argument("--results-dir", default="tools/train/results")
     ap.add_argument("--out-models", default="assets/models")
     ap.add_argument("--out-img", default="docs/img")
+    ap.add_argument("--stages", default=None, help="MQAR curriculum: comma-separated maximum book sizes "
+                    "(default MQAR_STAGES); books of 2..stage pairs")
+    ap.add_argument("--first-share", type=float, default=0.4, help="MQAR: time share of the first stage at most")
+    ap.add_argument("--stage-share", type=float, default=0.08, help="MQAR: time share of every later stage at most")
+    ap.add_argument("--size", default=None, help="JSON: overrides of the configuration's size (e.g. {\"n_layer\": 4})")
+    ap.add_argument("--induction-share", type=float, default=0.0, help="MQAR: for this first share of the time, "
+                    "every other batch is repeated random strings (tasks.induction_example; loss on the second copy), "
+                    "which have a dense copying signal")
+    ap.add_argument("--padded-frac", type=float, default=0.5, help="noise: fraction of training rows that are padded")
+    ap.add_argument("--ckpt-dir", default=None, help="save a float32 checkpoint (model, optimizer, curriculum) "
+                    "here right after training, before evaluation")
+    ap.add_argument("--resume", default=None, help="checkpoint to continue from (no warm-up; cosine over "
+                    "--train-seconds from --lr)")
     return ap.parse_args()
 
 
@@ -121,6 +134,18 @@ def mqar_batch(batch, n_pairs, rng):
     q[:, -1, 2] = ord("\n")
     mask = np.zeros(out.shape, dtype=bool)
     mask[:, 3 * n_pairs + 1::3] = True
+    return torch.from_numpy(out.astype(np.int64)), torch.from_numpy(mask)
+
+
+INDUCTION_SYMBOLS = np.frombuffer(tasks.INDUCTION_ALPHABET.encode(), dtype=np.uint8)
+
+
+def induction_batch(batch, length, rng):
+    """(tokens (batch, 2 * length + 1), answer mask): tasks.induction_example; answers length+1 .. 2*length-1."""
+    seg = INDUCTION_SYMBOLS[rng.integers(0, len(INDUCTION_SYMBOLS), (batch, length))]
+    out = np.concatenate([seg, seg, np.full((batch, 1), ord("\n"), dtype=np.uint8)], axis=1)
+    mask = np.zeros(out.shape, dtype=bool)
+    mask[:, length + 1:2 * length] = True
     return torch.from_numpy(out.astype(np.int64)), torch.from_numpy(mask)
 
 
@@ -186,14 +211,14 @@ def english_text(corpus):
     return train, np.concatenate(parts)
 
 
-def noise_batch(src, batch, rng, seq=NOISE_SEQ):
-    """Half the rows clean, half padded; (tokens, content-target mask) of shape (batch, seq)."""
+def noise_batch(src, batch, rng, seq=NOISE_SEQ, padded_frac=0.5):
+    """A fraction padded_frac of the rows padded, the rest clean; (tokens, content-target mask) (batch, seq)."""
     x = np.empty((batch, seq), dtype=np.uint8)
     m = np.empty((batch, seq), dtype=bool)
     for i in range(batch):
         start = rng.integers(0, len(src) - seq - 1)
         content = src[start:start + seq]
-        if i % 2:
+        if i < round(batch * padded_frac):
             content, is_content = pad_row(content, rng)
         else:
             is_content = np.ones(seq, dtype=bool)
@@ -265,14 +290,24 @@ def train_config(task, cname, family, size, batch_fn, args, device, lti=False, o
         make_time_invariant(model, family)
     opt = common.make_optimizer(model, args.lr, args.weight_decay)
     curve, acc, n_acc, t0 = [], torch.zeros((), device=device), 0, time.time()
-    step = 0
+    step, step0, warmup, prior = 0, 0, args.warmup, None
+    if args.resume:
+        prior = torch.load(args.resume, map_location=device, weights_only=False)
+        model.load_state_dict(prior["model"])
+        opt.load_state_dict(prior["opt"])
+        step = step0 = prior["steps"]
+        curve = prior["curve"]
+        warmup = 0
+        if on_step is not None and prior.get("curriculum") is not None and hasattr(on_step, "__self__"):
+            on_step.__self__.restore(prior["curriculum"])
+        print(f"[{task}/{cname}] resumed from {args.resume} at step {step}", flush=True)
     with fastpaths.patched(fastpaths.mixer_classes_for(family)):
         model.train()
         while step < args.max_steps:
             frac = (time.time() - t0) / args.train_seconds
             if frac >= 1.0:
                 break
-            lr = args.lr * (step + 1) / args.warmup if step < args.warmup else \
+            lr = args.lr * (step + 1) / warmup if step < warmup else \
                 args.lr * (0.1 + 0.9 * 0.5 * (1.0 + np.cos(np.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -290,8 +325,13 @@ def train_config(task, cname, family, size, batch_fn, args, device, lti=False, o
             acc += loss.detach()
             n_acc += 1
             step += 1
-            if on_step is not None and step % 25 == 0:
-                on_step(step, frac, (sel.argmax(-1) == x[:, 1:][mm]).float().mean().item())
+            if (on_step is not None or step % 500 == 0) and step % 25 == 0:
+                train_acc = (sel.argmax(-1) == x[:, 1:][mm]).float().mean().item()
+                if on_step is not None:
+                    on_step(step, frac, train_acc)
+                if step % 500 == 0:
+                    print(f"[{task}/{cname}] step {step} loss {loss.item():.3f} train acc {train_acc:.3f} "
+                          f"{time.time() - t0:.0f}s", flush=True)
             if step % 100 == 0:
                 curve.append({"step": step, "loss": acc.item() / n_acc, "seconds": time.time() - t0})
                 acc.zero_()
@@ -300,9 +340,20 @@ def train_config(task, cname, family, size, batch_fn, args, device, lti=False, o
                     print(f"[{task}/{cname}] step {step} loss {curve[-1]['loss']:.3f} {curve[-1]['seconds']:.0f}s",
                           flush=True)
     torch.cuda.synchronize()
-    rec = {"steps": step, "train_seconds": time.time() - t0, "curve": curve,
+    seconds = time.time() - t0 + (prior["train_seconds"] if prior else 0.0)
+    if args.ckpt_dir:
+        os.makedirs(args.ckpt_dir, exist_ok=True)
+        cur = on_step.__self__.state() if on_step is not None and hasattr(on_step, "__self__") else None
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "steps": step, "curve": curve,
+                    "train_seconds": seconds, "curriculum": cur, "size": size, "family": family,
+                    "lr": args.lr, "seed": args.seed},
+                   os.path.join(args.ckpt_dir, f"{task}_{cname}{'@' + args.tag if args.tag else ''}.pt"))
+    rec = {"steps": step, "train_seconds": seconds, "curve": curve,
            "params": models.param_counts(model, family, config), "memory": models.memory_bytes(family, config),
-           "lr": args.lr, "batch": args.batch, "time_invariant": lti}
+           "lr": args.lr, "batch": args.batch, "time_invariant": lti, "warmup": args.warmup,
+           "weight_decay": args.weight_decay}
+    if prior:
+        rec["resumed"] = {"from_steps": step0, "first_lr": prior.get("lr"), "steps_this_call": step - step0}
     if lti:
         rec["lti_max_abs_dt_weight"] = lti_check(model, family)
     return model, config, rec
@@ -343,25 +394,42 @@ class MqarCurriculum:
     200 steps) passes MQAR_STAGE_ACC, or when the stage has used its share of the time budget: 40% for
     the first stage (so that a model has time to leave the plateau on small books), 8% for the others."""
 
-    def __init__(self, batch, rng):
+    def __init__(self, batch, rng, stages=None, first_share=0.4, stage_share=0.08, induction_share=0.0):
         self.batch, self.rng, self.stage, self.recent, self.stage_start = batch, rng, 0, [], 0.0
-        self.history = [{"step": 0, "max_pairs": MQAR_STAGES[0]}]
+        self.induction_share, self.frac, self.last_induction = induction_share, 0.0, False
+        self.stages = list(stages or MQAR_STAGES)
+        self.first_share, self.stage_share = first_share, stage_share
+        self.history = [{"step": 0, "max_pairs": self.stages[0]}]
+
+    def state(self):
+        return {"stages": self.stages, "stage": self.stage, "history": self.history}
+
+    def restore(self, st):
+        """Continue a checkpoint's curriculum: same stage (its time shares start again in this call)."""
+        self.stages, self.stage, self.history = st["stages"], st["stage"], st["history"]
+        self.history.append({"resumed_at_stage": self.stage})
 
     def batch_fn(self, step):
-        n = int(self.rng.integers(2, MQAR_STAGES[self.stage] + 1))
+        self.last_induction = self.frac < self.induction_share and step % 2 == 0
+        if self.last_induction:
+            return induction_batch(self.batch, int(self.rng.integers(8, 65)), self.rng)
+        n = int(self.rng.integers(2, self.stages[self.stage] + 1))
         return mqar_batch(self.batch, n, self.rng)
 
     def on_step(self, step, frac, acc):
-        self.recent = (self.recent + [acc])[-8:]
-        if self.stage + 1 >= len(MQAR_STAGES):
+        self.frac = frac
+        if self.last_induction:
             return
-        share = 0.4 if self.stage == 0 else 0.08
+        self.recent = (self.recent + [acc])[-8:]
+        if self.stage + 1 >= len(self.stages):
+            return
+        share = self.first_share if self.stage == 0 else self.stage_share
         if (len(self.recent) == 8 and np.mean(self.recent) > MQAR_STAGE_ACC) or frac - self.stage_start > share:
             self.stage += 1
             self.stage_start = frac
             self.recent = []
-            self.history.append({"step": step, "max_pairs": MQAR_STAGES[self.stage], "time_fraction": round(frac, 3)})
-            print(f"[mqar] step {step}: books of up to {MQAR_STAGES[self.stage]} pairs", flush=True)
+            self.history.append({"step": step, "max_pairs": self.stages[self.stage], "time_fraction": round(frac, 3)})
+            print(f"[mqar] step {step}: books of up to {self.stages[self.stage]} pairs", flush=True)
 
 
 @torch.no_grad()
@@ -482,6 +550,8 @@ def run_task(task, names, args, device, info):
         evalset = noise_eval_set(held)
     for cname in names:
         family, size = CONFIGS[task][cname]
+        if args.size:
+            size = dict(size, **json.loads(args.size))
         lti = cname.endswith("-lti")
         suffix = f"@{args.tag}" if args.tag else ""
         out_path = os.path.join(args.results_dir, f"{task}_{cname}{suffix}.json")
@@ -489,17 +559,19 @@ def run_task(task, names, args, device, info):
             rng = np.random.Generator(np.random.PCG64(args.seed))
             on_step = None
             if task == "mqar":
-                cur = MqarCurriculum(args.batch, rng)
+                stages = [int(v) for v in args.stages.split(",")] if args.stages else None
+                cur = MqarCurriculum(args.batch, rng, stages, args.first_share, args.stage_share, args.induction_share)
                 batch_fn, on_step = cur.batch_fn, cur.on_step
             elif task == "selcopy":
                 def batch_fn(step, rng=rng):
                     return selcopy_batch(args.batch, rng)
             else:
                 def batch_fn(step, rng=rng):
-                    return noise_batch(src, args.batch, rng)
+                    return noise_batch(src, args.batch, rng, padded_frac=args.padded_frac)
             model, config, rec = train_config(task, cname, family, size, batch_fn, args, device, lti, on_step)
             rec.update({"task": task, "config_name": cname, "family": family, "size": size, "env": info,
-                        "seed": args.seed, "variant": args.tag})
+                        "seed": args.seed, "variant": args.tag, "recipe": {k: getattr(args, k) for k in (
+                            "stages", "first_share", "stage_share", "induction_share", "padded_frac", "size", "resume")}})
             if task == "mqar":
                 rec["curriculum"] = cur.history
                 rec["accuracy"] = mqar_accuracy(model, family, device, patched=True)
@@ -572,7 +644,9 @@ def write_task_json(task, out_dir, cname, rec=None):
                           "then every key again followed by its value, then a newline",
                 "key_bytes": tasks.TRAIN_KEYS, "value_bytes": tasks.VALUE_DIGITS,
                 "example": tasks.mqar_example(4, random.Random(0), tasks.TRAIN_KEYS)[0].decode(),
-                "curriculum_max_pairs": MQAR_STAGES, "max_pairs": tasks.MQAR_MAX_TRAIN_PAIRS,
+                "curriculum_max_pairs": ([int(v) for v in rec["recipe"]["stages"].split(",")]
+                                         if rec and (rec.get("recipe") or {}).get("stages") else MQAR_STAGES),
+                "max_pairs": tasks.MQAR_MAX_TRAIN_PAIRS,
                 "scored": "the value digit after each query key"}
     elif task == "selcopy":
         desc = {"task": "selective-copying", "generator": "tools/train/tasks.py:selective_copy_example",
@@ -592,13 +666,15 @@ def write_task_json(task, out_dir, cname, rec=None):
         desc = {"task": "noise", "generator": "tools/train/tasks.py:pad_with_noise",
                 "format": "English text; after each byte, with probability p, a run of 1..max_run junk bytes "
                           "(0x01-0x08, 0x0E-0x1F)", "p": NOISE_P, "max_run": NOISE_MAX_RUN,
-                "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, half clean, half padded",
+                "trained_on": f"{NOISE_SEQ}-byte windows of English fortunes, a fraction "
+                              f"{((rec or {}).get('recipe') or {}).get('padded_frac', 0.5):g} of them padded, the rest clean",
                 "example": tasks.pad_with_noise(NOISE_EXAMPLE, random.Random(0), NOISE_P, NOISE_MAX_RUN)[0].decode("ascii"),
                 "example_content": NOISE_EXAMPLE.decode("ascii"),
                 "scored": "predictions of content bytes only"}
     desc["configuration"] = cname
     if rec is not None:
-        desc["training"] = {k: rec[k] for k in ("steps", "train_seconds", "lr", "batch", "seed") if k in rec}
+        desc["training"] = {k: rec[k] for k in ("steps", "train_seconds", "lr", "batch", "seed", "warmup", "weight_decay",
+                                                "recipe", "resumed") if k in rec}
         if "variants" in rec:
             desc["training"]["variants_tried"] = {t: {"lr": v["lr"], "score": v["score"]} for t, v in rec["variants"].items()}
         desc["params"] = rec.get("params", {}).get("total")
@@ -680,6 +756,17 @@ def bag_of_values_baseline(n_pairs, trials=4000, seed=0):
 
 
 
+def training_note(r):
+    """'3366 steps x 256, lr 3e-3, 400 s (+ induction warm-up)' for a record."""
+    rec = r.get("recipe") or {}
+    note = f"{r['steps']} steps x {r.get('batch', 64)}, lr {r.get('lr', 0):g}, {r.get('train_seconds', 0):.0f} s"
+    if rec.get("induction_share"):
+        note += f", induction warm-up {rec['induction_share']:g}"
+    if rec.get("stages"):
+        note += f", books from {rec['stages'].split(',')[0]}"
+    return note
+
+
 def summarize(args):
     import matplotlib
     matplotlib.use("Agg")
@@ -695,7 +782,7 @@ def summarize(args):
     if mq:
         base = [bag_of_values_baseline(n) for n in MQAR_EVAL_PAIRS]
         lines += ["## MQAR accuracy (fraction of queries answered), by number of key-value pairs", "",
-                  "| model | params | state floats/layer | steps | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |",
+                  "| model | params | state floats/layer | training | " + " | ".join(str(n) for n in MQAR_EVAL_PAIRS) + " |",
                   "| --- | --- | --- | --- |" + " --- |" * len(MQAR_EVAL_PAIRS)]
         fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
         order = sorted(mq, key=lambda c: (mq[c]["family"] != "llama", mq[c]["family"] != "jamba", mq[c]["family"],
@@ -706,9 +793,9 @@ def summarize(args):
             sfl = r["memory"].get("ssm_state_bytes_per_layer", 0) // 4
             state = {"llama": "KV cache only", "jamba": f"{sfl} + KV cache"}.get(r["family"], str(sfl))
             lines.append(f"| {c}{' (shipped as ' + r['shipped_as'] + ')' if r.get('shipped_as') else ''} | "
-                         f"{r['params']['total']} | {state} | {r['steps']} | "
+                         f"{r['params']['total']} | {state} | {training_note(r)} | "
                          + " | ".join(f"{acc[n]:.2f}" for n in MQAR_EVAL_PAIRS) + " |")
-            style = "s-" if r["family"] in ("llama", "jamba") else "o-"
+            style = {"llama": "s--", "jamba": "s-"}.get(r["family"], "o-")      # dashed: visible over jamba
             ax[0].plot(MQAR_EVAL_PAIRS, [acc[n] for n in MQAR_EVAL_PAIRS], style, color=f"C{i}", label=c, ms=4)
         lines.append("| no recall (knows the digits in the book, not which key has which) | - | - | - | "
                      + " | ".join(f"{b:.2f}" for b in base) + " |")
@@ -730,7 +817,7 @@ def summarize(args):
         ax[1].set_ylim(0, 1.02)
         ax[1].grid(alpha=0.3)
         ax[1].legend(fontsize=7)
-        fig.suptitle("Multi-query associative recall (2 layers, d_model 128, same training time, curriculum)")
+        fig.suptitle("Multi-query associative recall (2 layers, d_model 128; each model's training in docs/models.md)")
         fig.tight_layout()
         fig.savefig(os.path.join(args.out_img, "mqar_accuracy.png"), dpi=120)
         plt.close(fig)

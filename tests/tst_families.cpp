@@ -1,0 +1,263 @@
+// The families added for issue 12 (Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0 hybrid): what their
+// config.json says becomes the layer schedule and parameters transformers 5.17 uses; values StateScope
+// does not run are refused naming the file and the key; random models (testkit, the tensor names
+// save_pretrained writes) load, and their recurrent step form and chunked parallel form agree.
+// Agreement with transformers itself is in tst_reference (the fixtures made by tools/make_fixtures.py).
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backend.h"
+#include "config.h"
+#include "error.h"
+#include "model.h"
+#include "random_model_folder.h"
+#include "test_support.h"
+
+using namespace ss;
+using json = nlohmann::json;
+
+namespace {
+
+// A small version of testkit's family config (d 256 -> 32), so the CPU runs are quick.
+json small_config(const std::string& family) {
+  json j = testkit::bench_config(family);
+  j["hidden_size"] = 32;
+  if (family == "falcon_mamba") j["time_step_rank"] = 4;
+  if (family == "bamba" || family == "granite_hybrid") {
+    j["mamba_d_head"] = 8;  // 8 heads x 8 = expand 2 x 32
+    j["mamba_d_state"] = 8;
+    j["mamba_chunk_size"] = 8;
+    j["intermediate_size"] = 48;
+  }
+  if (family == "granite_hybrid") {
+    j["shared_intermediate_size"] = 40;
+    j["attention_multiplier"] = 0.125;
+  }
+  if (family == "nemotron_h") {
+    j["head_dim"] = 8;
+    j["mamba_head_dim"] = 8;
+    j["ssm_state_size"] = 8;
+    j["chunk_size"] = 8;
+    j["intermediate_size"] = 48;
+  }
+  return j;
+}
+
+ModelConfig parse(const json& j) { return parse_model_config(j, "test/config.json"); }
+
+// The key an ss::Error for `j` names (empty when it parses).
+std::string refused_key(const json& j) {
+  try {
+    parse(j);
+  } catch (const Error& e) {
+    return e.field();
+  }
+  return "";
+}
+
+std::vector<int32_t> some_tokens(int n) {
+  std::vector<int32_t> t(n);
+  for (int i = 0; i < n; ++i) t[i] = (i * 37 + 11) % 256;
+  return t;
+}
+
+}  // namespace
+
+class TestFamilies : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void falcon_mamba_has_weightless_norms_with_their_own_eps() {
+    json j = small_config("falcon_mamba");
+    j["mixer_rms_eps"] = 1e-3;
+    const ModelConfig c = parse(j);
+    QCOMPARE(c.arch, Architecture::FalconMamba);
+    QVERIFY(c.mamba.dt_bc_norms);
+    QVERIFY(!c.mamba.dt_bc_norm_weights);
+    QCOMPARE(c.mamba.dt_bc_norm_eps, 1e-3f);
+    QCOMPARE(c.norm_eps, 1e-5f);  // layer_norm_epsilon: the block and final norms
+    j.erase("mixer_rms_eps");
+    QCOMPARE(parse(j).mamba.dt_bc_norm_eps, 1e-6f);  // FalconMambaConfig's default
+    QCOMPARE(std::string(architecture_name(Architecture::FalconMamba)), std::string("FalconMambaForCausalLM"));
+  }
+
+  void bamba_schedule_and_partial_rotary() {
+    json j = small_config("bamba");
+    j["num_hidden_layers"] = 5;
+    j["attn_layer_indices"] = {1, 4};
+    const ModelConfig c = parse(j);
+    QCOMPARE(c.arch, Architecture::Bamba);
+    const std::vector<MixerKind> want = {MixerKind::Mamba2, MixerKind::Attention, MixerKind::Mamba2, MixerKind::Mamba2, MixerKind::Attention};
+    QVERIFY(c.mixers == want);
+    for (FfnKind f : c.ffns) QCOMPARE(f, FfnKind::Mlp);
+    QCOMPARE(c.attn.head_dim, 8);
+    QCOMPARE(c.attn.rotary_dim, 4);  // BambaConfig: partial_rotary_factor 0.5
+    QCOMPARE(c.mamba2.d_inner, 64);
+    QCOMPARE(c.mamba2.norm_group_size, 64);  // BambaRMSNormGated: over all of d_inner
+    j.erase("rope_parameters");
+    QCOMPARE(parse(j).attn.rotary_dim, 4);  // 0.5 whatever config.json says (or does not say)
+    j["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "default"}, {"partial_rotary_factor", 1.0}};
+    QCOMPARE(refused_key(j), std::string("rope_parameters.partial_rotary_factor"));
+    j = small_config("bamba");
+    j["attn_layer_indices"] = {7};
+    QCOMPARE(refused_key(j), std::string("attn_layer_indices[0]"));
+    j = small_config("bamba");
+    j["mamba_d_head"] = 5;
+    QCOMPARE(refused_key(j), std::string("mamba_d_head"));
+  }
+
+  void nemotron_h_pattern_string_and_list_give_one_schedule() {
+    json j = small_config("nemotron_h");
+    j["hybrid_override_pattern"] = "M*-MM-";
+    const ModelConfig a = parse(j);
+    j.erase("hybrid_override_pattern");
+    j["layers_block_type"] = {"mamba", "attention", "mlp", "linear_attention", "linear_attention", "mlp"};  // legacy names too
+    j["num_hidden_layers"] = 52;  // ignored, as transformers does: the list decides
+    const ModelConfig b = parse(j);
+    const std::vector<MixerKind> mix = {MixerKind::Mamba2, MixerKind::Attention, MixerKind::None,
+                                        MixerKind::Mamba2, MixerKind::Mamba2,    MixerKind::None};
+    const std::vector<FfnKind> ffn = {FfnKind::None, FfnKind::None, FfnKind::Mlp, FfnKind::None, FfnKind::None, FfnKind::Mlp};
+    QVERIFY(a.mixers == mix && b.mixers == mix);
+    QVERIFY(a.ffns == ffn && b.ffns == ffn);
+    QCOMPARE(a.n_layers, 6);
+    QCOMPARE(b.n_layers, 6);
+    QCOMPARE(a.ffn.mlp, MlpKind::Relu2);
+    QVERIFY(!a.attn.rope);
+    QCOMPARE(a.mamba2.norm_group_size, a.mamba2.d_inner / a.mamba2.n_groups);  // Zamba2RMSNormGated per group
+    QCOMPARE(a.mamba2.dt_min, 0.001f);  // Δ clamped below at time_step_min
+    QCOMPARE(std::string(mixer_name(MixerKind::None)), std::string("none"));
+  }
+
+  void nemotron_h_refusals_name_the_key() {
+    json j = small_config("nemotron_h");
+    j["hybrid_override_pattern"] = "M*E";
+    QCOMPARE(refused_key(j), std::string("hybrid_override_pattern[2]"));  // MoE layers are not run
+    j["hybrid_override_pattern"] = "M*X";
+    QCOMPARE(refused_key(j), std::string("hybrid_override_pattern"));
+    j.erase("hybrid_override_pattern");
+    QCOMPARE(refused_key(j), std::string("layers_block_type"));  // no layout at all
+    j = small_config("nemotron_h");
+    j["mlp_hidden_act"] = "gelu";
+    QCOMPARE(refused_key(j), std::string("mlp_hidden_act"));
+    j = small_config("nemotron_h");
+    j["sliding_window"] = 128;
+    QCOMPARE(refused_key(j), std::string("sliding_window"));
+  }
+
+  void granite_multipliers_moe_and_rope_choice() {
+    json j = small_config("granite_hybrid");
+    const ModelConfig c = parse(j);
+    QCOMPARE(c.arch, Architecture::GraniteMoeHybrid);
+    const std::vector<MixerKind> want = {MixerKind::Mamba2, MixerKind::Attention, MixerKind::Mamba2, MixerKind::Mamba2};
+    QVERIFY(c.mixers == want);
+    for (FfnKind f : c.ffns) QCOMPARE(f, FfnKind::Moe);
+    QCOMPARE(c.ffn.routing, MoeRouting::TopKThenSoftmax);
+    QCOMPARE(c.ffn.shared_intermediate, 40);
+    QCOMPARE(c.mult.embedding, 12.0f);
+    QCOMPARE(c.mult.residual, 0.22f);
+    QCOMPARE(c.mult.logits_scaling, 8.0f);
+    QCOMPARE(c.attn.scale, 0.125f);
+    QVERIFY(c.attn.rope);
+    QCOMPARE(c.attn.rotary_dim, c.attn.head_dim);
+    j["position_embedding_type"] = nullptr;
+    QVERIFY(!parse(j).attn.rope);
+    j["num_local_experts"] = 0;  // dense: the shared MLP alone
+    for (FfnKind f : parse(j).ffns) QCOMPARE(f, FfnKind::Mlp);
+    j["position_embedding_type"] = "alibi";
+    QCOMPARE(refused_key(j), std::string("position_embedding_type"));
+    j = small_config("granite_hybrid");
+    j["layer_types"] = {"mamba", "attention"};
+    QCOMPARE(refused_key(j), std::string("layer_types"));
+  }
+
+  // Random models with the tensor names transformers 5.17's save_pretrained writes (testkit): they
+  // load, and the recurrent step form, the parallel form and a split parallel form agree.
+  void step_and_split_forward_equal_forward_data() {
+    QTest::addColumn<QString>("family");
+    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "granite_hybrid"}) QTest::newRow(f) << QString(f);
+  }
+  void step_and_split_forward_equal_forward() {
+    QFETCH(QString, family);
+    const std::string dir = testkit::write_random_model_folder(small_config(family.toStdString()), test::temp_dir("fam-" + family.toStdString()), 3);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    QVERIFY2(m->unused_tensors().empty(), "every tensor of the folder is used");
+    const auto tokens = some_tokens(40);
+    ModelState par = m->initial_state();
+    const Tensor full = m->forward(tokens, par);  // [T, V]
+    ModelState rec = m->initial_state();
+    Tensor stepped = Tensor::zeros(full.shape());
+    const int64_t V = full.size(1);
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      const Tensor l = m->step(tokens[t], rec);
+      std::copy(l.data(), l.data() + V, stepped.data() + t * V);
+    }
+    const double err = test::rel_l2(stepped, full);
+    qInfo("%s: step vs parallel rel L2 %.3g", qPrintable(family), err);
+    QVERIFY2(err < 1e-5, qPrintable(QString("rel L2 %1").arg(err)));
+    ModelState split = m->initial_state();
+    m->set_chunk_tokens(13);  // chunks that cross the SSD chunk boundaries (8) unevenly
+    const Tensor chunked = m->forward(tokens, split);
+    QVERIFY2(test::rel_l2(chunked, full) < 1e-5, "forward in chunks of 13 differs from one pass");
+    QCOMPARE(split.position, int64_t(tokens.size()));
+    for (size_t l = 0; l < par.layers.size(); ++l) {
+      if (!par.layers[l].ssm_state.empty()) QVERIFY(test::rel_l2(rec.layers[l].ssm_state, par.layers[l].ssm_state) < 1e-5);
+      if (m->config().mixers[l] == MixerKind::None) QVERIFY(par.layers[l].ssm_state.empty() && par.layers[l].kv.length == 0);
+    }
+  }
+
+  // Granite's multipliers folded into the weights equal the multipliers applied to activations: the
+  // same folder with all four at 1 and the embedding / output projections / head scaled by hand.
+  void granite_folded_multipliers_equal_unit_multipliers_on_scaled_weights() {
+    json j = small_config("granite_hybrid");
+    j["tie_word_embeddings"] = false;
+    const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("granite-mult"), 5);
+    json unit = j;
+    unit["embedding_multiplier"] = 1.0;
+    unit["residual_multiplier"] = 1.0;
+    unit["logits_scaling"] = 1.0;
+    const std::string dir1 = test::temp_dir("granite-unit");
+    std::filesystem::copy_file(dir + "/model.safetensors", dir1 + "/model.safetensors");
+    std::ofstream(dir1 + "/config.json") << unit.dump();
+    auto be = make_cpu_backend();
+    auto scaled = Model::load(dir, *be);
+    auto plain = Model::load(dir1, *be);
+    const auto tokens = some_tokens(24);
+    ModelState s1 = scaled->initial_state(), s2 = plain->initial_state();
+    const Tensor a = scaled->forward(tokens, s1), b = plain->forward(tokens, s2);
+    // Not equal: the multipliers change the function (so they are not ignored) ...
+    QVERIFY(test::rel_l2(a, b) > 1e-2);
+    // ... and logits_scaling alone divides the logits exactly (everything before the head is the same).
+    unit["embedding_multiplier"] = j["embedding_multiplier"];
+    unit["residual_multiplier"] = j["residual_multiplier"];
+    std::ofstream(dir1 + "/config.json") << unit.dump();
+    auto unscaled_head = Model::load(dir1, *be);
+    ModelState s3 = unscaled_head->initial_state();
+    Tensor c = unscaled_head->forward(tokens, s3);
+    c.flat() /= j["logits_scaling"].get<float>();
+    QVERIFY2(test::rel_l2(a, c) < 1e-6, qPrintable(QString("rel L2 %1").arg(test::rel_l2(a, c))));
+  }
+
+  // Partial rotary on the CPU reference: the first r dims rotate as a whole head of width r would,
+  // the others are left as they are.
+  void partial_rope_rotates_only_the_first_dims() {
+    auto be = make_cpu_backend();
+    const int64_t T = 6, H = 3, hd = 16, r = 8;
+    Tensor x = Tensor::zeros({T, H, hd});
+    for (int64_t i = 0; i < x.numel(); ++i) x.at(i) = std::sin(0.37f * float(i)) + 0.1f * float(i % 5);
+    Tensor part = be->clone(x);
+    be->rope(part, 9, 10000.0f, r);
+    Tensor narrow = Tensor::zeros({T, H, r});
+    for (int64_t i = 0; i < T * H; ++i) std::copy(x.data() + i * hd, x.data() + i * hd + r, narrow.data() + i * r);
+    be->rope(narrow, 9, 10000.0f);
+    for (int64_t i = 0; i < T * H; ++i)
+      for (int64_t d = 0; d < hd; ++d)
+        QCOMPARE(part.data()[i * hd + d], d < r ? narrow.data()[i * r + d] : x.data()[i * hd + d]);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, be->rope(part, 0, 10000.0f, 5));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestFamilies)
+#include "tst_families.moc"
