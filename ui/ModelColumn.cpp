@@ -9,6 +9,7 @@
 #include "Zoom.h"
 #include <QEvent>
 
+#include "SessionText.h"
 #include "Workspace.h"
 #include "published_memory.h"
 
@@ -21,7 +22,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_name = new QLabel(QString("<big><span style='color:%1'>■</span> <b>%2</b></big>").arg(m_color.name(), QString::fromStdString(info.name)), this);
   m_name->setToolTip(tr("This model's colour in every chart"));
   m_close = new QToolButton(this);
-  m_close->setText("✕");
+  m_close->setText(QStringLiteral("✕"));
   m_close->setToolTip(tr("Close this model"));
   m_info = new QLabel(this);
   m_info->setWordWrap(false);  // one line: the column's height does not depend on its width
@@ -129,7 +130,7 @@ void ModelColumn::sync() {
     m_head->setValue(ch.head);
   }
   m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
-                           .arg(ss::mixer_name(k)).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+                           .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }
 

@@ -20,6 +20,7 @@
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
 #include "Theme.h"
+#include "Zoom.h"
 
 PresentationMode::PresentationMode(LessonTarget* target, LessonPlayer* player, LessonCard* card, QDockWidget* cardDock, QObject* parent)
     : QObject(parent), m_target(target), m_player(player), m_card(card), m_cardDock(cardDock), m_window(target->window()) {
@@ -36,7 +37,7 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   m_savedState = m_window->saveState();
   m_savedGeometry = m_window->saveGeometry();
   m_savedWindowState = m_window->windowState();
-  m_savedPointSize = QApplication::font().pointSizeF() > 0 ? QApplication::font().pointSizeF() : 12.0;
+  m_savedZoom = Zoom::instance()->factor();
   m_savedPalette = QApplication::palette();
   m_savedCardVisible = m_cardDock->isVisible();
 
@@ -64,7 +65,11 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) {
     auto* ew = qobject_cast<ExplorerWindow*>(m_window);
     const bool dark = ew && ew->isDark();
-    Theme::apply(*app, dark, kPointSize);
+    // The large font through the explorer's one zoom (ui/Zoom.h): the views' line widths, heatmap
+    // ticks and model columns follow it as they follow Ctrl +. The window keeps the layout below.
+    m_window->setProperty("presenting", true);
+    Zoom::instance()->setFactor(kPointSize / Zoom::kBasePointSize);
+    Theme::apply(*app, dark, Zoom::instance()->pointSize());
     QPalette p = QApplication::palette();
     const QColor ink = dark ? Qt::white : Qt::black, paper = dark ? Qt::black : Qt::white;
     for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText}) p.setColor(role, ink);
@@ -145,7 +150,8 @@ void PresentationMode::leave() {
   qApp->removeEventFilter(this);
   if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) {
     auto* ew = qobject_cast<ExplorerWindow*>(m_window);
-    Theme::apply(*app, ew && ew->isDark(), m_savedPointSize);
+    Zoom::instance()->setFactor(m_savedZoom);
+    Theme::apply(*app, ew && ew->isDark(), Zoom::instance()->pointSize());
     app->setPalette(m_savedPalette);
   }
   m_card->setFont(QFont());
@@ -165,6 +171,8 @@ void PresentationMode::leave() {
   for (const auto& [w, min] : m_savedMinimums)
     if (w) w->setMinimumSize(min);
   m_savedMinimums.clear();
+  // After the window's own reaction to the zoom (queued): it must not re-arrange the restored layout.
+  QTimer::singleShot(0, m_window, [w = m_window] { w->setProperty("presenting", false); });
   emit activeChanged(false);
 }
 
