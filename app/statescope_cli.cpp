@@ -79,13 +79,9 @@ int cmd_tokens(const ss::CliOptions& o) {
 }
 
 void warn_unused(const ss::Model& m) {
-  const auto& unused = m.unused_tensors();
-  if (unused.empty()) return;
-  std::string list;
-  for (size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + unused[i];
-  if (unused.size() > 5) list += ", ... (" + std::to_string(unused.size() - 5) + " more)";
-  std::fprintf(stderr, "warning: %s: %zu tensor%s not used by this config (check config.json): %s\n", m.dir().c_str(), unused.size(),
-               unused.size() == 1 ? " is" : "s are", list.c_str());
+  static bool said = false;  // once, when a GPU fault loads the model again on the CPU
+  if (const std::string w = ss::unused_tensors_warning(m); !w.empty() && !said) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  said = true;
 }
 
 // The path as it will resolve (symlinks followed as far as they exist).
@@ -230,16 +226,41 @@ int main(int argc, char** argv) {
   try {
     if (o.command == "tokens") return cmd_tokens(o);
     const int64_t limit = o.has("--max-memory") ? ss::parse_cli_bytes(o.at("--max-memory"), "--max-memory") : default_memory_limit();
-    auto backend = ss::make_backend(o.at("--device"), ss::parse_precision(o.at("--precision")));
-    phase = "loading the model";
-    auto model = ss::Model::load(o.at("--model"), *backend);
-    warn_unused(*model);
-    if (o.command == "info") return cmd_info(*model);
-    check_output(o.at("--out"), o.at("--input"), o.at("--model"), o.command == "trace");
-    phase = "reading the input";
-    const std::vector<int32_t> tokens = tokenize(*model, read_input(o.at("--input")));
-    phase = "running the model";
-    return o.command == "logits" ? cmd_logits(*model, tokens, o, limit) : cmd_trace(*model, tokens, o, limit);
+    const ss::Precision precision = ss::parse_precision(o.at("--precision"));
+    std::string cpu_reason;
+    std::unique_ptr<ss::Backend> backend = ss::make_backend(o.at("--device"), precision, &cpu_reason);
+    if (!cpu_reason.empty()) std::fprintf(stderr, "note: running on the CPU: %s\n", cpu_reason.c_str());
+    // Everything from loading to the last byte written runs on `be`. A GPU fault (out of its memory,
+    // a kernel error) throws ss::DeviceError: what was computed is dropped (outputs are written
+    // atomically, so nothing half-written stays) and, for --device auto in FP32, it all runs again
+    // on the CPU reference with a warning; otherwise the fault is the error.
+    auto run = [&](ss::Backend& be) -> int {
+      phase = "loading the model";
+      auto model = ss::Model::load(o.at("--model"), be);
+      warn_unused(*model);
+      if (o.command == "info") return cmd_info(*model);
+      check_output(o.at("--out"), o.at("--input"), o.at("--model"), o.command == "trace");
+      phase = "reading the input";
+      const std::vector<int32_t> tokens = tokenize(*model, read_input(o.at("--input")));
+      phase = "running the model";
+      return o.command == "logits" ? cmd_logits(*model, tokens, o, limit) : cmd_trace(*model, tokens, o, limit);
+    };
+    try {
+      return run(*backend);
+    } catch (const ss::DeviceError& e) {
+      if (!ss::may_fall_back_to_cpu(o.at("--device"), precision)) throw;
+      std::fprintf(stderr, "warning: %s\n", ss::device_fallback_note(e, phase).c_str());
+    }
+    backend.reset();  // the GPU's memory back before the CPU run
+    backend = ss::make_cpu_backend();
+    return run(*backend);
+  } catch (const ss::DeviceError& e) {
+    std::fprintf(stderr, "statescope-cli: error: %s while %s (model %s)%s\n", e.out_of_memory() ? "the GPU ran out of memory" : "the GPU failed",
+                 phase, o.at("--model").c_str(),
+                 o.at("--precision") == "bf16" ? "; BF16 runs only on the GPU: use --precision fp32 --device auto to fall back to the CPU"
+                                              : "; use --device auto (falls back to the CPU) or --device cpu");
+    std::fprintf(stderr, "  %s\n", e.what());
+    return 1;
   } catch (const ss::Error& e) {
     std::fprintf(stderr, "statescope-cli: error: %s\n", e.what());
     return 1;

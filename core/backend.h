@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -145,12 +146,32 @@ class Backend {
                                 const std::vector<float>& weights) = 0;
 };
 
+// A failure of the device under a backend other than the CPU one: out of its memory, a kernel or
+// driver error. Whatever the run had computed is discarded (never shown); callers that opened the
+// model with "auto" run it again on the CPU reference (`device_fallback_note` words the message).
+class DeviceError : public std::runtime_error {
+ public:
+  DeviceError(const std::string& what, bool out_of_memory) : std::runtime_error(what), out_of_memory_(out_of_memory) {}
+  bool out_of_memory() const { return out_of_memory_; }
+
+ private:
+  bool out_of_memory_;
+};
+
 // The CPU reference backend (always available).
 std::unique_ptr<Backend> make_cpu_backend();
 
 // "cpu", "cuda" or "auto": cuda when built with CUDA and a GPU is present, else cpu. Throws ss::Error
 // for "cuda" when no GPU can be used, saying why. Precision::bf16 needs the CUDA backend ("cpu", or
-// "auto" without a GPU, throws: the CPU backend is the FP32 reference).
-std::unique_ptr<Backend> make_backend(const std::string& device, Precision precision = Precision::fp32);
+// "auto" without a GPU, throws: the CPU backend is the FP32 reference). When "auto" in a CUDA build
+// finds no usable GPU, `*cpu_reason` (if given) says why the CPU backend was chosen.
+std::unique_ptr<Backend> make_backend(const std::string& device, Precision precision = Precision::fp32,
+                                      std::string* cpu_reason = nullptr);
+// Whether a model opened with `device`/`precision` may be rerun on the CPU after a DeviceError: only
+// "auto" in FP32 (asking for "cuda" means the GPU or an error; BF16 has no CPU path).
+bool may_fall_back_to_cpu(const std::string& device, Precision precision);
+// The message shown when a DeviceError sends a run to the CPU: what failed (`e.what()`), that nothing
+// it computed is shown, and that the CPU reference runs instead (slower).
+std::string device_fallback_note(const DeviceError& e, const std::string& while_doing);
 
 }  // namespace ss

@@ -107,11 +107,15 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const Lo
   const int64_t available = options.memory_limit >= 0 ? options.memory_limit : be.memory_available();
   if (available >= 0 && need > available) {
     const bool cpu = be.device() == Device::Cpu;
-    throw Error(dir, "weights",
-                "the model needs about " + human_bytes(need) + " of " + (cpu ? "memory" : "GPU memory") + " (" + std::to_string(ck.parameter_count()) +
-                    " parameters as float32" + (cpu ? ", plus the largest tensor while it is converted" : "") + ") but only " + human_bytes(available) +
-                    (options.memory_limit >= 0 ? " is allowed" : cpu ? " is available (MemAvailable)" : " is free on the GPU") +
-                    "; close other programs, or use a machine with more memory");
+    const std::string msg = "the model needs about " + human_bytes(need) + " of " + (cpu ? "memory" : "GPU memory") + " (" +
+                            std::to_string(ck.parameter_count()) + " parameters as float32" +
+                            (cpu ? ", plus the largest tensor while it is converted" : "") + ") but only " + human_bytes(available) +
+                            (options.memory_limit >= 0 ? " is allowed" : cpu ? " is available (MemAvailable)" : " is free on the GPU") +
+                            "; close other programs, or use a machine with more memory";
+    // On the GPU this is the out-of-memory a cudaMalloc would have hit later: a DeviceError, so that
+    // "--device auto" falls back to the CPU as it does for that (core/backend.h).
+    if (!cpu) throw DeviceError(dir + ": weights: " + msg, /*out_of_memory=*/true);
+    throw Error(dir, "weights", msg);
   }
 
   std::unique_ptr<Model> m(new Model(c, dir, be));
@@ -275,6 +279,16 @@ int64_t Model::kv_bytes_per_token() const {
   int64_t b = 0;
   for (const Layer& L : layers_) b += L.mixer->kv_bytes(1);
   return b;
+}
+
+std::string unused_tensors_warning(const Model& m) {
+  const auto& unused = m.unused_tensors();
+  if (unused.empty()) return "";
+  std::string list;
+  for (size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + unused[i];
+  if (unused.size() > 5) list += ", ... (" + std::to_string(unused.size() - 5) + " more)";
+  return m.dir() + ": " + std::to_string(unused.size()) + (unused.size() == 1 ? " tensor is" : " tensors are") +
+         " not used by this config (check config.json): " + list;
 }
 
 }  // namespace ss

@@ -116,4 +116,8 @@ class Model {
   int64_t chunk_tokens_ = kDefaultChunkTokens;
 };
 
+// The warning for Model::unused_tensors() ("" when none): "DIR: N tensors are not used by this config
+// (check config.json): a, b, ... (k more)". The CLI prints it on stderr, the explorer beside the model.
+std::string unused_tensors_warning(const Model& m);
+
 }  // namespace ss

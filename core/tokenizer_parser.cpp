@@ -67,7 +67,9 @@ class TokenizerParser {
     } else if (type == "Prepend") {
       t_.norm_.push_back(std::make_unique<PrependNormalizer>(text(j, "prepend", field)));
     } else if (type == "Replace") {
-      const auto [p, regex] = pattern(j, field);
+      const auto pat = pattern(j, field);  // not a structured binding: clang 14 cannot capture one in a lambda
+      const std::string& p = pat.first;
+      const bool regex = pat.second;
       const std::string content = text(j, "content", field);
       t_.norm_.push_back(compiled(field, [&] { return std::make_unique<ReplaceNormalizer>(p, regex, content); }));
     } else if (type == "NFC") {
@@ -89,7 +91,9 @@ class TokenizerParser {
       if (!list.is_array()) fail(field + ".pretokenizers", "must be a list");
       for (size_t i = 0; i < list.size(); ++i) pre_tokenizer(list[i], field + ".pretokenizers[" + std::to_string(i) + "]");
     } else if (type == "Split") {
-      const auto [p, regex] = pattern(j, field);
+      const auto pat = pattern(j, field);  // not a structured binding: clang 14 cannot capture one in a lambda
+      const std::string& p = pat.first;
+      const bool regex = pat.second;
       static const std::map<std::string, SplitBehavior> behaviors = {
           {"Removed", SplitBehavior::Removed}, {"Isolated", SplitBehavior::Isolated},
           {"MergedWithPrevious", SplitBehavior::MergedWithPrevious}, {"MergedWithNext", SplitBehavior::MergedWithNext},

@@ -1,13 +1,12 @@
 #include "workspace_file.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <system_error>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "json_document.h"
 
 namespace fs = std::filesystem;
@@ -175,24 +174,6 @@ WorkspaceState load_workspace(const std::string& path) {
   return workspace_from_json(text, path);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error(path, "", "cannot write " + tmp);
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  std::fclose(f);
-  if (!written) {
-    std::remove(tmp.c_str());
-    throw Error(path, "", "writing " + tmp + " failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path, "", "cannot replace the file: " + ec.message());
-  }
-}
-
-void save_workspace(const WorkspaceState& s, const std::string& path) { write_file_atomically(path, workspace_to_json(s)); }
+void save_workspace(const WorkspaceState& s, const std::string& path) { write_file_atomic(path, workspace_to_json(s)); }
 
 }  // namespace ss

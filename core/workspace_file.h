@@ -42,10 +42,9 @@ std::string workspace_to_json(const WorkspaceState& s);  // the file's text
 // Throws LocatedError naming file, line and field (and the version when the file is newer).
 WorkspaceState workspace_from_json(const std::string& text, const std::string& path);
 WorkspaceState load_workspace(const std::string& path);
-// Atomic: writes path + ".tmp-<pid>", flushes it to disk, renames it over `path`. Throws ss::Error.
+// Atomic (core/atomic_file.h): a hidden temporary in the same folder, fsync, rename over `path`; an
+// error leaves `path` as it was and names the reason. Throws ss::Error.
 void save_workspace(const WorkspaceState& s, const std::string& path);
-// The same atomic write for any bytes (autosave uses it too).
-void write_file_atomically(const std::string& path, const std::string& bytes);
 
 std::string base64_encode(const std::string& bytes);
 bool base64_decode(const std::string& text, std::string* bytes);  // false on a malformed string

@@ -27,7 +27,8 @@ void require_same(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void cublas_check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string("cuBLAS: ") + what + " failed with status " + std::to_string(int(s)));
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw DeviceError(std::string("cuBLAS: ") + what + " failed with status " + std::to_string(int(s)), s == CUBLAS_STATUS_ALLOC_FAILED);
 }
 
 }  // namespace
@@ -65,6 +66,8 @@ std::unique_ptr<Backend> make_cuda_backend(std::string* why_not, Precision preci
     cudaDeviceProp prop{};
     SS_CUDA(cudaGetDeviceProperties(&prop, dev));
     return std::make_unique<CudaBackend>(dev, prop, precision);
+  } catch (const DeviceError& ex) {
+    return fail(ex.out_of_memory() ? std::string("the GPU's memory is full (") + ex.what() + ")" : std::string(ex.what()));
   } catch (const std::exception& ex) {
     return fail(ex.what());
   }
@@ -88,6 +91,13 @@ CudaBackend::CudaBackend(int device, const cudaDeviceProp& prop, Precision preci
   try {
     cuda::add(probe, probe, probe, 1, stream_);
     SS_CUDA(cudaDeviceSynchronize());
+  } catch (const DeviceError& ex) {
+    if (ex.out_of_memory()) {  // a full GPU, not a build without code for it
+      cudaFree(probe);
+      throw;
+    }
+    err = ex.what();
+    cudaGetLastError();
   } catch (const std::exception& ex) {
     err = ex.what();
     cudaGetLastError();

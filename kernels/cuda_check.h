@@ -1,7 +1,11 @@
 // Error checking for the CUDA backend: every runtime and cuBLAS call's status is checked, and every
-// kernel launch is followed by SS_LAUNCHED. A failure throws std::runtime_error naming the call, the
-// source line and CUDA's own message. With STATESCOPE_CUDA_SYNC=1 in the environment each launch is
-// also synchronised, so an error inside a kernel is reported at the launch that caused it.
+// kernel launch is followed by SS_LAUNCHED. A failure throws ss::DeviceError (backend.h) naming the
+// call, the source line and CUDA's own message, flagged out_of_memory for cudaErrorMemoryAllocation;
+// the CLI and the explorer then rerun on the CPU (docs/robustness.md, "GPU faults").
+// With STATESCOPE_CUDA_SYNC=1 in the environment each launch is also synchronised, so an error inside
+// a kernel is reported at the launch that caused it. Fault injection for the tests:
+// STATESCOPE_CUDA_FAULT=launch:N makes the N-th kernel launch (1-based, per process) fail as
+// cudaErrorLaunchFailure would.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -10,10 +14,10 @@
 
 namespace ss::cuda {
 
-[[noreturn]] void throw_cuda_error(const char* what, const char* detail, const char* file, int line);
+[[noreturn]] void throw_cuda_error(const char* what, const char* detail, const char* file, int line, bool out_of_memory);
 
 inline void check(cudaError_t e, const char* what, const char* file, int line) {
-  if (e != cudaSuccess) throw_cuda_error(what, cudaGetErrorString(e), file, line);
+  if (e != cudaSuccess) throw_cuda_error(what, cudaGetErrorString(e), file, line, e == cudaErrorMemoryAllocation);
 }
 
 void check_launch(const char* kernel, const char* file, int line);

@@ -27,6 +27,10 @@ struct ColumnInfo {
   std::string dir, name;   // the folder and its name
   std::string backend;     // "cpu", "cuda (...)"; empty when it failed to load
   std::string error;       // why it failed to load ("" when loaded)
+  // What the user should know about a loaded model, shown beside it (the CLI prints the same on
+  // stderr): tensors the config does not use, a GPU fault while loading that sent it to the CPU.
+  std::vector<std::string> warnings;
+  bool cpu_fallback = false;  // opened with "auto" in FP32: a GPU fault later reruns it on the CPU
   ModelConfig config;      // valid when loaded
   int64_t parameters = 0, state_bytes = 0, kv_bytes_per_token = 0;
   std::string tokenizer;   // its tokenizer.json, described ("byte-level BPE, 700 tokens, ..."); "" for a byte model

@@ -81,7 +81,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     RunControl r;
     r.cancel = rc.cancel;
     // Progress is counted in text bytes (a tokenizer model's tokens are not known before it runs).
-    const int64_t before = std::min<int64_t>(ex.computed_bytes(), d.size());
+    int64_t before = std::min<int64_t>(ex.computed_bytes(), d.size());  // not const: a fallback to the CPU starts again at 0
     Progress pr;
     pr.total = total;
     pr.model = ex.name();
@@ -91,7 +91,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;
     if (progress)
-      r.progress = [&, before](int64_t n, int64_t of) {
+      r.progress = [&](int64_t n, int64_t of) {
         const auto now = std::chrono::steady_clock::now();
         const double perToken = double(d.size() - before) / double(std::max<int64_t>(of, 1));  // bytes per token of this update
         const double pos = before + perToken * n, mid = before + perToken * (n + lastN) / 2;
@@ -104,7 +104,21 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
       };
     try {
       col->error.clear();
-      const UpdateStats st = ex.set_bytes(*d.text, r);
+      UpdateStats st;
+      try {
+        st = ex.set_bytes(*d.text, r);
+      } catch (const DeviceError& e) {
+        const ColumnInfo& info = *d.columns[c];
+        if (!info.cpu_fallback || ex.backend_name() == "cpu") throw;
+        col->notice = device_fallback_note(e, "running " + ex.name());
+        col->ex.reset();  // the GPU's memory back first
+        col->ex = Exploration::open(info.dir, make_cpu_backend());
+        chunks.clear();
+        before = lastN = 0;
+        last = std::chrono::steady_clock::now();
+        pr.on_cpu = true;
+        st = col->ex->set_bytes(*d.text, r);
+      }
       if (st.cancelled) return false;
       col->version = d.text_version;
     } catch (const std::exception& e) {
@@ -134,6 +148,7 @@ std::vector<Engine::ColumnStatus> Engine::status(const Document& d) const {
       s.computed = std::min<int64_t>(it->second.ex->computed_bytes(), d.size());
       if (it->second.ex->bytes() != *d.text) s.computed = 0;  // a text the model has not seen yet
       s.error = it->second.error;
+      s.notice = it->second.notice;
     } else {
       s.error = info->error;
     }

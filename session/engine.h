@@ -27,6 +27,7 @@ class Engine {
     uint64_t id = 0;
     int64_t computed = 0;  // leading bytes whose results are current
     std::string error;     // the last failure of this model ("" when none)
+    std::string notice;    // a GPU fault sent this model to the CPU: what failed ("" when none)
   };
 
   // Takes a model the owner has opened (it is never touched by another thread afterwards).
@@ -44,6 +45,8 @@ class Engine {
   };
   // Brings every loaded model up to d's text, model after model; `rc.cancel` stops between chunks.
   // Returns true when every model holds the whole text (or failed: its column then says why).
+  // A GPU fault (DeviceError) on a model opened with cpu_fallback drops it and its results, reopens
+  // it on the CPU reference and runs it again there; its ColumnStatus::notice says so.
   bool update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress);
   bool up_to_date(const Document& d) const;  // every loaded model holds d's text (or failed on it)
   std::vector<ColumnStatus> status(const Document& d) const;
@@ -71,6 +74,7 @@ class Engine {
     std::unique_ptr<Exploration> ex;
     uint64_t version = 0;  // the text version the model holds completely (0: none yet)
     std::string error;
+    std::string notice;    // see ColumnStatus
   };
   Column* column(const Document& d, int c);
   const Column* column(const Document& d, int c) const;

@@ -52,7 +52,18 @@ bool Session::open_model(const std::string& dir, const std::string& device, cons
   info->name = p.filename().string();
   std::unique_ptr<Exploration> ex;
   try {
-    ex = Exploration::open(info->dir, make_backend(device, parse_precision(precision)));
+    const Precision prec = parse_precision(precision);
+    info->cpu_fallback = may_fall_back_to_cpu(device, prec);
+    std::string cpu_reason;
+    try {
+      ex = Exploration::open(info->dir, make_backend(device, prec, &cpu_reason));
+      if (!cpu_reason.empty()) info->warnings.push_back("running on the CPU: " + cpu_reason);
+    } catch (const DeviceError& e) {  // e.g. the weights do not fit in the GPU's memory
+      if (!info->cpu_fallback) throw;
+      info->warnings.push_back(device_fallback_note(e, "loading the model"));
+      ex = Exploration::open(info->dir, make_cpu_backend());
+    }
+    if (const std::string w = unused_tensors_warning(ex->model()); !w.empty()) info->warnings.push_back(w);
     info->backend = ex->backend_name();
     info->config = ex->config();
     info->parameters = ex->model().parameter_count();

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "engine.h"
+#include "scan_matrix_check.h"
 #include "window_matrix.h"
 
 namespace ss {
@@ -170,6 +171,14 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   f.rows = M.rows();
   f.cols = M.cols();
   f.values.assign(M.data(), M.data() + M.size());
+  // The duality, live: the scan's output (C_i · h_i from the states the model's recurrence recorded)
+  // against M x plus the state entering the window. Windows up to kSharedWindow carry the states.
+  if (!attn && !w.states.empty()) {
+    const Tensor h_before = w0 > 0 ? ex.state_at(w0 - 1, ch.layer).layers[ch.layer].ssm_state : Tensor();
+    const ScanMatrixCheck check = scan_vs_matrix(w, ex.ssm_A(ch.layer), index, M, h_before);
+    f.scalars["scan_vs_matrix"] = check.max_abs_diff;  // max |y_scan - (M x + carry)|
+    f.scalars["scan_max_abs"] = check.max_abs_y;
+  }
   f.t0 = w0;
   f.row0 = f.col0 = w0;
   f.highlight_row = sel.token - w0;

@@ -3,8 +3,12 @@
 // the user sees.
 #include <QtTest>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <csignal>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +24,7 @@
 #include "model.h"
 #include "npy.h"
 #include "safetensors.h"
+#include "session.h"
 #include "test_support.h"
 #include "workspace_file.h"
 
@@ -333,6 +338,56 @@ class TestRobustness : public QObject {
     write_npy(path, Shape{2}, std::vector<float>{3, 4});
     QCOMPARE(read_npy(path).values, (std::vector<double>{3, 4}));
     QCOMPARE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1L);
+  }
+
+  void workspace_write_errors_name_the_reason_and_keep_the_file() {
+    // A write that fails part-way (here a 1 KB file-size limit, as a full disk fails): the workspace
+    // file keeps what it held, no temporary is left, and the error says why (it said "disk full?"
+    // for any error before, through a second copy of the atomic write; now core/atomic_file).
+    const std::string dir = test::temp_dir("wsfull");
+    const std::string path = dir + "/lesson.statescope";
+    test::write_file(path, "previous contents");
+    WorkspaceState st;
+    st.input = std::string(8000, 'x');
+    struct rlimit old {};
+    QVERIFY(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    struct rlimit lim = old;
+    lim.rlim_cur = 1024;
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    QVERIFY(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    std::string err;
+    try {
+      save_workspace(st, path);
+    } catch (const Error& e) {
+      err = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, previous);
+    VERIFY_HAS(err, path);
+    VERIFY_HAS(err, std::strerror(EFBIG));
+    QCOMPARE(QString::fromStdString(test::read_text(path)), QString("previous contents"));
+    QCOMPARE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1L);
+    save_workspace(st, path);  // and without the limit it is written
+    QCOMPARE(load_workspace(path).input, st.input);
+  }
+
+  void the_session_reports_unused_tensors_beside_the_model() {
+    // The explorer's session keeps the warning the CLI prints (unused_tensors_are_reported), for the
+    // column to show: ColumnInfo::warnings.
+    const std::string dir = mamba_dir();
+    edit_config(dir, [](json& j) { j["use_conv_bias"] = false; });
+    Session s;
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    const ColumnInfo& info = *s.document().columns.at(0);
+    QCOMPARE(int(info.warnings.size()), 1);
+    VERIFY_HAS(info.warnings[0], dir + ": 2 tensors are not used by this config (check config.json)");
+    VERIFY_HAS(info.warnings[0], "backbone.layers.1.mixer.conv1d.bias");
+    QVERIFY(!info.cpu_fallback);  // "cpu" asked for: nothing to fall back from
+    QVERIFY(s.open_model(mamba_dir(), "auto", "fp32", &err));
+    const ColumnInfo& clean = *s.document().columns.at(1);
+    QVERIFY(clean.cpu_fallback);
+    for (const std::string& w : clean.warnings) QVERIFY2(w.find("not used") == std::string::npos, w.c_str());
   }
 
   void cli_never_writes_over_its_inputs_data() {

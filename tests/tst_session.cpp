@@ -15,6 +15,7 @@
 #include "random_model_folder.h"
 #include "session.h"
 #include "test_support.h"
+#include "scan_matrix_check.h"
 #include "window_matrix.h"
 
 using namespace ss;
@@ -225,6 +226,15 @@ class TestSession : public QObject {
       const MatrixD M = window_matrix(mw, ref->ssm_A(layer), kind == MixerKind::Mamba ? ch.channel : ch.head);
       QCOMPARE(mx->rows, int64_t(M.rows()));
       for (int64_t j = 0; j <= t; ++j) QVERIFY(std::abs(mx->at(t, j) - M(t, j)) <= 1e-5 * std::max(1.0, std::abs(M(t, j))));
+      // The duality readout: the scan's output equals M x over the window (fp32 rounding apart).
+      if (kind == MixerKind::Attention) {
+        QVERIFY(!mx->scalars.count("scan_vs_matrix"));
+      } else {
+        QVERIFY(mx->scalars.count("scan_vs_matrix"));
+        QVERIFY(mx->scalar("scan_max_abs") > 0);
+        QVERIFY2(mx->scalar("scan_vs_matrix") <= 1e-4 * std::max(1.0, mx->scalar("scan_max_abs")),
+                 qPrintable(QString("%1 vs %2").arg(mx->scalar("scan_vs_matrix")).arg(mx->scalar("scan_max_abs"))));
+      }
     }
     // Prediction: p(next byte | bytes 0..5) and the surprisal of every byte.
     FramePtr p = log.last(View::Prediction);
@@ -241,6 +251,43 @@ class TestSession : public QObject {
     QVERIFY(mem && mem->cols == 1);
     QCOMPARE(mem->at(0, 0), float(ref->state_bytes() + ref->kv_bytes_at(0)));
     QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
+  }
+
+  // A window that does not start at token 0: the state entering it is part of the scan's output
+  // (the carry); without it the two sides differ, with it they agree. For both SSM families.
+  void scan_vs_matrix_with_a_carried_state_data() {
+    QTest::addColumn<QString>("model");
+    for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32"}) QTest::newRow(m) << QString(m);
+  }
+  void scan_vs_matrix_with_a_carried_state() {
+    QFETCH(QString, model);
+    const std::string dir = fixture(model.toUtf8().constData());
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(dir, "cpu"));
+    s.set_text(bytes_of(kText));
+    s.select_window(20, 50);
+    s.wait_idle();
+    FramePtr m = log.last(View::Matrix, 0);
+    QVERIFY(m && m->error.empty());
+    QCOMPARE(m->t0, int64_t(20));
+    const double diff = m->scalar("scan_vs_matrix", -1), scale = m->scalar("scan_max_abs");
+    QVERIFY2(diff >= 0 && diff <= 1e-4 * std::max(1.0, scale), qPrintable(QString("%1 vs %2").arg(diff).arg(scale)));
+    // The same check by hand, without the carried state: it fails by more than rounding.
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_bytes(bytes_of(kText));
+    const Choice ch = s.document().choices[0];
+    const int index = ref->config().mixers[ch.layer] == MixerKind::Mamba ? ch.channel : ch.head;
+    const LayerWindow w = ref->trace_window(ch.layer, 20, 50, kWindowGate | kWindowStates, ch.head);
+    const MatrixF M = window_matrix_blocked(w, ref->ssm_A(ch.layer), index);
+    const Tensor h19 = ref->state_at(19, ch.layer).layers[ch.layer].ssm_state;
+    const ScanMatrixCheck with = scan_vs_matrix(w, ref->ssm_A(ch.layer), index, M, h19);
+    const ScanMatrixCheck without = scan_vs_matrix(w, ref->ssm_A(ch.layer), index, M, Tensor());
+    QCOMPARE(with.max_abs_diff, diff);
+    qInfo("%s window 20..49: max |scan - (M x + carry)| = %.3g, without the carry %.3g, max |y| = %.3g", qPrintable(model),
+          with.max_abs_diff, without.max_abs_diff, with.max_abs_y);
+    QVERIFY2(without.max_abs_diff > 100 * std::max(with.max_abs_diff, 1e-7),
+             qPrintable(QString("without the carry %1, with %2").arg(without.max_abs_diff).arg(with.max_abs_diff)));
   }
 
   // --- a model with a tokenizer.json: its views work in its tokens ---

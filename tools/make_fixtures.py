@@ -554,7 +554,7 @@ Other sets here, made by their own scripts (not by this one; see each script's d
 under mamba_ssm's tensor names, with transformers' float64 logits for the same weights; logits only) and
 `torch_tensors/` (dtypes, views, strides; the values torch saved in expected.json):
 `python3 tools/make_mamba_ssm_fixtures.py --out tests/fixtures` (torch + transformers; GPU machine).
-`hostile_pickles/` (broken and malicious torch.save files, docs/robustness.md section 8):
+`hostile_pickles/` (broken and malicious torch.save files, docs/robustness.md section 10):
 `python3 tools/make_hostile_pickles.py --out tests/fixtures/hostile_pickles` (Python's standard library).
 
 Every model is byte level: `vocab_size = 256`, token id = byte value, no tokenizer files, no BOS.

@@ -15,7 +15,7 @@
 #include <QLogValueAxis>
 #include <cmath>
 
-CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", tr("Cost"), parent) {
+CostPanel::CostPanel(Workspace* ws, QWidget* parent) : Panel(ws, "cost", QT_TR_NOOP("Cost"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
   m_measure = new QPushButton(tr("Measure"), this);

@@ -1,6 +1,7 @@
 #include "DeckExport.h"
 
 #include <QApplication>
+#include <QBuffer>
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
@@ -11,6 +12,7 @@
 
 #include "Classroom.h"
 #include "ExplorerWindow.h"
+#include "FigureExport.h"
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
 #include "PresentationMode.h"
@@ -63,7 +65,10 @@ int write(const Options& o, QString* error) {
   const int steps = player->stepCount();
   int pages = 0;
   if (o.format == "pdf") {
-    QPdfWriter pdf(o.out);
+    QByteArray bytes;  // the deck is made in memory, then written through a QSaveFile (never half-written)
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QPdfWriter pdf(&buffer);
     pdf.setResolution(96);
     pdf.setPageSize(QPageSize(QSizeF(o.size) * (25.4 / 96.0), QPageSize::Millimeter));
     pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
@@ -89,6 +94,11 @@ int write(const Options& o, QString* error) {
       ++pages;
     }
     p.end();
+    if (const QString err = FigureExport::saveBytes(bytes, o.out); !err.isEmpty()) {
+      *error = "--out: " + err;
+      pm->leave();
+      return -1;
+    }
   } else {
     if (!QDir().mkpath(o.out)) {
       *error = QString("--out: cannot make the folder %1").arg(o.out);
@@ -105,8 +115,12 @@ int write(const Options& o, QString* error) {
         window.render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
       }
       const QString path = QDir(o.out).filePath(QString("step-%1.png").arg(i + 1, 2, 10, QChar('0')));
-      if (!img.save(path, "PNG")) {
-        *error = QString("--out: cannot write %1").arg(path);
+      QByteArray png;
+      QBuffer buffer(&png);
+      buffer.open(QIODevice::WriteOnly);
+      const QString err = img.save(&buffer, "PNG") ? FigureExport::saveBytes(png, path) : QString("cannot encode %1").arg(path);
+      if (!err.isEmpty()) {
+        *error = "--out: " + err;
         pm->leave();
         return -1;
       }

@@ -7,13 +7,15 @@
 
 #include "ChartStyle.h"
 #include "ColorRangeBox.h"
+#include "SessionText.h"
+#include "Translated.h"
 #include "Workspace.h"
 
-DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delta", tr("Δ gate"), parent) {
+DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delta", QT_TR_NOOP("Δ gate"), parent) {
   m_heatmap = new Heatmap(this);
   m_heatmap->setScale(ColorScale::Log);
   m_heatmap->setColorRange(ColorRange::PerColumn);  // channel biases would draw stripes over the changes in time
-  auto* range = new ColorRangeBox(ColorRange::PerColumn, tr("channel"), this);
+  auto* range = new ColorRangeBox(ColorRange::PerColumn, this);
   connect(range, &ColorRangeBox::rangeChanged, m_heatmap, &Heatmap::setColorRange);
   m_text = new TokenStrip(this);
   m_text->setMinimumHeight(QFontMetrics(font()).height() * 3);
@@ -27,16 +29,17 @@ DeltaGatePanel::DeltaGatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "delt
   chart->addAxis(m_x, Qt::AlignBottom);
   chart->addAxis(m_y, Qt::AlignLeft);
   for (QLineSeries* s : {m_mean, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_y); }
-  m_x->setTitleText(tr("token t"));
+  Translated::text(m_x, [] { return tr("token t"); });
   m_x->setLabelFormat("%d");
-  m_y->setTitleText(tr("mean Δ"));  // short: an axis title longer than the plot's height is cut
+  Translated::text(m_y, [] { return tr("mean Δ"); });  // short: an axis title longer than the plot's height is cut
   chart->legend()->hide();
   m_chartView = new QChartView(chart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
 
   m_scale = new QComboBox(this);
-  m_scale->addItem(tr("log scale"), int(ColorScale::Log));
-  m_scale->addItem(tr("linear scale"), int(ColorScale::Linear));
+  m_scale->addItem(QString(), int(ColorScale::Log));
+  m_scale->addItem(QString(), int(ColorScale::Linear));
+  retranslateScale();
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
   excludeFromFigure(m_caption);  // the plots carry their own titles
@@ -77,7 +80,13 @@ QString DeltaGatePanel::help() const {
 
 void DeltaGatePanel::changeEvent(QEvent* e) {
   if (e->type() == QEvent::PaletteChange || e->type() == QEvent::FontChange) styleChart();
+  if (e->type() == QEvent::LanguageChange) retranslateScale();
   Panel::changeEvent(e);
+}
+
+void DeltaGatePanel::retranslateScale() {
+  m_scale->setItemText(0, tr("log scale"));
+  m_scale->setItemText(1, tr("linear scale"));
 }
 
 void DeltaGatePanel::styleChart() {
@@ -101,7 +110,7 @@ void DeltaGatePanel::refresh() {
     m_marker->replace(QList<QPointF>{});
     m_x->setRange(0, 1);
     m_y->setRange(0, 1);
-    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(QString::fromStdString(f->model)).arg(f->layer).arg(QString::fromStdString(f->mixer))
+    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(QString::fromStdString(f->model)).arg(f->layer).arg(SessionText::mixer(f->mixer))
                                               : QString());
     return;
   }
@@ -128,6 +137,6 @@ void DeltaGatePanel::refresh() {
   const QVector<float> all(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4: mean Δ = %5")
-                         .arg(QString::fromStdString(f->model)).arg(f->layer).arg(QString::fromStdString(f->mixer)).arg(t)
+                         .arg(QString::fromStdString(f->model)).arg(f->layer).arg(SessionText::mixer(f->mixer)).arg(t)
                          .arg(f->scalar("mean_delta", NAN), 0, 'g', 3));
 }

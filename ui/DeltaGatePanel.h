@@ -26,6 +26,7 @@ class DeltaGatePanel : public Panel {
  private:
   void styleChart();
   void changeEvent(QEvent* e) override;
+  void retranslateScale();
 
   Heatmap* m_heatmap;
   TokenStrip* m_text;

@@ -37,12 +37,14 @@
 #include "Panels.h"
 #include "Stepper.h"
 #include "Theme.h"
+#include "Translated.h"
+#include "UiLanguage.h"
 #include "TokenStrip.h"
 #include "Workspace.h"
 #include "Zoom.h"
 
 ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWindow(parent), m_saveSettings(restoreSettings) {
-  setWindowTitle(tr("StateScope — state space models and attention, byte by byte"));
+  Translated::text(this, [] { return tr("StateScope — state space models and attention, byte by byte"); });
   setObjectName("window");
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
   // The zoom first: every widget below is created with its font (12 pt × zoom).
@@ -63,8 +65,9 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   // Top: the model columns.
   m_columnsBox = new QWidget(this);
   m_columnsLayout = new QHBoxLayout(m_columnsBox);
-  auto* openButton = new QPushButton(tr("Open model folder…"), m_columnsBox);
-  openButton->setToolTip(tr("Open any supported HuggingFace folder (Mamba, Mamba-2, Llama, Jamba) with config.json and safetensors"));
+  auto* openButton = new QPushButton(m_columnsBox);
+  Translated::text(openButton, [] { return tr("Open model folder…"); });
+  Translated::toolTip(openButton, [] { return tr("Open any supported HuggingFace folder (Mamba, Mamba-2, Llama, Jamba) with config.json and safetensors"); });
   m_columnsLayout->addStretch();
   m_columnsLayout->addWidget(openButton);
   // Four columns side by side fit 1280 pixels; more (or a large zoom) scroll sideways.
@@ -74,7 +77,8 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   m_columnsScroll->setFrameShape(QFrame::NoFrame);
   m_columnsScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   m_columnsBox->installEventFilter(this);
-  auto* modelsDock = new QDockWidget(tr("Models"), this);
+  auto* modelsDock = new QDockWidget(this);
+  Translated::text(modelsDock, [] { return tr("Models"); });
   modelsDock->setObjectName("dock-models");
   modelsDock->setWidget(m_columnsScroll);
   addDockWidget(Qt::TopDockWidgetArea, modelsDock);
@@ -83,10 +87,11 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   // The views.
   for (const QString& key : Panels::keys()) {
     Panel* p = Panels::create(key, m_ws, this);
-    auto* dock = new QDockWidget(p->title(), this);
+    auto* dock = new QDockWidget(this);
     dock->setObjectName("dock-" + key);
     dock->setWidget(p);
-    dock->setToolTip(p->toolTip());
+    Translated::text(dock, [p] { return p->title(); });
+    Translated::toolTip(dock, [p] { return p->toolTip(); });
     m_panels[key] = p;
     m_docks[key] = dock;
     p->installEventFilter(this);  // shown / hidden: syncViews
@@ -104,7 +109,6 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   m_progress->setMaximumWidth(260);
   m_progress->setVisible(false);
   m_cancel = new QToolButton(this);
-  m_cancel->setText(tr("Cancel"));
   m_cancel->setVisible(false);
   statusBar()->addWidget(m_status, 1);
   statusBar()->addPermanentWidget(m_progress);
@@ -170,6 +174,12 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
       m_progress->setFormat(tr("cancelled at %p%"));
     }
   };
+  syncProgress();
+  connect(UiLanguage::instance(), &UiLanguage::changed, this, [syncStrip, syncProgress] {
+    syncStrip();
+    syncProgress();
+  });
+  connect(UiLanguage::instance(), &UiLanguage::changed, this, &ExplorerWindow::rebuildColumns);  // their texts are set once
   connect(m_ws, &Workspace::busyChanged, this, syncProgress);
   connect(m_ws, &Workspace::statusChanged, this, syncProgress);
   connect(m_ws, &Workspace::progressChanged, this, [this](int pct, const QString& what) {
@@ -208,84 +218,114 @@ QByteArray ExplorerWindow::sampleText() {
 }
 
 void ExplorerWindow::buildMenus() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("Open model folder…"), this, &ExplorerWindow::openModelFolder);
-  file->addAction(tr("Open input file…"), this, [this] {
+  // Every text through Translated: View → Language changes them at runtime.
+  auto tr_ = [](QObject* o, std::function<QString()> f) { Translated::text(o, std::move(f)); return o; };
+  QMenu* file = menuBar()->addMenu(QString());
+  tr_(file, [] { return tr("&File"); });
+  tr_(file->addAction(QString(), this, &ExplorerWindow::openModelFolder), [] { return tr("Open model folder…"); });
+  QAction* openInput = file->addAction(QString(), this, [this] {
     const QString p = QFileDialog::getOpenFileName(this, tr("Open any file as bytes"));
     if (!p.isEmpty()) m_input->openFile(p);
   });
-  QMenu* exp = file->addMenu(tr("Export"));
+  tr_(openInput, [] { return tr("Open input file…"); });
+  QMenu* exp = file->addMenu(QString());
+  tr_(exp, [] { return tr("Export"); });
   auto addExports = [this](QMenu* m, QWidget* w, Panel* p) {
     for (const QString& f : FigureExport::figureFormats()) m->addAction(f.toUpper() + "…", this, [this, w, p, f] { exportPanel(w, p, f); });
     if (p)
-      for (const QString& f : {QString("csv"), QString("npy")}) m->addAction(tr("data as %1…").arg(f.toUpper()), this, [this, w, p, f] { exportPanel(w, p, f); });
+      for (const QString& f : {QString("csv"), QString("npy")})
+        Translated::text(m->addAction(QString(), this, [this, w, p, f] { exportPanel(w, p, f); }), [f] { return tr("data as %1…").arg(f.toUpper()); });
   };
-  addExports(exp->addMenu(tr("Whole window")), this, nullptr);
-  for (const QString& key : Panels::keys()) addExports(exp->addMenu(m_panels[key]->title()), m_panels[key], m_panels[key]);
+  QMenu* whole = exp->addMenu(QString());
+  tr_(whole, [] { return tr("Whole window"); });
+  addExports(whole, this, nullptr);
+  for (const QString& key : Panels::keys()) {
+    Panel* p = m_panels[key];
+    QMenu* m = exp->addMenu(QString());
+    tr_(m, [p] { return p->title(); });
+    addExports(m, p, p);
+  }
   file->addSeparator();
-  file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+  tr_(file->addAction(QString(), QKeySequence::Quit, this, &QWidget::close), [] { return tr("Quit"); });
 
-  QMenu* view = menuBar()->addMenu(tr("&View"));
-  QMenu* shown = view->addMenu(tr("Show / hide"));
+  QMenu* view = menuBar()->addMenu(QString());
+  tr_(view, [] { return tr("&View"); });
+  QMenu* shown = view->addMenu(QString());
+  tr_(shown, [] { return tr("Show / hide"); });
   shown->addAction(m_docks["models"]->toggleViewAction());
   for (const QString& key : Panels::keys()) shown->addAction(m_docks[key]->toggleViewAction());
-  QMenu* focus = view->addMenu(tr("Focus on one view"));
+  QMenu* focus = view->addMenu(QString());
+  tr_(focus, [] { return tr("Focus on one view"); });
   int k = 1;
   for (const QString& key : Panels::keys()) {
-    QAction* a = focus->addAction(m_panels[key]->title(), this, [this, key] { focusView(key); });
+    Panel* p = m_panels[key];
+    QAction* a = focus->addAction(QString(), this, [this, key] { focusView(key); });
     a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + k++)));
-    a->setToolTip(tr("Give the %1 view the whole window (Esc: back)").arg(m_panels[key]->title()));
+    tr_(a, [p] { return p->title(); });
+    Translated::toolTip(a, [p] { return tr("Give the %1 view the whole window (Esc: back)").arg(p->title()); });
   }
   focus->addSeparator();
-  QAction* unfocus = focus->addAction(tr("Back to all views"), this, &ExplorerWindow::leaveFocus);
+  QAction* unfocus = focus->addAction(QString(), this, &ExplorerWindow::leaveFocus);
+  tr_(unfocus, [] { return tr("Back to all views"); });
   unfocus->setShortcut(Qt::Key_Escape);
   unfocus->setShortcutContext(Qt::WindowShortcut);
-  QMenu* layout = view->addMenu(tr("Layout"));
-  layout->addAction(tr("Default for this window size"), this, [this] { leaveFocus(); arrangeDocks(presetFor(size())); });
-  layout->addAction(tr("Wide (views side by side)"), this, [this] { leaveFocus(); arrangeDocks(Preset::Wide); });
-  layout->addAction(tr("Compact (views as tabs)"), this, [this] { leaveFocus(); arrangeDocks(Preset::Compact); });
+  QMenu* layout = view->addMenu(QString());
+  tr_(layout, [] { return tr("Layout"); });
+  tr_(layout->addAction(QString(), this, [this] { leaveFocus(); arrangeDocks(presetFor(size())); }), [] { return tr("Default for this window size"); });
+  tr_(layout->addAction(QString(), this, [this] { leaveFocus(); arrangeDocks(Preset::Wide); }), [] { return tr("Wide (views side by side)"); });
+  tr_(layout->addAction(QString(), this, [this] { leaveFocus(); arrangeDocks(Preset::Compact); }), [] { return tr("Compact (views as tabs)"); });
   view->addSeparator();
-  view->addAction(tr("Zoom in"), QKeySequence::ZoomIn, Zoom::instance(), &Zoom::zoomIn);
-  view->addAction(tr("Zoom out"), QKeySequence::ZoomOut, Zoom::instance(), &Zoom::zoomOut);
-  view->addAction(tr("Actual size"), QKeySequence(Qt::CTRL | Qt::Key_0), Zoom::instance(), &Zoom::reset);
+  tr_(view->addAction(QString(), QKeySequence::ZoomIn, Zoom::instance(), &Zoom::zoomIn), [] { return tr("Zoom in"); });
+  tr_(view->addAction(QString(), QKeySequence::ZoomOut, Zoom::instance(), &Zoom::zoomOut), [] { return tr("Zoom out"); });
+  tr_(view->addAction(QString(), QKeySequence(Qt::CTRL | Qt::Key_0), Zoom::instance(), &Zoom::reset), [] { return tr("Actual size"); });
   // Ctrl+= as well as Ctrl++ (on most keyboards + needs shift).
   auto* zoomEq = new QAction(this);
   zoomEq->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Equal));
   connect(zoomEq, &QAction::triggered, Zoom::instance(), &Zoom::zoomIn);
   addAction(zoomEq);
   view->addSeparator();
-  QAction* dark = view->addAction(tr("Dark theme"));
+  QAction* dark = view->addAction(QString());
+  tr_(dark, [] { return tr("Dark theme"); });
   dark->setCheckable(true);
   connect(dark, &QAction::toggled, this, &ExplorerWindow::setDark);
   m_darkAction = dark;
 
-  QToolBar* tb = addToolBar(tr("Stepping"));
+  QToolBar* tb = addToolBar(QString());
+  tr_(tb, [] { return tr("Stepping"); });
   tb->setObjectName("toolbar-stepping");
   tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  QAction* play = tb->addAction(tr("Play"), m_stepper, &Stepper::play);
-  play->setToolTip(tr("Feed the text byte by byte from the selected token: each byte runs the recurrent step"));
-  QAction* pause = tb->addAction(tr("Pause"), m_stepper, &Stepper::pause);
-  QAction* step = tb->addAction(tr("Step"), m_stepper, &Stepper::step);
-  step->setToolTip(tr("Feed one more byte"));
-  QAction* stop = tb->addAction(tr("Whole text"), m_stepper, &Stepper::stop);
-  stop->setToolTip(tr("Leave stepping: back to the whole text"));
+  QAction* play = tb->addAction(QString(), m_stepper, &Stepper::play);
+  tr_(play, [] { return tr("Play"); });
+  Translated::toolTip(play, [] { return tr("Feed the text byte by byte from the selected token: each byte runs the recurrent step"); });
+  QAction* pause = tb->addAction(QString(), m_stepper, &Stepper::pause);
+  tr_(pause, [] { return tr("Pause"); });
+  QAction* step = tb->addAction(QString(), m_stepper, &Stepper::step);
+  tr_(step, [] { return tr("Step"); });
+  Translated::toolTip(step, [] { return tr("Feed one more byte"); });
+  QAction* stop = tb->addAction(QString(), m_stepper, &Stepper::stop);
+  tr_(stop, [] { return tr("Whole text"); });
+  Translated::toolTip(stop, [] { return tr("Leave stepping: back to the whole text"); });
   m_transport = {{play, Theme::Glyph::Play}, {pause, Theme::Glyph::Pause}, {step, Theme::Glyph::Step}, {stop, Theme::Glyph::Stop}};
   updateTransportIcons();
   auto* speed = new QSlider(Qt::Horizontal, tb);
   speed->setRange(1, 60);
   speed->setValue(8);
   speed->setMaximumWidth(160);
-  speed->setToolTip(tr("Bytes per second"));
-  tb->addWidget(new QLabel(tr(" speed "), tb));
+  Translated::toolTip(speed, [] { return tr("Bytes per second"); });
+  auto* speedName = new QLabel(tb);
+  tr_(speedName, [] { return tr(" speed "); });
+  tb->addWidget(speedName);
   tb->addWidget(speed);
-  auto* speedLabel = new QLabel(tr("8 B/s"), tb);
+  auto* speedLabel = new QLabel(tb);
+  tr_(speedLabel, [speed] { return tr("%1 B/s").arg(speed->value()); });
   tb->addWidget(speedLabel);
   connect(speed, &QSlider::valueChanged, this, [this, speedLabel](int v) {
     m_stepper->setSpeed(v);
     speedLabel->setText(tr("%1 B/s").arg(v));
   });
   tb->addSeparator();
-  QAction* darkTb = tb->addAction(tr("Light / dark"));
+  QAction* darkTb = tb->addAction(QString());
+  tr_(darkTb, [] { return tr("Light / dark"); });
   connect(darkTb, &QAction::triggered, this, [this, dark] { dark->setChecked(!m_dark); });
 }
 
@@ -349,7 +389,7 @@ void ExplorerWindow::onZoomChanged() {
   // A zoom that no longer fits the layout in the window: the compact layout, or the window grows
   // (within the screen).
   QTimer::singleShot(0, this, [this] {
-    if (!m_focused.isEmpty()) return;
+    if (!m_focused.isEmpty() || property("presenting").toBool()) return;  // presentation mode arranges its own
     const QSize need = minimumSizeHint();
     if (need.width() > width() || need.height() > height()) arrangeDocks(Preset::Compact);
     fitToScreen();

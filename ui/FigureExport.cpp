@@ -3,15 +3,16 @@
 #include <QAbstractButton>
 #include <QAbstractScrollArea>
 #include <QAbstractSpinBox>
+#include <QBuffer>
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QFile>
 #include <QGraphicsView>
 #include <QLayout>
 #include <QFileInfo>
 #include <QImage>
 #include <QPainter>
 #include <QPdfWriter>
+#include <QSaveFile>
 #include <QSvgGenerator>
 #include <QTextStream>
 #include <QWidget>
@@ -109,10 +110,26 @@ static void renderVector(QWidget* w, QPainter& p) {
   }
 }
 
+// Figures and data are made in memory first (a few MB at most), then written by saveBytes.
+QString saveBytes(const QByteArray& bytes, const QString& path) {
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) return QObject::tr("cannot write %1 (%2)").arg(path, f.errorString());
+  if (f.write(bytes) != bytes.size()) {
+    const QString why = f.errorString();
+    f.cancelWriting();
+    f.commit();  // removes the temporary
+    return QObject::tr("cannot write %1 (%2); the file was left as it was").arg(path, why);
+  }
+  return f.commit() ? QString() : QObject::tr("cannot write %1 (%2); the file was left as it was").arg(path, f.errorString());
+}
+
 QString exportFigure(QWidget* w, const QString& path, const QString& formatIn, int dpi) {
   const QString format = (formatIn.isEmpty() ? QFileInfo(path).suffix() : formatIn).toLower();
   const QSize size = w->size();
   if (size.isEmpty()) return QObject::tr("the widget has no size");
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
   if (format == "png") {
     const qreal scale = std::clamp(dpi, 24, 1200) / 96.0;
     QImage img(size * scale, QImage::Format_ARGB32);
@@ -124,39 +141,43 @@ QString exportFigure(QWidget* w, const QString& path, const QString& formatIn, i
       QPainter p(&img);
       w->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
     }
-    return img.save(path, "PNG") ? QString() : QObject::tr("cannot write %1").arg(path);
+    if (!img.save(&buffer, "PNG")) return QObject::tr("cannot encode %1 as PNG").arg(path);
+    return saveBytes(bytes, path);
   }
   if (format == "svg") {
     QSvgGenerator gen;
-    gen.setFileName(path);
+    gen.setOutputDevice(&buffer);
     gen.setSize(size);
     gen.setViewBox(QRect(QPoint(), size));
     gen.setResolution(96);
     gen.setTitle(w->windowTitle().isEmpty() ? w->objectName() : w->windowTitle());
     gen.setDescription(QObject::tr("StateScope figure"));
     QPainter p;
-    if (!p.begin(&gen)) return QObject::tr("cannot write %1").arg(path);
+    if (!p.begin(&gen)) return QObject::tr("cannot draw %1 as SVG").arg(path);
     p.fillRect(QRect(QPoint(), size), w->palette().color(QPalette::Window));
     renderVector(w, p);
     p.end();
-    return QFileInfo(path).size() > 0 ? QString() : QObject::tr("cannot write %1").arg(path);
+    if (bytes.isEmpty()) return QObject::tr("cannot draw %1 as SVG").arg(path);
+    return saveBytes(bytes, path);
   }
   if (format == "pdf") {
-    QPdfWriter pdf(path);
-    pdf.setResolution(96);
-    pdf.setPageSize(QPageSize(QSizeF(size.width(), size.height()) * (25.4 / 96.0), QPageSize::Millimeter));
-    pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-    pdf.setTitle(w->windowTitle().isEmpty() ? w->objectName() : w->windowTitle());
-    pdf.setCreator("StateScope");
-    QPainter p;
-    if (!p.begin(&pdf)) return QObject::tr("cannot write %1").arg(path);
-    const QRect page = pdf.pageLayout().paintRectPixels(pdf.resolution());
-    const qreal s = std::min(page.width() / qreal(size.width()), page.height() / qreal(size.height()));
-    p.scale(s, s);
-    p.fillRect(QRect(QPoint(), size), w->palette().color(QPalette::Window));
-    renderVector(w, p);
-    p.end();
-    return QString();
+    {
+      QPdfWriter pdf(&buffer);
+      pdf.setResolution(96);
+      pdf.setPageSize(QPageSize(QSizeF(size.width(), size.height()) * (25.4 / 96.0), QPageSize::Millimeter));
+      pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+      pdf.setTitle(w->windowTitle().isEmpty() ? w->objectName() : w->windowTitle());
+      pdf.setCreator("StateScope");
+      QPainter p;
+      if (!p.begin(&pdf)) return QObject::tr("cannot draw %1 as PDF").arg(path);
+      const QRect page = pdf.pageLayout().paintRectPixels(pdf.resolution());
+      const qreal s = std::min(page.width() / qreal(size.width()), page.height() / qreal(size.height()));
+      p.scale(s, s);
+      p.fillRect(QRect(QPoint(), size), w->palette().color(QPalette::Window));
+      renderVector(w, p);
+      p.end();
+    }
+    return saveBytes(bytes, path);
   }
   return QObject::tr("unknown figure format '%1' (png, svg or pdf)").arg(format);
 }
@@ -165,16 +186,15 @@ QString exportData(const PanelData& d, const QString& path) {
   const QString suffix = QFileInfo(path).suffix().toLower();
   if (suffix == "npy") {
     try {
-      ss::write_npy(path.toStdString(), {d.rows, d.cols}, std::vector<float>(d.values.begin(), d.values.end()));
+      ss::write_npy(path.toStdString(), {d.rows, d.cols}, std::vector<float>(d.values.begin(), d.values.end()));  // atomic (core/atomic_file)
     } catch (const std::exception& e) {
       return QString::fromStdString(e.what());
     }
     return QString();
   }
   if (suffix != "csv") return QObject::tr("unknown data format '%1' (csv or npy)").arg(suffix);
-  QFile f(path);
-  if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) return QObject::tr("cannot write %1").arg(path);
-  QTextStream out(&f);
+  QString text;
+  QTextStream out(&text);
   auto quote = [](QString s) { return s.contains(',') || s.contains('"') ? "\"" + s.replace("\"", "\"\"") + "\"" : s; };
   out << "# " << d.name << (d.units.isEmpty() ? "" : " [" + d.units + "]") << "; rows: " << d.rowAxis << "; columns: " << d.colAxis << "\n";
   out << quote(d.rowAxis);
@@ -185,7 +205,8 @@ QString exportData(const PanelData& d, const QString& path) {
     for (qint64 c = 0; c < d.cols; ++c) out << "," << QString::number(d.at(r, c), 'g', 8);
     out << "\n";
   }
-  return QString();
+  out.flush();
+  return saveBytes(text.toUtf8(), path);
 }
 
 }  // namespace FigureExport

@@ -4,6 +4,7 @@
 //   CSV: a header row of column labels, then one row per data row; .npy: float32 [rows, cols].
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 
 #include "Panel.h"
@@ -26,5 +27,9 @@ QList<QWidget*> hideControls(QWidget* w);
 void restoreControls(QWidget* w, const QList<QWidget*>& hidden);
 QString exportData(const PanelData& data, const QString& path);  // .csv or .npy by suffix
 QStringList figureFormats();  // png, svg, pdf
+// Every export goes through this: a QSaveFile, i.e. a temporary in the same folder renamed over `path`
+// only once complete, so an error (a full disk, a file-size limit, a crash) leaves what `path` held
+// before, never a half-written file. Returns an error message naming the file and the reason, or "".
+QString saveBytes(const QByteArray& bytes, const QString& path);
 
 }  // namespace FigureExport

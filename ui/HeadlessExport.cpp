@@ -12,6 +12,7 @@
 #include "Panel.h"
 #include "Panels.h"
 #include "Theme.h"
+#include "UiLanguage.h"
 #include "Workspace.h"
 #include "error.h"
 #include "regular_file.h"
@@ -22,7 +23,8 @@ QString usage() {
   return "usage: statescope export --model DIR [--model DIR ...] --input FILE\n"
          "                         --panel state|delta|matrix|memory|cost|prediction|window --token T\n"
          "                         --format png|svg|pdf|csv|npy --out FILE\n"
-         "                         [--layer L] [--head H] [--channel C] [--window A:B] [--dpi N] [--size WxH] [--dark]\n";
+         "                         [--layer L] [--head H] [--channel C] [--window A:B] [--dpi N] [--size WxH] [--dark]\n"
+         "                         [--language en|zh]   (the UI language of the figure; default: en)\n";
 }
 
 namespace {
@@ -74,6 +76,11 @@ int run(const QStringList& args) {
   }
   if (bytes.isEmpty()) return fail(QString("--input: %1 is empty").arg(opt["--input"]));
 
+  // The language first: every widget below is created with its texts in it.
+  const QString language = opt.value("--language", "en");
+  if (!UiLanguage::available().contains(language)) return fail(QString("--language: '%1' is not one of %2").arg(language, UiLanguage::available().join("|")));
+  if (!UiLanguage::instance()->apply(language, /*remember=*/false)) return fail(QString("--language: the %1 translation is not built in").arg(language));
+
   // A single panel needs the session (Workspace) and that panel only; "window" builds the window.
   std::unique_ptr<ExplorerWindow> window;
   std::unique_ptr<Workspace> own;
@@ -94,6 +101,8 @@ int run(const QStringList& args) {
   ws->waitForIdle();
   for (int c = 0; c < ws->columnCount(); ++c)
     if (!ws->columnError(c).isEmpty()) return fail(QString("--model %1: %2").arg(models.value(c), ws->columnError(c)));
+  for (int c = 0; c < ws->columnCount(); ++c)  // as the CLI: unused tensors, a GPU fault that sent the model to the CPU
+    for (const QString& w : ws->columnWarnings(c)) std::fprintf(stderr, "warning: %s\n", qPrintable(w));
   const qint64 n = ws->computed();
   bool ok = true;
   const qint64 token = opt.contains("--token") ? opt["--token"].toLongLong(&ok) : n - 1;

@@ -37,6 +37,8 @@ class Heatmap : public QWidget {
   QRgb cellColor(int row, int col) const;  // the colour cell (row, col) is drawn in (level 0)
   QString title() const { return m_title; }
   QString placeholder() const { return m_placeholder; }
+  QString rowAxisLabel() const { return m_rowLabel; }
+  QString colAxisLabel() const { return m_colLabel; }
   ColorScale scale() const { return m_scale; }
   double lastPaintMs() const { return m_lastPaintMs; }
   // In lines of the widget's font, so a zoomed heatmap asks for more room: at 12 pt 520 × 380 and at

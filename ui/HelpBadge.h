@@ -10,10 +10,12 @@ class HelpBadge : public QToolButton {
  public:
   HelpBadge(const QString& title, const QString& help, QWidget* parent = nullptr);
   QString helpHtml() const { return m_html; }
+  void setHelp(const QString& title, const QString& help);  // after a language change
   void showHelp();  // what a click does
 
  protected:
   void paintEvent(QPaintEvent*) override;
+  void changeEvent(QEvent* e) override;
 
  private:
   QString m_html;

@@ -9,13 +9,15 @@
 #include "ChartLegend.h"
 #include "ColorRangeBox.h"
 #include "ChartStyle.h"
+#include "SessionText.h"
+#include "Translated.h"
 #include "Workspace.h"
 
-HiddenStatePanel::HiddenStatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "state", tr("Hidden state"), parent) {
+HiddenStatePanel::HiddenStatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "state", QT_TR_NOOP("Hidden state"), parent) {
   m_heatmap = new Heatmap(this);
   m_heatmap->setScale(ColorScale::Signed);
   m_heatmap->setColorRange(ColorRange::Robust);  // a few outlier channels would grey out the rest
-  auto* range = new ColorRangeBox(ColorRange::Robust, tr("channel"), this);
+  auto* range = new ColorRangeBox(ColorRange::Robust, this);
   connect(range, &ColorRangeBox::rangeChanged, m_heatmap, &Heatmap::setColorRange);
   m_norm = new QLineSeries;
   m_channel = new QLineSeries;
@@ -33,7 +35,7 @@ HiddenStatePanel::HiddenStatePanel(Workspace* ws, QWidget* parent) : Panel(ws, "
   for (QLineSeries* s : {m_norm, m_marker}) { s->attachAxis(m_x); s->attachAxis(m_yNorm); }
   m_channel->attachAxis(m_x);
   m_channel->attachAxis(m_yChannel);
-  m_x->setTitleText(tr("token t"));
+  Translated::text(m_x, [] { return tr("token t"); });
   m_x->setLabelFormat("%d");
   chart->legend()->markers(m_marker).first()->setVisible(false);
   m_chartView = new QChartView(chart, this);
@@ -165,7 +167,7 @@ void HiddenStatePanel::showSsm(const ss::Frame& f) {
   m_chartView->chart()->setTitle(QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4 · state %5 values, fixed whatever the length")
-                         .arg(model).arg(f.layer).arg(QString::fromStdString(f.mixer)).arg(t).arg(qint64(f.scalar("state_values"))));
+                         .arg(model).arg(f.layer).arg(SessionText::mixer(f.mixer)).arg(t).arg(qint64(f.scalar("state_values"))));
 }
 
 void HiddenStatePanel::showKvCache(const ss::Frame& f) {

@@ -8,15 +8,21 @@
 #include <QStringDecoder>
 #include <QVBoxLayout>
 
+#include "Translated.h"
+
 InputEditor::InputEditor(QWidget* parent) : QWidget(parent) {
   m_edit = new QPlainTextEdit(this);
-  m_edit->setPlaceholderText(tr("Type here: every byte you type is a token the models read"));
+  Translated::text(m_edit, [] { return tr("Type here: every byte you type is a token the models read"); });
   m_edit->setMinimumHeight(QFontMetrics(font()).height() * 3);
-  m_text = new QRadioButton(tr("Text (UTF-8)"), this);
-  m_hex = new QRadioButton(tr("Hex bytes"), this);
+  m_text = new QRadioButton(this);
+  Translated::text(m_text, [] { return tr("Text (UTF-8)"); });
+  m_hex = new QRadioButton(this);
+  Translated::text(m_hex, [] { return tr("Hex bytes"); });
   m_text->setChecked(true);
-  auto* open = new QPushButton(tr("Open file…"), this);
+  auto* open = new QPushButton(this);
+  Translated::text(open, [] { return tr("Open file…"); });
   m_status = new QLabel(this);
+  Translated::text(m_status, [this] { return tr("%1 bytes").arg(m_bytes.size()); });
   auto* bar = new QHBoxLayout;
   bar->addWidget(m_text);
   bar->addWidget(m_hex);

@@ -1,19 +1,24 @@
 #include "MatrixPanel.h"
 
+#include <QEvent>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QVBoxLayout>
 
+#include "SessionText.h"
+#include "Translated.h"
 #include "Workspace.h"
 
-MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", tr("Semiseparable matrix"), parent) {
+MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", QT_TR_NOOP("Semiseparable matrix"), parent) {
   m_scale = new QComboBox(this);
-  m_scale->addItem(tr("linear scale"), int(ColorScale::Signed));  // SSM: diverging ±; attention: sequential 0..max
-  m_scale->addItem(tr("|M| log scale"), int(ColorScale::Log));
+  m_scale->addItem(QString(), int(ColorScale::Signed));  // SSM: diverging ±; attention: sequential 0..max
+  m_scale->addItem(QString(), int(ColorScale::Log));
+  retranslateScale();
   m_caption = new QLabel(this);
   m_caption->setWordWrap(true);
   excludeFromFigure(m_caption);  // the plots carry their own titles
-  m_readout = new QLabel(tr("drag a block for its rank · click a cell for its terms"), this);
+  m_readout = new QLabel(this);
+  Translated::text(m_readout, [] { return tr("drag a block for its rank · click a cell for its terms"); });
   m_readout->setWordWrap(true);
   m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
   excludeFromFigure(m_readout);  // a readout of the last click, not part of the figure
@@ -34,6 +39,16 @@ MatrixPanel::MatrixPanel(Workspace* ws, QWidget* parent) : Panel(ws, "matrix", t
   connect(m_ws, &Workspace::frameReady, this, [this](ss::View v) {
     if (v == ss::View::BlockRank || v == ss::View::CellTerms) showReadout(v);
   });
+}
+
+void MatrixPanel::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::LanguageChange) retranslateScale();
+  Panel::changeEvent(e);
+}
+
+void MatrixPanel::retranslateScale() {
+  m_scale->setItemText(0, tr("linear scale"));
+  m_scale->setItemText(1, tr("|M| log scale"));
 }
 
 ColorScale MatrixPanel::scaleFor(ss::MixerKind kind, ColorScale chosen) {
@@ -66,6 +81,7 @@ void MatrixPanel::refresh() {
   while (m_maps.size() > m_ws->columnCount()) delete m_maps.takeLast();
   setShownFrame(m_ws->frame(ss::View::Matrix, m_ws->activeColumn()));
   qint64 w0 = -1, w1 = -1;
+  QString duality, dualityTip;  // the active model's scan vs M x readout
   for (int col = 0; col < m_maps.size(); ++col) {
     Heatmap* h = m_maps[col];
     const ss::FramePtr f = m_ws->frame(ss::View::Matrix, col);
@@ -87,9 +103,22 @@ void MatrixPanel::refresh() {
     h->setHighlight(int(f->highlight_row), -1);
     w0 = f->row0;
     w1 = f->row0 + f->rows;
+    // The duality, computed by the session (the views only show it): the scan's output against M x,
+    // for the active model, on the caption's line (a second line would take the matrices' room).
+    if (col == m_ws->activeColumn() && f->scalars.count("scan_vs_matrix")) {
+      duality = tr(" · scan vs M·x: max |diff| %1").arg(f->scalar("scan_vs_matrix"), 0, 'g', 2);
+      dualityTip = tr("%1: the largest |y_scan − (M x + carry)| over the window, where y_scan = C_i · h_i from the states "
+                      "the model's own scan recorded and the carry is the state entering the window; the outputs "
+                      "reach %2. Computed by the session for the active model.")
+                       .arg(QString::fromStdString(f->model))
+                       .arg(f->scalar("scan_max_abs"), 0, 'g', 3);
+    }
   }
-  m_caption->setText(w1 > w0 ? tr("window %1..%2 (%3 tokens) · row %4 is the selected token").arg(w0).arg(w1 - 1).arg(w1 - w0).arg(m_ws->token())
-                             : QString());
+  QString caption = w1 > w0 ? tr("window %1..%2 (%3 tokens) · row %4 is the selected token").arg(w0).arg(w1 - 1).arg(w1 - w0).arg(m_ws->token())
+                            : QString();
+  if (!caption.isEmpty()) caption += duality;
+  m_caption->setToolTip(dualityTip);
+  m_caption->setText(caption);
 }
 
 void MatrixPanel::selectBlock(int column, int r0, int c0, int r1, int c1) { m_ws->requestBlockRank(column, r0, c0, r1, c1); }
@@ -100,7 +129,7 @@ void MatrixPanel::showReadout(ss::View v) {
   const ss::FramePtr f = m_ws->frame(v);
   if (!f) return;
   if (!f->error.empty()) {
-    m_readout->setText("⚠ " + QString::fromStdString(f->error));
+    m_readout->setText("⚠ " + SessionText::say(f->error));
     return;
   }
   if (v == ss::View::CellTerms) {

@@ -34,7 +34,11 @@ class MatrixPanel : public Panel {
   void selectCell(int column, int row, int col);
   QString caption() const { return m_caption->text(); }
 
+ protected:
+  void changeEvent(QEvent* e) override;
+
  private:
+  void retranslateScale();
   void showReadout(ss::View v);
   QGridLayout* m_grid;
   QVector<Heatmap*> m_maps;

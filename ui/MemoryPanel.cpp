@@ -12,7 +12,7 @@
 #include "Workspace.h"
 #include "published_memory.h"
 
-MemoryPanel::MemoryPanel(Workspace* ws, QWidget* parent) : Panel(ws, "memory", tr("Memory"), parent) {
+MemoryPanel::MemoryPanel(Workspace* ws, QWidget* parent) : Panel(ws, "memory", QT_TR_NOOP("Memory"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
   m_table = new QTableWidget(this);

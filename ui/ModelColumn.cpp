@@ -9,6 +9,7 @@
 #include "Zoom.h"
 #include <QEvent>
 
+#include "SessionText.h"
 #include "Workspace.h"
 #include "published_memory.h"
 
@@ -21,7 +22,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_name = new QLabel(QString("<big><span style='color:%1'>■</span> <b>%2</b></big>").arg(m_color.name(), QString::fromStdString(info.name)), this);
   m_name->setToolTip(tr("This model's colour in every chart"));
   m_close = new QToolButton(this);
-  m_close->setText("✕");
+  m_close->setText(QStringLiteral("✕"));
   m_close->setToolTip(tr("Close this model"));
   m_info = new QLabel(this);
   m_info->setWordWrap(false);  // one line: the column's height does not depend on its width
@@ -39,7 +40,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
     m_info->setToolTip(m_info->toolTip() + tr("\nTokenizer: %1. Its views count this tokenizer's tokens, not bytes.")
                                                .arg(QString::fromStdString(info.tokenizer)));
   }
-  m_error = new QLabel(this);  // why this model shows nothing: it failed to load, or the worker failed on it
+  m_error = new QLabel(this);  // why this model shows nothing (it failed to load, or the worker failed on it), and its warnings
   m_error->setWordWrap(true);
   m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
   m_error->setVisible(false);
@@ -105,11 +106,14 @@ void ModelColumn::paintEvent(QPaintEvent*) {
 
 void ModelColumn::sync() {
   const QString err = m_ws->columnError(m_column);
-  m_error->setText(err.isEmpty() ? QString() : "⚠ " + err.toHtmlEscaped());
+  QStringList lines;
+  if (!err.isEmpty()) lines << "⚠ " + err.toHtmlEscaped();
+  for (const QString& w : m_ws->columnWarnings(m_column)) lines << "⚠ " + w.toHtmlEscaped();
+  m_error->setText(lines.join("<br>"));
   QPalette warn = m_error->palette();  // a palette, not a style sheet: a style sheet would stop the zoom's font reaching it
   warn.setColor(QPalette::WindowText, QColor(0xd5, 0x5e, 0x00));
   m_error->setPalette(warn);
-  m_error->setVisible(!err.isEmpty());
+  m_error->setVisible(!lines.isEmpty());
   if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
   const ss::ModelConfig& c = m_ws->column(m_column).config;
@@ -126,7 +130,7 @@ void ModelColumn::sync() {
     m_head->setValue(ch.head);
   }
   m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
-                           .arg(ss::mixer_name(k)).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+                           .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }
 

@@ -1,9 +1,12 @@
 #include "Panel.h"
 
+#include <QCoreApplication>
+#include <QEvent>
 #include <QResizeEvent>
 #include <QTimer>
 
 #include "HelpBadge.h"
+#include "SessionText.h"
 #include "Workspace.h"
 
 PanelData PanelData::fromFrame(const ss::Frame& f) {
@@ -21,7 +24,7 @@ PanelData PanelData::fromFrame(const ss::Frame& f) {
   return d;
 }
 
-Panel::Panel(Workspace* ws, const QString& key, const QString& title, QWidget* parent)
+Panel::Panel(Workspace* ws, const QString& key, const char* title, QWidget* parent)
     : QWidget(parent), m_ws(ws), m_key(key), m_title(title) {
   setObjectName(key);
   m_age = new QLabel(this);
@@ -33,8 +36,20 @@ Panel::Panel(Workspace* ws, const QString& key, const QString& title, QWidget* p
 
 PanelData Panel::data() const { return m_shown && !m_shown->empty() ? PanelData::fromFrame(*m_shown) : PanelData{}; }
 
+QString Panel::title() const { return QCoreApplication::translate(metaObject()->className(), m_title); }
+
+void Panel::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::LanguageChange) {
+    setToolTip("<p><b>" + title() + "</b></p><p>" + help() + "</p>");
+    if (m_badge) m_badge->setHelp(title(), help());
+    updateAge();
+    scheduleRefresh();
+  }
+  QWidget::changeEvent(e);
+}
+
 void Panel::followWorkspace() {
-  setToolTip("<p><b>" + m_title + "</b></p><p>" + help() + "</p>");
+  setToolTip("<p><b>" + title() + "</b></p><p>" + help() + "</p>");
   connect(m_ws, &Workspace::frameReady, this, [this](ss::View v) {
     if (v == view()) scheduleRefresh();
   });
@@ -58,8 +73,8 @@ void Panel::setShownFrame(const ss::FramePtr& f) {
 
 QString Panel::emptyReason(const ss::FramePtr& f) {
   if (!f) return tr("computing…");
-  if (!f->error.empty()) return "⚠ " + QString::fromStdString(f->error);
-  return QString::fromStdString(f->note);
+  if (!f->error.empty()) return "⚠ " + SessionText::say(f->error);
+  return SessionText::say(f->note);
 }
 
 bool Panel::textChanged() {
@@ -91,6 +106,9 @@ void Panel::resizeEvent(QResizeEvent* e) {
   m_age->move(width() - m_age->width() - 4, 2);
 }
 
-QWidget* Panel::helpBadge() { return new HelpBadge(m_title, help(), this); }
+QWidget* Panel::helpBadge() {
+  m_badge = new HelpBadge(title(), help(), this);
+  return m_badge;
+}
 
 void Panel::excludeFromFigure(QWidget* w) { w->setProperty("figureExclude", true); }

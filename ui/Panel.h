@@ -30,10 +30,12 @@ struct PanelData {
 class Panel : public QWidget {
   Q_OBJECT
  public:
-  Panel(Workspace* ws, const QString& key, const QString& title, QWidget* parent = nullptr);
+  // `title`: the untranslated source, marked QT_TR_NOOP in the subclass (its class is the context),
+  // so that title() follows View → Language.
+  Panel(Workspace* ws, const QString& key, const char* title, QWidget* parent = nullptr);
 
   QString key() const { return m_key; }      // "state", "delta", "matrix", "memory", "cost", "prediction"
-  QString title() const { return m_title; }
+  QString title() const;                     // in the UI language
   virtual QString help() const = 0;          // the "what am I looking at" paragraph, with the formula
   virtual PanelData data() const;            // the shown frame's numbers
   virtual ss::View view() const = 0;         // the frames it draws
@@ -58,12 +60,17 @@ class Panel : public QWidget {
   // The workspace's text into a token strip, when its version changed since the last call.
   bool textChanged();
   void resizeEvent(QResizeEvent* e) override;
+  // A language change: the tool tip, the help badge and the age note again, and a redraw (the texts
+  // a view sets in refresh() follow by themselves).
+  void changeEvent(QEvent* e) override;
   Workspace* m_ws;
   ss::FramePtr m_shown;
 
  private:
   void updateAge();
-  QString m_key, m_title;
+  QString m_key;
+  const char* m_title;
+  class HelpBadge* m_badge = nullptr;
   QLabel* m_age = nullptr;
   bool m_refreshQueued = false;
   quint64 m_textVersion = ~quint64(0);

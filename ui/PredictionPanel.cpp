@@ -12,6 +12,7 @@
 
 #include "ChartLegend.h"
 #include "ChartStyle.h"
+#include "Translated.h"
 #include "Workspace.h"
 
 namespace {
@@ -25,7 +26,7 @@ QString byteLabel(int b) {
 
 }  // namespace
 
-PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "prediction", tr("Prediction"), parent) {
+PredictionPanel::PredictionPanel(Workspace* ws, QWidget* parent) : Panel(ws, "prediction", QT_TR_NOOP("Prediction"), parent) {
   m_chartView = new QChartView(new QChart, this);
   m_chartView->setRenderHint(QPainter::Antialiasing);
   m_text = new TokenStrip(this);
@@ -66,7 +67,8 @@ void PredictionPanel::buildChart() {
   // The bars and axes live as long as the panel; a refresh replaces their values.
   QChart* chart = m_chartView->chart();
   m_set = new QBarSet(tr("p(next byte)"));
-  m_actual = new QBarSet(tr("the byte that follows"));
+  m_actual = new QBarSet(QString());
+  Translated::text(m_actual, [] { return tr("the byte that follows"); });
   for (int k = 0; k < kTopK; ++k) {
     *m_set << 0.0;
     *m_actual << 0.0;
@@ -78,7 +80,7 @@ void PredictionPanel::buildChart() {
   chart->addSeries(series);
   m_xAxis = new QBarCategoryAxis;
   m_yAxis = new QValueAxis;
-  m_yAxis->setTitleText(tr("probability"));
+  Translated::text(m_yAxis, [] { return tr("probability"); });
   m_yAxis->setLabelFormat("%.2f");
   chart->addAxis(m_xAxis, Qt::AlignBottom);
   chart->addAxis(m_yAxis, Qt::AlignLeft);

@@ -20,6 +20,7 @@
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
 #include "Theme.h"
+#include "Zoom.h"
 
 PresentationMode::PresentationMode(LessonTarget* target, LessonPlayer* player, LessonCard* card, QDockWidget* cardDock, QObject* parent)
     : QObject(parent), m_target(target), m_player(player), m_card(card), m_cardDock(cardDock), m_window(target->window()) {
@@ -36,7 +37,7 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   m_savedState = m_window->saveState();
   m_savedGeometry = m_window->saveGeometry();
   m_savedWindowState = m_window->windowState();
-  m_savedPointSize = QApplication::font().pointSizeF() > 0 ? QApplication::font().pointSizeF() : 12.0;
+  m_savedZoom = Zoom::instance()->factor();
   m_savedPalette = QApplication::palette();
   m_savedCardVisible = m_cardDock->isVisible();
 
@@ -64,7 +65,11 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) {
     auto* ew = qobject_cast<ExplorerWindow*>(m_window);
     const bool dark = ew && ew->isDark();
-    Theme::apply(*app, dark, kPointSize);
+    // The large font through the explorer's one zoom (ui/Zoom.h): the views' line widths, heatmap
+    // ticks and model columns follow it as they follow Ctrl +. The window keeps the layout below.
+    m_window->setProperty("presenting", true);
+    Zoom::instance()->setFactor(kPointSize / Zoom::kBasePointSize);
+    Theme::apply(*app, dark, Zoom::instance()->pointSize());
     QPalette p = QApplication::palette();
     const QColor ink = dark ? Qt::white : Qt::black, paper = dark ? Qt::black : Qt::white;
     for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText}) p.setColor(role, ink);
@@ -110,17 +115,32 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
 
 void PresentationMode::arrange() {
   if (!m_active) return;
-  // The card alone on the right; the visible views stacked below the token strip (wide charts read
-  // better than tall ones on a 16:9 screen).
+  // The card alone on the right; the visible views below the token strip: one or two side by side
+  // (stacked at 1280x720, two charts had about 100 px each and elided every axis label), three or
+  // more stacked.
   QList<QDockWidget*> views;
   for (const QString& k : m_target->panelKeys())
     if (auto* d = m_window->findChild<QDockWidget*>("dock-" + k); d && !d->isHidden()) views << d;
   for (QDockWidget* d : views) m_window->addDockWidget(Qt::BottomDockWidgetArea, d);
-  for (int i = 1; i < views.size(); ++i) m_window->splitDockWidget(views[i - 1], views[i], Qt::Vertical);
+  const Qt::Orientation along = views.size() <= 2 ? Qt::Horizontal : Qt::Vertical;
+  for (int i = 1; i < views.size(); ++i) m_window->splitDockWidget(views[i - 1], views[i], along);
   m_window->resizeDocks({m_cardDock}, {int(m_window->width() * 0.30)}, Qt::Horizontal);
-  if (!views.isEmpty()) {
+  if (!views.isEmpty() && along == Qt::Vertical) {
     const int h = int(m_window->height() * 0.72) / int(views.size());
     m_window->resizeDocks(views, QList<int>(views.size(), h), Qt::Vertical);
+  } else if (!views.isEmpty()) {
+    m_window->resizeDocks({views.first()}, {int(m_window->height() * 0.72)}, Qt::Vertical);
+    // Heatmap views (state, Δ, matrix) take three parts of the width, the charts two.
+    QList<int> parts;
+    int sum = 0;
+    for (QDockWidget* d : views) {
+      const QString k = d->objectName().mid(5);  // "dock-<key>"
+      parts << (k == "state" || k == "delta" || k == "matrix" ? 3 : 2);
+      sum += parts.back();
+    }
+    QList<int> widths;
+    for (int p : parts) widths << int(m_window->width() * 0.70) * p / sum;
+    m_window->resizeDocks(views, widths, Qt::Horizontal);
   }
 }
 
@@ -130,7 +150,8 @@ void PresentationMode::leave() {
   qApp->removeEventFilter(this);
   if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) {
     auto* ew = qobject_cast<ExplorerWindow*>(m_window);
-    Theme::apply(*app, ew && ew->isDark(), m_savedPointSize);
+    Zoom::instance()->setFactor(m_savedZoom);
+    Theme::apply(*app, ew && ew->isDark(), Zoom::instance()->pointSize());
     app->setPalette(m_savedPalette);
   }
   m_card->setFont(QFont());
@@ -150,6 +171,8 @@ void PresentationMode::leave() {
   for (const auto& [w, min] : m_savedMinimums)
     if (w) w->setMinimumSize(min);
   m_savedMinimums.clear();
+  // After the window's own reaction to the zoom (queued): it must not re-arrange the restored layout.
+  QTimer::singleShot(0, m_window, [w = m_window] { w->setProperty("presenting", false); });
   emit activeChanged(false);
 }
 

@@ -59,7 +59,7 @@ class PresentationMode : public QObject {
   // What leave() restores.
   QByteArray m_savedState, m_savedGeometry;
   QList<QPointer<QWidget>> m_hidden;
-  double m_savedPointSize = 12.0;
+  double m_savedZoom = 1.0;  // Zoom::factor() before presenting
   QPalette m_savedPalette;
   bool m_savedCardVisible = false;
   Qt::WindowStates m_savedWindowState;

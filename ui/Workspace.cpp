@@ -43,6 +43,14 @@ QString Workspace::columnError(int c) const {
   return m_errors.value(info.id);
 }
 
+QStringList Workspace::columnWarnings(int c) const {
+  const ss::ColumnInfo& info = column(c);
+  QStringList out;
+  for (const std::string& w : info.warnings) out << QString::fromStdString(w);
+  if (const QString n = m_notices.value(info.id); !n.isEmpty()) out << n;
+  return out;
+}
+
 void Workspace::setChoice(int column, LayerChoice c) {
   if (choice(column) == c) return;
   m_session->set_choice(column, c);
@@ -141,6 +149,11 @@ void Workspace::onStatus(const ss::Session::Status& s) {
     if (e != m_errors.value(c.id)) {
       m_errors.insert(c.id, e);
       if (!e.isEmpty()) emit errorOccurred(e);
+    }
+    const QString n = QString::fromStdString(c.notice);
+    if (n != m_notices.value(c.id)) {
+      m_notices.insert(c.id, n);
+      if (!n.isEmpty()) emit errorOccurred(n);  // the column shows it (ExplorerWindow re-syncs the columns)
     }
   }
   if (s.busy != wasBusy) emit busyChanged(s.busy);

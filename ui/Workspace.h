@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 #include <memory>
 #include <tuple>
@@ -39,6 +40,9 @@ class Workspace : public QObject {
   int columnCount() const { return int(document().columns.size()); }
   const ss::ColumnInfo& column(int c) const { return *document().columns.at(c); }
   QString columnError(int c) const;  // why a column shows nothing: load failure or the worker's error
+  // What to know about a loaded column's numbers: tensors its config does not use, a GPU fault that
+  // sent it to the CPU (at load or later); shown beside the model, as the CLI prints them.
+  QStringList columnWarnings(int c) const;
   LayerChoice choice(int column) const { return document().choices.at(column); }
   void setChoice(int column, LayerChoice c);
   int activeColumn() const { return document().active; }
@@ -117,6 +121,7 @@ class Workspace : public QObject {
   QList<ss::View> m_views;  // empty: the session's default (every view)
   ss::Session::Status m_status;
   QHash<quint64, QString> m_errors;  // per column id: the last worker error reported
+  QHash<quint64, QString> m_notices;  // per column id: a GPU fault during a run (Engine::ColumnStatus::notice)
 };
 
 Q_DECLARE_METATYPE(ss::View)

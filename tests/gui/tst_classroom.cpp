@@ -25,6 +25,7 @@
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
 #include "PresentationMode.h"
+#include "Zoom.h"
 #include "HelpPanel.h"
 #include "TaskGeneratorDialog.h"
 #include "TaskNotes.h"
@@ -152,12 +153,18 @@ class TestClassroom : public QObject {
     QString err;
     QVERIFY2(c.openLesson(sourceDir() + "/assets/lessons/01-brain-vs-database.json", 0, &err), qPrintable(err));
     const double fontBefore = QApplication::font().pointSizeF();
+    const double zoomBefore = Zoom::instance()->factor();
     c.presentation()->enter(-1, /*windowed=*/true, QSize(1280, 720));
     QApplication::processEvents();
     QVERIFY(c.presentation()->isActive());
     QVERIFY(w.menuBar()->isHidden());
     QVERIFY(c.target()->inputEditor()->isHidden());
     QCOMPARE(QApplication::font().pointSizeF(), PresentationMode::kPointSize);
+    // The large font is the explorer's zoom (line widths and model columns follow it), not a font of its own.
+    QCOMPARE(Zoom::instance()->factor(), PresentationMode::kPointSize / Zoom::kBasePointSize);
+    QCOMPARE(Zoom::instance()->pointSize(), PresentationMode::kPointSize);
+    QApplication::processEvents();  // the window's reaction to the zoom does not undo the presentation layout
+    QVERIFY(w.menuBar()->isHidden());
     QCOMPARE(w.size(), QSize(1280, 720));
     QCOMPARE(c.player()->step(), 0);
     QTest::keyClick(&w, Qt::Key_PageDown);
@@ -183,6 +190,7 @@ class TestClassroom : public QObject {
     QVERIFY(!w.menuBar()->isHidden());
     QVERIFY(!c.target()->inputEditor()->isHidden());
     QCOMPARE(QApplication::font().pointSizeF(), fontBefore);
+    QCOMPARE(Zoom::instance()->factor(), zoomBefore);
     // Keys do nothing special once out of presentation mode.
     const int step = c.player()->step();
     QTest::keyClick(&w, Qt::Key_PageDown);

@@ -3,9 +3,13 @@
 // every panel to PNG / SVG / PDF and data to CSV / .npy; the headless `statescope export` command;
 // stepping appends through the recurrent path.
 #include <QtTest>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QProcess>
@@ -514,6 +518,68 @@ class TestExplorer : public QObject {
     QCOMPARE(s->activeColumn(), 1);
     w.refreshPanels();
     QCOMPARE(w.panel("state")->shownFrame()->model, std::string("llama_mha_f32"));
+  }
+
+  void exports_are_never_half_written_data() {
+    QTest::addColumn<QString>("format");
+    for (const QString& f : QStringList{"csv", "npy"} + FigureExport::figureFormats()) QTest::newRow(qPrintable(f)) << f;
+  }
+  void exports_are_never_half_written() {
+    // An export that fails part-way (a 2 KB file-size limit here, as a full disk fails) leaves the
+    // file it was to replace as it was, and no temporary: every export goes through a QSaveFile
+    // (before: QFile / QImage::save / QPdfWriter truncated the old file, then stopped half-way).
+    QFETCH(QString, format);
+    m_win->refreshPanels();
+    QWidget* panel = m_win->panel("state");
+    panel->resize(900, 500);
+    PanelData d;  // 64 x 64 values: more than 2 KB as CSV or .npy
+    d.name = "test";
+    d.rows = d.cols = 64;
+    for (int i = 0; i < 64 * 64; ++i) d.values << float(i) / 7;
+    const QString dir = QString::fromStdString(ss::test::temp_dir("half"));
+    const QString path = dir + "/state." + format;
+    ss::test::write_file(path.toStdString(), "previous contents");
+    auto exportIt = [&] { return format == "csv" || format == "npy" ? FigureExport::exportData(d, path) : FigureExport::exportWidget(panel, path, format, 120); };
+    struct rlimit old {};
+    QVERIFY(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    struct rlimit lim = old;
+    lim.rlim_cur = 2048;
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    QVERIFY(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    const QString err = exportIt();
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, previous);
+    QVERIFY2(!err.isEmpty(), "the export reports the failure");
+    QVERIFY2(err.contains(path), qPrintable(err));
+    QCOMPARE(QString::fromStdString(ss::test::read_text(path.toStdString())), QString("previous contents"));
+    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList{"state." + format});
+    QCOMPARE(exportIt(), QString());  // without the limit it is written whole
+    if (format != "csv" && format != "npy") checkFigure(path, format);
+  }
+
+  void a_model_with_unused_tensors_warns_beside_it() {
+    // The CLI warns on stderr (tst_robustness::unused_tensors_are_reported); the explorer says it in
+    // the model's column, and the model still runs (as transformers does).
+    const std::string dir = ss::test::make_tiny_mamba({}, ss::test::temp_dir("unused"));
+    nlohmann::json j = nlohmann::json::parse(ss::test::read_text(dir + "/config.json"));
+    j["use_conv_bias"] = false;
+    ss::test::write_file(dir + "/config.json", j.dump(1));
+    ExplorerWindow w(/*restoreSettings=*/false);
+    Workspace* s = w.workspace();
+    QVERIFY(s->openModel(QString::fromStdString(dir)));
+    QVERIFY(s->openModel(fixture("mamba1_tied_f32")));
+    w.setText(kText);
+    s->waitForIdle();
+    QCOMPARE(s->columnError(0), QString());
+    QCOMPARE(s->columnWarnings(0).size(), 1);
+    QVERIFY2(s->columnWarnings(0)[0].contains("2 tensors are not used by this config"), qPrintable(s->columnWarnings(0)[0]));
+    QVERIFY(s->columnWarnings(1).filter("not used").isEmpty());
+    ModelColumn* col = nullptr;
+    for (ModelColumn* c : w.findChildren<ModelColumn*>())
+      if (c->column() == 0) col = c;
+    QVERIFY(col);
+    QVERIFY2(col->errorText().contains("not used by this config") && col->errorText().contains("conv1d.bias"), qPrintable(col->errorText()));
+    QVERIFY(s->computed() == qint64(kText.size()));  // a warning, not an error: the model ran
   }
 
   void a_failing_model_says_why() {
