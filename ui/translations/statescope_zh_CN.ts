@@ -1041,6 +1041,26 @@ Tokenizer: %1. Its views count this tokenizer&apos;s tokens, not bytes.</source>
 <context>
     <name>QObject</name>
     <message>
+        <source>cannot encode %1 as PNG</source>
+        <translation>无法将 %1 编码为 PNG</translation>
+    </message>
+    <message>
+        <source>cannot draw %1 as PDF</source>
+        <translation>无法将 %1 绘制为 PDF</translation>
+    </message>
+    <message>
+        <source>cannot draw %1 as SVG</source>
+        <translation>无法将 %1 绘制为 SVG</translation>
+    </message>
+    <message>
+        <source>cannot write %1 (%2)</source>
+        <translation>无法写入 %1（%2）</translation>
+    </message>
+    <message>
+        <source>cannot write %1 (%2); the file was left as it was</source>
+        <translation>无法写入 %1（%2）；原文件保持不变</translation>
+    </message>
+    <message>
         <source>GB</source>
         <translation>GB</translation>
     </message>
