@@ -57,7 +57,10 @@ bool Session::open_model(const std::string& dir, const std::string& device, cons
     std::string cpu_reason;
     try {
       ex = Exploration::open(info->dir, make_backend(device, prec, &cpu_reason));
-      if (!cpu_reason.empty()) info->warnings.push_back("running on the CPU: " + cpu_reason);
+      // "auto" on a machine without a GPU (no driver or device) is the CPU as planned, not a fault for
+      // the column to warn about; a GPU that is there but cannot be used (full, too old) is.
+      const bool noGpuHere = cpu_reason.find("no usable CUDA driver or device") != std::string::npos;
+      if (!cpu_reason.empty() && !noGpuHere) info->warnings.push_back("running on the CPU: " + cpu_reason);
     } catch (const DeviceError& e) {  // e.g. the weights do not fit in the GPU's memory
       if (!info->cpu_fallback) throw;
       info->warnings.push_back(device_fallback_note(e, "loading the model"));
