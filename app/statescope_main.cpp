@@ -16,6 +16,33 @@
 #include "PresentationMode.h"
 #include "UiLanguage.h"
 #include "Workspace.h"
+#include "error.h"
+#include "regular_file.h"
+
+namespace {
+
+// The window's command line (the same for --help without a display).
+struct Options {
+  QCommandLineOption model{"model", "Open this model folder (repeatable; default: the built-in models).", "DIR"};
+  QCommandLineOption input{"input", "Start with this file's bytes.", "FILE"};
+  QCommandLineOption device{"device", "cpu, cuda or auto (default auto).", "DEVICE", "auto"};
+  QCommandLineOption precision{"precision", "fp32 or bf16 (bf16: bf16 weights and matrix products on the GPU; default fp32).", "PRECISION", "fp32"};
+  QCommandLineOption present{"present", "Start in presentation mode (full screen; Esc leaves), with the lesson FILE if given."};
+  QCommandLineOption screen{"screen", "Present on this screen (1 = the first).", "N"};
+  QCommandLineOption autosaveDir{"autosave-dir", "Where autosave writes (default: the app's data folder).", "DIR"};
+  QCommandLineOption noAutosave{"no-autosave", "Do not autosave."};
+  QCommandLineOption restore{"restore", "Restore a session that did not end normally without asking."};
+  explicit Options(QCommandLineParser& cli) {
+    cli.setApplicationDescription(
+        "StateScope: watch SSM, attention and hybrid models read bytes.\n"
+        "Without a display: statescope export --help (a figure), statescope lesson --help (a slide deck).");
+    cli.addHelpOption();
+    cli.addOptions({model, input, device, precision, present, screen, autosaveDir, noAutosave, restore});
+    cli.addPositionalArgument("FILE", "A lesson (.json) or a workspace (.statescope) to open.", "[FILE]");
+  }
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const bool exporting = argc > 1 && std::strcmp(argv[1], "export") == 0;
@@ -26,6 +53,22 @@ int main(int argc, char** argv) {
     qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {
       if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
     });
+  // The window needs a display. Without one (no DISPLAY or WAYLAND_DISPLAY, no QT_QPA_PLATFORM),
+  // Qt's xcb plugin aborts; so --help, --version and a clear message come from a core application.
+  const bool haveDisplay = !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+                           !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+  if (!haveDisplay && !exporting && !deck) {
+    QCoreApplication core(argc, argv);
+    QCoreApplication::setApplicationName("statescope");
+    QCommandLineParser cli;
+    Options options(cli);
+    cli.process(core);  // --help / --version print and exit; an unknown option is an error
+    std::fprintf(stderr,
+                 "statescope: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+                 "  Run it in a desktop session, or under xvfb-run; without a display,\n"
+                 "  `statescope export ...` writes a figure and `statescope lesson ...` a slide deck.\n");
+    return 2;
+  }
   QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
   QApplication app(argc, argv);
   QApplication::setOrganizationName("StateScope");
@@ -42,20 +85,22 @@ int main(int argc, char** argv) {
   }
 
   QCommandLineParser cli;
-  cli.setApplicationDescription("StateScope: watch SSM, attention and hybrid models read bytes");
-  cli.addHelpOption();
-  QCommandLineOption model("model", "Open this model folder (repeatable; default: the built-in models).", "DIR");
-  QCommandLineOption input("input", "Start with this file's bytes.", "FILE");
-  QCommandLineOption device("device", "cpu, cuda or auto (default auto).", "DEVICE", "auto");
-  QCommandLineOption precision("precision", "fp32 or bf16 (bf16: bf16 weights and matrix products on the GPU; default fp32).", "PRECISION", "fp32");
-  QCommandLineOption present("present", "Start in presentation mode (full screen; Esc leaves), with the lesson FILE if given.");
-  QCommandLineOption screen("screen", "Present on this screen (1 = the first).", "N");
-  QCommandLineOption autosaveDir("autosave-dir", "Where autosave writes (default: the app's data folder).", "DIR");
-  QCommandLineOption noAutosave("no-autosave", "Do not autosave.");
-  QCommandLineOption restore("restore", "Restore a session that did not end normally without asking.");
-  cli.addOptions({model, input, device, precision, present, screen, autosaveDir, noAutosave, restore});
-  cli.addPositionalArgument("FILE", "A lesson (.json) or a workspace (.statescope) to open.", "[FILE]");
+  Options o(cli);
   cli.process(app);
+  const QCommandLineOption &model = o.model, &input = o.input, &device = o.device, &precision = o.precision, &present = o.present,
+                           &screen = o.screen, &autosaveDir = o.autosaveDir, &noAutosave = o.noAutosave, &restore = o.restore;
+  // The input file is read before anything opens: a file that cannot be read is an error, not the
+  // sample text in its place.
+  QByteArray text = ExplorerWindow::sampleText();
+  if (cli.isSet(input)) {
+    try {  // a regular file of at most 16 MiB (a FIFO, a device or a huge file is refused before reading)
+      const std::string s = ss::RegularFile(cli.value(input).toStdString(), "--input").read_all(ss::kMaxExplorerTextBytes);
+      text = QByteArray(s.data(), qsizetype(s.size()));
+    } catch (const ss::Error& e) {
+      std::fprintf(stderr, "statescope: %s\n", e.what());
+      return 2;
+    }
+  }
 
   UiLanguage::instance()->applyRemembered();
   ExplorerWindow w;
@@ -69,11 +114,6 @@ int main(int argc, char** argv) {
     }
   } else {
     w.openBuiltinModels();
-  }
-  QByteArray text = ExplorerWindow::sampleText();
-  if (cli.isSet(input)) {
-    QFile f(cli.value(input));
-    if (f.open(QIODevice::ReadOnly)) text = f.readAll();
   }
   w.setText(text);
   if (!text.isEmpty()) w.workspace()->selectToken(std::min<qint64>(20, text.size() - 1));

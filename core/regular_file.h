@@ -9,6 +9,10 @@
 
 namespace ss {
 
+// The largest text the explorer reads from a file (the window's --input and File > Open, and
+// `statescope export --input`): it keeps per-token results for the whole text. (The CLI takes 64 MiB.)
+constexpr uint64_t kMaxExplorerTextBytes = 16ull << 20;
+
 class RegularFile {
  public:
   // Opens `path`; throws ss::Error(path, field, ...) if it cannot be opened or is not a regular file

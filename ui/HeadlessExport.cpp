@@ -28,8 +28,7 @@ QString usage() {
 }
 
 namespace {
-// Inputs up to 16 MiB: the explorer keeps per-token results for the whole text (the CLI takes 64 MiB).
-constexpr uint64_t kMaxInputBytes = 16ull << 20;
+constexpr uint64_t kMaxInputBytes = ss::kMaxExplorerTextBytes;
 
 int fail(const QString& msg) {
   std::fprintf(stderr, "statescope export: %s\n", qPrintable(msg));

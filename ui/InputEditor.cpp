@@ -9,6 +9,8 @@
 #include <QVBoxLayout>
 
 #include "Translated.h"
+#include "error.h"
+#include "regular_file.h"
 
 InputEditor::InputEditor(QWidget* parent) : QWidget(parent) {
   m_edit = new QPlainTextEdit(this);
@@ -106,11 +108,16 @@ void InputEditor::onTextChanged() {
 }
 
 void InputEditor::openFile(const QString& path) {
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly)) {
-    m_status->setText(tr("cannot open %1").arg(path));
+  // A regular file of at most 16 MiB: a FIFO, a device or a huge file is refused before reading
+  // (the window would hang or run out of memory).
+  QByteArray bytes;
+  try {
+    const std::string s = ss::RegularFile(path.toStdString()).read_all(ss::kMaxExplorerTextBytes);
+    bytes = QByteArray(s.data(), qsizetype(s.size()));
+  } catch (const ss::Error& e) {
+    m_status->setText("<span style='color:#d55e00'>" + tr("cannot open: %1").arg(QString::fromStdString(e.what()).toHtmlEscaped()) + "</span>");
     return;
   }
-  setBytes(f.readAll());
+  setBytes(bytes);
   emit bytesEdited(m_bytes);
 }

@@ -276,6 +276,49 @@ class TestExplorer : public QObject {
     QVERIFY(p.readAllStandardError().contains("--panel"));
   }
 
+  // The window's command line without a display: --help prints the options (Qt's xcb plugin used to
+  // abort before a word was parsed), anything else says there is no display and what to use instead;
+  // with a display, an --input that cannot be read (missing, a FIFO) stops with its name, exit 2.
+  void the_window_without_a_display_or_with_a_bad_input() {
+    QProcessEnvironment bare = QProcessEnvironment::systemEnvironment();
+    for (const char* v : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}) bare.remove(v);
+    QProcess p;
+    p.setProcessEnvironment(bare);
+    p.start(STATESCOPE_GUI_EXE, {"--help"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    const QByteArray help = p.readAllStandardOutput();
+    QVERIFY2(help.contains("--model") && help.contains("--present") && help.contains("statescope export"), help.constData());
+    p.start(STATESCOPE_GUI_EXE, {"--model", fixture("mamba1_tied_f32")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY(p.readAllStandardError().contains("no display"));
+
+    QProcessEnvironment offscreen = bare;
+    offscreen.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(offscreen);
+    const QString fifo = QDir::tempPath() + "/statescope-test-fifo-" + QString::number(QCoreApplication::applicationPid());
+    QVERIFY(::mkfifo(fifo.toLocal8Bit().constData(), 0600) == 0);
+    for (const QString& bad : {QString("/nonexistent/text.txt"), fifo}) {
+      p.start(STATESCOPE_GUI_EXE, {"--no-autosave", "--model", fixture("mamba1_tied_f32"), "--input", bad});
+      QVERIFY(p.waitForFinished(60000));  // a FIFO is refused, never read (it would hang)
+      QCOMPARE(p.exitCode(), 2);
+      const QByteArray err = p.readAllStandardError();
+      QVERIFY2(err.contains(bad.toLocal8Bit()) && err.contains("--input"), err.constData());
+    }
+    // File > Open in the editor: the same refusal, shown in the editor; the text stays.
+    InputEditor editor;
+    editor.setBytes("kept");
+    editor.openFile(fifo);
+    QCOMPARE(editor.bytes(), QByteArray("kept"));
+    bool said = false;
+    for (QLabel* l : editor.findChildren<QLabel*>()) said = said || l->text().contains(fifo.toHtmlEscaped());
+    QVERIFY(said);
+    QFile::remove(fifo);
+  }
+
   // Issue 13: --channel 99999 (Mamba-1) and --head 99999 (Mamba-2) crashed the state view, --channel
   // past d_inner read out of range, a FIFO or /dev/zero as the input hung or aborted: each is now
   // refused with a message naming the option, exit code 1, no crash.

@@ -719,8 +719,8 @@
         <translation>“%1”不是十六进制字节</translation>
     </message>
     <message>
-        <source>cannot open %1</source>
-        <translation>无法打开 %1</translation>
+        <source>cannot open: %1</source>
+        <translation>无法打开：%1</translation>
     </message>
 </context>
 <context>
