@@ -127,7 +127,7 @@ void HiddenStatePanel::refresh() {
     m_x->setRange(0, 1);  // (an empty axis range is NaN to the chart's nice numbers)
     m_yNorm->setRange(0, 1);
     m_yChannel->setRange(0, 1);
-    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(QString::fromStdString(f->model)).arg(f->layer).arg(emptyReason(f))
+    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(SessionText::model(*f)).arg(f->layer).arg(emptyReason(f))
                                               : emptyReason(f));
     return;
   }
@@ -138,7 +138,7 @@ void HiddenStatePanel::refresh() {
 void HiddenStatePanel::showSsm(const ss::Frame& f) {
   const bool m2 = f.mixer == "mamba2";
   const qint64 t = f.token;
-  const QString model = QString::fromStdString(f.model);
+  const QString model = SessionText::model(f);
   m_heatmap->setTitle(tr("h_t after token %1 — %2, layer %3").arg(t).arg(model).arg(f.layer));
   m_heatmap->setAxisLabels(tr("state dim n"), m2 ? tr("head · head dim") : tr("channel d"));
   m_heatmap->setUnits(tr("h value"));
@@ -172,7 +172,7 @@ void HiddenStatePanel::showSsm(const ss::Frame& f) {
 
 void HiddenStatePanel::showKvCache(const ss::Frame& f) {
   const qint64 t = f.token;
-  const QString model = QString::fromStdString(f.model);
+  const QString model = SessionText::model(f);
   const int kvHead = int(f.scalar("kv_head"));
   m_heatmap->setTitle(tr("KV cache keys at t = %1 — %2, layer %3, KV head %4").arg(t).arg(model).arg(f.layer).arg(kvHead));
   m_heatmap->setAxisLabels(tr("key dim"), tr("position j"));
