@@ -186,10 +186,11 @@ int64_t Engine::computed(const Document& d) const {
 }
 
 Engine::Selection Engine::selection(const Document& d, int c) const {
-  Selection s{d.token, d.w0, d.w1, d.size()};
+  Selection s{d.token, d.w0, d.w1, d.size(), nullptr};
   const Column* col = column(d, c);
   if (!col || !col->ex->tokenized() || col->ex->bytes() != *d.text) return s;
   const Exploration& ex = *col->ex;
+  s.tokens = ex.token_spans();
   s.size = ex.size();
   s.token = ex.token_at_byte(d.token);
   s.t0 = d.w0 == 0 ? 0 : ex.token_at_byte(d.w0);  // from the first byte: with the BOS
@@ -208,7 +209,7 @@ Frame Engine::header(View v, const Document& d, int c) const {
   f.token = s.token;
   f.t0 = s.t0;
   f.t1 = s.t1;
-  if (const Column* col = column(d, c); col && col->ex->tokenized() && col->ex->bytes() == *d.text) f.tokens = col->ex->token_spans();
+  f.tokens = s.tokens;
   if (c >= 0 && c < static_cast<int>(d.columns.size())) {
     const ColumnInfo& info = *d.columns[c];
     const Choice ch = d.choices[c];

@@ -86,6 +86,7 @@ class Engine {
   struct Selection {
     int64_t token = 0, t0 = 0, t1 = 0;  // the selected token and the window [t0, t1)
     int64_t size = 0;                   // tokens of the text
+    std::shared_ptr<const TokenSpans> tokens;  // a tokenizer model's tokens of this text (null: bytes)
   };
   Selection selection(const Document& d, int c) const;
   Frame header(View v, const Document& d, int c) const;

@@ -364,15 +364,19 @@ bool ExplorerWindow::eventFilter(QObject* o, QEvent* e) {
   return QMainWindow::eventFilter(o, e);
 }
 
-void ExplorerWindow::syncViews() {
-  m_syncViewsQueued = false;
+QList<ss::View> ExplorerWindow::panelViews(bool shownOnly, std::optional<ss::View> also) const {
   QList<ss::View> views;
   for (Panel* p : m_panels)
-    if (p->isVisible() && !views.contains(p->view())) views << p->view();
+    if ((!shownOnly || p->isVisible()) && !views.contains(p->view())) views << p->view();
+  if (also && !views.contains(*also)) views << *also;
+  std::sort(views.begin(), views.end());  // one order, so an unchanged set is not sent again
+  return views;
+}
+
+void ExplorerWindow::syncViews() {
+  m_syncViewsQueued = false;
   // The prediction frame also carries a tokenizer model's tokens to the token strip; it is cheap.
-  if (!views.contains(ss::View::Prediction)) views << ss::View::Prediction;
-  std::sort(views.begin(), views.end());
-  m_ws->setViews(views);
+  m_ws->setViews(panelViews(/*shownOnly=*/true, ss::View::Prediction));
 }
 
 void ExplorerWindow::updateColumnsHeight() {
@@ -413,11 +417,7 @@ void ExplorerWindow::setText(const QByteArray& bytes) { m_ws->setBytes(bytes); }
 
 void ExplorerWindow::refreshPanels() {
   // Every panel, shown or not (the headless exporter and tests read hidden ones too).
-  QList<ss::View> all;
-  for (Panel* p : m_panels)
-    if (!all.contains(p->view())) all << p->view();
-  std::sort(all.begin(), all.end());
-  m_ws->setViews(all);
+  m_ws->setViews(panelViews(/*shownOnly=*/false));
   m_ws->waitForIdle();
   for (Panel* p : m_panels) p->refresh();
 }

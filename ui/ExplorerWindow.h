@@ -9,8 +9,10 @@
 
 #include <QMainWindow>
 #include <QMap>
+#include <optional>
 
 #include "Theme.h"
+#include "frame.h"
 
 class InputEditor;
 class QAction;
@@ -80,6 +82,8 @@ class ExplorerWindow : public QMainWindow {
   // Asks the session for the frames of the shown panels only (a panel in a hidden tab or a closed
   // dock costs nothing per keystroke; it is computed when it shows). refreshPanels() asks for all.
   void syncViews();
+  // The views of the panels (only the shown ones, when asked), plus `also`, sorted.
+  QList<ss::View> panelViews(bool shownOnly, std::optional<ss::View> also = std::nullopt) const;
   bool m_syncViewsQueued = false;
 
   Workspace* m_ws;
