@@ -49,13 +49,17 @@ Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
   return out;
 }
 
-// The part of a window [t0, t1) inside a larger one `w` (t0 >= w.t0, t1 <= w.t1).
+}  // namespace
+
 LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
+  if (t0 < w.t0 || t1 > w.t1 || t0 >= t1)
+    throw Error("", "window", "[" + std::to_string(t0) + ", " + std::to_string(t1) + ") is not inside [" + std::to_string(w.t0) + ", " +
+                                  std::to_string(w.t1) + ")");
   LayerWindow out = w;
   out.t0 = t0;
   out.t1 = t1;
   const int64_t a = t0 - w.t0, b = t1 - w.t0;
-  for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states})
+  for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states, &LayerWindow::logits})
     if (!(w.*f).empty()) out.*f = (w.*f).row_range(a, b);  // no copy
   if (!w.attn.empty()) {
     const int64_t W = w.t1 - w.t0, n = t1 - t0;
@@ -65,7 +69,11 @@ LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
   return out;
 }
 
-}  // namespace
+int64_t LayerWindow::bytes() const {
+  int64_t n = 0;
+  for (const Tensor* t : {&x, &delta, &B, &C, &states, &attn, &logits}) n += t->numel();
+  return n * static_cast<int64_t>(sizeof(float));
+}
 
 // Records, during recurrent steps, what the watched tail window of one layer needs (one row per
 // token; an attention layer's probability rows into its [W, W] probs window), and passes Δ on to `inner`.

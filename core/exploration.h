@@ -65,7 +65,12 @@ struct LayerWindow {
   int head = 0;
   int64_t t0 = 0, t1 = 0;
   Tensor x, delta, B, C, states, attn, logits;
+  int64_t bytes() const;  // memory of its tensors
 };
+
+// The rows [t0, t1) of a window `w` (w.t0 <= t0 < t1 <= w.t1): the per-token tensors share w's
+// storage, the attention block [t0, t1) x [t0, t1) is copied out. The same numbers as tracing [t0, t1).
+LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1);
 
 // One timing of the cost chart.
 struct CostSample {

@@ -319,20 +319,45 @@ FramePtr Engine::build(View v, const Document& d, int c) {
   return std::make_shared<const Frame>(std::move(f));
 }
 
-const LayerWindow& Engine::window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head) {
+LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head) {
   const uint64_t id = d.columns[c]->id;
   Exploration& ex = *columns_.at(id).ex;
   // Windows up to kSharedWindow tokens are traced once with every part the views of this layer kind
   // use (one rerun from the snapshot serves the Δ, state and matrix views together).
   const bool attn = ex.config().mixers.at(layer) == MixerKind::Attention;
-  if (t1 - t0 <= kSharedWindow) parts |= attn ? kWindowAttention : (kWindowGate | kWindowStates);
+  const bool shared = t1 - t0 <= kSharedWindow;
+  if (shared) parts |= attn ? kWindowAttention : (kWindowGate | kWindowStates);
   for (auto it = windows_.begin(); it != windows_.end(); ++it)
-    if (it->id == id && it->version == d.text_version && it->layer == layer && it->head == head && it->t0 == t0 && it->t1 == t1 &&
-        (it->parts & parts) == parts)
-      return it->w;
-  if (windows_.size() >= 8) windows_.pop_front();
-  windows_.push_back(CachedWindow{id, d.text_version, layer, head, t0, t1, parts, ex.trace_window(layer, t0, t1, parts, head)});
-  return windows_.back().w;
+    if (it->id == id && it->version == d.text_version && it->layer == layer && it->head == head && it->t0 <= t0 && it->t1 >= t1 &&
+        (it->parts & parts) == parts) {
+      CachedWindow hit = std::move(*it);  // most recent last
+      windows_.erase(it);
+      windows_.push_back(std::move(hit));
+      const LayerWindow& w = windows_.back().w;
+      return w.t0 == t0 && w.t1 == t1 ? w : sub_window(w, t0, t1);
+    }
+  // Wider: back to the snapshot the rerun starts from anyway (at most kWindowSlack tokens; costs a
+  // copy, no computation) and kWindowSlack / 2 tokens on (costs their computation). Not past the
+  // computed end: a window that ends there is the one typing extends.
+  int64_t a = t0, b = t1;
+  if (shared) {
+    int64_t snapshot = 0;
+    for (int64_t p : ex.snapshot_positions())
+      if (p <= t0) snapshot = std::max(snapshot, p);
+    a = std::max({snapshot, t0 - kWindowSlack, int64_t(0)});
+    if (t1 < ex.computed()) b = std::min(ex.computed(), t1 + kWindowSlack / 2);
+  }
+  CachedWindow fresh{id, d.text_version, layer, head, a, b, parts, ex.trace_window(layer, a, b, parts, head)};
+  std::erase_if(windows_, [&](const CachedWindow& cw) { return cw.version != d.text_version; });  // never asked again
+  int64_t bytes = fresh.w.bytes();
+  for (const CachedWindow& cw : windows_) bytes += cw.w.bytes();
+  while (!windows_.empty() && bytes > kWindowCacheBytes) {
+    bytes -= windows_.front().w.bytes();
+    windows_.pop_front();
+  }
+  windows_.push_back(std::move(fresh));
+  const LayerWindow& w = windows_.back().w;
+  return a == t0 && b == t1 ? w : sub_window(w, t0, t1);
 }
 
 std::shared_ptr<const std::vector<float>> Engine::per_token(const Document& d, int c, const std::string& what, int layer) {

@@ -98,8 +98,13 @@ class Engine {
   FramePtr prediction_frame(const Document& d, int c);
   FramePtr memory_frame(const Document& d);
   FramePtr cost_frame(const Document& d);
-  // One layer's window trace, from the cache when the same (model, layer, head, window, text) was traced.
-  const LayerWindow& window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head);
+  // One layer's window trace [t0, t1). From the cache when a traced window of the same (model, layer,
+  // head, text) holds it; else traced a little wider (back to the snapshot it starts from, at most
+  // kWindowSlack tokens, and kWindowSlack / 2 further on), so that the next click or arrow key next to
+  // the selection reuses it. At most kWindowCacheBytes of windows are kept.
+  static constexpr int64_t kWindowSlack = 128;
+  static constexpr int64_t kWindowCacheBytes = int64_t(384) << 20;
+  LayerWindow window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head);
   std::shared_ptr<const std::vector<float>> per_token(const Document& d, int c, const std::string& what, int layer);
 
   std::map<uint64_t, Column> columns_;
@@ -110,7 +115,7 @@ class Engine {
     unsigned parts;
     LayerWindow w;
   };
-  std::deque<CachedWindow> windows_;                      // most recent last, at most 8
+  std::deque<CachedWindow> windows_;                      // most recent last, at most kWindowCacheBytes
   std::map<std::string, FramePtr> frames_;                // the frame cache (key: what, model, layer, ..., version)
   std::deque<std::string> frame_order_;                   // oldest first, at most 64
   std::map<std::string, std::shared_ptr<const std::vector<float>>> per_token_;

@@ -310,6 +310,64 @@ class TestSession : public QObject {
     QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
   }
 
+  // Moving the selection by one token moves the 256-token window by one: the engine serves it from
+  // the wider window it traced for the previous selection (engine.h, kWindowSlack). The numbers must
+  // be those of a fresh trace of exactly the new window, for every layer kind.
+  void a_window_from_a_wider_one_is_exact_data() {
+    QTest::addColumn<QString>("model");
+    for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32", "llama_mha_f32"}) QTest::newRow(m) << QString(m);
+  }
+  void a_window_from_a_wider_one_is_exact() {
+    QFETCH(QString, model);
+    const std::string dir = fixture(model.toUtf8().constData());
+    std::string text;
+    while (text.size() < 900) text += kText;
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_bytes(bytes_of(text));
+    const ModelConfig& cfg = ref->config();
+    const MixerKind kind = cfg.mixers[0];
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(text));
+    s.set_choice(0, Choice{0, 1, 2});
+    s.select_token(400);
+    s.wait_idle();
+    const int64_t first_w0 = s.document().w0;
+    log.clear();
+    s.select_token(401);  // the next token: the window moves by one
+    s.wait_idle();
+    const int64_t w0 = s.document().w0, w1 = s.document().w1, t = 401;
+    QCOMPARE(w0, first_w0 + 1);
+    const Choice ch = s.document().choices[0];
+    const bool attn = kind == MixerKind::Attention;
+    const LayerWindow w = ref->trace_window(0, w0, w1, attn ? kWindowAttention : (kWindowGate | kWindowStates), ch.head);
+    FramePtr mx = log.last(View::Matrix, 0);
+    QVERIFY(mx && mx->error.empty());
+    const MatrixD M = window_matrix(w, ref->ssm_A(0), kind == MixerKind::Mamba ? ch.channel : ch.head);
+    QCOMPARE(mx->rows, int64_t(M.rows()));
+    for (int64_t i : {int64_t(0), t - w0, w1 - w0 - 1})
+      for (int64_t j = 0; j <= i; j += 7) QVERIFY(std::abs(mx->at(i, j) - M(i, j)) <= 1e-5 * std::max(1.0, std::abs(M(i, j))));
+    if (attn) return;
+    FramePtr dl = log.last(View::Delta);
+    QVERIFY(dl && dl->error.empty());
+    QCOMPARE(dl->rows, w1 - w0);
+    QCOMPARE(dl->row0, w0);
+    for (int64_t i : {int64_t(0), t - w0, w1 - w0 - 1})
+      for (int64_t c : {int64_t(0), dl->cols - 1}) QCOMPARE(dl->at(i, c), w.delta.data()[i * dl->cols + c]);
+    FramePtr st = log.last(View::State);
+    QVERIFY(st && st->error.empty());
+    const std::vector<double>& norms = st->series.at(0).y;  // ‖h_t‖ over the window
+    QCOMPARE(int64_t(norms.size()), w1 - w0);
+    const int64_t per = w.states.numel() / w.states.size(0);
+    for (int64_t i : {int64_t(0), w1 - w0 - 1}) {
+      double n2 = 0;
+      for (int64_t k = 0; k < per; ++k) n2 += double(w.states.data()[i * per + k]) * w.states.data()[i * per + k];
+      QVERIFY(std::abs(norms[size_t(i)] - std::sqrt(n2)) <= 1e-4 * std::max(1.0, std::sqrt(n2)));
+    }
+  }
+
   // A window that does not start at token 0: the state entering it is part of the scan's output
   // (the carry); without it the two sides differ, with it they agree. For both SSM families.
   void scan_vs_matrix_with_a_carried_state_data() {

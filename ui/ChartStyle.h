@@ -11,6 +11,12 @@
 #include "config.h"
 
 namespace ChartStyle {
+// Every setter of a Qt Charts chart that changes something relayouts the chart and its texts (a few
+// milliseconds each, on the GUI thread), and the panels refresh on every click and keystroke. So the
+// functions below change only what differs: the fonts and colours once per (palette, font, zoom),
+// a value axis's range, ticks and label format only when they change.
+
+// Fonts, colours and margins of the chart and every axis, then the axes' ticks (styleAxes).
 void apply(QChart* chart, const QPalette& palette, const QFont& font);
 // Colours for series, distinguishable on light and dark backgrounds (Okabe-Ito).
 QColor seriesColor(int i);
@@ -26,6 +32,21 @@ std::pair<double, QString> byteUnit(double maxBytes);
 // Applies the palette and font to every axis of the chart (call after adding axes). Value axes get a
 // label format that fits their range (no "2000000.0", no "0 0 0 0 1").
 void styleAxes(QChart* chart, const QPalette& palette, const QFont& font);
+// Shows [lo, hi] on a value axis of `chart`: a vertical axis widens it to nice numbers with about three
+// ticks (Qt's own rule, without its NaN for an empty range), a horizontal one gets the ticks that fit
+// the chart's width. Use this, not QValueAxis::setRange: it changes nothing when nothing changes.
+void setRange(QChart* chart, QValueAxis* axis, double lo, double hi, const QFont& font);
+// Series names, axis titles and chart titles, set only when they differ.
+void setTitle(QChart* chart, const QString& title);
+void setTitle(QAbstractAxis* axis, const QString& title);
+void setName(QAbstractSeries* series, const QString& name);
+// The ticks of [lo, hi] widened to nice numbers (1, 2 or 5 times a power of ten), about `ticks` of
+// them; an empty or non-finite range becomes [lo, lo + 1].
+struct NiceRange {
+  double lo = 0, hi = 1;
+  int ticks = 2;
+};
+NiceRange niceRange(double lo, double hi, int ticks);
 // A printf label format for ticks over [lo, hi] with `ticks` ticks: integers when the step is ≥ 1,
 // else just enough decimals to tell neighbouring ticks apart.
 QString labelFormat(double lo, double hi, int ticks);

@@ -116,9 +116,10 @@ void CostPanel::refresh() {
         continue;
       }
       if (used >= m_lines.size()) continue;
-      m_lines[used]->setName(QString::fromStdString(s.name));
+      ChartStyle::setName(m_lines[used], QString::fromStdString(s.name));
       const bool known = used < archs.size();  // the model's colour, as in its column
-      m_lines[used]->setPen(known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3));
+      if (const QPen pen = known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3); m_lines[used]->pen() != pen)
+        m_lines[used]->setPen(pen);
       m_dots[used]->setColor(known ? ChartStyle::modelColor(archs[used]) : ChartStyle::seriesColor(used));
       m_lines[used]->replace(points(s));
       m_dots[used]->replace(points(s));
@@ -128,7 +129,7 @@ void CostPanel::refresh() {
   for (int k = used; k < m_lines.size(); ++k) {  // models that are gone leave nothing behind
     m_lines[k]->replace(QList<QPointF>{});
     m_dots[k]->replace(QList<QPointF>{});
-    m_lines[k]->setName(QString());
+    ChartStyle::setName(m_lines[k], QString());
   }
   for (int k = 0; k < m_lines.size(); ++k) chart->legend()->markers(m_lines[k]).first()->setVisible(k < used);
   m_linear->replace(lin);
@@ -145,8 +146,10 @@ void CostPanel::refresh() {
       if (p.y() > 0) ymin = std::min(ymin, p.y());
     }
   const bool ranged = used && std::isfinite(xmin) && std::isfinite(ymin);
-  m_x->setRange(ranged ? xmin / 1.2 : 1.0, ranged ? f->scalar("xmax") * 1.2 : 2.0);
-  m_y->setRange(ranged ? ymin / 1.5 : 1.0, ranged ? f->scalar("ymax") * 1.5 : 10.0);
+  const double x0 = ranged ? xmin / 1.2 : 1.0, x1 = ranged ? f->scalar("xmax") * 1.2 : 2.0;
+  const double y0 = ranged ? ymin / 1.5 : 1.0, y1 = ranged ? f->scalar("ymax") * 1.5 : 10.0;
+  if (m_x->min() != x0 || m_x->max() != x1) m_x->setRange(x0, x1);
+  if (m_y->min() != y0 || m_y->max() != y1) m_y->setRange(y0, y1);
   ChartStyle::apply(chart, palette(), font());
   m_caption->setText(used ? tr("%1 lengths × %2 models, best of %3 runs").arg(f->rows).arg(f->cols).arg(qint64(f->scalar("repeats")))
                           : f && f->error.empty() && f->note.empty() ? tr("press Measure to time every model") : emptyReason(f));

@@ -108,8 +108,8 @@ void DeltaGatePanel::refresh() {
     m_text->clearCellValues();
     m_mean->replace(QList<QPointF>{});
     m_marker->replace(QList<QPointF>{});
-    m_x->setRange(0, 1);
-    m_y->setRange(0, 1);
+    ChartStyle::setRange(m_chartView->chart(), m_x, 0, 1, font());
+    ChartStyle::setRange(m_chartView->chart(), m_y, 0, 1, font());
     m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(SessionText::model(*f)).arg(f->layer).arg(SessionText::mixer(f->mixer))
                                               : QString());
     return;
@@ -130,9 +130,9 @@ void DeltaGatePanel::refresh() {
   const double hi = f->scalar("max");
   m_mean->replace(pts);
   m_marker->replace({QPointF(t, 0), QPointF(t, hi * 1.05)});
-  m_x->setRange(w0, std::max<double>(w1 - 1, w0 + 1));
-  m_y->setRange(0, std::max(hi * 1.05, 1e-6));
-  m_chartView->chart()->setTitle(QString());
+  ChartStyle::setRange(m_chartView->chart(), m_x, w0, std::max<double>(w1 - 1, w0 + 1), font());
+  ChartStyle::setRange(m_chartView->chart(), m_y, 0, std::max(hi * 1.05, 1e-6), font());
+  ChartStyle::setTitle(m_chartView->chart(), QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   const QVector<float> all(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));

@@ -121,12 +121,13 @@ void HiddenStatePanel::refresh() {
     m_heatmap->setTitle(QString());
     m_heatmap->setPlaceholder(emptyReason(f));
     for (QLineSeries* s : {m_norm, m_channel, m_marker}) s->replace(QList<QPointF>{});
-    m_norm->setName(QString());
-    m_channel->setName(QString());
+    ChartStyle::setName(m_norm, QString());
+    ChartStyle::setName(m_channel, QString());
     showLegend(false, false);
-    m_x->setRange(0, 1);  // (an empty axis range is NaN to the chart's nice numbers)
-    m_yNorm->setRange(0, 1);
-    m_yChannel->setRange(0, 1);
+    QChart* chart = m_chartView->chart();
+    ChartStyle::setRange(chart, m_x, 0, 1, font());
+    ChartStyle::setRange(chart, m_yNorm, 0, 1, font());
+    ChartStyle::setRange(chart, m_yChannel, 0, 1, font());
     m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(SessionText::model(*f)).arg(f->layer).arg(emptyReason(f))
                                               : emptyReason(f));
     return;
@@ -153,18 +154,19 @@ void HiddenStatePanel::showSsm(const ss::Frame& f) {
     m_channelBox->setValue(pick);
   }
   const double nmax = f.scalar("norm_max"), cmax = f.scalar("pick_max");
-  m_norm->setName(tr("‖h_t‖ (layer)"));
-  m_channel->setName(m2 ? tr("‖h_t‖ head %1").arg(pick) : tr("‖h_t[%1]‖ channel %1").arg(pick));
+  ChartStyle::setName(m_norm, tr("‖h_t‖ (layer)"));
+  ChartStyle::setName(m_channel, m2 ? tr("‖h_t‖ head %1").arg(pick) : tr("‖h_t[%1]‖ channel %1").arg(pick));
   m_norm->replace(points(f.series.at(0)));
   m_channel->replace(points(f.series.at(1)));
   showLegend(true, true);
   m_marker->replace({QPointF(t, 0), QPointF(t, nmax * 1.05)});
-  m_x->setRange(f.t0, std::max<double>(f.t1 - 1, f.t0 + 1));
-  m_yNorm->setRange(0, std::max(nmax * 1.05, 1e-6));
-  m_yChannel->setRange(0, std::max(cmax * 1.05, 1e-6));
-  m_yNorm->setTitleText(tr("‖h_t‖"));
-  m_yChannel->setTitleText(QString());
-  m_chartView->chart()->setTitle(QString());
+  QChart* chart = m_chartView->chart();
+  ChartStyle::setRange(chart, m_x, f.t0, std::max<double>(f.t1 - 1, f.t0 + 1), font());
+  ChartStyle::setRange(chart, m_yNorm, 0, std::max(nmax * 1.05, 1e-6), font());
+  ChartStyle::setRange(chart, m_yChannel, 0, std::max(cmax * 1.05, 1e-6), font());
+  ChartStyle::setTitle(m_yNorm, tr("‖h_t‖"));
+  ChartStyle::setTitle(m_yChannel, QString());
+  ChartStyle::setTitle(chart, QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4 · state %5 values, fixed whatever the length")
                          .arg(model).arg(f.layer).arg(SessionText::mixer(f.mixer)).arg(t).arg(qint64(f.scalar("state_values"))));
@@ -189,16 +191,17 @@ void HiddenStatePanel::showKvCache(const ss::Frame& f) {
   const auto [unit, unitName] = ChartStyle::byteUnit(f.scalar("norm_max"));  // ticks of at most 4 digits
   QList<QPointF> bytes = points(f.series.at(0));
   for (QPointF& p : bytes) p.setY(p.y() / unit);
-  m_norm->setName(tr("layer KV cache (+%1 bytes per token)").arg(perPos));
+  ChartStyle::setName(m_norm, tr("layer KV cache (+%1 bytes per token)").arg(perPos));
   m_norm->replace(bytes);
   m_channel->replace(QList<QPointF>{});
-  m_channel->setName(QString());
+  ChartStyle::setName(m_channel, QString());
   showLegend(true, false);  // no channel line: no legend entry for one
   m_marker->replace({QPointF(t, 0), QPointF(t, perPos * (t + 1) / unit)});
-  m_x->setRange(f.t0, std::max<double>(f.t1 - 1, f.t0 + 1));
-  m_yNorm->setRange(0, f.scalar("norm_max") / unit * 1.05);
-  m_yNorm->setTitleText(unitName);
-  m_chartView->chart()->setTitle(QString());
+  QChart* chart = m_chartView->chart();
+  ChartStyle::setRange(chart, m_x, f.t0, std::max<double>(f.t1 - 1, f.t0 + 1), font());
+  ChartStyle::setRange(chart, m_yNorm, 0, f.scalar("norm_max") / unit * 1.05, font());
+  ChartStyle::setTitle(m_yNorm, unitName);
+  ChartStyle::setTitle(chart, QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
   m_caption->setText(tr("<b>%1</b> · layer %2 (attention) · token %3 · the cache holds %4 positions")
                          .arg(model).arg(f.layer).arg(t).arg(f.cols));

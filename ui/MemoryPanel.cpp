@@ -127,11 +127,13 @@ void MemoryPanel::refresh() {
       QList<QPointF> pts;
       pts.reserve(qsizetype(s.x.size()));
       for (size_t i = 0; i < s.x.size(); ++i) pts.append({s.x[i], s.y[i] * perKb});
-      m_lines[used]->setName(QString::fromStdString(s.name));
+      ChartStyle::setName(m_lines[used], QString::fromStdString(s.name));
       const bool known = used < archs.size();  // the model's colour, as in its column
-      m_lines[used]->setPen(known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3));
+      if (const QPen pen = known ? ChartStyle::modelPen(archs, used, 3) : QPen(ChartStyle::seriesColor(used), 3); m_lines[used]->pen() != pen)
+        m_lines[used]->setPen(pen);
       m_lines[used]->replace(pts);
-      m_live[used]->setColor(known ? ChartStyle::modelColor(archs[used]) : ChartStyle::seriesColor(used));
+      if (const QColor color = known ? ChartStyle::modelColor(archs[used]) : ChartStyle::seriesColor(used); m_live[used]->color() != color)
+        m_live[used]->setColor(color);
       m_live[used]->replace({QPointF(dot.x.at(0), dot.y.at(0) * perKb)});
     }
   }
@@ -140,15 +142,15 @@ void MemoryPanel::refresh() {
     if (!on) {
       m_lines[k]->replace(QList<QPointF>{});
       m_live[k]->replace(QList<QPointF>{});
-      m_lines[k]->setName(QString());
+      ChartStyle::setName(m_lines[k], QString());
     }
     chart->legend()->markers(m_lines[k]).first()->setVisible(on);
   }
-  m_x->setRange(0, f && !f->empty() ? f->scalar("positions") : 1.0);
-  m_y->setRange(0, f && !f->empty() ? f->scalar("ymax_kb") * perKb * 1.1 : 1.0);
-  m_y->setTitleText(unitName);
-  m_x->applyNiceNumbers();
-  m_y->applyNiceNumbers();
+  // Both axes on nice numbers (the horizontal one too: lengths read as 0, 500, 1000).
+  const ChartStyle::NiceRange xr = ChartStyle::niceRange(0, f && !f->empty() ? f->scalar("positions") : 1.0, 5);
+  ChartStyle::setRange(chart, m_x, xr.lo, xr.hi, font());
+  ChartStyle::setRange(chart, m_y, 0, f && !f->empty() ? f->scalar("ymax_kb") * perKb * 1.1 : 1.0, font());
+  ChartStyle::setTitle(m_y, unitName);
   ChartStyle::apply(chart, palette(), font());
 }
 

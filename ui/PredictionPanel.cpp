@@ -95,9 +95,12 @@ void PredictionPanel::refresh() {
   setShownFrame(f);
   QChart* chart = m_chartView->chart();
   const int active = m_ws->activeColumn();
-  m_set->setColor(active < m_ws->columnCount() ? ChartStyle::modelColor(m_ws->column(active).config.arch)  // the model's colour, as in its column
-                                               : ChartStyle::seriesColor(0));
-  m_actual->setColor(palette().color(QPalette::WindowText));  // distinct from every model colour
+  // The model's colour, as in its column; the byte that came next in the text's colour (distinct
+  // from every model colour). (Set only when they change: each change relayouts the chart.)
+  if (const QColor c = active < m_ws->columnCount() ? ChartStyle::modelColor(m_ws->column(active).config.arch) : ChartStyle::seriesColor(0);
+      m_set->color() != c)
+    m_set->setColor(c);
+  if (const QColor c = palette().color(QPalette::WindowText); m_actual->color() != c) m_actual->setColor(c);
   if (textChanged()) m_text->setBytes(m_ws->bytes());
   m_text->setTokens(f ? f->tokens : nullptr);
   m_text->setSelection(m_ws->token(), m_ws->windowStart(), m_ws->windowEnd());
@@ -107,9 +110,9 @@ void PredictionPanel::refresh() {
       m_set->replace(k, 0.0);
       m_actual->replace(k, 0.0);
     }
-    m_xAxis->setCategories({});
-    m_xAxis->setTitleText(QString());
-    chart->setTitle(QString());
+    if (!m_xAxis->categories().isEmpty()) m_xAxis->setCategories({});
+    ChartStyle::setTitle(m_xAxis, QString());
+    ChartStyle::setTitle(chart, QString());
     m_text->clearCellValues();
     m_caption->setText(emptyReason(f));
     ChartStyle::apply(chart, palette(), font());
@@ -130,17 +133,17 @@ void PredictionPanel::refresh() {
     m_set->replace(k, b == next ? 0.0 : p);
     m_actual->replace(k, b == next ? p : 0.0);
   }
-  m_xAxis->setCategories(m_top);
-  m_xAxis->setTitleText(tokens ? tr("next token (top %1)").arg(kTopK) : tr("next byte (top %1)").arg(kTopK));
+  if (m_xAxis->categories() != m_top) m_xAxis->setCategories(m_top);
+  ChartStyle::setTitle(m_xAxis, tokens ? tr("next token (top %1)").arg(kTopK) : tr("next byte (top %1)").arg(kTopK));
   // Hex labels ("9f") may be wider than a narrow chart's bars: upright, so they are never elided.
   bool wide = false;
   for (const QString& l : m_top) wide = wide || l.trimmed().size() > 1;
-  m_xAxis->setLabelsAngle(wide ? -90 : 0);
-  m_yAxis->setRange(0, std::min(1.0, f->scalar("p_max") * 1.15 + 1e-3));
+  if (m_xAxis->labelsAngle() != (wide ? -90 : 0)) m_xAxis->setLabelsAngle(wide ? -90 : 0);
+  ChartStyle::setRange(chart, m_yAxis, 0, std::min(1.0, f->scalar("p_max") * 1.15 + 1e-3), font());
   const QString model = SessionText::model(*f);
   // Short enough not to be elided in a third of a 1080p window; the model is in the legend.
-  m_set->setLabel(tokens ? tr("p(next token), %1").arg(model) : tr("p(next byte), %1").arg(model));
-  chart->setTitle(tokens ? tr("Next token after %1 (token %2, id %3)").arg(label("token")).arg(t).arg(qint64(f->scalar("token_id")))
+  if (const QString l = tokens ? tr("p(next token), %1").arg(model) : tr("p(next byte), %1").arg(model); m_set->label() != l) m_set->setLabel(l);
+  ChartStyle::setTitle(chart, tokens ? tr("Next token after %1 (token %2, id %3)").arg(label("token")).arg(t).arg(qint64(f->scalar("token_id")))
                          : tr("Next byte after %1 (token %2)").arg(byteLabel(int(f->scalar("byte")))).arg(t));
   ChartStyle::apply(chart, palette(), font());
 

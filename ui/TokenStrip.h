@@ -52,11 +52,13 @@ class TokenStrip : public QAbstractScrollArea {
   void keyPressEvent(QKeyEvent*) override;
   bool viewportEvent(QEvent*) override;
 
+ public:
+  void ensureVisible(qint64 i);  // scrolls so that byte i's cell shows (selects nothing)
+
  private:
   void regroup();
   void relayout();
   float valueAt(qint64 i) const;  // the cell value of byte i's token (NaN when none)
-  void ensureVisible(qint64 i);
   qint64 byteAt(QPoint viewportPos) const;
   int cellWidth() const;
   int rowHeight() const;

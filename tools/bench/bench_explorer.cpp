@@ -11,8 +11,10 @@
 //                (a 1 ms timer's longest gap: the worker computes, the GUI thread must not wait)
 //   keystroke    a key press in the editor (one byte appended at the end; the selection follows it)
 //                until every view has drawn the frame for the new text and the last paint is done
-//   click        a mouse click on a token of the strip (uniform in the first half of the text) until
-//                every view has drawn the frames for it
+//   click        a mouse click on a token of the strip anywhere in the text (uniform; scrolled into
+//                view first, untimed) until every view has drawn the frames for it
+//   → key        the right-arrow key in the token strip (the next token, as a teacher steps through a
+//                text) until every view has drawn
 //   layer        a layer change in the active model's column until every view has drawn
 // p50 and p99 (the max when fewer than 100 samples) over --samples samples, in milliseconds.
 // Then the semiseparable-matrix heatmap: an 8192 x 8192 signed matrix redrawn at 900 x 800 pixels.
@@ -134,8 +136,8 @@ int main(int argc, char** argv) {
     for (const char* m : {"mamba1-bytes", "mamba2-bytes", "llama-bytes", "jamba-bytes"})
       models << QString(STATESCOPE_SOURCE_DIR "/assets/models/") + m;
 
-  std::printf("| models (active first) | backend | bytes | first run s | max GUI stall ms | keystroke to views p50 / p99 ms | click to views p50 / p99 ms | layer change p50 / p99 ms |\n");
-  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  std::printf("| models (active first) | backend | bytes | first run s | max GUI stall ms | keystroke to views p50 / p99 ms | click to views p50 / p99 ms | → key to views p50 / p99 ms | layer change p50 / p99 ms |\n");
+  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::mt19937 rng(7);
   QList<QStringList> sets;
   if (together) sets << models;
@@ -180,23 +182,26 @@ int main(int argc, char** argv) {
 
       QPlainTextEdit* editor = win.inputEditor()->editor();
       editor->moveCursor(QTextCursor::End);
-      std::vector<double> keystroke, click, layer;
+      std::vector<double> keystroke, click, arrow, layer;
       for (int i = 0; i < samples; ++i) {
         t0 = pc.clock.nsecsElapsed();
         QTest::keyClick(editor, 'e');
         keystroke.push_back(ms(settle(win, pc) - t0));
       }
       TokenStrip* strip = win.tokenStrip();
-      std::uniform_int_distribution<qint64> far(0, std::max<qint64>(0, ws->bytes().size() / 2 - 1));
+      std::uniform_int_distribution<qint64> anywhere(0, std::max<qint64>(0, ws->bytes().size() - 2));
       for (int i = 0; i < samples; ++i) {
-        const qint64 tok = far(rng);
-        ws->selectToken(tok);  // scrolls the strip there (not timed), then the click is
-        settle(win, pc);
-        const qint64 other = std::min<qint64>(tok + 1, ws->bytes().size() - 1);
-        const QPoint at = strip->cellRect(other).center();
+        const qint64 tok = anywhere(rng);
+        strip->ensureVisible(tok);  // scrolls there (not timed), then the click is
+        QCoreApplication::processEvents();
+        const QPoint at = strip->cellRect(tok).center();
         t0 = pc.clock.nsecsElapsed();
         QTest::mouseClick(strip->viewport(), Qt::LeftButton, {}, at);
         click.push_back(ms(settle(win, pc) - t0));
+        // Then the next token, with the key.
+        t0 = pc.clock.nsecsElapsed();
+        QTest::keyClick(strip, Qt::Key_Right);
+        arrow.push_back(ms(settle(win, pc) - t0));
       }
       ModelColumn* column = nullptr;
       for (ModelColumn* c : win.findChildren<ModelColumn*>())
@@ -210,9 +215,9 @@ int main(int argc, char** argv) {
       app.removeEventFilter(&pc);
       QStringList names;
       for (int c = 0; c < ws->columnCount(); ++c) names << QString::fromStdString(ws->column(c).name);
-      const Stats k = stats(keystroke), c = stats(click), l = stats(layer);
-      std::printf("| %s | %s | %lld | %.2f | %.0f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n", qPrintable(names.join(", ")),
-                  ws->column(0).backend.c_str(), static_cast<long long>(n), first, ms(maxGap), k.p50, k.p99, c.p50, c.p99, l.p50, l.p99);
+      const Stats k = stats(keystroke), c = stats(click), a = stats(arrow), l = stats(layer);
+      std::printf("| %s | %s | %lld | %.2f | %.0f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n", qPrintable(names.join(", ")),
+                  ws->column(0).backend.c_str(), static_cast<long long>(n), first, ms(maxGap), k.p50, k.p99, c.p50, c.p99, a.p50, a.p99, l.p50, l.p99);
       std::fflush(stdout);
     }
   }
