@@ -11,8 +11,8 @@ namespace {
 const std::map<std::string, std::set<std::string>>& known_options() {
   static const std::map<std::string, std::set<std::string>> known = {
       {"info", {"--model", "--device", "--precision"}},
-      {"logits", {"--model", "--device", "--precision", "--input", "--out", "--max-memory"}},
-      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--state-stride", "--checkpoint-every"}},
+      {"logits", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--delta"}},
+      {"trace", {"--model", "--device", "--precision", "--input", "--out", "--max-memory", "--state-stride", "--checkpoint-every", "--delta"}},
       {"tokens", {"--tokenizer", "--input", "--no-special"}},
   };
   return known;
@@ -49,6 +49,8 @@ CliOptions parse_cli_options(const std::vector<std::string>& args) {
   if (o.command == "trace" && o.has("--checkpoint-every") && o.has("--state-stride"))  // the old name of --state-stride
     throw Error("", "--checkpoint-every", "is the old name of --state-stride: give one of them");
   if (o.command == "trace" && !o.has("--checkpoint-every")) o.values.emplace("--state-stride", "64");
+  if (o.has("--delta") && o.at("--delta") != "selective" && o.at("--delta") != "average")
+    throw Error("", "--delta", "'" + shown(o.at("--delta")) + "' is not selective or average");
   for (const char* required : {"--model", "--input", "--out", "--tokenizer"})
     if (cmd->second.count(required) && !o.has(required)) throw Error("", required, "required");
   for (const auto& [key, value] : o.values)

@@ -11,6 +11,7 @@
 // whose computed peak is larger is refused before it starts). The backend line of the output names
 // the device and the precision that ran. Unknown options are refused; outputs are written to a
 // temporary file and renamed into place, never over the input or a file of the model folder.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -42,8 +43,10 @@ constexpr int64_t kLogitsBytesPerWrite = 256ll << 20;  // logits held at once be
 int usage() {
   std::fprintf(stderr,
                "usage: statescope-cli info   --model DIR [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
-               "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...] [--max-memory BYTES]\n"
-               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--state-stride K] [--max-memory BYTES]\n"
+               "       statescope-cli logits --model DIR --input FILE --out OUT.npy [--device ...] [--max-memory BYTES] [--delta selective|average]\n"
+               "       statescope-cli trace  --model DIR --input FILE --out DIR [--device ...] [--state-stride K] [--max-memory BYTES] [--delta ...]\n"
+               "  --delta average: the intervention Δ → average (every SSM layer's Δ replaced by its mean over the input: a\n"
+               "  time-invariant SSM; core/intervention.h); logits prints bits per token either way\n"
                "       statescope-cli tokens --tokenizer DIR --input FILE [--no-special 1]\n");
   return 2;
 }
@@ -154,6 +157,8 @@ std::string file_name(const std::string& name, int layer) {
   return layer < 0 ? s + ".npy" : s + "_L" + std::to_string(layer) + ".npy";
 }
 
+bool averaged(const ss::CliOptions& o) { return o.has("--delta") && o.at("--delta") == "average"; }
+
 int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const ss::CliOptions& o, int64_t limit) {
   const int64_t T = static_cast<int64_t>(tokens.size()), V = model.config().vocab_size;
   // Rows of logits computed and written at once: the whole input when it fits, else pieces, each
@@ -161,12 +166,25 @@ int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const
   const int64_t rows = std::max<int64_t>(1, std::min<int64_t>({T, std::min(kLogitsBytesPerWrite, limit / 16) / (V * 4), model.chunk_tokens()}));
   check_memory(ss::logits_run_memory(model, T, rows), limit, "logits of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::NpyWriter out(o.at("--out"), {T, V});
+  // Δ → average: the means over the whole input first (one pass), then the pieces use them.
+  const ss::Intervention iv = averaged(o) ? model.average_delta(tokens) : ss::Intervention{};
   ss::ModelState state = model.initial_state();
   int64_t bad = 0, first_bad_row = -1;
+  double bits = 0;                 // -log2 p(token t+1) summed over t
+  std::vector<float> prev_row;     // the last row of the previous piece
   for (int64_t t0 = 0; t0 < T; t0 += rows) {
     const int64_t t1 = std::min(T, t0 + rows);
-    const ss::Tensor piece = model.forward(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state);  // [t1 - t0, V]
+    const ss::Tensor piece = model.forward(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, {}, true, iv);  // [t1 - t0, V]
     warn_non_finite(piece.data(), piece.numel(), t0, V, &bad, &first_bad_row);
+    for (int64_t t = t0; t < t1; ++t) {  // row t - 1 predicts token t
+      const float* row = t == t0 ? (prev_row.empty() ? nullptr : prev_row.data()) : piece.data() + (t - 1 - t0) * V;
+      if (!row) continue;
+      const double mx = *std::max_element(row, row + V);
+      double z = 0;
+      for (int64_t v = 0; v < V; ++v) z += std::exp(double(row[v]) - mx);
+      bits += -(double(row[tokens[size_t(t)]]) - mx - std::log(z)) / std::log(2.0);
+    }
+    prev_row.assign(piece.data() + (t1 - t0 - 1) * V, piece.data() + (t1 - t0) * V);
     out.append(piece.data(), piece.numel());
   }
   out.commit();
@@ -175,6 +193,9 @@ int cmd_logits(const ss::Model& model, const std::vector<int32_t>& tokens, const
                  static_cast<long long>(bad), static_cast<long long>(T * V), static_cast<long long>(first_bad_row));
   std::fprintf(stderr, "%s: %lld tokens on %s -> %s [%lld, %lld]\n", ss::architecture_name(model.config().arch), static_cast<long long>(T),
                model.backend().name().c_str(), o.at("--out").c_str(), static_cast<long long>(T), static_cast<long long>(V));
+  if (T > 1)
+    std::fprintf(stderr, "%.4f bits per token over %lld predicted tokens (%s)\n", bits / double(T - 1), static_cast<long long>(T - 1),
+                 averaged(o) ? "delta averaged: time-invariant SSM" : "selective");
   return 0;
 }
 
@@ -188,13 +209,16 @@ int cmd_trace(const ss::Model& model, const std::vector<int32_t>& tokens, const 
   check_memory(ss::trace_run_memory(model, req, tokens, T), limit, "a trace of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::TraceStore store(req);
   ss::ModelState state = model.initial_state();
-  model.forward(tokens, state, store.recording(), /*want_logits=*/false);  // records what `req` asks for
+  ss::Intervention iv;
+  iv.mean_delta = averaged(o);  // one pass over the whole input (intervention.h)
+  model.forward(tokens, state, store.recording(), /*want_logits=*/false, iv);  // records what `req` asks for
   const std::string dir = o.at("--out");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw ss::Error(dir, "--out", "cannot create the folder (" + ec.message() + ")");
   nlohmann::json index = {{"model", model.dir()}, {"architecture", ss::architecture_name(model.config().arch)},
                           {"backend", model.backend().name()}, {"tokens", T}, {"state_stride", req.state_stride},
+                          {"delta", averaged(o) ? "average" : "selective"},
                           {"traces", nlohmann::json::array()}};
   for (const auto& [name, layer] : store.keys()) {
     const ss::Tensor t = store.get(name, layer);

@@ -44,8 +44,8 @@ class AttentionMixer final : public Mixer {
 
   LayerState initial_state(Backend&) const override { return LayerState{};  /* empty cache: kv_append allocates */ }
 
-  Tensor forward(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const override { return run(be, x, s, cb, il); }
-  Tensor step(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il) const override { return run(be, x, s, cb, il); }
+  Tensor forward(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il, const LayerIntervention&) const override { return run(be, x, s, cb, il); }
+  Tensor step(Backend& be, const Tensor& x, LayerState& s, const Tracer& cb, int il, const LayerIntervention&) const override { return run(be, x, s, cb, il); }
 
   int64_t kv_bytes(int64_t positions) const override {
     return 2 * static_cast<int64_t>(sizeof(float)) * a_.n_kv_heads * a_.head_dim * positions;

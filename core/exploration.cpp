@@ -279,7 +279,7 @@ void Exploration::run_steps(UpdateStats& st) {
   }
   const Recording rec = tail_sink ? tail_sink->recording() : Recording(&mean_delta);
   while (computed_ < size()) {
-    Tensor logits = model_->step(ids_[computed_], live_, rec);  // [1, V]
+    Tensor logits = model_->step(ids_[computed_], live_, rec, iv_);  // [1, V]
     consume_logits(logits, computed_);
     ++computed_;
     ++st.tokens;
@@ -348,7 +348,7 @@ void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {
     }
     // Chunks end on snapshot positions, so every snapshot is taken on the way.
     const int64_t n = std::min(snapshot_every_ - computed_ % snapshot_every_, size() - computed_);
-    Tensor logits = model_->forward(tokens(computed_, computed_ + n), live_, Recording(&sink), true);  // [n, V]
+    Tensor logits = model_->forward(tokens(computed_, computed_ + n), live_, Recording(&sink), true, iv_);  // [n, V]
     consume_logits(logits, computed_);
     computed_ += n;
     st.tokens += n;
@@ -380,9 +380,17 @@ UpdateStats Exploration::set_bytes(std::vector<uint8_t> bytes, const RunControl&
   int64_t common = 0;
   const int64_t n = std::min<int64_t>(computed_, static_cast<int64_t>(ids.size()));
   while (common < n && ids_[common] == ids[common]) ++common;
+  const bool text_changed = ids != ids_;
   bytes_ = std::move(bytes);
   ids_ = std::move(ids);
   spans_ = std::move(spans);
+  // Δ → average: the means are over the whole text, so a new text means new means and every result
+  // recomputed from token 0 with them (one pass for the means, then the usual runs).
+  if (iv_.mean_delta && (text_changed || iv_.delta_means.empty())) {
+    iv_.delta_means.clear();
+    if (!ids_.empty()) iv_.delta_means = model_->average_delta(ids_).delta_means;
+    common = 0;
+  }
   if (common < computed_) rewind(common);
   UpdateStats st;
   st.from = computed_;
@@ -398,6 +406,13 @@ UpdateStats Exploration::append(const std::vector<uint8_t>& more, const RunContr
   return set_bytes(std::move(b), rc);
 }
 
+void Exploration::set_delta_average(bool on) {
+  if (on == iv_.mean_delta) return;
+  iv_ = Intervention{};
+  iv_.mean_delta = on;
+  rewind(0);  // every result was the other model's
+}
+
 std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
   const int64_t V = config().vocab_size;
@@ -406,7 +421,7 @@ std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   const int64_t s = snapshot_at_or_before(t);
   ModelState st = restore(s, t + 1);
   query_tokens_run_ += t + 1 - s;
-  Tensor logits = model_->forward(tokens(s, t + 1), st, {}, true);  // [t+1-s, V]
+  Tensor logits = model_->forward(tokens(s, t + 1), st, {}, true, iv_);  // [t+1-s, V]
   return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
 }
 
@@ -427,7 +442,7 @@ ModelState Exploration::state_at(int64_t t, int layer) const {
     // Rerun from the snapshot at or before t + 1, through the layers up to the one asked for.
     const int64_t s = snapshot_at_or_before(t + 1);
     st = restore(s, t + 1);
-    if (s < t + 1) model_->forward_through(tokens(s, t + 1), st, layer < 0 ? L : layer + 1);
+    if (s < t + 1) model_->forward_through(tokens(s, t + 1), st, layer < 0 ? L : layer + 1, Recording{}, iv_);
     query_tokens_run_ += t + 1 - s;
   }
   ModelState host;
@@ -496,8 +511,8 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   ModelState st = restore(s, t1);
   query_tokens_run_ += t1 - s;
   Tensor logits;
-  if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, store.recording(), true);
-  else model_->forward_through(tokens(s, t1), st, layer + 1, store.recording());  // the layers up to this one
+  if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, store.recording(), true, iv_);
+  else model_->forward_through(tokens(s, t1), st, layer + 1, store.recording(), iv_);  // the layers up to this one
 
   const int64_t a = t0 - s, b = t1 - s;
   auto get = [&](const char* n) { return slice_rows(store.get(n, layer), a, b); };

@@ -114,6 +114,16 @@ class Exploration {
   // Appends at most this many bytes by the recurrent step (more run as a parallel forward).
   static constexpr int64_t kStepAppendLimit = 16;
 
+  // --- intervention (intervention.h): what the results are of ---
+  // Δ → average: every result below (surprisals, Δ, states, predictions, windows) is then the
+  // intervened model's: each SSM layer's Δ replaced by its mean over the whole current text. The
+  // means are computed in one pass over the whole text whenever the text changes, and every result
+  // is recomputed from token 0 with them (an edit anywhere changes them). After switching, call
+  // resume() to recompute.
+  void set_delta_average(bool on);
+  bool delta_average() const { return iv_.mean_delta; }
+  const Intervention& intervention() const { return iv_; }  // the means in use (empty before a run)
+
   // --- per-token results (kept for the whole text) ---
   const std::vector<float>& surprisals() const { return surprisal_; }  // [computed] bits; NaN at 0
   const std::vector<float>& mean_delta(int layer) const;                // [computed]; empty for attention
@@ -171,6 +181,7 @@ class Exploration {
   std::vector<float> surprisal_;            // [computed_]
   std::vector<std::vector<float>> mean_delta_;  // [layers][computed_]
   std::vector<Tensor> A_;                   // [layers] host
+  Intervention iv_;                         // what every run and query passes to the model
 
   // The last window traced at the end of the text (the one the views watch while the user types).
   // Appends that run the recurrent step extend it with the rows the steps trace and drop rows past

@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "model_folder.h"
 #include "config.h"
+#include "intervention.h"
 #include "trace.h"
 
 namespace ss {
@@ -28,9 +29,13 @@ class Mixer {
   // A fresh (zero) state on the backend's device.
   virtual LayerState initial_state(Backend& be) const = 0;
   // Parallel form over x [T, D] (already normalised), continuing from `state`; returns [T, D].
-  virtual Tensor forward(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer) const = 0;
-  // Recurrent form for one token x [1, D]; returns [1, D].
-  virtual Tensor step(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer) const = 0;
+  // `iv`: what an intervention (intervention.h) changes in this layer (SSM layers: Δ → average;
+  // attention ignores it).
+  virtual Tensor forward(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer,
+                         const LayerIntervention& iv) const = 0;
+  // Recurrent form for one token x [1, D]; returns [1, D]. With Δ → average, iv.delta_mean is set.
+  virtual Tensor step(Backend& be, const Tensor& x, LayerState& state, const Tracer& cb, int layer,
+                      const LayerIntervention& iv) const = 0;
   // Bytes of fixed recurrent state (fp32) and of KV cache (fp32) this state holds now.
   virtual int64_t state_bytes() const { return 0; }
   virtual int64_t kv_bytes(int64_t positions) const { (void)positions; return 0; }

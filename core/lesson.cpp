@@ -138,12 +138,18 @@ LessonStep read_step(const JsonDocument& doc, const Lesson& lesson, const std::s
     for (auto it = obj.begin(); it != obj.end(); ++it) {
       if (lesson.model_index(it.key()) < 0) ms.fail(it.key(), "no model named \"" + it.key() + "\" in this lesson's models");
       JsonFields mv(doc, ms.at(it.key()));
-      mv.only({"layer", "head", "channel"});
+      mv.only({"layer", "head", "channel", "delta"});
       ModelView v;
       v.line = doc.line(ms.at(it.key()));
       v.layer = int(mv.integer_or("layer", -1, 0, 1000));
       v.head = int(mv.integer_or("head", -1, 0, 1000));
       v.channel = int(mv.integer_or("channel", -1, 0, 1000000));
+      if (mv.has("delta")) {
+        const std::string d = mv.text("delta");
+        if (d != "average" && d != "selective")
+          mv.fail("delta", "must be \"average\" (Δ replaced by its mean over the text: a time-invariant SSM) or \"selective\" (the trained model), got \"" + d + "\"");
+        v.delta_average = d == "average" ? 1 : 0;
+      }
       s.models[it.key()] = v;
     }
   }
@@ -261,6 +267,8 @@ void check_lesson_models(const Lesson& l, const std::vector<LessonModelShape>& s
         throw LocatedError(l.path, v.line, field + ".head", "head " + std::to_string(v.head) + " does not exist in layer " + std::to_string(layer) + " (" + std::to_string(heads) + " heads)");
       if (v.channel >= 0 && v.channel >= std::max(channels, 1))
         throw LocatedError(l.path, v.line, field + ".channel", "channel " + std::to_string(v.channel) + " does not exist in layer " + std::to_string(layer) + " (" + std::to_string(channels) + " channels)");
+      if (v.delta_average >= 0 && !sh.has_ssm)
+        throw LocatedError(l.path, v.line, field + ".delta", "the model has no SSM layer: there is no Δ to average");
     }
   }
 }
@@ -287,6 +295,7 @@ std::vector<std::string> check_lesson_folders(const Lesson& l, const std::string
       const MixerKind mk = c.mixers[size_t(k)];
       sh.heads.push_back(mk == MixerKind::Attention ? c.attn.n_heads : mk == MixerKind::Mamba2 ? c.mamba2.n_heads : 0);
       sh.channels.push_back(mk == MixerKind::Mamba ? c.mamba.d_inner : 0);
+      sh.has_ssm |= mk == MixerKind::Mamba || mk == MixerKind::Mamba2;
     }
     folders.push_back(dir);
     shapes.push_back(sh);

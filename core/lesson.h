@@ -39,6 +39,10 @@ struct LessonInput {
 
 struct ModelView {      // -1: leave as it is
   int layer = -1, head = -1, channel = -1;
+  // "delta": "average" (1): the column runs Δ → average (core/intervention.h: every SSM layer's Δ
+  // replaced by its mean over the text, a time-invariant SSM); "selective" (0): the trained model.
+  // -1: as the previous step left it (a lesson starts selective). Only for models with SSM layers.
+  int delta_average = -1;
   int line = 0;
 };
 
@@ -94,6 +98,7 @@ struct LessonModelShape {
   int layers = 0;
   std::vector<int> heads;     // per layer: attention / Mamba-2 heads (0 for Mamba-1)
   std::vector<int> channels;  // per layer: Mamba-1 channels (d_inner), 0 otherwise
+  bool has_ssm = false;       // some layer is Mamba-1 or Mamba-2 (a step's "delta" needs one)
 };
 void check_lesson_models(const Lesson& lesson, const std::vector<LessonModelShape>& shapes);
 // Resolves every model folder under `models_root`, reads its config.json (an error names the

@@ -6,7 +6,7 @@
 //   [z, xBC, dt] = in_proj(u)                          [T, Di], [T, Cd], [T, H]
 //   xBC          = silu(conv1d_causal(xBC))            [T, Cd]
 //   [x, B, C]    = xBC                                 [T, H, P], [T, G, N], [T, G, N]
-//   Δ            = clamp(softplus(dt + dt_bias), time_step_limit)            [T, H]
+//   Δ            = clamp(softplus(dt + dt_bias), time_step_limit)            [T, H]  (Δ → average: rows = the mean)
 //   h_t          = exp(Δ_t A) h_{t-1} + Δ_t x_t B_t^T  per head, A = -exp(A_log) scalar   [H, P, N]
 //   y_t          = h_t C_t + D x_t                     [T, H, P]   (head h reads group h / (H/G))
 //   out          = out_proj(rms_norm(y ∘ silu(z)))     [T, D]      gate before the norm, the norm over
@@ -56,11 +56,11 @@ class Mamba2Mixer final : public Mixer {
     return s;
   }
 
-  Tensor forward(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
-    return run(be, u, s, cb, il, /*step=*/false);
+  Tensor forward(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv) const override {
+    return run(be, u, s, cb, il, iv, /*step=*/false);
   }
-  Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
-    return run(be, u, s, cb, il, /*step=*/true);
+  Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv) const override {
+    return run(be, u, s, cb, il, iv, /*step=*/true);
   }
 
   int64_t state_bytes() const override {
@@ -73,7 +73,7 @@ class Mamba2Mixer final : public Mixer {
  private:
   int64_t conv_dim() const { return m_.d_inner + 2 * int64_t(m_.n_groups) * m_.d_state; }
 
-  Tensor run(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, bool step) const {
+  Tensor run(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv, bool step) const {
     const int64_t T = u.size(0), Di = m_.d_inner, H = m_.n_heads, P = m_.head_dim, G = m_.n_groups, N = m_.d_state;
     const int64_t Cd = conv_dim();
     Tensor zxbcdt = be.linear(u, in_proj_, in_bias_.empty() ? nullptr : &in_bias_);  // [T, Di + Cd + H]
@@ -86,6 +86,10 @@ class Mamba2Mixer final : public Mixer {
     Tensor C = be.slice_cols(xbc, Di + G * N, Di + 2 * G * N).reshaped({T, G, N});    // [T, G, N]
     Tensor delta = be.softplus(dt, &dt_bias_);                                        // [T, H]
     if (m_.dt_min > 0.0f || std::isfinite(m_.dt_max)) delta = be.clamp(delta, m_.dt_min, m_.dt_max);
+    if (iv.mean_delta) {  // intervention.h: Δ_t -> its mean over the text, per head (after the clamp)
+      cb(trace::kMamba2DeltaSelective, il, delta);
+      delta = delta_average(be, delta, iv);                                           // [T, H] rows equal
+    }
 
     Tensor states;
     SsdArgs a;

@@ -5,7 +5,7 @@
 //   x        = silu(conv1d_causal(x))          [T, Di]
 //   [r, B, C]= x_proj(x)                       [T, R], [T, N], [T, N]    (Jamba: RMSNorm on each;
 //                                                                         Falcon-Mamba: RMSNorm without weight)
-//   Δ        = softplus(dt_proj(r))            [T, Di]
+//   Δ        = softplus(dt_proj(r))            [T, Di]   (Δ → average: every row the mean, intervention.h)
 //   h_t      = exp(Δ_t A) ∘ h_{t-1} + (Δ_t x_t) B_t^T                    [Di, N]
 //   y_t      = h_t C_t + D ∘ x_t               [T, Di]
 //   out      = out_proj(y ∘ silu(z))           [T, D]
@@ -61,11 +61,11 @@ class MambaMixer final : public Mixer {
     return s;
   }
 
-  Tensor forward(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
-    return run(be, u, s, cb, il, /*step=*/false);
+  Tensor forward(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv) const override {
+    return run(be, u, s, cb, il, iv, /*step=*/false);
   }
-  Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il) const override {
-    return run(be, u, s, cb, il, /*step=*/true);
+  Tensor step(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv) const override {
+    return run(be, u, s, cb, il, iv, /*step=*/true);
   }
 
   Tensor ssm_A() const override { return A_host_; }
@@ -76,7 +76,7 @@ class MambaMixer final : public Mixer {
   }
 
  private:
-  Tensor run(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, bool step) const {
+  Tensor run(Backend& be, const Tensor& u, LayerState& s, const Tracer& cb, int il, const LayerIntervention& iv, bool step) const {
     const int64_t Di = m_.d_inner, N = m_.d_state, R = m_.dt_rank;
     Tensor xz = be.linear(u, in_proj_, in_bias_.empty() ? nullptr : &in_bias_);       // [T, 2Di]
     Tensor x = be.slice_cols(xz, 0, Di);                                              // [T, Di]
@@ -92,6 +92,10 @@ class MambaMixer final : public Mixer {
       C = be.rms_norm(C, c_norm_, eps_);
     }
     Tensor delta = be.softplus(be.linear(r, dt_proj_, nullptr), &dt_bias_);           // [T, Di]
+    if (iv.mean_delta) {  // intervention.h: Δ_t -> its mean over the text (a time-invariant SSM)
+      cb(trace::kMambaDeltaSelective, il, delta);
+      delta = delta_average(be, delta, iv);                                           // [T, Di] rows equal
+    }
 
     // The gate is always fused into the scan; y before it is an extra output only when traced.
     Tensor states, y_ungated;

@@ -178,14 +178,35 @@ ModelState Model::clone_state(const ModelState& s) const {
   return out;
 }
 
-Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers) const {
+void Model::check_intervention(const Intervention& iv, const ModelState& state, bool whole_text_allowed, const char* what) const {
+  if (!iv.mean_delta) return;
+  if (!iv.delta_means.empty()) {
+    if (iv.delta_means.size() != layers_.size())
+      throw Error(dir_, "intervention", "Δ means for " + std::to_string(iv.delta_means.size()) + " layers given to a model of " +
+                                            std::to_string(layers_.size()) + " layers");
+    return;
+  }
+  if (!whole_text_allowed)
+    throw Error(dir_, "intervention", std::string("Δ → average: ") + what +
+                                          " cannot average Δ over a text it does not see; compute the means first (Model::average_delta)");
+  if (state.position != 0)
+    throw Error(dir_, "intervention", "Δ → average needs the whole text from its first token; this forward starts at position " +
+                                          std::to_string(state.position) + " (compute the means first: Model::average_delta)");
+}
+
+Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers, const Intervention& iv,
+                         std::vector<Tensor>* means_out) const {
   if (state.layers.size() != layers_.size()) state = initial_state();
   const int n = n_layers < 0 ? static_cast<int>(layers_.size()) : std::min<int>(n_layers, static_cast<int>(layers_.size()));
   for (int il = 0; il < n; ++il) {
     const Layer& L = layers_[il];
     if (L.mixer->kind() != MixerKind::None) {
+      LayerIntervention li;
+      li.mean_delta = iv.mean_delta;
+      if (iv.mean_delta && !iv.delta_means.empty()) li.delta_mean = &iv.delta_means[il];
+      if (means_out) li.delta_mean_out = &(*means_out)[il];
       Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
-      h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il) : L.mixer->forward(be_, h, state.layers[il], cb, il);
+      h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il, li) : L.mixer->forward(be_, h, state.layers[il], cb, il, li);
       x = be_.add(x, h);
     }
     if (L.ffn) {
@@ -221,27 +242,44 @@ static void check_tokens(const std::vector<int32_t>& tokens, int vocab) {
       throw Error("", "token " + std::to_string(i), "id " + std::to_string(tokens[i]) + " outside the vocabulary of " + std::to_string(vocab));
 }
 
-Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const {
+Tensor Model::forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits,
+                      const Intervention& iv) const {
   if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
   check_tokens(tokens, config_.vocab_size);
+  check_intervention(iv, state, /*whole_text_allowed=*/true, "forward");
   const int64_t T = static_cast<int64_t>(tokens.size());
-  if (T <= chunk_tokens_) return forward_chunk(tokens, state, rec, want_logits);
+  // Δ → average without means: each layer's mean needs all of its Δ before its scan, so one pass.
+  const bool whole_text = iv.mean_delta && iv.delta_means.empty();
+  if (T <= chunk_tokens_ || whole_text) return forward_chunk(tokens, state, rec, want_logits, iv);
   // Long inputs in chunks, each continuing from the state (and KV cache) the previous one left: the
   // activations of one chunk at a time, not of the whole input, are on the device.
   const int64_t V = config_.vocab_size;
   Tensor logits = want_logits ? Tensor(allocate_host(T * V), {T, V}, Device::Cpu) : Tensor();  // [T, V]
   for (int64_t t0 = 0; t0 < T; t0 += chunk_tokens_) {
     const int64_t t1 = std::min(T, t0 + chunk_tokens_);
-    const Tensor piece = forward_chunk(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, rec, want_logits);
+    const Tensor piece = forward_chunk(std::vector<int32_t>(tokens.begin() + t0, tokens.begin() + t1), state, rec, want_logits, iv);
     if (want_logits) std::copy(piece.data(), piece.data() + piece.numel(), logits.data() + t0 * V);
   }
   return logits;
 }
 
-Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const {
+Intervention Model::average_delta(const std::vector<int32_t>& tokens, const Recording& rec) const {
+  if (tokens.empty()) throw Error("", "input", "is empty: nothing to average Δ over");
+  check_tokens(tokens, config_.vocab_size);
+  Intervention iv;
+  iv.mean_delta = true;
+  std::vector<Tensor> means(layers_.size());
+  ModelState fresh = initial_state();
+  forward_chunk(tokens, fresh, rec, /*want_logits=*/false, iv, &means);
+  iv.delta_means = std::move(means);
+  return iv;
+}
+
+Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits,
+                            const Intervention& iv, std::vector<Tensor>* means_out) const {
   const Tracer cb(rec, &be_, state.position);
   Tensor x = be_.embedding(embed_, tokens);  // [T, D]
-  x = run_layers(x, state, cb, /*recurrent=*/false);
+  x = run_layers(x, state, cb, /*recurrent=*/false, -1, iv, means_out);
   trace_memory(cb, state.position, static_cast<int64_t>(tokens.size()));
   state.position += static_cast<int64_t>(tokens.size());
   Tensor logits = head(x, cb, want_logits);
@@ -249,19 +287,22 @@ Tensor Model::forward_chunk(const std::vector<int32_t>& tokens, ModelState& stat
   return logits;
 }
 
-void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec) const {
+void Model::forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec,
+                            const Intervention& iv) const {
   if (tokens.empty()) throw Error("", "input", "is empty: nothing to run");
   check_tokens(tokens, config_.vocab_size);
+  check_intervention(iv, state, /*whole_text_allowed=*/false, "forward_through");
   const Tracer cb(rec, &be_, state.position);
-  run_layers(be_.embedding(embed_, tokens), state, cb, /*recurrent=*/false, n_layers);  // x [T, D]
+  run_layers(be_.embedding(embed_, tokens), state, cb, /*recurrent=*/false, n_layers, iv);  // x [T, D]
   state.position += static_cast<int64_t>(tokens.size());
 }
 
-Tensor Model::step(int32_t token, ModelState& state, const Recording& rec) const {
+Tensor Model::step(int32_t token, ModelState& state, const Recording& rec, const Intervention& iv) const {
   check_tokens({token}, config_.vocab_size);
+  check_intervention(iv, state, /*whole_text_allowed=*/false, "step");
   const Tracer cb(rec, &be_, state.position);
   Tensor x = be_.embedding(embed_, {token});  // [1, D]
-  x = run_layers(x, state, cb, /*recurrent=*/true);
+  x = run_layers(x, state, cb, /*recurrent=*/true, -1, iv);
   trace_memory(cb, state.position, 1);
   state.position += 1;
   Tensor logits = head(x, cb, true);

@@ -20,6 +20,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "intervention.h"
 #include "layer.h"
 #include "tokenizer.h"
 #include "trace.h"
@@ -74,16 +75,25 @@ class Model {
   // never changes the results. Inputs over chunk_tokens() run as consecutive forwards of that many
   // tokens, state and KV cache carried over (the same result; device memory for one chunk's
   // activations instead of the whole input's).
-  Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec = {}, bool want_logits = true) const;
+  // `iv` changes the math on purpose (intervention.h): with Δ → average and no means given, the whole
+  // text runs in one pass from position 0 (chunk_tokens does not apply; anything else throws).
+  Tensor forward(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec = {}, bool want_logits = true,
+                 const Intervention& iv = {}) const;
+  // Δ → average over `tokens` (the whole text, from a fresh state, in one pass): the intervention with
+  // each SSM layer's mean filled in, to pass to forward / forward_through / step afterwards.
+  Intervention average_delta(const std::vector<int32_t>& tokens, const Recording& rec = {}) const;
   static constexpr int64_t kDefaultChunkTokens = 65536;
   int64_t chunk_tokens() const { return chunk_tokens_; }
   void set_chunk_tokens(int64_t n) { chunk_tokens_ = n > 0 ? n : kDefaultChunkTokens; }
   // The parallel form through the first `n_layers` layers only, no LM head: for reading the state of
   // a layer below n_layers after these tokens (the states of the later layers are left behind, so
   // `state` must not be used to continue the text afterwards).
-  void forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec = {}) const;
-  // Recurrent form: one token from `state`. Returns logits [1, V] on the host.
-  Tensor step(int32_t token, ModelState& state, const Recording& rec = {}) const;
+  // With Δ → average, the means must be given (average_delta).
+  void forward_through(const std::vector<int32_t>& tokens, ModelState& state, int n_layers, const Recording& rec = {},
+                       const Intervention& iv = {}) const;
+  // Recurrent form: one token from `state`. Returns logits [1, V] on the host. With Δ → average, the
+  // means must be given (a step cannot average over a text it has not seen: ss::Error otherwise).
+  Tensor step(int32_t token, ModelState& state, const Recording& rec = {}, const Intervention& iv = {}) const;
 
   // Memory per position: fixed recurrent state (all SSM layers) and KV cache growth (all attention
   // layers), in bytes at fp32.
@@ -92,8 +102,13 @@ class Model {
 
  private:
   Model(ModelConfig c, std::string dir, Backend& be) : config_(std::move(c)), dir_(std::move(dir)), be_(be) {}
-  Tensor forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits) const;
-  Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers = -1) const;
+  Tensor forward_chunk(const std::vector<int32_t>& tokens, ModelState& state, const Recording& rec, bool want_logits,
+                       const Intervention& iv, std::vector<Tensor>* means_out = nullptr) const;
+  // `means_out` (size n_layers): the Δ means an intervention used, per SSM layer.
+  Tensor run_layers(Tensor x, ModelState& state, const Tracer& cb, bool recurrent, int n_layers, const Intervention& iv,
+                    std::vector<Tensor>* means_out = nullptr) const;
+  // Refuses an intervention this call cannot compute exactly (see intervention.h).
+  void check_intervention(const Intervention& iv, const ModelState& state, bool whole_text_allowed, const char* what) const;
   Tensor head(const Tensor& x, const Tracer& cb, bool want_logits) const;
   void trace_memory(const Tracer& cb, int64_t pos0, int64_t T) const;
 

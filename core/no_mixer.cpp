@@ -12,8 +12,8 @@ class NoMixer final : public Mixer {
  public:
   MixerKind kind() const override { return MixerKind::None; }
   LayerState initial_state(Backend&) const override { return LayerState{}; }
-  Tensor forward(Backend&, const Tensor&, LayerState&, const Tracer&, int) const override { return fail(); }
-  Tensor step(Backend&, const Tensor&, LayerState&, const Tracer&, int) const override { return fail(); }
+  Tensor forward(Backend&, const Tensor&, LayerState&, const Tracer&, int, const LayerIntervention&) const override { return fail(); }
+  Tensor step(Backend&, const Tensor&, LayerState&, const Tracer&, int, const LayerIntervention&) const override { return fail(); }
 
  private:
   static Tensor fail() { throw std::logic_error("this layer has no sequence mixer (Model runs only its feed-forward)"); }

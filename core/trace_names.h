@@ -18,7 +18,10 @@ inline constexpr char kLayerKvBytes[] = "attn.kv_bytes";    // [T] this layer's 
 
 // Mamba-1 (and Jamba's Mamba layers)
 inline constexpr char kMambaX[] = "mamba.x";                // [T, Di] scan input (after conv + SiLU)
-inline constexpr char kMambaDelta[] = "mamba.delta";        // [T, Di] Δ after softplus
+inline constexpr char kMambaDelta[] = "mamba.delta";        // [T, Di] Δ after softplus (the Δ the scan uses:
+                                                            // with Δ → average, every row the mean)
+inline constexpr char kMambaDeltaSelective[] = "mamba.delta_selective";  // [T, Di] with Δ → average only
+                                                            // (intervention.h): Δ before it was averaged
 inline constexpr char kMambaB[] = "mamba.B";                // [T, N]
 inline constexpr char kMambaC[] = "mamba.C";                // [T, N]
 inline constexpr char kMambaZ[] = "mamba.z";                // [T, Di] gate (before SiLU)
@@ -29,7 +32,8 @@ inline constexpr char kMambaState[] = "mamba.state";        // [Di, N] state aft
 
 // Mamba-2
 inline constexpr char kMamba2X[] = "mamba2.x";              // [T, H, P] SSD input (after conv + SiLU)
-inline constexpr char kMamba2Delta[] = "mamba2.delta";      // [T, H] Δ after softplus (+ clamp)
+inline constexpr char kMamba2Delta[] = "mamba2.delta";      // [T, H] Δ after softplus (+ clamp) (as kMambaDelta)
+inline constexpr char kMamba2DeltaSelective[] = "mamba2.delta_selective";  // [T, H] as kMambaDeltaSelective
 inline constexpr char kMamba2Decay[] = "mamba2.decay";      // [T, H] exp(Δ·A)
 inline constexpr char kMamba2B[] = "mamba2.B";              // [T, G, N]
 inline constexpr char kMamba2C[] = "mamba2.C";              // [T, G, N]

@@ -86,10 +86,20 @@ void Document::set_active(int column) {
   if (column >= 0 && column < static_cast<int>(columns.size())) active = column;
 }
 
+void Document::set_delta_average(int column, bool on) {
+  ++serial;
+  if (column < 0 || column >= static_cast<int>(columns.size())) return;
+  const ColumnInfo& info = *columns[column];
+  bool ssm = false;
+  for (MixerKind k : info.config.mixers) ssm |= k == MixerKind::Mamba || k == MixerKind::Mamba2;
+  delta_average[column] = on && info.loaded() && ssm;
+}
+
 void Document::add_column(std::shared_ptr<const ColumnInfo> c) {
   ++serial;
   columns.push_back(std::move(c));
   choices.emplace_back();
+  delta_average.push_back(false);
   set_choice(static_cast<int>(columns.size()) - 1, Choice{});
 }
 
@@ -98,6 +108,7 @@ void Document::remove_column(int column) {
   ++serial;
   columns.erase(columns.begin() + column);
   choices.erase(choices.begin() + column);
+  delta_average.erase(delta_average.begin() + column);
   // The active model stays active: its index shifts down when a column before it closes; when the
   // active one closes, the one that takes its place (or the last) becomes active.
   if (column < active) --active;

@@ -53,10 +53,15 @@ struct Document {
 
   std::vector<std::shared_ptr<const ColumnInfo>> columns;
   std::vector<Choice> choices;  // [columns]
+  // [columns] Δ → average (core/intervention.h): the column runs the intervened model, every SSM
+  // layer's Δ replaced by its mean over the text (a time-invariant SSM). Never on for a column
+  // without SSM layers.
+  std::vector<bool> delta_average;
   int active = 0;               // the column the single-model views show
 
   int64_t size() const { return static_cast<int64_t>(text->size()); }
   int column_of(uint64_t id) const;  // -1 when closed
+  bool averaged(int column) const { return column >= 0 && column < static_cast<int>(delta_average.size()) && delta_average[column]; }
 
   // --- changes (each bumps `serial`; text changes bump `text_version`) ---
   void set_text(std::vector<uint8_t> bytes);
@@ -65,6 +70,7 @@ struct Document {
   void extend_selection(int64_t t);          // from the last clicked token to t
   void set_choice(int column, Choice c);     // clamped to the column's layers / heads / channels
   void set_active(int column);
+  void set_delta_average(int column, bool on);  // ignored for a column without SSM layers
   void add_column(std::shared_ptr<const ColumnInfo> c);
   void remove_column(int column);            // the active column stays the same model when it can
   // Stepping: cut the text after the selected token (after token 0 when the last is selected) and

@@ -70,7 +70,22 @@ double time_left(const std::vector<std::pair<double, double>>& chunks, double po
 
 }  // namespace
 
+void Engine::apply_interventions(const Document& d) {
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c) {
+    Column* col = column(d, c);
+    if (!col || col->ex->delta_average() == d.averaged(c)) continue;
+    col->ex->set_delta_average(d.averaged(c));
+    col->version = 0;  // every result is recomputed
+    windows_.clear();
+    frames_.clear();
+    frame_order_.clear();
+    per_token_.clear();
+    matrices_.erase(d.columns[c]->id);
+  }
+}
+
 bool Engine::update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress) {
+  apply_interventions(d);
   int64_t total = 0, done = 0;
   for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
     if (Column* col = column(d, c); col && col->version != d.text_version) total += d.size();
@@ -113,6 +128,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
         col->notice = device_fallback_note(e, "running " + ex.name());
         col->ex.reset();  // the GPU's memory back first
         col->ex = Exploration::open(info.dir, make_cpu_backend());
+        col->ex->set_delta_average(d.averaged(c));
         chunks.clear();
         before = lastN = 0;
         last = std::chrono::steady_clock::now();
@@ -131,9 +147,10 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
 }
 
 bool Engine::up_to_date(const Document& d) const {
-  for (const auto& info : d.columns) {
-    auto it = columns_.find(info->id);
-    if (it != columns_.end() && it->second.ex && it->second.version != d.text_version) return false;
+  for (size_t c = 0; c < d.columns.size(); ++c) {
+    auto it = columns_.find(d.columns[c]->id);
+    if (it == columns_.end() || !it->second.ex) continue;
+    if (it->second.version != d.text_version || it->second.ex->delta_average() != d.averaged(int(c))) return false;
   }
   return true;
 }
@@ -200,6 +217,7 @@ Frame Engine::header(View v, const Document& d, int c) const {
     f.layer = ch.layer;
     f.head = ch.head;
     f.channel = ch.channel;
+    f.delta_average = d.averaged(c);
     if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(info.config.mixers[ch.layer]);
   }
   return f;
@@ -238,7 +256,8 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
                     std::to_string(d.w0) + "|" + std::to_string(d.w1);
   if (perModel) {
     const Choice ch = d.choices[c];
-    key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel);
+    key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) +
+           (d.averaged(c) ? "|delta_average" : "");
   }
   const bool cacheable = v != View::Memory && v != View::Cost;
   if (cacheable) {

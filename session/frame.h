@@ -50,6 +50,8 @@ struct Frame {
   int layer = -1;
   std::string mixer;           // "mamba", "mamba2", "attention" (ss::mixer_name)
   int head = 0, channel = 0;
+  // The numbers are of an intervened model (core/intervention.h), not of the trained one: views say so.
+  bool delta_average = false;  // Δ → average: every SSM layer's Δ is its mean over the text
 
   // The main array, row-major [rows, cols], with what its axes mean (English, for export).
   std::string title, row_axis, col_axis, units;

@@ -147,6 +147,11 @@ void Session::set_active(int column) {
   post();
 }
 
+void Session::set_delta_average(int column, bool on) {
+  doc_.set_delta_average(column, on);
+  post();
+}
+
 void Session::set_views(std::vector<View> views) {
   {
     std::lock_guard l(m_);

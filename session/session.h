@@ -97,6 +97,9 @@ class Session {
   void extend_selection(int64_t t);
   void set_choice(int column, Choice c);
   void set_active(int column);
+  // Δ → average for a model column (core/intervention.h): its every result becomes the intervened
+  // model's; ignored for a model without SSM layers.
+  void set_delta_average(int column, bool on);
 
   // --- what to compute ---
   void set_views(std::vector<View> views);  // built after every change, in this order

@@ -125,6 +125,8 @@ class TestLesson : public QObject {
     QTest::newRow("duplicate model name") << "{\"name\": \"attention\"" << "{\"name\": \"ssm\"" << "demo.json:7: models[1].name: \"ssm\" is used twice";
     QTest::newRow("bad window") << "[10, 20]" << "[10]" << "demo.json:23: steps[1].window: must be two integers";
     QTest::newRow("active unknown") << "\"active\": \"ssm\"" << "\"active\": \"rnn\"" << "demo.json:15: steps[0].active: no model named \"rnn\"";
+    QTest::newRow("delta unknown") << "\"head\": 1}" << "\"head\": 1, \"delta\": \"mean\"}" << "demo.json:16: steps[0].models.ssm.delta: must be \"average\"";
+    QTest::newRow("delta not text") << "\"head\": 1}" << "\"head\": 1, \"delta\": 1}" << "demo.json:16: steps[0].models.ssm.delta:";
   }
   void errors_name_file_line_and_field() {
     QFETCH(QString, from);
@@ -169,6 +171,20 @@ class TestLesson : public QObject {
       QFAIL("head 11 of 11 passed");
     } catch (const LocatedError& e) {
       QVERIFY2(QString(e.what()).contains("steps[0].models.ssm.head: head 11 does not exist"), e.what());
+    }
+    // "delta" (Δ → average): read per model, and refused for a model without SSM layers.
+    const Lesson avg = parse_lesson(replaced("\"head\": 1}", "\"head\": 1, \"delta\": \"average\"}"), "/tmp/lessons/demo.json");
+    QCOMPARE(avg.steps[0].models.at("ssm").delta_average, 1);
+    QCOMPARE(avg.steps[0].models.at("attention").delta_average, -1);
+    check_lesson_folders(avg, models_root());
+    const Lesson sel = parse_lesson(replaced("\"head\": 1}", "\"head\": 1, \"delta\": \"selective\"}"), "/tmp/lessons/demo.json");
+    QCOMPARE(sel.steps[0].models.at("ssm").delta_average, 0);
+    const Lesson attn = parse_lesson(replaced("\"attention\": {\"layer\": 0}", "\"attention\": {\"layer\": 0, \"delta\": \"average\"}"), "/tmp/lessons/demo.json");
+    try {
+      check_lesson_folders(attn, models_root());
+      QFAIL("Δ → average on an attention-only model passed");
+    } catch (const LocatedError& e) {
+      QVERIFY2(QString(e.what()).startsWith("/tmp/lessons/demo.json:16: steps[0].models.attention.delta: the model has no SSM layer"), e.what());
     }
     const Lesson missing = parse_lesson(replaced("\"llama-bytes\"", "\"gpt-bytes\""), "/tmp/lessons/demo.json");
     try {

@@ -159,6 +159,63 @@ class TestSession : public QObject {
     QCOMPARE(st->layer, 0);
   }
 
+  // Δ → average (core/intervention.h) is the document's, per column: the column's every frame is
+  // then the intervened model's (Δ flat over tokens, the same numbers as an Exploration with the
+  // intervention), says so (Frame::delta_average), and switching back gives the trained model's.
+  void delta_average_per_column() {
+    const std::string dir = fixture("jamba_a");
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_delta_average(true);
+    ref->set_bytes(bytes_of(kText));
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    QVERIFY2(s.open_model(fixture("llama_mha_f32"), "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(kText));
+    const int layer = first_layer(ref->config(), MixerKind::Mamba);
+    QVERIFY(layer >= 0);
+    s.set_choice(0, Choice{layer, 0, 0});
+    s.wait_idle();
+    FramePtr plain = log.last(View::Prediction, 0);
+    QVERIFY(plain && plain->error.empty() && !plain->delta_average);
+    const std::vector<float> plain_surprisal = *plain->per_token;
+    s.set_delta_average(1, true);  // attention only: nothing to average
+    QVERIFY(!s.document().averaged(1));
+    log.clear();
+    s.set_delta_average(0, true);
+    QVERIFY(s.document().averaged(0));
+    s.wait_idle();
+    FramePtr d = log.last(View::Delta, 0), p = log.last(View::Prediction, 0);
+    QVERIFY(d && d->error.empty() && d->delta_average);
+    QVERIFY(p && p->error.empty() && p->delta_average);
+    const Tensor& mean = ref->intervention().delta_means[size_t(layer)];
+    QCOMPARE(d->cols, mean.numel());
+    for (int64_t r = 0; r < d->rows; ++r)
+      for (int64_t c = 0; c < d->cols; ++c) QCOMPARE(d->at(r, c), mean.at(c));
+    QCOMPARE(p->per_token->size(), ref->surprisals().size());
+    double changed = 0;
+    for (size_t i = 1; i < ref->surprisals().size(); ++i) {
+      QVERIFY(std::abs((*p->per_token)[i] - ref->surprisals()[i]) < 1e-4);
+      changed = std::max(changed, double(std::abs((*p->per_token)[i] - plain_surprisal[i])));
+    }
+    QVERIFY(changed > 1e-3);
+    FramePtr other = log.last(View::Prediction, 1);
+    QVERIFY(!other || !other->delta_average);
+    // Off again: the trained model's numbers.
+    log.clear();
+    s.set_delta_average(0, false);
+    s.wait_idle();
+    p = log.last(View::Prediction, 0);
+    QVERIFY(p && !p->delta_average);
+    for (size_t i = 1; i < plain_surprisal.size(); ++i) QVERIFY(std::abs((*p->per_token)[i] - plain_surprisal[i]) < 1e-5);
+    // Closing a column keeps the flags of the others with their columns.
+    s.set_delta_average(0, true);
+    s.close_model(1);
+    QVERIFY(s.document().averaged(0));
+    QCOMPARE(s.document().delta_average.size(), size_t(1));
+  }
+
   void frames_match_the_engine_data() {
     QTest::addColumn<QString>("model");
     for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32", "llama_mha_f32", "jamba_a"}) QTest::newRow(m) << QString(m);

@@ -58,10 +58,39 @@ Classroom::Classroom(ExplorerWindow* window, const QString& autosaveDir) : QObje
       const TaskNotes::Score s = m_taskNotes->score(c);
       if (s.scored == 0) continue;
       const QString v = !std::isnan(s.accuracy) ? QString::number(s.accuracy, 'f', 2) : QString::number(s.bitsPerByte, 'f', 2) + " b/B";
-      parts << QString("%1 <b>%2</b>").arg(m_target->modelName(c).toHtmlEscaped(), v);
+      const QString avg = m_target->deltaAverage(c) ? (m_player->language() == "zh" ? QString::fromUtf8("（Δ → 平均）") : QString(" (Δ → average)")) : QString();
+      parts << QString("%1%2 <b>%3</b>").arg(m_target->modelName(c).toHtmlEscaped(), avg, v);
     }
-    if (parts.isEmpty()) return QString();
     const bool zh = m_player->language() == "zh";
+    // Δ → average (the selectivity lesson): while the active column is a language model (no task)
+    // that is intervened, or whose "delta" the step sets, each language model's bits per byte over
+    // the whole text, the intervened ones marked, so the card compares them live.
+    QString lm;
+    const int active = m_target->activeColumn();
+    bool showLm = active >= 0 && active < m_target->columnCount() && m_target->deltaAverage(active);
+    if (active >= 0 && m_player->isOpen() && m_player->step() >= 0 && active < int(m_player->lesson().models.size())) {
+      const auto it = m_player->currentStep().models.find(m_player->lesson().models[size_t(active)].name);
+      showLm |= it != m_player->currentStep().models.end() && it->second.delta_average >= 0;
+    }
+    showLm = showLm && !m_taskNotes->score(active).scored;
+    if (showLm) {
+      QStringList lines;
+      qint64 counted = 0;
+      for (int c = 0; c < m_target->columnCount(); ++c) {
+        if (m_taskNotes->score(c).scored) continue;
+        double sum = 0;
+        qint64 n = 0;
+        for (float v : m_target->surprisals(c))
+          if (!std::isnan(v)) { sum += v; ++n; }
+        if (n == 0) continue;
+        counted = n;
+        const QString mark = m_target->deltaAverage(c) ? (zh ? QString::fromUtf8("（Δ → 平均）") : QString(" (Δ → average)")) : QString();
+        lines << QString("%1%2 <b>%3</b>").arg(m_target->modelName(c).toHtmlEscaped(), mark, QString::number(sum / double(n), 'f', 3));
+      }
+      if (!lines.isEmpty())
+        lm = (zh ? QString::fromUtf8("比特/字节（全文 %1 个字节）") : QString("bits/byte over the text (%1 bytes)")).arg(counted) + ":<br>" + lines.join(" · ");
+    }
+    if (parts.isEmpty()) return lm;
     const TaskNotes::Score first = [&] {
       for (int c = 0; c < m_target->columnCount(); ++c)
         if (m_taskNotes->score(c).scored) return m_taskNotes->score(c);
@@ -69,7 +98,7 @@ Classroom::Classroom(ExplorerWindow* window, const QString& autosaveDir) : QObje
     }();
     const QString what = !std::isnan(first.accuracy) ? (zh ? QString::fromUtf8("准确率（%1 个答案）") : QString("accuracy over %1 answers"))
                                                      : (zh ? QString::fromUtf8("比特/字节（%1 个文字字节，不计垃圾）") : QString("bits/byte over %1 text bytes (junk not counted)"));
-    return what.arg(first.scored) + ":<br>" + parts.join(" · ");
+    return what.arg(first.scored) + ":<br>" + parts.join(" · ") + (lm.isEmpty() ? QString() : "<br>" + lm);
   });
   connect(m_target, &LessonTarget::resultsChanged, m_card, &LessonCard::refresh);
   buildMenus();

@@ -110,7 +110,7 @@ void DeltaGatePanel::refresh() {
     m_marker->replace(QList<QPointF>{});
     ChartStyle::setRange(m_chartView->chart(), m_x, 0, 1, font());
     ChartStyle::setRange(m_chartView->chart(), m_y, 0, 1, font());
-    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(QString::fromStdString(f->model)).arg(f->layer).arg(SessionText::mixer(f->mixer))
+    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2 (%3)").arg(SessionText::model(*f)).arg(f->layer).arg(SessionText::mixer(f->mixer))
                                               : QString());
     return;
   }
@@ -137,6 +137,6 @@ void DeltaGatePanel::refresh() {
   const QVector<float> all(f->per_token->begin(), f->per_token->end());
   m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4: mean Δ = %5")
-                         .arg(QString::fromStdString(f->model)).arg(f->layer).arg(SessionText::mixer(f->mixer)).arg(t)
+                         .arg(SessionText::model(*f)).arg(f->layer).arg(SessionText::mixer(f->mixer)).arg(t)
                          .arg(f->scalar("mean_delta", NAN), 0, 'g', 3));
 }

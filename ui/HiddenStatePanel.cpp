@@ -128,7 +128,7 @@ void HiddenStatePanel::refresh() {
     ChartStyle::setRange(chart, m_x, 0, 1, font());
     ChartStyle::setRange(chart, m_yNorm, 0, 1, font());
     ChartStyle::setRange(chart, m_yChannel, 0, 1, font());
-    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(QString::fromStdString(f->model)).arg(f->layer).arg(emptyReason(f))
+    m_caption->setText(f && !f->model.empty() ? tr("<b>%1</b> · layer %2: %3").arg(SessionText::model(*f)).arg(f->layer).arg(emptyReason(f))
                                               : emptyReason(f));
     return;
   }
@@ -139,7 +139,7 @@ void HiddenStatePanel::refresh() {
 void HiddenStatePanel::showSsm(const ss::Frame& f) {
   const bool m2 = f.mixer == "mamba2";
   const qint64 t = f.token;
-  const QString model = QString::fromStdString(f.model);
+  const QString model = SessionText::model(f);
   m_heatmap->setTitle(tr("h_t after token %1 — %2, layer %3").arg(t).arg(model).arg(f.layer));
   m_heatmap->setAxisLabels(tr("state dim n"), m2 ? tr("head · head dim") : tr("channel d"));
   m_heatmap->setUnits(tr("h value"));
@@ -174,7 +174,7 @@ void HiddenStatePanel::showSsm(const ss::Frame& f) {
 
 void HiddenStatePanel::showKvCache(const ss::Frame& f) {
   const qint64 t = f.token;
-  const QString model = QString::fromStdString(f.model);
+  const QString model = SessionText::model(f);
   const int kvHead = int(f.scalar("kv_head"));
   m_heatmap->setTitle(tr("KV cache keys at t = %1 — %2, layer %3, KV head %4").arg(t).arg(model).arg(f.layer).arg(kvHead));
   m_heatmap->setAxisLabels(tr("key dim"), tr("position j"));

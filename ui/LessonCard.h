@@ -21,6 +21,7 @@ class LessonCard : public QWidget {
   QString cardText() const;   // what the card shows now (tests, deck export)
   // A live line under the card (the task scores of each model); "" hides it. Asked on every update.
   void setScoreSource(std::function<QString()> source) { m_scoreSource = std::move(source); }
+  QString scoreText() const { return m_scoreSource ? m_scoreSource() : QString(); }  // that line now (tests)
   void refresh() { update(); }
   QString formulaText() const;
 

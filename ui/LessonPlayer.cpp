@@ -90,12 +90,19 @@ void LessonPlayer::goTo(int step) {
       if (v.layer >= 0) m.layer = v.layer;
       if (v.head >= 0) m.head = v.head;
       if (v.channel >= 0) m.channel = v.channel;
+      if (v.delta_average >= 0) m.delta_average = v.delta_average;
     }
     if (!s.panels.empty()) panels = s.panels;
     for (const auto& [k, v] : s.scales) scales[k] = v;
   }
   // The models may have been changed by hand since: bring the lesson's back.
   if (m_target->modelFolders() != m_folders) m_target->setModels(m_folders, nullptr);
+  // Δ → average as the steps so far set it (a lesson starts with the trained models), before the
+  // text runs, so that the selection below sees the intervened model's computed tokens.
+  for (size_t c = 0; c < l.models.size() && int(c) < m_target->columnCount(); ++c) {
+    const auto it = views.find(l.models[c].name);
+    m_target->setDeltaAverage(int(c), it != views.end() && it->second.delta_average == 1);
+  }
   try {
     m_input = ss::lesson_input_bytes(l, *input);
   } catch (const std::exception&) {

@@ -46,6 +46,9 @@ class LessonTarget : public QObject {
   struct View { int layer = 0, head = 0, channel = 0; };
   View view(int column) const;
   void setView(int column, View v);     // -1 fields leave that part as it is
+  // Δ → average (core/intervention.h) for a column; ignored for a model without SSM layers.
+  bool deltaAverage(int column) const;
+  void setDeltaAverage(int column, bool on);
   int activeColumn() const;
   void setActiveColumn(int column);
 

@@ -87,7 +87,7 @@ void MatrixPanel::refresh() {
     const ss::FramePtr f = m_ws->frame(ss::View::Matrix, col);
     if (!f || f->empty()) {
       h->clear();
-      h->setTitle(f && !f->model.empty() ? QString::fromStdString(f->model) : QString());
+      h->setTitle(f && !f->model.empty() ? SessionText::model(*f) : QString());
       h->setPlaceholder(emptyReason(f));
       continue;
     }
@@ -95,7 +95,7 @@ void MatrixPanel::refresh() {
     h->setScale(scaleFor(attn ? ss::MixerKind::Attention : ss::MixerKind::Mamba2, ColorScale(m_scale->currentData().toInt())));
     const QString what = attn ? tr("attention probs, head %1").arg(f->head)
                               : f->mixer == "mamba" ? tr("M, channel %1").arg(f->channel) : tr("M, head %1").arg(f->head);
-    h->setTitle(tr("%1 · L%2 · %3").arg(QString::fromStdString(f->model)).arg(f->layer).arg(what));
+    h->setTitle(tr("%1 · L%2 · %3").arg(SessionText::model(*f)).arg(f->layer).arg(what));
     h->setAxisLabels(attn ? tr("query i") : tr("output i"), attn ? tr("key j") : tr("input j"));
     h->setUnits(attn ? tr("probability") : tr("M[i, j]"));
     h->setOffsets(f->row0, f->col0);
@@ -110,7 +110,7 @@ void MatrixPanel::refresh() {
       dualityTip = tr("%1: the largest |y_scan − (M x + carry)| over the window, where y_scan = C_i · h_i from the states "
                       "the model's own scan recorded and the carry is the state entering the window; the outputs "
                       "reach %2. Computed by the session for the active model.")
-                       .arg(QString::fromStdString(f->model))
+                       .arg(SessionText::model(*f))
                        .arg(f->scalar("scan_max_abs"), 0, 'g', 3);
     }
   }

@@ -51,6 +51,15 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_layer->setPrefix(tr("layer "));
   m_head = new QSpinBox(this);
   m_layerKind = new QLabel(this);
+  // Δ → average (core/intervention.h): the selectivity lesson's switch; shown for SSM models only.
+  m_deltaAverage = new QCheckBox(tr("Δ → average (time-invariant)"), this);
+  m_deltaAverage->setToolTip(tr("Replace every SSM layer's Δ by its mean over the text: a time-invariant SSM.\n"
+                                "The column then shows an intervened model, not the trained one: compare its\n"
+                                "prediction and surprisal with the real model's to see what selectivity buys."));
+  m_deltaAverage->setVisible(ws->hasSsm(column));
+  m_intervened = new QLabel(this);  // a mark no one can miss while the switch is on
+  m_intervened->setWordWrap(true);
+  m_intervened->setVisible(false);
 
   // Two short rows instead of one long one, so four columns fit 1280 pixels.
   auto* head = new QHBoxLayout;
@@ -60,12 +69,14 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   pick->addWidget(m_layer);
   pick->addWidget(m_head);
   pick->addWidget(m_layerKind, 1);
+  pick->addWidget(m_deltaAverage);  // on this row: a row of its own would not fit 1280 × 720 (tst_layout)
   auto* v = new QVBoxLayout(this);
   v->setContentsMargins(10, 5, 6, 3);  // room for the stripe and the active border, the same whether active or not
   v->setSpacing(1);
   v->addLayout(head);
   v->addLayout(pick);
   v->addWidget(m_info);
+  v->addWidget(m_intervened);
   v->addWidget(m_error);
   v->addWidget(m_schedule);
   // A press anywhere on the column (its header, spin boxes, layer blocks) makes it the active one.
@@ -78,6 +89,11 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
+  connect(m_deltaAverage, &QCheckBox::toggled, this, [this](bool on) {
+    m_ws->setActiveColumn(m_column);
+    m_ws->setDeltaAverage(m_column, on);
+    sync();
+  });
   connect(m_schedule, &LayerScheduleStrip::layerClicked, this, [this](int layer) {
     m_ws->setActiveColumn(m_column);
     m_layer->setValue(layer);
@@ -99,6 +115,10 @@ void ModelColumn::paintEvent(QPaintEvent*) {
   p.setPen(QPen(palette().color(m_active ? QPalette::Highlight : QPalette::Mid), w));
   p.setBrush(Qt::NoBrush);
   p.drawRoundedRect(r, 6, 6);
+  if (m_ws->deltaAverage(m_column)) {  // intervened: a dashed frame inside the border
+    p.setPen(QPen(QColor(0xb0, 0x30, 0x60), 2, Qt::DashLine));
+    p.drawRoundedRect(r.adjusted(3, 3, -3, -3), 5, 5);
+  }
   p.setPen(Qt::NoPen);
   p.setBrush(m_color);
   p.drawRoundedRect(QRectF(r.left() + 2, r.top() + 8, 4, r.height() - 16), 2, 2);  // the model's colour stripe
@@ -114,6 +134,17 @@ void ModelColumn::sync() {
   warn.setColor(QPalette::WindowText, QColor(0xd5, 0x5e, 0x00));
   m_error->setPalette(warn);
   m_error->setVisible(!lines.isEmpty());
+  const bool averaged = m_ws->deltaAverage(m_column);
+  {
+    const QSignalBlocker b(m_deltaAverage);
+    m_deltaAverage->setChecked(averaged);
+  }
+  m_intervened->setText(averaged ? tr("<b>⚠ Intervened: Δ averaged over the text.</b> Not the trained model.") : QString());
+  QPalette mark = m_intervened->palette();
+  mark.setColor(QPalette::WindowText, QColor(0xb0, 0x30, 0x60));
+  m_intervened->setPalette(mark);
+  m_intervened->setVisible(averaged);
+  update();  // the border says it too
   if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
   const ss::ModelConfig& c = m_ws->column(m_column).config;

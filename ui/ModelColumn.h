@@ -5,6 +5,7 @@
 // painted from the current palette (no style sheet, so a theme switch repaints every part).
 #pragma once
 
+#include <QCheckBox>
 #include <QFrame>
 #include <QLabel>
 #include <QSpinBox>
@@ -24,6 +25,8 @@ class ModelColumn : public QFrame {
   QString errorText() const { return m_error->text(); }
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
+  QCheckBox* deltaAverageBox() const { return m_deltaAverage; }  // Δ → average (hidden without SSM layers)
+  QLabel* interventionLabel() const { return m_intervened; }     // says the column is intervened
   LayerScheduleStrip* schedule() const { return m_schedule; }
   QLabel* nameLabel() const { return m_name; }
   QColor modelColor() const { return m_color; }
@@ -45,6 +48,8 @@ class ModelColumn : public QFrame {
   QSpinBox* m_layer;
   QSpinBox* m_head;
   QLabel* m_layerKind;
+  QCheckBox* m_deltaAverage;
+  QLabel* m_intervened;
   QToolButton* m_close;
   QColor m_color;
   bool m_active = false;

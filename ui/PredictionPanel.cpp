@@ -1,5 +1,7 @@
 #include "PredictionPanel.h"
 
+#include "SessionText.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QStackedBarSeries>
@@ -138,7 +140,7 @@ void PredictionPanel::refresh() {
   for (const QString& l : m_top) wide = wide || l.trimmed().size() > 1;
   if (m_xAxis->labelsAngle() != (wide ? -90 : 0)) m_xAxis->setLabelsAngle(wide ? -90 : 0);
   ChartStyle::setRange(chart, m_yAxis, 0, std::min(1.0, f->scalar("p_max") * 1.15 + 1e-3), font());
-  const QString model = QString::fromStdString(f->model);
+  const QString model = SessionText::model(*f);
   // Short enough not to be elided in a third of a 1080p window; the model is in the legend.
   if (const QString l = tokens ? tr("p(next token), %1").arg(model) : tr("p(next byte), %1").arg(model); m_set->label() != l) m_set->setLabel(l);
   ChartStyle::setTitle(chart, tokens ? tr("Next token after %1 (token %2, id %3)").arg(label("token")).arg(t).arg(qint64(f->scalar("token_id")))

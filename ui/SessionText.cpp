@@ -32,6 +32,12 @@ QString say(const std::string& english) {
   return s;
 }
 
+QString model(const ss::Frame& f) {
+  const QString name = QString::fromStdString(f.model);
+  if (!f.delta_average) return name;
+  return QCoreApplication::translate("SessionText", "%1 [Δ → average]").arg(name);
+}
+
 QString mixer(const std::string& name) {
   if (name == "attention") return QCoreApplication::translate("SessionText", "attention");
   return QString::fromStdString(name);

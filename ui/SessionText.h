@@ -6,7 +6,11 @@
 #include <QString>
 #include <string>
 
+#include "frame.h"
+
 namespace SessionText {
 QString say(const std::string& english);   // "no text" → "没有文本" under the Chinese UI
 QString mixer(const std::string& name);    // "attention" → "注意力"; "mamba", "mamba2" stay names
+// The frame's model name as views title it; an intervened model says so ("mamba2-bytes [Δ → average]").
+QString model(const ss::Frame& f);
 }  // namespace SessionText

@@ -49,6 +49,7 @@ TaskNotes::Task TaskNotes::readTask(const QString& folder) {
   const QString name = t.json.value("task").toString();
   if (name == "mqar") t.kind = ss::TaskKind::Mqar;
   else if (name == "noise") t.kind = ss::TaskKind::Noise;
+  else if (name == "selective-copying") t.kind = ss::TaskKind::SelectiveCopy;  // tools/train/train_tasks.py's name
   else if (!ss::task_kind_from_name(name.toStdString(), &t.kind)) {
     t.error = tr("%1: task: unknown task \"%2\"").arg(f.fileName(), name);
     return t;
@@ -102,7 +103,11 @@ void TaskNotes::rescore() {
       }
       const QJsonObject& j = t.json;
       html += tr("<p><b>%1</b> was trained on the <b>%2</b> task.<br>Input it expects: %3")
-                  .arg(name, t.kind == ss::TaskKind::Mqar ? tr("phone book (recall)") : tr("noise padding"), j.value("format").toString().toHtmlEscaped());
+                  .arg(name,
+                       t.kind == ss::TaskKind::Mqar            ? tr("phone book (recall)")
+                       : t.kind == ss::TaskKind::SelectiveCopy ? tr("selective copying")
+                                                               : tr("noise padding"),
+                       j.value("format").toString().toHtmlEscaped());
       if (j.contains("example")) html += tr("<br>Example: <code>%1</code>").arg(j.value("example").toString().toHtmlEscaped().replace("\n", "\\n"));
       if (t.kind == ss::TaskKind::Mqar) {
         const QJsonObject acc = j.value("accuracy_by_pairs").toObject();
@@ -115,6 +120,8 @@ void TaskNotes::rescore() {
                      "only which digits occur gives. A failure of its training, not a property of its architecture.</span>");
       } else {
         const QJsonObject r = j.value("results").toObject();
+        if (r.contains("letter_accuracy"))
+          html += tr("<br>Measured after training: %1 of the copied letters right.").arg(r.value("letter_accuracy").toDouble(), 0, 'f', 2);
         if (r.contains("clean_bpb"))
           html += tr("<br>Measured after training: %1 bits/byte on clean text, %2 on padded text (text bytes only).")
                       .arg(r.value("clean_bpb").toDouble(), 0, 'f', 2).arg(r.value("padded_bpb").toDouble(), 0, 'f', 2);
@@ -153,6 +160,9 @@ void TaskNotes::makeInput() {
   if (t.kind == ss::TaskKind::Mqar) {
     spec.pairs = 16;
     spec.examples = 1;  // the task models were trained on one book per sequence, from an empty state
+  } else if (t.kind == ss::TaskKind::SelectiveCopy) {  // the format the selcopy-* models were trained on
+    spec.tokens = t.json.value("num_data").toInt(8);
+    spec.length = t.json.value("region").toInt(128);
   } else {
     spec.p = t.json.value("p").toDouble(0.5);
     spec.max_run = t.json.value("max_run").toInt(4);

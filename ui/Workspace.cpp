@@ -57,6 +57,19 @@ void Workspace::setChoice(int column, LayerChoice c) {
   emit choiceChanged(column);
 }
 
+bool Workspace::hasSsm(int column) const {
+  if (column < 0 || column >= columnCount() || !this->column(column).loaded()) return false;
+  for (ss::MixerKind k : this->column(column).config.mixers)
+    if (k == ss::MixerKind::Mamba || k == ss::MixerKind::Mamba2) return true;
+  return false;
+}
+
+void Workspace::setDeltaAverage(int column, bool on) {
+  if (column < 0 || column >= columnCount() || deltaAverage(column) == (on && hasSsm(column))) return;
+  m_session->set_delta_average(column, on);
+  emit choiceChanged(column);
+}
+
 void Workspace::setActiveColumn(int column) {
   if (column == activeColumn() || column < 0 || column >= columnCount()) return;
   m_session->set_active(column);

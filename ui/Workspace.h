@@ -45,6 +45,11 @@ class Workspace : public QObject {
   QStringList columnWarnings(int c) const;
   LayerChoice choice(int column) const { return document().choices.at(column); }
   void setChoice(int column, LayerChoice c);
+  // Δ → average (core/intervention.h) for a column: its every view then shows the intervened model
+  // (every SSM layer's Δ replaced by its mean over the text). Only for models with SSM layers.
+  bool hasSsm(int column) const;
+  bool deltaAverage(int column) const { return document().averaged(column); }
+  void setDeltaAverage(int column, bool on);
   int activeColumn() const { return document().active; }
   void setActiveColumn(int column);
 
@@ -93,7 +98,7 @@ class Workspace : public QObject {
 
  signals:
   void modelsChanged();
-  void choiceChanged(int column);
+  void choiceChanged(int column);  // its layer / head / channel, or its Δ → average switch
   void activeColumnChanged(int column);
   void bytesChanged();
   void selectionChanged();

@@ -28,7 +28,7 @@ const char* const kTokens[] = {"{", "}", "[", "]", "\"", ",", ":", "\\", "\\u000
                                "9223372036854775807", "4294967296", "1.5", "\"__metadata__\"", "\"dtype\"", "\"F32\"",
                                "\"BF16\"", "\"shape\"", "\"data_offsets\"", "\"weight_map\"", "\"architectures\"",
                                "\"hidden_act\"", "\"rope_parameters\"", "--model", "--input", "--out", "--max-memory",
-                               "--checkpoint-every", "K", "G", "T", "../", "/", std::string(1, '\0').c_str()};
+                               "--checkpoint-every", "--delta", "\"delta\"", "\"average\"", "K", "G", "T", "../", "/", std::string(1, '\0').c_str()};
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
   auto pick = [&rng](size_t n) { return n ? static_cast<size_t>(rng() % n) : 0; };

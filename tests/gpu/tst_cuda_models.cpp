@@ -171,6 +171,32 @@ void test_chunked_forward() {
 }
 
 
+// Δ → average (core/intervention.h) on the GPU: the same means (computed on the host from each
+// backend's own Δ) and logits as the CPU reference, and the means reproduce the one pass in chunks.
+void test_delta_average() {
+  for (const std::string family : kFamilies) {
+    if (family == "llama") continue;  // no SSM layer
+    suite.run("Δ → average on the GPU = on the CPU: " + family, [&] {
+      std::unique_ptr<Model> mc, mg;
+      if (!load_both(random_model(family), mc, mg)) return;
+      const auto tokens = random_bytes(300, 11);
+      Intervention iv;
+      iv.mean_delta = true;
+      ModelState sc = mc->initial_state(), sg = mg->initial_state();
+      const Tensor lc = mc->forward(tokens, sc, {}, true, iv), lg = mg->forward(tokens, sg, {}, true, iv);
+      expect("logits vs cpu", lg, lc);
+      const Intervention mc_means = mc->average_delta(tokens), mg_means = mg->average_delta(tokens);
+      for (size_t l = 0; l < mc_means.delta_means.size(); ++l)
+        if (!mc_means.delta_means[l].empty()) expect(("delta mean L" + std::to_string(l)).c_str(), mg_means.delta_means[l], mc_means.delta_means[l]);
+      ModelState sch = mg->initial_state();
+      mg->set_chunk_tokens(64);
+      const Tensor lch = mg->forward(tokens, sch, {}, true, mg_means);
+      mg->set_chunk_tokens(Model::kDefaultChunkTokens);
+      expect("chunks with the means vs one pass", lch, lg, 1e-4);
+    });
+  }
+}
+
 // Tracing only observes (core/trace.h): the shared case, on this suite's backends.
 void test_observation() { check_observation(suite, load_both, random_model); }
 
@@ -190,6 +216,7 @@ int main() {
   test_step_vs_forward();
   test_traces();
   test_chunked_forward();
+  test_delta_average();
   test_observation();
   const int status = suite.finish();
   gpu.reset();  // free the backend (and cuBLAS's workspace) before the CUDA runtime shuts down

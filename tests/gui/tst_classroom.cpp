@@ -98,6 +98,11 @@ class TestClassroom : public QObject {
           if (v.layer >= 0) m.layer = v.layer;
           if (v.head >= 0) m.head = v.head;
           if (v.channel >= 0) m.channel = v.channel;
+          if (v.delta_average >= 0) m.delta_average = v.delta_average;
+        }
+        for (int i = 0; i < int(l.models.size()); ++i) {  // Δ → average: as the steps set it, else off
+          const auto it = views.find(l.models[size_t(i)].name);
+          QVERIFY2(t->deltaAverage(i) == (it != views.end() && it->second.delta_average == 1), qPrintable(where + " delta of " + QString::number(i)));
         }
         for (const auto& [name, v] : views) {
           const LessonTarget::View got = t->view(l.model_index(name));
@@ -128,6 +133,56 @@ class TestClassroom : public QObject {
       QCOMPARE(c.card()->cardText(), QString::fromStdString(l.steps.back().card.zh));
       c.player()->setLanguage("en");
     }
+  }
+
+  void selectivity_lesson_averages_delta_live() {
+    // The selectivity lesson's Δ → average steps: the language models' card numbers are marked and
+    // worse averaged; the selective-copying model loses letters; going back restores the real model.
+    ExplorerWindow w(false);
+    w.resize(1280, 720);
+    w.show();
+    Classroom c(&w);
+    LessonTarget* t = c.target();
+    QString err;
+    QVERIFY2(c.openLesson(sourceDir() + "/assets/lessons/02-selectivity.json", 0, &err), qPrintable(err));
+    const ss::Lesson& l = c.player()->lesson();
+    auto stepTitled = [&](const char* en) {
+      for (int s = 0; s < int(l.steps.size()); ++s)
+        if (l.steps[size_t(s)].title.en == en) return s;
+      return -1;
+    };
+    const int selective = stepTitled("A longer text, selective"), averaged = stepTitled("Δ → average: a time-invariant SSM");
+    const int copy = stepTitled("Selective copying: what selectivity is for"), copyAvg = stepTitled("Selective copying with Δ averaged");
+    QVERIFY(selective >= 0 && averaged == selective + 1 && copy >= 0 && copyAvg == copy + 1);
+    auto meanBits = [&](int column) {
+      double sum = 0;
+      int n = 0;
+      for (float v : t->surprisals(column))
+        if (!std::isnan(v)) { sum += v; ++n; }
+      return sum / n;
+    };
+    const int m2 = l.model_index("mamba2"), cp = l.model_index("copy");
+    c.player()->goTo(selective);
+    const double before = meanBits(m2);
+    QVERIFY(c.card()->scoreText().contains("bits/byte over the text"));
+    QVERIFY(!c.card()->scoreText().contains("Δ → average"));
+    c.player()->goTo(averaged);
+    QVERIFY(t->deltaAverage(m2));
+    const double after = meanBits(m2);
+    qInfo("mamba2-bytes on texts/long_en.txt: %.4f bits/byte selective, %.4f with delta averaged", before, after);
+    QVERIFY2(after > before + 0.01, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
+    QVERIFY2(c.card()->scoreText().contains("(Δ → average)"), qPrintable(c.card()->scoreText()));
+    c.player()->goTo(copy);
+    const TaskNotes::Score real = c.taskNotes()->score(cp);
+    c.player()->goTo(copyAvg);
+    QVERIFY(t->deltaAverage(cp));
+    const TaskNotes::Score avg = c.taskNotes()->score(cp);
+    qInfo("selcopy-mamba2 on the lesson's example: accuracy %.3f selective, %.3f with delta averaged", real.accuracy, avg.accuracy);
+    QCOMPARE(real.scored, qint64(8));
+    QVERIFY2(real.accuracy > 0.8 && avg.accuracy < real.accuracy - 0.3, qPrintable(QString("%1 -> %2").arg(real.accuracy).arg(avg.accuracy)));
+    c.player()->goTo(selective);
+    QVERIFY(!t->deltaAverage(m2) && !t->deltaAverage(cp));
+    QVERIFY(std::abs(meanBits(m2) - before) < 1e-4);
   }
 
   void broken_lesson_names_file_line_and_field() {

@@ -563,6 +563,44 @@ class TestExplorer : public QObject {
     QCOMPARE(w.panel("state")->shownFrame()->model, std::string("llama_mha_f32"));
   }
 
+  void delta_average_is_a_column_switch() {
+    // Δ → average (core/intervention.h): a checkable control on SSM columns only; on, the column
+    // says it is intervened, and its frames are the intervened model's (Δ flat over tokens).
+    ExplorerWindow w(/*restoreSettings=*/false);
+    Workspace* s = w.workspace();
+    for (const char* m : {"mamba2_g1_f32", "llama_mha_f32"}) QVERIFY(s->openModel(fixture(m)));
+    w.resize(1400, 900);
+    w.show();
+    w.setText(kText);
+    s->waitForIdle();
+    QList<ModelColumn*> cols = w.findChildren<ModelColumn*>();
+    QCOMPARE(cols.size(), 2);
+    ModelColumn* ssm = cols[0]->column() == 0 ? cols[0] : cols[1];
+    ModelColumn* attn = ssm == cols[0] ? cols[1] : cols[0];
+    QVERIFY(ssm->deltaAverageBox()->isVisibleTo(ssm));
+    QVERIFY(!attn->deltaAverageBox()->isVisibleTo(attn));
+    QVERIFY(!ssm->interventionLabel()->isVisibleTo(ssm));
+    ssm->deltaAverageBox()->click();
+    QVERIFY(s->deltaAverage(0));
+    QCOMPARE(s->activeColumn(), 0);
+    QVERIFY(ssm->interventionLabel()->isVisibleTo(ssm));
+    QVERIFY(!ssm->interventionLabel()->text().isEmpty());
+    s->waitForIdle();
+    w.refreshPanels();
+    const ss::FramePtr d = w.panel("delta")->shownFrame();
+    QVERIFY(d && d->error.empty() && d->delta_average && d->rows > 1);
+    for (int64_t r = 1; r < d->rows; ++r)
+      for (int64_t c = 0; c < d->cols; ++c) QCOMPARE(d->at(r, c), d->at(0, c));
+    const ss::FramePtr p = w.panel("prediction")->shownFrame();
+    QVERIFY(p && p->delta_average);
+    ssm->deltaAverageBox()->click();
+    QVERIFY(!s->deltaAverage(0));
+    QVERIFY(!ssm->interventionLabel()->isVisibleTo(ssm));
+    s->waitForIdle();
+    w.refreshPanels();
+    QVERIFY(!w.panel("delta")->shownFrame()->delta_average);
+  }
+
   void exports_are_never_half_written_data() {
     QTest::addColumn<QString>("format");
     for (const QString& f : QStringList{"csv", "npy"} + FigureExport::figureFormats()) QTest::newRow(qPrintable(f)) << f;

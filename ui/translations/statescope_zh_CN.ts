@@ -951,6 +951,22 @@ Tokenizer: %1. Its views count this tokenizer&apos;s tokens, not bytes.</source>
         <translation>
 分词器：%1。它的视图按这个分词器的 token 计数，而不是按字节。</translation>
     </message>
+    <message>
+        <source>Δ → average (time-invariant)</source>
+        <translation>Δ → 平均（时不变）</translation>
+    </message>
+    <message>
+        <source>Replace every SSM layer&apos;s Δ by its mean over the text: a time-invariant SSM.
+The column then shows an intervened model, not the trained one: compare its
+prediction and surprisal with the real model&apos;s to see what selectivity buys.</source>
+        <translation>把每个 SSM 层的 Δ 换成它在文本上的平均值：一个时不变 SSM。
+这一列于是显示被干预的模型，而不是训练好的模型：把它的
+预测和惊奇度与真实模型比较，就能看到选择性带来了什么。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;⚠ Intervened: Δ averaged over the text.&lt;/b&gt; Not the trained model.</source>
+        <translation>&lt;b&gt;⚠ 已干预：Δ 取了全文平均。&lt;/b&gt;这不是训练好的模型。</translation>
+    </message>
 </context>
 <context>
     <name>Panel</name>
@@ -1147,6 +1163,10 @@ Tokenizer: %1. Its views count this tokenizer&apos;s tokens, not bytes.</source>
         <source>attention</source>
         <translation>注意力</translation>
     </message>
+    <message>
+        <source>%1 [Δ → average]</source>
+        <translation>%1 [Δ → 平均]</translation>
+    </message>
 </context>
 <context>
     <name>TaskGeneratorDialog</name>
@@ -1330,6 +1350,14 @@ Tokenizer: %1. Its views count this tokenizer&apos;s tokens, not bytes.</source>
     <message>
         <source>&lt;br&gt;On this text: &lt;b&gt;accuracy %1&lt;/b&gt; over %2 answers.</source>
         <translation>&lt;br&gt;在这段文本上：&lt;b&gt;准确率 %1&lt;/b&gt;，共 %2 个答案。</translation>
+    </message>
+    <message>
+        <source>selective copying</source>
+        <translation>选择性复制</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;Measured after training: %1 of the copied letters right.</source>
+        <translation>&lt;br&gt;训练后实测：复制的字母中 %1 正确。</translation>
     </message>
 </context>
 <context>
