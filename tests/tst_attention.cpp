@@ -338,7 +338,7 @@ class TestAttention : public QObject {
     const int64_t D = c.d_model, Hq = c.attn.n_heads, Hkv = c.attn.n_kv_heads, hd = c.attn.head_dim, T = 23;
     const Tensor x = random_tensor({T, D}, 41);
     LayerState s = mixer->initial_state(*be);
-    const Tensor y = mixer->forward(*be, x, s, Tracer(), 0);
+    const Tensor y = mixer->forward(*be, x, s, Tracer(), 0, LayerIntervention{});
 
     // Direct: projections (+ bias) and RoPE in double, then attention and o_proj.
     auto project = [&](const std::string& name, int64_t out, bool rope) {
