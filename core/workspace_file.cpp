@@ -90,7 +90,11 @@ std::string workspace_to_json(const WorkspaceState& s) {
   if (is_valid_utf8(s.input)) j["input"] = {{"text", s.input}};
   else j["input"] = {{"base64", base64_encode(s.input)}};
   j["models"] = nlohmann::ordered_json::array();
-  for (const auto& c : s.columns) j["models"].push_back({{"folder", c.folder}, {"layer", c.layer}, {"head", c.head}, {"channel", c.channel}});
+  for (const auto& c : s.columns) {
+    nlohmann::ordered_json m = {{"folder", c.folder}, {"layer", c.layer}, {"head", c.head}, {"channel", c.channel}};
+    if (c.delta_average) m["delta"] = "average";  // only when intervened: older files read the same
+    j["models"].push_back(m);
+  }
   j["active_column"] = s.active_column;
   j["device"] = s.device;
   j["precision"] = s.precision;
@@ -125,6 +129,9 @@ WorkspaceState workspace_from_json(const std::string& text, const std::string& p
     c.layer = int(m.integer_or("layer", 0, 0, 1000));
     c.head = int(m.integer_or("head", 0, 0, 1000));
     c.channel = int(m.integer_or("channel", 0, 0, 1000000));
+    const std::string delta = m.text_or("delta", "selective");
+    if (delta != "selective" && delta != "average") m.fail("delta", "must be \"selective\" or \"average\", got \"" + delta + "\"");
+    c.delta_average = delta == "average";
     s.columns.push_back(c);
   }
   s.active_column = int(top.integer_or("active_column", 0, 0, 3));

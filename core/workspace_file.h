@@ -18,6 +18,7 @@ constexpr int kWorkspaceFormatVersion = 1;
 struct WorkspaceColumn {
   std::string folder;  // the model folder, as opened
   int layer = 0, head = 0, channel = 0;
+  bool delta_average = false;  // the Δ → average intervention ("delta": "average"; absent: the trained model)
   bool operator==(const WorkspaceColumn&) const = default;
 };
 

@@ -17,7 +17,7 @@ namespace {
 WorkspaceState full_state() {
   WorkspaceState s;
   s.input = std::string("A1 B2|B2 A1\n\x01\x02 \xff\xfe binary", 27);
-  s.columns = {{"/models/mamba2-bytes", 3, 5, 0}, {"/models/llama-bytes", 1, 2, 0}, {"rel/mamba1", 4, 0, 511}};
+  s.columns = {{"/models/mamba2-bytes", 3, 5, 0, true}, {"/models/llama-bytes", 1, 2, 0}, {"rel/mamba1", 4, 0, 511}};
   s.active_column = 2;
   s.device = "cuda";
   s.precision = "bf16";
@@ -86,6 +86,12 @@ class TestWorkspaceFile : public QObject {
     const WorkspaceState def;
     QVERIFY(s.active_column != def.active_column && s.device != def.device && s.precision != def.precision && s.token != def.token &&
             s.dark != def.dark && s.language != def.language && s.lesson_step != def.lesson_step);
+    // The Δ → average switch is written only where it is on (older files read as the trained models).
+    QVERIFY(workspace_to_json(s).find("\"delta\": \"average\"") != std::string::npos);
+    WorkspaceState u = s;
+    u.columns[0].delta_average = false;
+    QVERIFY(workspace_to_json(u).find("\"delta\": \"average\"") == std::string::npos);
+    QVERIFY(workspace_from_json(workspace_to_json(u), "x") == u);
     // Valid UTF-8 input is stored readable, as text.
     WorkspaceState t = s;
     t.input = "草莓 strawberry";
@@ -111,6 +117,8 @@ class TestWorkspaceFile : public QObject {
     QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"base64\": \"@@@@\"},\n \"models\": []}").contains("w.statescope:2: input.base64"));
     QVERIFY(error_of("{\n \"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},,\n}").contains("w.statescope:3: JSON"));
     QVERIFY(error_of("{\"input\": {\"text\": \"x\"}}").contains("not a StateScope workspace"));
+    QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},\n \"models\": [{\"folder\": \"m\", \"delta\": \"mean\"}],\n"
+                     " \"selection\": {\"token\": 0}}").contains("w.statescope:3: models[0].delta"));
     QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},\n \"models\": [{\"folder\": \"m\", \"layer\": \"two\"}],\n"
                      " \"selection\": {\"token\": 0}}").contains("w.statescope:3: models[0].layer"));
   }

@@ -209,7 +209,7 @@ ss::WorkspaceState LessonTarget::state() const {
   const QStringList folders = modelFolders();
   for (int c = 0; c < ws->columnCount(); ++c) {
     const LayerChoice ch = ws->choice(c);
-    s.columns.push_back({folders[c].toStdString(), ch.layer, ch.head, ch.channel});
+    s.columns.push_back({folders[c].toStdString(), ch.layer, ch.head, ch.channel, ws->deltaAverage(c)});
   }
   s.active_column = ws->activeColumn();
   s.token = ws->token();
@@ -233,6 +233,8 @@ bool LessonTarget::restore(const ss::WorkspaceState& s, QString* error) {
   Workspace* ws = m_window->workspace();
   for (int c = 0; c < std::min<int>(ws->columnCount(), int(s.columns.size())); ++c)
     setView(c, {s.columns[size_t(c)].layer, s.columns[size_t(c)].head, s.columns[size_t(c)].channel});
+  for (int c = 0; c < std::min<int>(ws->columnCount(), int(s.columns.size())); ++c)
+    if (s.columns[size_t(c)].delta_average) setDeltaAverage(c, true);  // shown as intervened, as when saved
   setActiveColumn(s.active_column);
   if (s.window) {
     selectWindow(s.window->first, s.window->second - 1);

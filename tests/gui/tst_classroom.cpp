@@ -301,6 +301,8 @@ class TestClassroom : public QObject {
       c.target()->selectWindow(10, 30);
       c.target()->selectToken(25);
       c.target()->setView(0, {3, 0, 17});
+      c.target()->setDeltaAverage(1, true);  // the Δ → average switch of the second model
+      c.target()->waitForIdle();
       QVERIFY2(c.saveWorkspace(path, &err), qPrintable(err));
       saved = c.workspaceState();
       QCOMPARE(c.recentWorkspaces().value(0), QFileInfo(path).absoluteFilePath());
@@ -315,6 +317,9 @@ class TestClassroom : public QObject {
     QVERIFY(back.input.find("Typed after the step.") != std::string::npos);
     QCOMPARE(back.columns, saved.columns);
     QCOMPARE(back.columns[0].channel, 17);
+    QVERIFY(saved.columns[1].delta_average && !saved.columns[0].delta_average);
+    QVERIFY(w.workspace()->deltaAverage(1));  // restored: the column shows the intervened model again
+    QVERIFY(!w.workspace()->deltaAverage(0));
     QCOMPARE(back.token, int64_t(25));
     QCOMPARE(back.window, saved.window);
     QCOMPARE(back.lesson, saved.lesson);
