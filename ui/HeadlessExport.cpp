@@ -24,7 +24,9 @@ QString usage() {
          "                         --panel state|delta|matrix|memory|cost|prediction|window --token T\n"
          "                         --format png|svg|pdf|csv|npy --out FILE\n"
          "                         [--layer L] [--head H] [--channel C] [--window A:B] [--dpi N] [--size WxH] [--dark]\n"
-         "                         [--language en|zh]   (the UI language of the figure; default: en)\n";
+         "                         [--language en|zh]   (the UI language of the figure; default: en)\n"
+         "                         [--delta selective|average]   (average: every SSM layer's Δ replaced by its\n"
+         "                          mean over the input, the intervention of the selectivity lesson)\n";
 }
 
 namespace {
@@ -49,9 +51,17 @@ int run(const QStringList& args) {
       std::fprintf(stderr, "%s", qPrintable(usage()));
       return fail(QString("option '%1' needs a value").arg(k));
     }
+    static const QStringList known = {"--input", "--panel", "--out", "--format", "--token", "--layer", "--head", "--channel",
+                                      "--window", "--dpi", "--size", "--language", "--delta"};
     if (k == "--model") models << args[++i];
-    else opt[k] = args[++i];
+    else if (known.contains(k)) opt[k] = args[++i];
+    else {  // a misspelt option must not be ignored silently
+      std::fprintf(stderr, "%s", qPrintable(usage()));
+      return fail(QString("unknown option '%1'").arg(k));
+    }
   }
+  const QString delta = opt.value("--delta", "selective");
+  if (delta != "selective" && delta != "average") return fail(QString("--delta: '%1' is not selective or average").arg(delta));
   for (const char* req : {"--input", "--panel", "--out"})
     if (!opt.contains(req)) {
       std::fprintf(stderr, "%s", qPrintable(usage()));
@@ -100,6 +110,15 @@ int run(const QStringList& args) {
   ws->waitForIdle();
   for (int c = 0; c < ws->columnCount(); ++c)
     if (!ws->columnError(c).isEmpty()) return fail(QString("--model %1: %2").arg(models.value(c), ws->columnError(c)));
+  if (delta == "average") {
+    bool anySsm = false;
+    for (int c = 0; c < ws->columnCount(); ++c) {
+      if (ws->hasSsm(c)) ws->setDeltaAverage(c, true);
+      anySsm = anySsm || ws->hasSsm(c);
+    }
+    if (!anySsm) return fail("--delta average: none of the models has an SSM layer (attention has no Δ)");
+    ws->waitForIdle();
+  }
   for (int c = 0; c < ws->columnCount(); ++c)  // as the CLI: unused tensors, a GPU fault that sent the model to the CPU
     for (const QString& w : ws->columnWarnings(c)) std::fprintf(stderr, "warning: %s\n", qPrintable(w));
   const qint64 n = ws->computed();

@@ -262,6 +262,48 @@ class TestExplorer : public QObject {
     checkFigure(out, format);
   }
 
+  // `statescope export --delta average`: the Δ the figure's data shows is the same at every token
+  // (each channel its mean over the input); without it, it varies. An unknown option and --delta on
+  // a model without SSM layers are refused.
+  void headless_export_delta_average() {
+    const QString dir = QString::fromStdString(ss::test::temp_dir("headless-delta"));
+    QFile in(dir + "/input.txt");
+    QVERIFY(in.open(QIODevice::WriteOnly));
+    in.write(kText);
+    in.close();
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    auto rows = [&](const QStringList& extra) {
+      const QString out = dir + "/delta.csv";
+      QFile::remove(out);
+      p.start(STATESCOPE_GUI_EXE, QStringList{"export", "--model", fixture("mamba2_g1_f32"), "--input", dir + "/input.txt", "--panel", "delta",
+                                              "--token", "5", "--format", "csv", "--out", out} + extra);
+      p.waitForFinished(120000);
+      QFile f(out);
+      QSet<QString> distinct;
+      if (p.exitCode() == 0 && f.open(QIODevice::ReadOnly))
+        for (const QByteArray& line : f.readAll().split('\n'))
+          if (!line.isEmpty() && std::isdigit(uchar(line[0])))  // a data row: its token, then Δ per channel/head
+            distinct << QString(line.mid(line.indexOf(',') + 1));
+      return distinct.size();
+    };
+    QVERIFY(rows({}) > 2);                           // Δ varies over the tokens
+    QCOMPARE(rows({"--delta", "average"}), 1);       // one row, repeated: Δ → average
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("llama_mha_f32"), "--input", dir + "/input.txt", "--panel", "delta", "--format",
+                                 "csv", "--out", dir + "/x.csv", "--delta", "average"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(p.readAllStandardError().contains("has an SSM layer"));
+    p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("mamba2_g1_f32"), "--input", dir + "/input.txt", "--panel", "delta", "--format",
+                                 "csv", "--out", dir + "/x.csv", "--dleta", "average"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(p.readAllStandardError().contains("unknown option '--dleta'"));
+  }
+
   void headless_export_rejects_bad_input() {
     QProcess p;
     p.start(STATESCOPE_GUI_EXE, {"export", "--model", fixture("mamba1_tied_f32"), "--input", "/nonexistent", "--panel", "state",
