@@ -34,8 +34,13 @@ void Session::post(Job job) {
     posted_ = std::move(d);
     if (job) jobs_.push_back(std::move(job));
     idle_ = false;
+    // Whatever the worker does for an older document is stale now. Set under the lock: the worker
+    // clears it under the lock when it takes the document, so it can never clear this one's
+    // interrupt before taking it, nor see it after taking it. (Set after the unlock, it could land
+    // after the worker took this very document: the worker dropped that work as superseded and
+    // went idle with the text half computed; tst_classroom caught it once on CI.)
+    interrupt_ = true;
   }
-  interrupt_ = true;  // whatever the worker does for an older document is stale now
   wake_.notify_one();
 }
 

@@ -368,6 +368,26 @@ class TestSession : public QObject {
     }
   }
 
+  // The worker must never go idle with the newest text half computed. A document posted while the
+  // worker was taking the previous one used to raise the interrupt after the worker had taken the
+  // new document, so it dropped that work as stale and went idle (a race: this loop provokes it).
+  void idle_means_the_newest_text_is_computed() {
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(fixture("mamba1_tied_f32"), "cpu", "fp32", &err), err.c_str());
+    std::string text = kText;
+    for (int i = 0; i < 300; ++i) {
+      text += char('a' + i % 26);
+      s.set_text(bytes_of(text));
+      for (int k = 0; k < 4; ++k) s.select_token(int64_t(text.size()) / (k + 2));  // posts right behind the text's
+      s.wait_idle();
+      const Session::Status st = s.status();
+      QVERIFY2(!st.busy && st.computed == int64_t(text.size()),
+               qPrintable(QString("round %1: %2 of %3 bytes computed").arg(i).arg(st.computed).arg(text.size())));
+    }
+  }
+
   // A window that does not start at token 0: the state entering it is part of the scan's output
   // (the carry); without it the two sides differ, with it they agree. For both SSM families.
   void scan_vs_matrix_with_a_carried_state_data() {
