@@ -105,6 +105,13 @@ struct ModelConfig {
   AttentionParams attn;
   FfnParams ffn;
   Multipliers mult;
+
+  // Some layer is a Mamba-1 or Mamba-2 SSM (it has a Δ, a fixed state: what Δ → average needs).
+  bool has_ssm() const {
+    for (MixerKind k : mixers)
+      if (k == MixerKind::Mamba || k == MixerKind::Mamba2) return true;
+    return false;
+  }
 };
 
 // Parses and validates; throws ss::Error naming `path` and the offending key.

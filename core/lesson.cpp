@@ -295,8 +295,8 @@ std::vector<std::string> check_lesson_folders(const Lesson& l, const std::string
       const MixerKind mk = c.mixers[size_t(k)];
       sh.heads.push_back(mk == MixerKind::Attention ? c.attn.n_heads : mk == MixerKind::Mamba2 ? c.mamba2.n_heads : 0);
       sh.channels.push_back(mk == MixerKind::Mamba ? c.mamba.d_inner : 0);
-      sh.has_ssm |= mk == MixerKind::Mamba || mk == MixerKind::Mamba2;
     }
+    sh.has_ssm = c.has_ssm();
     folders.push_back(dir);
     shapes.push_back(sh);
   }

@@ -90,9 +90,7 @@ void Document::set_delta_average(int column, bool on) {
   ++serial;
   if (column < 0 || column >= static_cast<int>(columns.size())) return;
   const ColumnInfo& info = *columns[column];
-  bool ssm = false;
-  for (MixerKind k : info.config.mixers) ssm |= k == MixerKind::Mamba || k == MixerKind::Mamba2;
-  delta_average[column] = on && info.loaded() && ssm;
+  delta_average[column] = on && info.loaded() && info.config.has_ssm();
 }
 
 void Document::add_column(std::shared_ptr<const ColumnInfo> c) {

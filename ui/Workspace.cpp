@@ -58,10 +58,7 @@ void Workspace::setChoice(int column, LayerChoice c) {
 }
 
 bool Workspace::hasSsm(int column) const {
-  if (column < 0 || column >= columnCount() || !this->column(column).loaded()) return false;
-  for (ss::MixerKind k : this->column(column).config.mixers)
-    if (k == ss::MixerKind::Mamba || k == ss::MixerKind::Mamba2) return true;
-  return false;
+  return column >= 0 && column < columnCount() && this->column(column).loaded() && this->column(column).config.has_ssm();
 }
 
 void Workspace::setDeltaAverage(int column, bool on) {
