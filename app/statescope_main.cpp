@@ -87,14 +87,12 @@ int main(int argc, char** argv) {
   QCommandLineParser cli;
   Options o(cli);
   cli.process(app);
-  const QCommandLineOption &model = o.model, &input = o.input, &device = o.device, &precision = o.precision, &present = o.present,
-                           &screen = o.screen, &autosaveDir = o.autosaveDir, &noAutosave = o.noAutosave, &restore = o.restore;
   // The input file is read before anything opens: a file that cannot be read is an error, not the
   // sample text in its place.
   QByteArray text = ExplorerWindow::sampleText();
-  if (cli.isSet(input)) {
+  if (cli.isSet(o.input)) {
     try {  // a regular file of at most 16 MiB (a FIFO, a device or a huge file is refused before reading)
-      const std::string s = ss::RegularFile(cli.value(input).toStdString(), "--input").read_all(ss::kMaxExplorerTextBytes);
+      const std::string s = ss::RegularFile(cli.value(o.input).toStdString(), "--input").read_all(ss::kMaxExplorerTextBytes);
       text = QByteArray(s.data(), qsizetype(s.size()));
     } catch (const ss::Error& e) {
       std::fprintf(stderr, "statescope: %s\n", e.what());
@@ -104,11 +102,11 @@ int main(int argc, char** argv) {
 
   UiLanguage::instance()->applyRemembered();
   ExplorerWindow w;
-  Classroom classroom(&w, cli.isSet(noAutosave) ? QString() : cli.isSet(autosaveDir) ? cli.value(autosaveDir) : Autosave::defaultDir());
-  w.workspace()->setDevice(cli.value(device));
-  w.workspace()->setPrecision(cli.value(precision));
-  if (cli.isSet(model)) {
-    for (const QString& m : cli.values(model)) {
+  Classroom classroom(&w, cli.isSet(o.noAutosave) ? QString() : cli.isSet(o.autosaveDir) ? cli.value(o.autosaveDir) : Autosave::defaultDir());
+  w.workspace()->setDevice(cli.value(o.device));
+  w.workspace()->setPrecision(cli.value(o.precision));
+  if (cli.isSet(o.model)) {
+    for (const QString& m : cli.values(o.model)) {
       QString err;
       if (!w.workspace()->openModel(m, &err)) std::fprintf(stderr, "statescope: %s: %s\n", qPrintable(m), qPrintable(err));
     }
@@ -125,8 +123,8 @@ int main(int argc, char** argv) {
   } else if (!file.isEmpty()) {
     if (!classroom.openLesson(file, 0, &err)) std::fprintf(stderr, "statescope: %s\n", qPrintable(err));
   } else {
-    classroom.offerRestore(!cli.isSet(restore));
+    classroom.offerRestore(!cli.isSet(o.restore));
   }
-  if (cli.isSet(present)) classroom.presentation()->enter(cli.isSet(screen) ? cli.value(screen).toInt() - 1 : -1);
+  if (cli.isSet(o.present)) classroom.presentation()->enter(cli.isSet(o.screen) ? cli.value(o.screen).toInt() - 1 : -1);
   return app.exec();
 }

@@ -97,6 +97,7 @@ class Exploration {
   int64_t snapshot_every() const { return snapshot_every_; }  // the current spacing (it doubles past the budget)
   int64_t snapshot_bytes() const;                              // memory of one snapshot
   std::vector<int64_t> snapshot_positions() const;
+  int64_t snapshot_at_or_before(int64_t t) const;  // where a rerun for position t starts
 
   // --- the text and its tokens ---
   const std::vector<uint8_t>& bytes() const { return bytes_; }
@@ -159,7 +160,6 @@ class Exploration {
   // A working state at a snapshot position, its attention caches with room for `capacity` positions.
   ModelState restore(int64_t position, int64_t capacity) const;
   KvCache cache_prefix(const KvCache& live, int64_t keep, int64_t capacity) const;
-  int64_t snapshot_at_or_before(int64_t t) const;
   void run_forward(const RunControl& rc, UpdateStats& st);
   void run_steps(UpdateStats& st);
   void consume_logits(const Tensor& logits, int64_t pos0);  // surprisals of pos0.., updates next_logits_

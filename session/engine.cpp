@@ -341,10 +341,7 @@ LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int6
   // computed end: a window that ends there is the one typing extends.
   int64_t a = t0, b = t1;
   if (shared) {
-    int64_t snapshot = 0;
-    for (int64_t p : ex.snapshot_positions())
-      if (p <= t0) snapshot = std::max(snapshot, p);
-    a = std::max({snapshot, t0 - kWindowSlack, int64_t(0)});
+    a = std::max({ex.snapshot_at_or_before(t0), t0 - kWindowSlack, int64_t(0)});
     if (t1 < ex.computed()) b = std::min(ex.computed(), t1 + kWindowSlack / 2);
   }
   CachedWindow fresh{id, d.text_version, layer, head, a, b, parts, ex.trace_window(layer, a, b, parts, head)};

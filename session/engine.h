@@ -48,10 +48,10 @@ class Engine {
   // A GPU fault (DeviceError) on a model opened with cpu_fallback drops it and its results, reopens
   // it on the CPU reference and runs it again there; its ColumnStatus::notice says so.
   bool update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress);
-  bool up_to_date(const Document& d) const;
+  bool up_to_date(const Document& d) const;  // every loaded model holds d's text (or failed on it), as intervened as asked
   // Switches each model to the intervention its column asks for (d.delta_average); a switch drops
   // that model's results and every cached frame (they were the other model's). Called by update().
-  void apply_interventions(const Document& d);  // every loaded model holds d's text (or failed on it)
+  void apply_interventions(const Document& d);
   std::vector<ColumnStatus> status(const Document& d) const;
   int64_t computed(const Document& d) const;  // bytes every loaded model has computed
 
