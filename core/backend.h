@@ -120,9 +120,11 @@ class Backend {
   virtual Tensor mul(const Tensor& a, const Tensor& b) = 0;                            // same shapes
   virtual Tensor silu(const Tensor& x) = 0;
   virtual Tensor silu_mul(const Tensor& gate, const Tensor& up) = 0;                   // silu(gate) * up
+  virtual Tensor gelu_mul(const Tensor& gate, const Tensor& up) = 0;                   // gelu(gate) * up, exact (erf) GELU
   virtual Tensor softplus(const Tensor& x, const Tensor* bias) = 0;                    // softplus(x + bias[col])
   virtual Tensor clamp(const Tensor& x, float lo, float hi) = 0;
   virtual Tensor slice_cols(const Tensor& x, int64_t c0, int64_t c1) = 0;             // [T, n] -> [T, c1 - c0]
+  virtual Tensor concat_cols(const Tensor& a, const Tensor& b) = 0;                    // [T, n], [T, m] -> [T, n + m]
   virtual Tensor row_norms(const Tensor& x) = 0;                                       // [T, D] -> [T] L2 norms
 
   // --- sequence mixing ---

@@ -21,6 +21,7 @@ const char* architecture_name(Architecture a) {
     case Architecture::Bamba: return "BambaForCausalLM";
     case Architecture::NemotronH: return "NemotronHForCausalLM";
     case Architecture::GraniteMoeHybrid: return "GraniteMoeHybridForCausalLM";
+    case Architecture::Zamba2: return "Zamba2ForCausalLM";
   }
   return "?";
 }
@@ -574,6 +575,98 @@ void parse_granite_moe_hybrid(const Fields& f, ModelConfig& c) {
   }
 }
 
+
+// Zamba2ForCausalLM (Zamba2Config of transformers 5.17): one Mamba-2 per entry of layers_block_type;
+// a "hybrid" entry first runs a shared transformer block on concat(x, x_0) (core/zamba2_hybrid.h).
+// Fields as Zamba2Config.__post_init__ derives them: attention_head_dim = 2 * hidden_size //
+// num_attention_heads (a head_dim in config.json is overwritten, so it is ignored here too),
+// mamba_headdim = mamba_expand * hidden_size // n_mamba_heads, time_step_limit = (time_step_min, inf).
+void parse_zamba2(const Fields& f, ModelConfig& c) {
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-5, 0.0, 1.0));
+  if (f.has("hidden_act")) {
+    const json& act = f.raw("hidden_act");
+    require(act.is_string() && act.get<std::string>() == "gelu", f.path(), "hidden_act",
+            "only \"gelu\" (exact, erf) is supported for Zamba2's shared MLP");
+  }
+  // Layers: the list's length is the depth (Zamba2Model builds one layer per entry).
+  std::vector<std::string> types;
+  if (f.has("layers_block_type")) {
+    types = layer_type_list(f, "layers_block_type");
+  } else {  // Zamba2Config's default (Zamba2-2.7B's 54 layers)
+    types.push_back("linear_attention");
+    for (int r = 0; r < 7; ++r) { types.insert(types.end(), 5, "linear_attention"); types.push_back("hybrid"); }
+    types.insert(types.end(), 4, "linear_attention"); types.push_back("hybrid");
+    types.insert(types.end(), 3, "linear_attention"); types.push_back("hybrid");
+    types.insert(types.end(), 2, "linear_attention");
+  }
+  c.n_layers = static_cast<int>(types.size());
+  Zamba2Params& z = c.zamba2;
+  z.num_mem_blocks = f.integer_or("num_mem_blocks", 1, 1, kMaxLayers);
+  int uses = 0;
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string& t = types[i];
+    require(t == "linear_attention" || t == "hybrid", f.path(), "layers_block_type[" + std::to_string(i) + "]",
+            "unknown layer type '" + t.substr(0, 32) + "' (linear_attention, or its legacy name mamba, or hybrid)");
+    c.mixers.push_back(MixerKind::Mamba2);  // every layer ends in its own Mamba-2
+    c.ffns.push_back(FfnKind::None);
+    c.shared_blocks.push_back(t == "hybrid" ? uses++ % z.num_mem_blocks : -1);
+  }
+  z.adapter_rank = f.integer_or("adapter_rank", 128, 1, kMaxDim);
+  z.attention_adapters = f.boolean_or("use_shared_attention_adapter", false);
+  z.linear_bias = f.boolean_or("add_bias_linear", false);
+  f.boolean_or("use_shared_mlp_adapter", true);  // not read by transformers 5.17: the MLP adapters are always built
+  f.boolean_or("use_long_context", false);       // only raises max_position_embeddings: no change to the math
+
+  // Mamba-2 (Zamba2MambaMixer): conv1d always has a bias (nn.Conv1d(bias=True), whatever use_conv_bias
+  // says); in_proj / out_proj bias = add_bias_linear; the gated norm per group, eps 1e-5.
+  Mamba2Params& m = c.mamba2;
+  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
+  m.d_inner = expand * c.d_model;
+  require(m.d_inner <= kMaxDim * 4, f.path(), "mamba_expand", "mamba_expand * hidden_size is too large");
+  m.n_heads = f.integer_or("n_mamba_heads", 8, 1, kMaxHeads);
+  require(m.d_inner % m.n_heads == 0, f.path(), "n_mamba_heads", "must divide mamba_expand * hidden_size = " + std::to_string(m.d_inner));
+  m.head_dim = m.d_inner / m.n_heads;
+  m.n_groups = f.integer_or("mamba_ngroups", 1, 1, kMaxHeads);
+  require(m.n_heads % m.n_groups == 0, f.path(), "mamba_ngroups", "n_mamba_heads must be a multiple of it");
+  m.d_state = f.integer_or("mamba_d_state", 64, 1, 4096);
+  m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
+  m.chunk_size = f.integer_or("chunk_size", 256, 1, 1 << 14);
+  f.boolean_or("use_conv_bias", true);
+  m.conv_bias = true;
+  m.proj_bias = z.linear_bias;
+  m.dt_min = static_cast<float>(f.real_or("time_step_min", 1e-3, 0.0, 1e6));
+  m.dt_max = std::numeric_limits<float>::infinity();
+  m.norm_group_size = m.d_inner / m.n_groups;  // Zamba2RMSNormGated(group_size = d_inner / n_groups)
+  m.gated_norm_eps = 1e-5f;
+
+  // Shared attention (Zamba2Attention): input 2D wide, no bias, scale (head_dim / 2)^-0.5, RoPE when
+  // use_mem_rope.
+  AttentionParams& a = c.attn;
+  a.n_heads = f.integer_or("num_attention_heads", 32, 1, kMaxHeads);
+  a.n_kv_heads = f.integer_or("num_key_value_heads", a.n_heads, 1, kMaxHeads);
+  require(a.n_heads % a.n_kv_heads == 0, f.path(), "num_key_value_heads", "num_attention_heads must be a multiple of it");
+  a.head_dim = 2 * c.d_model / a.n_heads;
+  require(a.head_dim >= 2, f.path(), "num_attention_heads", "2 * hidden_size // num_attention_heads (the head size) is under 2");
+  a.bias = false;
+  a.scale = static_cast<float>(1.0 / std::sqrt(a.head_dim / 2.0));
+  if (z.attention_adapters) {  // an adapter's output (2 * hidden_size) is added to q, k and v
+    require(a.n_heads * a.head_dim == 2 * c.d_model, f.path(), "num_attention_heads",
+            "with use_shared_attention_adapter, 2 * hidden_size must be a multiple of it");
+    require(a.n_kv_heads == a.n_heads, f.path(), "num_key_value_heads",
+            "with use_shared_attention_adapter, k and v must be 2 * hidden_size wide (num_key_value_heads = num_attention_heads)");
+  }
+  if (f.boolean_or("use_mem_rope", false)) {
+    parse_rope(f, c);
+  } else {
+    a.rope = false;
+  }
+  // Shared MLP (Zamba2MLP): gate_up_proj [2I, D] (gate rows first), GELU, down_proj [D, I].
+  c.ffn.intermediate = f.integer_or("intermediate_size", 4 * c.d_model, 1, kMaxDim * 4);
+  c.ffn.mlp_bias = z.linear_bias;
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", true);
+}
+
 }  // namespace
 
 ModelConfig parse_model_config(const json& j, const std::string& path) {
@@ -598,6 +691,7 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
     else if (mt == "bamba") arch = "BambaForCausalLM";
     else if (mt == "nemotron_h") arch = "NemotronHForCausalLM";
     else if (mt == "granitemoehybrid") arch = "GraniteMoeHybridForCausalLM";
+    else if (mt == "zamba2") arch = "Zamba2ForCausalLM";
     else throw Error(path, "model_type", "unknown model type '" + mt + "'");
   } else {
     throw Error(path, "architectures", "missing (and no model_type either)");
@@ -612,8 +706,9 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
   else if (arch == "BambaForCausalLM") { c.arch = Architecture::Bamba; parse_bamba(f, c); }
   else if (arch == "NemotronHForCausalLM") { c.arch = Architecture::NemotronH; parse_nemotron_h(f, c); }
   else if (arch == "GraniteMoeHybridForCausalLM") { c.arch = Architecture::GraniteMoeHybrid; parse_granite_moe_hybrid(f, c); }
+  else if (arch == "Zamba2ForCausalLM") { c.arch = Architecture::Zamba2; parse_zamba2(f, c); }
   else throw Error(path, "architectures", "unknown architecture '" + arch + "' (StateScope runs MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM, "
-                                          "FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM and GraniteMoeHybridForCausalLM)");
+                                          "FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM and Zamba2ForCausalLM)");
   return c;
 }
 

@@ -1,6 +1,7 @@
 // ModelConfig: the architecture-independent description of a model, parsed from a HuggingFace
 // config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM,
-// FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM) with
+// FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM,
+// Zamba2ForCausalLM) with
 // the field names transformers 5.17 uses, or from mamba_ssm's own config.json (the
 // state-spaces/mamba-* and mamba2-* repositories: d_model, n_layer, ssm_cfg, ...), each value
 // range-checked.
@@ -13,7 +14,7 @@
 
 namespace ss {
 
-enum class Architecture { Mamba, Mamba2, Llama, Jamba, FalconMamba, Bamba, NemotronH, GraniteMoeHybrid };
+enum class Architecture { Mamba, Mamba2, Llama, Jamba, FalconMamba, Bamba, NemotronH, GraniteMoeHybrid, Zamba2 };
 // What mixes information across tokens. None: a layer without one (Nemotron-H's MLP layers, "-" in
 // its pattern), only a feed-forward.
 enum class MixerKind { Mamba, Mamba2, Attention, None };
@@ -48,7 +49,9 @@ struct Mamba2Params {  // Mamba-2 (SSD) mixer
   float dt_min = 0.0f;  // time_step_limit clamp on Δ after softplus
   float dt_max = 0.0f;  // +inf when unlimited
   int norm_group_size = 0;  // gated RMSNorm normalises groups of this many channels
-                            // (d_inner, except Nemotron-H: d_inner / n_groups)
+                            // (d_inner, except Nemotron-H and Zamba2: d_inner / n_groups)
+  float gated_norm_eps = 0.0f;  // eps of the gated RMSNorm; 0: the model's norm_eps (Zamba2: 1e-5
+                                // whatever rms_norm_eps says)
 };
 
 struct AttentionParams {
@@ -90,6 +93,18 @@ struct Multipliers {
   float logits_scaling = 1.0f;
 };
 
+// Zamba2's shared transformer blocks (Zamba2AttentionDecoderLayer): num_mem_blocks blocks of
+// attention (c.attn, on concat(x, x_0) of width 2D) + GELU MLP (c.ffn.intermediate), whose weights are
+// shared by the hybrid layers, used in rotation (hybrid layer u, counted among hybrid layers, uses block
+// u % num_mem_blocks). Each use has its own LoRA-style adapters (rank adapter_rank) and its own KV cache.
+struct Zamba2Params {
+  int num_mem_blocks = 0;
+  int adapter_rank = 0;
+  bool attention_adapters = false;  // use_shared_attention_adapter: adapters on q, k, v
+                                    // (the MLP's gate_up adapter is always there in transformers 5.17)
+  bool linear_bias = false;         // add_bias_linear: MLP gate_up/down bias (and the Mamba-2 projections)
+};
+
 struct ModelConfig {
   Architecture arch = Architecture::Mamba;
   CheckpointLayout layout = CheckpointLayout::Transformers;
@@ -105,6 +120,15 @@ struct ModelConfig {
   AttentionParams attn;
   FfnParams ffn;
   Multipliers mult;
+  Zamba2Params zamba2;
+  // [n_layers] Zamba2: the shared block a hybrid layer runs before its Mamba-2 (-1: a plain Mamba-2
+  // layer); empty for every other family.
+  std::vector<int> shared_blocks;
+
+  // The shared block layer `l` uses, -1 when none (every family but Zamba2).
+  int shared_block(int l) const { return l >= 0 && l < static_cast<int>(shared_blocks.size()) ? shared_blocks[l] : -1; }
+  // Layer `l` keeps a KV cache: an attention layer, or a Zamba2 hybrid layer (its shared attention).
+  bool has_kv_cache(int l) const { return mixers.at(l) == MixerKind::Attention || shared_block(l) >= 0; }
 
   // Some layer is a Mamba-1 or Mamba-2 SSM (it has a Δ, a fixed state: what Δ → average needs).
   bool has_ssm() const {

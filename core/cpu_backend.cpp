@@ -138,6 +138,17 @@ Tensor CpuBackend::silu_mul(const Tensor& gate, const Tensor& up) {
   return y;
 }
 
+// gelu(g) = g * Φ(g) = 0.5 g (1 + erf(g / sqrt(2))), as torch's nn.functional.gelu (approximate="none").
+Tensor CpuBackend::gelu_mul(const Tensor& gate, const Tensor& up) {
+  require_same(gate, up, "gelu_mul");
+  Tensor y = empty(gate.shape());
+  const float* g = gate.data();
+  const float* u = up.data();
+  float* o = y.data();
+  for (int64_t i = 0; i < gate.numel(); ++i) o[i] = 0.5f * g[i] * (1.0f + std::erf(g[i] * 0.70710678118654752f)) * u[i];
+  return y;
+}
+
 Tensor CpuBackend::softplus(const Tensor& x, const Tensor* bias) {
   Tensor y = empty(x.shape());
   MatrixMap Y = y.rows();
@@ -163,6 +174,15 @@ Tensor CpuBackend::slice_cols(const Tensor& x, int64_t c0, int64_t c1) {
   if (c0 < 0 || c1 > X.cols() || c0 > c1) throw std::out_of_range("slice_cols: [" + std::to_string(c0) + ", " + std::to_string(c1) + ") of " + x.shape_string());
   Tensor y = empty({X.rows(), c1 - c0});
   y.rows() = X.middleCols(c0, c1 - c0);
+  return y;
+}
+
+Tensor CpuBackend::concat_cols(const Tensor& a, const Tensor& b) {
+  const MatrixMap A = a.rows(), B = b.rows();
+  if (A.rows() != B.rows()) throw std::invalid_argument("concat_cols: " + a.shape_string() + " and " + b.shape_string() + " differ in rows");
+  Tensor y = empty({A.rows(), A.cols() + B.cols()});
+  y.rows().leftCols(A.cols()) = A;
+  y.rows().rightCols(B.cols()) = B;
   return y;
 }
 

@@ -28,9 +28,11 @@ class CpuBackend final : public Backend {
   Tensor mul(const Tensor& a, const Tensor& b) override;
   Tensor silu(const Tensor& x) override;
   Tensor silu_mul(const Tensor& gate, const Tensor& up) override;
+  Tensor gelu_mul(const Tensor& gate, const Tensor& up) override;
   Tensor softplus(const Tensor& x, const Tensor* bias) override;
   Tensor clamp(const Tensor& x, float lo, float hi) override;
   Tensor slice_cols(const Tensor& x, int64_t c0, int64_t c1) override;
+  Tensor concat_cols(const Tensor& a, const Tensor& b) override;
   Tensor row_norms(const Tensor& x) override;
 
   Tensor conv1d_causal(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& state, bool silu) override;

@@ -200,7 +200,7 @@ ModelState Exploration::restore(int64_t position, int64_t capacity) const {
   ModelState st = model_->clone_state(snapshots_.at(position).state);
   // The cache up to `position` is a prefix of the live cache: copy that much, not the whole cache.
   for (size_t l = 0; l < st.layers.size(); ++l)
-    if (model_->config().mixers[l] == MixerKind::Attention) st.layers[l].kv = cache_prefix(live_.layers[l].kv, position, capacity);
+    if (model_->config().has_kv_cache(static_cast<int>(l))) st.layers[l].kv = cache_prefix(live_.layers[l].kv, position, capacity);
   return st;
 }
 
@@ -466,7 +466,7 @@ ModelState Exploration::state_at(int64_t t, int layer) const {
 
 Tensor Exploration::cached_keys(int64_t t, int layer, int kv_head) const {
   if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
-  if (layer < 0 || layer >= config().n_layers || config().mixers[layer] != MixerKind::Attention)
+  if (layer < 0 || layer >= config().n_layers || !config().has_kv_cache(layer))
     throw Error("", "layer", std::to_string(layer) + " is not an attention layer of " + name());
   const KvCache& kv = live_.layers[layer].kv;  // k [Hkv, cap, hd]
   const int64_t Hkv = kv.k.size(0), cap = kv.capacity(), hd = kv.k.size(2);

@@ -1,5 +1,6 @@
 // Mamba-2 mixer (Dao & Gu 2024, "SSD"), as transformers 5.17's Mamba2Mixer (torch_forward path), and
-// the Mamba-2 layers of the hybrids (BambaMixer, NemotronHMamba2Mixer, GraniteMoeHybridMambaLayer).
+// the Mamba-2 layers of the hybrids (BambaMixer, NemotronHMamba2Mixer, GraniteMoeHybridMambaLayer,
+// Zamba2MambaMixer: the gated norm per group with eps 1e-5).
 //
 // Shapes: T tokens, D d_model, Di d_inner = H * P, H heads, P head_dim, G groups, N state dims,
 // K conv kernel, Cd = Di + 2GN conv channels.
@@ -26,7 +27,8 @@ namespace {
 
 class Mamba2Mixer final : public Mixer {
  public:
-  Mamba2Mixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be) : m_(c.mamba2), eps_(c.norm_eps) {
+  Mamba2Mixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be)
+      : m_(c.mamba2), eps_(c.mamba2.gated_norm_eps > 0.0f ? c.mamba2.gated_norm_eps : c.norm_eps) {
     const int64_t D = c.d_model, Di = m_.d_inner, H = m_.n_heads, K = m_.d_conv;
     const int64_t conv_dim = Di + 2 * int64_t(m_.n_groups) * m_.d_state;
     in_proj_ = load_weight(ck, be, p + "in_proj.weight", {Di + conv_dim + H, D});

@@ -54,6 +54,8 @@ Names names_for(const ModelConfig& c, const ModelFolder& ck) {
     case Architecture::GraniteMoeHybrid:
       return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.", "self_attn.",
               "post_attention_layernorm.weight", ""};
+    case Architecture::Zamba2:  // a hybrid layer's norm and Mamba-2 are under "mamba_decoder." (load)
+      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.", "", "", ""};
   }
   return {};
 }
@@ -127,9 +129,12 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const Lo
 
   const int64_t V = c.vocab_size, D = c.d_model;
   m->embed_ = load_weight(ck, be, n.embed, {V, D}, c.mult.embedding);  // Granite: x_0 = embed * embedding_multiplier
+  std::vector<std::unique_ptr<Zamba2BlockUse>> hybrid;  // Zamba2: [n_layers], null but for hybrid layers
+  if (c.arch == Architecture::Zamba2) hybrid = load_zamba2_block_uses(ck, c, be);
   for (int i = 0; i < c.n_layers; ++i) {
-    const std::string p = n.layer + std::to_string(i) + ".";
     Layer L;
+    if (!hybrid.empty()) L.hybrid = std::move(hybrid[i]);
+    const std::string p = n.layer + std::to_string(i) + "." + (L.hybrid ? "mamba_decoder." : "");
     if (c.mixers[i] != MixerKind::None) L.norm = load_weight(ck, be, p + n.norm, {D});
     switch (c.mixers[i]) {
       case MixerKind::Mamba: L.mixer = load_mamba_mixer(ck, c, p + n.mamba, be); break;
@@ -198,6 +203,7 @@ Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool rec
                          std::vector<Tensor>* means_out) const {
   if (state.layers.size() != layers_.size()) state = initial_state();
   const int n = n_layers < 0 ? static_cast<int>(layers_.size()) : std::min<int>(n_layers, static_cast<int>(layers_.size()));
+  const Tensor x0 = x;  // [T, D] the embeddings (Zamba2's shared blocks read them)
   for (int il = 0; il < n; ++il) {
     const Layer& L = layers_[il];
     if (L.mixer->kind() != MixerKind::None) {
@@ -205,7 +211,9 @@ Tensor Model::run_layers(Tensor x, ModelState& state, const Tracer& cb, bool rec
       li.mean_delta = iv.mean_delta;
       if (iv.mean_delta && !iv.delta_means.empty()) li.delta_mean = &iv.delta_means[il];
       if (means_out) li.delta_mean_out = &(*means_out)[il];
-      Tensor h = be_.rms_norm(x, L.norm, config_.norm_eps);
+      // Zamba2's hybrid layer: the shared block's output joins the mixer's input, not the residual.
+      const Tensor in = L.hybrid ? be_.add(x, L.hybrid->forward(be_, x, x0, state.layers[il].kv, cb, il)) : x;  // [T, D]
+      Tensor h = be_.rms_norm(in, L.norm, config_.norm_eps);
       h = recurrent ? L.mixer->step(be_, h, state.layers[il], cb, il, li) : L.mixer->forward(be_, h, state.layers[il], cb, il, li);
       x = be_.add(x, h);
     }
@@ -318,7 +326,7 @@ int64_t Model::state_bytes() const {
 
 int64_t Model::kv_bytes_per_token() const {
   int64_t b = 0;
-  for (const Layer& L : layers_) b += L.mixer->kv_bytes(1);
+  for (const Layer& L : layers_) b += L.mixer->kv_bytes(1) + (L.hybrid ? L.hybrid->kv_bytes(1) : 0);
   return b;
 }
 

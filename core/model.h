@@ -4,6 +4,8 @@
 //   x_0 = embed(tokens)                                     [T, D]
 //   for each layer l:  x = x + mixer_l(norm_l(x))           (SSM or attention; skipped when the
 //                                                            layer has none: Nemotron-H's MLP layers)
+//                      Zamba2's hybrid layers: x = x + mixer_l(norm_l(x + t_l)), t_l = the shared
+//                      block's use on (x, x_0) (zamba2_hybrid.h)
 //                      x = x + ffn_l(ffn_norm_l(x))         (Llama, Jamba, Bamba, Granite, Nemotron-H MLP)
 //   logits = lm_head(norm_f(x))                             [T, V]
 // Granite's multipliers are folded into the weights at load (embedding table, the output projection
@@ -23,6 +25,7 @@
 #include "intervention.h"
 #include "layer.h"
 #include "tokenizer.h"
+#include "zamba2_hybrid.h"
 #include "trace.h"
 
 namespace ss {
@@ -96,7 +99,7 @@ class Model {
   Tensor step(int32_t token, ModelState& state, const Recording& rec = {}, const Intervention& iv = {}) const;
 
   // Memory per position: fixed recurrent state (all SSM layers) and KV cache growth (all attention
-  // layers), in bytes at fp32.
+  // layers, and one cache per Zamba2 hybrid layer: each use of a shared block has its own), in bytes at fp32.
   int64_t state_bytes() const;
   int64_t kv_bytes_per_token() const;
 
@@ -117,6 +120,7 @@ class Model {
     std::unique_ptr<Mixer> mixer;     // kind() None: no sequence mixer
     Tensor ffn_norm;                  // [D] (when ffn)
     std::unique_ptr<FeedForward> ffn;
+    std::unique_ptr<Zamba2BlockUse> hybrid;  // Zamba2's hybrid layers: the shared block before the mixer
   };
   ModelConfig config_;
   std::string dir_;

@@ -373,6 +373,13 @@ Tensor CudaBackend::silu_mul(const Tensor& gate, const Tensor& up) {
   return y;
 }
 
+Tensor CudaBackend::gelu_mul(const Tensor& gate, const Tensor& up) {
+  require_same(gate, up, "gelu_mul");
+  Tensor y = empty(gate.shape());
+  cuda::gelu_mul(dev_in(gate, "gelu_mul", "gate"), dev_in(up, "gelu_mul", "up"), y.data(), gate.numel(), stream_);
+  return y;
+}
+
 Tensor CudaBackend::softplus(const Tensor& x, const Tensor* bias) {
   Tensor y = empty(x.shape());
   const bool has_bias = bias && !bias->empty();
@@ -396,6 +403,20 @@ Tensor CudaBackend::slice_cols(const Tensor& x, int64_t c0, int64_t c1) {
   if (rows && c1 > c0)
     SS_CUDA(cudaMemcpy2DAsync(y.data(), sizeof(float) * (c1 - c0), dev_in(x, "slice_cols", "x") + c0, sizeof(float) * cols,
                               sizeof(float) * (c1 - c0), rows, cudaMemcpyDeviceToDevice, stream_));
+  return y;
+}
+
+// Two strided copies (no kernel): a's rows into the first n columns of y, b's into the last m.
+Tensor CudaBackend::concat_cols(const Tensor& a, const Tensor& b) {
+  const int64_t n = a.size(-1), m = b.size(-1), rows = n ? a.numel() / n : 0;
+  if ((m ? b.numel() / m : 0) != rows) throw std::invalid_argument("concat_cols: " + a.shape_string() + " and " + b.shape_string() + " differ in rows");
+  Tensor y = empty({rows, n + m});
+  if (rows && n)
+    SS_CUDA(cudaMemcpy2DAsync(y.data(), sizeof(float) * (n + m), dev_in(a, "concat_cols", "a"), sizeof(float) * n, sizeof(float) * n, rows,
+                              cudaMemcpyDeviceToDevice, stream_));
+  if (rows && m)
+    SS_CUDA(cudaMemcpy2DAsync(y.data() + n, sizeof(float) * (n + m), dev_in(b, "concat_cols", "b"), sizeof(float) * m, sizeof(float) * m, rows,
+                              cudaMemcpyDeviceToDevice, stream_));
   return y;
 }
 

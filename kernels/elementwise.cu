@@ -39,6 +39,10 @@ void silu_mul(const float* g, const float* u, float* y, int64_t n, cudaStream_t 
   launch(n, [=] __device__(int64_t i) { y[i] = silu_f(g[i]) * u[i]; }, s, "silu_mul");
 }
 
+void gelu_mul(const float* g, const float* u, float* y, int64_t n, cudaStream_t s) {
+  launch(n, [=] __device__(int64_t i) { y[i] = 0.5f * g[i] * (1.0f + erff(g[i] * 0.70710678118654752f)) * u[i]; }, s, "gelu_mul");
+}
+
 void softplus(const float* x, const float* bias, float* y, int64_t n, int64_t cols, cudaStream_t s) {
   // softplus(v) = max(v, 0) + log1p(exp(-|v|)): no overflow for any v.
   launch(n, [=] __device__(int64_t i) {

@@ -11,6 +11,7 @@ void add(const float* a, const float* b, float* y, int64_t n, cudaStream_t s);  
 void mul(const float* a, const float* b, float* y, int64_t n, cudaStream_t s);        // a * b
 void silu(const float* x, float* y, int64_t n, cudaStream_t s);                       // x * sigmoid(x)
 void silu_mul(const float* g, const float* u, float* y, int64_t n, cudaStream_t s);   // silu(g) * u
+void gelu_mul(const float* g, const float* u, float* y, int64_t n, cudaStream_t s);   // gelu(g) * u (erf)
 // softplus(x + bias[i % cols]); bias may be null.
 void softplus(const float* x, const float* bias, float* y, int64_t n, int64_t cols, cudaStream_t s);
 void clamp(const float* x, float* y, int64_t n, float lo, float hi, cudaStream_t s);

@@ -84,6 +84,8 @@ class OpLogBackend final : public Backend {
   Tensor mul(const Tensor& a, const Tensor& b) override { note("mul", {&a, &b}); return be_->mul(a, b); }
   Tensor silu(const Tensor& x) override { note("silu", {&x}); return be_->silu(x); }
   Tensor silu_mul(const Tensor& g, const Tensor& u) override { note("silu_mul", {&g, &u}); return be_->silu_mul(g, u); }
+  Tensor gelu_mul(const Tensor& g, const Tensor& u) override { note("gelu_mul", {&g, &u}); return be_->gelu_mul(g, u); }
+  Tensor concat_cols(const Tensor& a, const Tensor& b) override { note("concat_cols", {&a, &b}); return be_->concat_cols(a, b); }
   Tensor softplus(const Tensor& x, const Tensor* b) override { note("softplus", {&x, b}); return be_->softplus(x, b); }
   Tensor clamp(const Tensor& x, float lo, float hi) override { note("clamp", {&x}, num(lo) + " " + num(hi)); return be_->clamp(x, lo, hi); }
   Tensor slice_cols(const Tensor& x, int64_t c0, int64_t c1) override {
