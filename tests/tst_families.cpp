@@ -1,10 +1,11 @@
-// The families added for issue 12 (Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0 hybrid): what their
+// The families added for issue 12 (Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0 hybrid, Zamba2): what their
 // config.json says becomes the layer schedule and parameters transformers 5.17 uses; values StateScope
 // does not run are refused naming the file and the key; random models (testkit, the tensor names
 // save_pretrained writes) load, and their recurrent step form and chunked parallel form agree.
 // Agreement with transformers itself is in tst_reference (the fixtures made by tools/make_fixtures.py).
 #include <QtTest>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "model.h"
+#include "model_folder.h"
 #include "random_model_folder.h"
 #include "test_support.h"
 
@@ -22,6 +24,28 @@ namespace {
 
 // A small version of testkit's family config (d 256 -> 32), so the CPU runs are quick.
 json small_config(const std::string& family) {
+  if (family.rfind("zamba2", 0) == 0) {  // zamba2: 2 shared blocks, adapters, RoPE, 2 groups
+    json j = testkit::bench_config("zamba2");
+    j["hidden_size"] = 32;
+    j["num_attention_heads"] = 4;  // head size 2 * 32 / 4 = 16
+    j["num_key_value_heads"] = 4;
+    j["n_mamba_heads"] = 4;        // 64 / 4 = 16
+    j["mamba_d_state"] = 8;
+    j["chunk_size"] = 8;
+    j["intermediate_size"] = 48;
+    j["adapter_rank"] = 4;
+    if (family == "zamba2_gqa") {  // 1 shared block used 3 times, GQA, no attention adapters, no RoPE, biases
+      j["layers_block_type"] = {"hybrid", "linear_attention", "hybrid", "hybrid", "linear_attention"};
+      j["num_mem_blocks"] = 1;
+      j["num_key_value_heads"] = 2;
+      j["use_shared_attention_adapter"] = false;
+      j["use_mem_rope"] = false;
+      j["add_bias_linear"] = true;
+      j["mamba_ngroups"] = 1;
+      j["tie_word_embeddings"] = false;
+    }
+    return j;
+  }
   json j = testkit::bench_config(family);
   j["hidden_size"] = 32;
   if (family == "falcon_mamba") j["time_step_rank"] = 4;
@@ -176,7 +200,7 @@ class TestFamilies : public QObject {
   // load, and the recurrent step form, the parallel form and a split parallel form agree.
   void step_and_split_forward_equal_forward_data() {
     QTest::addColumn<QString>("family");
-    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "granite_hybrid"}) QTest::newRow(f) << QString(f);
+    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2", "zamba2_gqa"}) QTest::newRow(f) << QString(f);
   }
   void step_and_split_forward_equal_forward() {
     QFETCH(QString, family);
@@ -205,6 +229,103 @@ class TestFamilies : public QObject {
     for (size_t l = 0; l < par.layers.size(); ++l) {
       if (!par.layers[l].ssm_state.empty()) QVERIFY(test::rel_l2(rec.layers[l].ssm_state, par.layers[l].ssm_state) < 1e-5);
       if (m->config().mixers[l] == MixerKind::None) QVERIFY(par.layers[l].ssm_state.empty() && par.layers[l].kv.length == 0);
+      // Each layer with attention (Zamba2: each hybrid layer, though the weights are shared) has its own cache.
+      QCOMPARE(par.layers[l].kv.length, m->config().has_kv_cache(int(l)) ? int64_t(tokens.size()) : int64_t(0));
+      QCOMPARE(rec.layers[l].kv.length, par.layers[l].kv.length);
+    }
+  }
+
+  // Zamba2Config's fields as transformers 5.17 derives them, and the refusals.
+  void zamba2_config_is_read_as_transformers_does() {
+    json j = small_config("zamba2");
+    ModelConfig c = parse(j);
+    QCOMPARE(c.arch, Architecture::Zamba2);
+    QCOMPARE(c.n_layers, 4);
+    for (MixerKind k : c.mixers) QCOMPARE(k, MixerKind::Mamba2);  // every layer ends in its own Mamba-2
+    QCOMPARE(c.shared_blocks, (std::vector<int>{-1, 0, -1, 1}));  // hybrid layers use the blocks in rotation
+    QVERIFY(c.has_kv_cache(1) && !c.has_kv_cache(2));
+    QCOMPARE(c.attn.head_dim, 16);                                 // 2 * hidden_size / num_attention_heads
+    QCOMPARE(c.attn.scale, float(1.0 / std::sqrt(8.0)));          // (head_dim / 2)^-0.5
+    QVERIFY(c.attn.rope);
+    QCOMPARE(c.attn.rotary_dim, 16);
+    QCOMPARE(c.mamba2.head_dim, 16);
+    QCOMPARE(c.mamba2.norm_group_size, 32);                        // d_inner / mamba_ngroups
+    QCOMPARE(c.mamba2.gated_norm_eps, 1e-5f);
+    QCOMPARE(c.mamba2.dt_min, 1e-3f);                              // time_step_limit = (time_step_min, inf)
+    QVERIFY(c.mamba2.conv_bias);
+    QVERIFY(c.zamba2.attention_adapters);
+    QCOMPARE(c.zamba2.adapter_rank, 4);
+    QCOMPARE(c.ffn.intermediate, 48);
+    QVERIFY(c.tied_embeddings);
+    j["use_conv_bias"] = false;  // nn.Conv1d(bias=True) whatever it says
+    QVERIFY(parse(j).mamba2.conv_bias);
+    j["layers_block_type"] = {"mamba", "hybrid", "hybrid"};  // the legacy name
+    c = parse(j);
+    QCOMPARE(c.shared_blocks, (std::vector<int>{-1, 0, 1}));
+    j["num_mem_blocks"] = 1;
+    QCOMPARE(parse(j).shared_blocks, (std::vector<int>{-1, 0, 0}));
+    j.erase("layers_block_type");  // Zamba2Config's default: 54 layers, 9 of them hybrid
+    c = parse(j);
+    QCOMPARE(c.n_layers, 54);
+    QCOMPARE(int(std::count_if(c.shared_blocks.begin(), c.shared_blocks.end(), [](int b) { return b >= 0; })), 9);
+    j = small_config("zamba2");
+    j["layers_block_type"] = {"hybrid", "full_attention"};
+    QCOMPARE(refused_key(j), std::string("layers_block_type[1]"));
+    j = small_config("zamba2");
+    j["num_key_value_heads"] = 2;  // the k/v adapters' output is 2 * hidden_size wide
+    QCOMPARE(refused_key(j), std::string("num_key_value_heads"));
+    j = small_config("zamba2");
+    j["hidden_act"] = "silu";
+    QCOMPARE(refused_key(j), std::string("hidden_act"));
+    j = small_config("zamba2");
+    j["n_mamba_heads"] = 5;
+    QCOMPARE(refused_key(j), std::string("n_mamba_heads"));
+    j = small_config("zamba2");
+    j["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "linear"}};
+    QCOMPARE(refused_key(j), std::string("rope_parameters.rope_type"));
+  }
+
+  // The shared blocks: written once (under their first user), loaded once; a checkpoint that also
+  // writes the tied copies under later users' names loads to the same model when they are equal, and
+  // is refused when they differ. Each hybrid layer holds one KV cache of its own.
+  void zamba2_shared_blocks_load_once_and_tied_copies_must_agree() {
+    const json j = small_config("zamba2_gqa");  // one block used by layers 0, 2, 3
+    const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("zamba2-tied"), 7);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    const auto tokens = some_tokens(20);
+    ModelState s = m->initial_state();
+    const Tensor want = m->forward(tokens, s);
+    // One cache per use: 3 hybrid layers x (k + v) x Hkv 2 x head 16 x 4 bytes.
+    QCOMPARE(m->kv_bytes_per_token(), int64_t(3 * 2 * 2 * 16 * 4));
+    const int64_t params = m->parameter_count();
+
+    // The tied copies written out too, under layers 2 and 3.
+    ModelFolder ck(dir);
+    std::map<std::string, Tensor> all;
+    for (const std::string& n : ck.names()) all[n] = ck.get(n, ck.shape_of(n));
+    for (const std::string& n : ck.names()) {
+      const std::string owner = "model.layers.0.shared_transformer.";
+      if (n.rfind(owner, 0) != 0 || n.find("adapter_list") != std::string::npos) continue;
+      for (const char* later : {"model.layers.2.shared_transformer.", "model.layers.3.shared_transformer."})
+        all[later + n.substr(owner.size())] = be->clone(all[n]);  // its own numbers (Tensor copies share storage)
+    }
+    const std::string dir2 = test::temp_dir("zamba2-tied-copies");
+    std::filesystem::copy_file(dir + "/config.json", dir2 + "/config.json");
+    testkit::write_safetensors_f32(dir2 + "/model.safetensors", all);
+    auto m2 = Model::load(dir2, *be);
+    QVERIFY2(m2->unused_tensors().empty(), "the tied copies count as used");
+    ModelState s2 = m2->initial_state();
+    QCOMPARE(test::rel_l2(m2->forward(tokens, s2), want), 0.0);
+    QVERIFY(m2->parameter_count() > params);  // the folder holds more numbers; the model the same
+
+    all["model.layers.3.shared_transformer.self_attn.q_proj.weight"].at(5) += 1.0f;
+    testkit::write_safetensors_f32(dir2 + "/model.safetensors", all);
+    try {
+      Model::load(dir2, *be);
+      QFAIL("a tied copy that differs was accepted");
+    } catch (const Error& e) {
+      QCOMPARE(e.field(), std::string("model.layers.3.shared_transformer.self_attn.q_proj.weight"));
     }
   }
 

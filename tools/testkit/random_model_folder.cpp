@@ -97,6 +97,10 @@ void mamba2_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
   w.normal(p + "D", {H}, 0.3f, 1.0f);
   w.norm(p + "norm.weight", Di);
   w.linear(p + "out_proj.weight", D, Di);
+  if (m.proj_bias) {
+    w.normal(p + "in_proj.bias", {2 * Di + 2 * GN + H}, 0.1f);
+    w.normal(p + "out_proj.bias", {D}, 0.1f);
+  }
 }
 
 void attention(Weights& w, const ModelConfig& c, const std::string& p) {
@@ -125,6 +129,49 @@ void granite_ffn(Weights& w, const ModelConfig& c, const std::string& p) {
   }
   w.linear(p + "shared_mlp.input_linear.weight", 2 * Is, D);
   w.linear(p + "shared_mlp.output_linear.weight", D, Is);
+}
+
+// Zamba2: layer l's own tensors; a hybrid layer's shared block only under its first user's name (what
+// save_pretrained writes: the later uses are tied), with every use's adapters inside that block's module.
+void zamba2_layer(Weights& w, const ModelConfig& c, int l) {
+  const int64_t D = c.d_model, I = c.ffn.intermediate, r = c.zamba2.adapter_rank;
+  const AttentionParams& a = c.attn;
+  const std::string p = "model.layers." + std::to_string(l) + ".";
+  const int b = c.shared_block(l);
+  if (b < 0) {
+    w.norm(p + "input_layernorm.weight", D);
+    mamba2_mixer(w, c, p + "mamba.");
+    return;
+  }
+  w.norm(p + "mamba_decoder.input_layernorm.weight", D);
+  mamba2_mixer(w, c, p + "mamba_decoder.mamba.");
+  w.linear(p + "linear.weight", D, D);
+  int owner = 0, use = 0;  // the block's first user; this layer's number among hybrid layers
+  for (int k = 0; k < l; ++k) use += c.shared_block(k) >= 0;
+  while (c.shared_block(owner) != b) ++owner;
+  const std::string s = "model.layers." + std::to_string(owner) + ".shared_transformer.";
+  if (owner == l) {
+    w.norm(s + "input_layernorm.weight", 2 * D);
+    w.linear(s + "self_attn.q_proj.weight", int64_t(a.n_heads) * a.head_dim, 2 * D);
+    w.linear(s + "self_attn.k_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, 2 * D);
+    w.linear(s + "self_attn.v_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, 2 * D);
+    w.linear(s + "self_attn.o_proj.weight", D, int64_t(a.n_heads) * a.head_dim);
+    w.norm(s + "pre_ff_layernorm.weight", D);
+    w.linear(s + "feed_forward.gate_up_proj.weight", 2 * I, D);
+    w.linear(s + "feed_forward.down_proj.weight", D, I);
+    if (c.ffn.mlp_bias) {
+      w.normal(s + "feed_forward.gate_up_proj.bias", {2 * I}, 0.1f);
+      w.normal(s + "feed_forward.down_proj.bias", {D}, 0.1f);
+    }
+  }
+  const std::string u = std::to_string(use);
+  auto adapter = [&](const std::string& list, int64_t in, int64_t out) {
+    w.linear(s + list + "." + u + ".0.weight", r, in);
+    w.normal(s + list + "." + u + ".1.weight", {out, r}, 0.5f / std::sqrt(float(r)));
+  };
+  if (c.zamba2.attention_adapters)
+    for (const char* q : {"self_attn.linear_q_adapter_list", "self_attn.linear_k_adapter_list", "self_attn.linear_v_adapter_list"}) adapter(q, 2 * D, 2 * D);
+  adapter("feed_forward.gate_up_proj_adapter_list", D, 2 * I);
 }
 
 }  // namespace
@@ -186,9 +233,12 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
         w.norm(p + "post_attention_layernorm.weight", D);
         granite_ffn(w, c, p);
         break;
+      case Architecture::Zamba2:
+        zamba2_layer(w, c, l);
+        break;
     }
   }
-  const char* final_norm = c.arch == Architecture::Jamba || c.arch == Architecture::Bamba ? "final_layernorm.weight"
+  const char* final_norm = c.arch == Architecture::Jamba || c.arch == Architecture::Bamba || c.arch == Architecture::Zamba2 ? "final_layernorm.weight"
                            : ssm_naming || c.arch == Architecture::NemotronH              ? "norm_f.weight"
                                                                                           : "norm.weight";
   w.norm(root + final_norm, D);
@@ -234,6 +284,13 @@ nlohmann::json bench_config(const std::string& family) {
             {"mamba_expand", 2}, {"mamba_chunk_size", 64}, {"position_embedding_type", "rope"},
             {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}}, {"embedding_multiplier", 12.0},
             {"residual_multiplier", 0.22}, {"attention_multiplier", 0.0078125}, {"logits_scaling", 8.0}, {"tie_word_embeddings", true}};
+  if (family == "zamba2")
+    return {{"architectures", {"Zamba2ForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"layers_block_type", {"linear_attention", "hybrid", "linear_attention", "hybrid"}}, {"num_mem_blocks", 2},
+            {"num_attention_heads", 8}, {"num_key_value_heads", 8}, {"intermediate_size", 512}, {"use_shared_attention_adapter", true},
+            {"adapter_rank", 32}, {"use_mem_rope", true}, {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}},
+            {"n_mamba_heads", 8}, {"mamba_ngroups", 2}, {"mamba_d_state", 32}, {"mamba_d_conv", 4}, {"mamba_expand", 2},
+            {"chunk_size", 64}, {"hidden_act", "gelu"}, {"tie_word_embeddings", true}};
   return {{"architectures", {"JambaForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
           {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"intermediate_size", 256}, {"attn_layer_offset", 2},
           {"attn_layer_period", 4}, {"expert_layer_offset", 1}, {"expert_layer_period", 2}, {"num_experts", 4},
