@@ -408,8 +408,8 @@ Tensor CudaBackend::slice_cols(const Tensor& x, int64_t c0, int64_t c1) {
 
 // Two strided copies (no kernel): a's rows into the first n columns of y, b's into the last m.
 Tensor CudaBackend::concat_cols(const Tensor& a, const Tensor& b) {
-  const int64_t n = a.size(-1), m = b.size(-1), rows = n ? a.numel() / n : 0;
-  if ((m ? b.numel() / m : 0) != rows) throw std::invalid_argument("concat_cols: " + a.shape_string() + " and " + b.shape_string() + " differ in rows");
+  const int64_t n = a.size(-1), m = b.size(-1), rows = a.size(0);  // both [T, .]
+  if (a.rank() != 2 || b.rank() != 2 || b.size(0) != rows) throw std::invalid_argument("concat_cols: " + a.shape_string() + " and " + b.shape_string() + " differ in rows");
   Tensor y = empty({rows, n + m});
   if (rows && n)
     SS_CUDA(cudaMemcpy2DAsync(y.data(), sizeof(float) * (n + m), dev_in(a, "concat_cols", "a"), sizeof(float) * n, sizeof(float) * n, rows,

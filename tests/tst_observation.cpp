@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
 
 #include "backend.h"
 #include "model.h"
@@ -25,6 +26,9 @@ void family_rows() {
   QTest::newRow("jamba") << "jamba_a";
   QTest::newRow("nemotron_h") << "nemotron_h_f32";          // MLP layers without a mixer
   QTest::newRow("granite_hybrid") << "granite_hybrid_f32";  // multipliers folded in, MoE + shared MLP
+  // Zamba2: hybrid layers record their shared attention and their Mamba-2 (a row once the fixture is made:
+  // tools/make_fixtures.py --only zamba2_a_f32)
+  if (std::filesystem::exists(test::fixtures_dir() + "/zamba2_a_f32/config.json")) QTest::newRow("zamba2") << "zamba2_a_f32";
 }
 
 int l_layers(const Model& m) { return m.config().n_layers; }
@@ -44,6 +48,14 @@ Loaded load(const QString& fixture) {
 }
 
 // The traces a family's layers must have recorded when everything is asked for.
+std::vector<const char*> expected_names(MixerKind k);
+// Layer `l`'s: its mixer's, and a Zamba2 hybrid layer's shared attention's beside its Mamba-2's.
+std::vector<const char*> expected_names(const ModelConfig& c, int l) {
+  std::vector<const char*> names = expected_names(c.mixers[l]);
+  if (c.shared_block(l) >= 0)
+    for (const char* a : expected_names(MixerKind::Attention)) names.push_back(a);
+  return names;
+}
 std::vector<const char*> expected_names(MixerKind k) {
   switch (k) {
     case MixerKind::Mamba: return {trace::kMambaY, trace::kMambaZ, trace::kMambaStridedStates, trace::kMambaState, trace::kMambaDelta};
@@ -156,7 +168,7 @@ class TestObservation : public QObject {
       QVERIFY2(diff.empty(), qPrintable(QString("split %1: %2").arg(split).arg(QString::fromStdString(diff))));
       // The sink really received everything: each layer's observation-only outputs among them.
       for (int layer = 0; layer < l.m->config().n_layers; ++layer)
-        for (const char* name : expected_names(l.m->config().mixers[layer]))
+        for (const char* name : expected_names(l.m->config(), layer))
           QVERIFY2(store.has(name, layer), qPrintable(QString("%1 of layer %2 not recorded (split %3)").arg(name).arg(layer).arg(split)));
       QCOMPARE(store.get(trace::kLogits, -1).size(0), T);
     }

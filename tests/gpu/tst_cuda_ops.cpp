@@ -143,6 +143,9 @@ void test_elementwise() {
       expect("clamp", gpu->clamp(da, -2.5f, 7.0f), cpu->clamp(a, -2.5f, 7.0f), 0.0);
       const int64_t c0 = s[1] / 3, c1 = s[1] - s[1] / 4;
       expect("slice_cols", gpu->slice_cols(da, c0, c1), cpu->slice_cols(a, c0, c1), 0.0);
+      expect("gelu_mul", gpu->gelu_mul(da, db), cpu->gelu_mul(a, b));
+      const Tensor n = rng.normal({s[0], s[1] / 2 + 1});  // another width
+      expect("concat_cols", gpu->concat_cols(da, dev(n)), cpu->concat_cols(a, n), 0.0);
     });
   }
 }
