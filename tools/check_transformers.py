@@ -4,7 +4,7 @@
     python3 tools/check_transformers.py --cli build/statescope-cli --n 8 --seed 1
     python3 tools/check_transformers.py --self-test --n 2 --seed 1   # no CLI: transformers float32 vs float64
 
-For every family (mamba1, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid)
+For every family (mamba1, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid, zamba2)
 and i in 0..n-1 it draws a random small
 config (shapes NOT in tests/fixtures; see hf_families.random_spec), perturbs the weights
 so activations are O(1), saves the model with save_pretrained (stored float32, bfloat16
@@ -71,6 +71,15 @@ def describe(family, c):
                 f"G={c['n_groups']} N={c['ssm_state_size']} K={c['conv_kernel']} cs={c['chunk_size']} "
                 f"dtmin={c['time_step_min']:g}{' tied' if c['tie_word_embeddings'] else ''}{' bias' if c['use_bias'] else ''}"
                 f"{' mlpb' if c['mlp_bias'] else ''}")
+    if family == "zamba2":
+        layout = "".join("H" if t == "hybrid" else "M" for t in c["layers_block_type"])
+        return (f"d={c['hidden_size']} {layout} mem={c['num_mem_blocks']} H={c['num_attention_heads']} "
+                f"KV={c['num_key_value_heads']} I={c['intermediate_size']} r={c['adapter_rank']}"
+                f"{' qkvadapt' if c['use_shared_attention_adapter'] else ''}"
+                f"{' rope=%g' % c['rope_theta'] if c['use_mem_rope'] else ''} mH={c['n_mamba_heads']} "
+                f"G={c['mamba_ngroups']} N={c['mamba_d_state']} K={c['mamba_d_conv']} x{c['mamba_expand']} "
+                f"cs={c['chunk_size']} dtmin={c['time_step_min']:g}{' bias' if c['add_bias_linear'] else ''}"
+                f"{' tied' if c['tie_word_embeddings'] else ''}")
     return (f"d={c['hidden_size']} L={c['num_hidden_layers']} attn={c['attn_layer_offset']}/{c['attn_layer_period']} "
             f"moe={c['expert_layer_offset']}/{c['expert_layer_period']} E={c['num_experts']}k{c['num_experts_per_tok']} "
             f"H={c['num_attention_heads']} KV={c['num_key_value_heads']} N={c['mamba_d_state']} "

@@ -16,6 +16,7 @@ Model families (byte level, vocab_size 256, token id = byte value):
   bamba        -> BambaConfig / BambaForCausalLM
   nemotron_h   -> NemotronHConfig / NemotronHForCausalLM
   granite_hybrid -> GraniteMoeHybridConfig / GraniteMoeHybridForCausalLM
+  zamba2       -> Zamba2Config / Zamba2ForCausalLM
 """
 
 from __future__ import annotations
@@ -45,10 +46,11 @@ FAMILY_CLASSES = {
     "nemotron_h": ("NemotronHConfig", "NemotronHForCausalLM", "transformers.models.nemotron_h.modeling_nemotron_h"),
     "granite_hybrid": ("GraniteMoeHybridConfig", "GraniteMoeHybridForCausalLM",
                        "transformers.models.granitemoehybrid.modeling_granitemoehybrid"),
+    "zamba2": ("Zamba2Config", "Zamba2ForCausalLM", "transformers.models.zamba2.modeling_zamba2"),
 }
 # modules whose float32 casts also run in a family's forward (NemotronH imports Zamba2RMSNormGated)
 EXTRA_F64_MODULES = {"nemotron_h": ["transformers.models.zamba2.modeling_zamba2"]}
-ATTENTION_FAMILIES = ("llama", "jamba", "bamba", "nemotron_h", "granite_hybrid")
+ATTENTION_FAMILIES = ("llama", "jamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2")
 FAMILIES = tuple(FAMILY_CLASSES)
 
 _TORCH = None
@@ -153,8 +155,37 @@ def block_types(cfg):
     return list(t)
 
 
+def zamba2_shared_blocks(cfg):
+    """Zamba2: per layer, the shared transformer block a hybrid layer uses (None for a plain Mamba-2
+    layer); hybrid layers, counted among themselves, use the blocks in rotation (Zamba2Model.get_layers)."""
+    out, uses = [], 0
+    for t in block_types(cfg):
+        if t == "hybrid":
+            out.append(uses % cfg.num_mem_blocks)
+            uses += 1
+        else:
+            out.append(None)
+    return out
+
+
+def ssm_module(layer):
+    """The Mamba module of a decoder layer (Zamba2's hybrid layers keep theirs in mamba_decoder.mamba)."""
+    dec = getattr(layer, "mamba_decoder", None)
+    if dec is not None:
+        return dec.mamba
+    for n in ("mixer", "mamba"):
+        m = getattr(layer, n, None)
+        if m is not None and hasattr(m, "in_proj"):
+            return m
+    return None
+
+
 def layer_plan(family, cfg):
-    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention'|'none', ffn: None|'mlp'|'moe'}."""
+    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention'|'none', ffn: None|'mlp'|'moe'}
+    (Zamba2: every layer's mixer is its Mamba-2, and 'shared' names the shared block a hybrid layer runs
+    first, or None)."""
+    if family == "zamba2":
+        return [{"mixer": "mamba2", "ffn": None, "shared": b} for b in zamba2_shared_blocks(cfg)]
     n = cfg.num_hidden_layers
     if family in ("mamba1", "falcon_mamba"):
         return [{"mixer": "mamba", "ffn": None} for _ in range(n)]
@@ -359,6 +390,46 @@ def random_spec(family: str, rng: random.Random) -> dict:
             tie_word_embeddings=tie,
             layer_norm_epsilon=rng.choice([1e-5, 1e-6]),
         )
+    elif family == "zamba2":
+        while True:
+            h = rng.choice([16, 24, 32, 48])
+            heads = rng.choice([2, 4, 8])
+            mh = rng.choice([2, 4, 8])
+            expand = rng.choice([1, 2])
+            if (2 * h) % heads or (2 * h // heads) % 2 or (expand * h) % mh:
+                continue
+            break
+        n = rng.randint(2, 6)
+        types = [rng.choice(["linear_attention", "hybrid"]) for _ in range(n)]
+        if "hybrid" not in types:
+            types[rng.randrange(n)] = "hybrid"
+        adapters = rng.random() < 0.6
+        kv = heads if adapters else rng.choice([k for k in (1, 2, heads // 2, heads) if k >= 1 and heads % k == 0])
+        c = dict(
+            hidden_size=h,
+            num_hidden_layers=n,
+            layers_block_type=types,
+            num_mem_blocks=rng.choice([1, 2, 3]),
+            num_attention_heads=heads,
+            num_key_value_heads=kv,
+            use_shared_attention_adapter=adapters,
+            adapter_rank=rng.choice([2, 4, 8]),
+            use_mem_rope=rng.random() < 0.6,
+            intermediate_size=rng.choice([16, 32, 48, 64]),
+            hidden_act="gelu",
+            n_mamba_heads=mh,
+            mamba_ngroups=rng.choice([g for g in (1, 2, 4) if mh % g == 0]),
+            mamba_d_state=rng.choice([4, 8, 16]),
+            mamba_d_conv=rng.choice([2, 3, 4]),
+            mamba_expand=expand,
+            chunk_size=rng.choice([4, 8, 16, 32]),
+            add_bias_linear=rng.random() < 0.3,
+            time_step_min=rng.choice([0.001, 0.01]),
+            rms_norm_eps=rng.choice([1e-5, 1e-6]),
+            tie_word_embeddings=tie,
+        )
+        if c["use_mem_rope"]:
+            c["rope_theta"] = rng.choice([10000.0, 500000.0])
     else:
         raise KeyError(family)
     return {"family": family, "dtype": dtype, "config": c}
@@ -476,13 +547,13 @@ def perturb_weights(model, family, cfg, seed):
                 rule = "fallback N(0,0.1)"
             p.copy_(v.to(p.dtype))
             rules[name] = rule
-        if family in ("mamba2", "bamba", "nemotron_h", "granite_hybrid"):
+        if family in ("mamba2", "bamba", "nemotron_h", "granite_hybrid", "zamba2"):
             # soften the dt rows of in_proj so softplus(dt + dt_bias) stays ~1e-3..0.6
             for layer in model.base_model.layers:
-                for attr in ("mixer", "mamba"):
-                    mx = getattr(layer, attr, None)
+                for mx in [getattr(layer, a, None) for a in ("mixer", "mamba")] + [ssm_module(layer)]:
                     if mx is not None and hasattr(mx, "dt_bias") and hasattr(mx, "in_proj"):
                         mx.in_proj.weight[-mx.num_heads:, :] *= 0.5
+                        break
             rules["*.in_proj.weight[-num_heads:] (Mamba-2 layers)"] = "dt rows scaled by 0.5"
     rules["_tie_word_embeddings"] = tied
     lm = getattr(model, "lm_head", None)
@@ -862,9 +933,9 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
     if probes:
         for i, lay in enumerate(layers):
             kind = plan[i]
-            mixer = None
+            mixer = ssm_module(lay) if family == "zamba2" else None
             for n in ("mixer", "mamba", "self_attn"):
-                if isinstance(getattr(lay, n, None), torch.nn.Module):
+                if mixer is None and isinstance(getattr(lay, n, None), torch.nn.Module):
                     mixer = getattr(lay, n)
                     break
             if mixer is None:
@@ -975,7 +1046,8 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
 
     # ---- attention probabilities
     att = getattr(out, "attentions", None)
-    attn_layers = [i for i, k in enumerate(plan) if k["mixer"] == "attention"]
+    # attention layers, and Zamba2's hybrid layers (one map per use of a shared block)
+    attn_layers = [i for i, k in enumerate(plan) if k["mixer"] == "attention" or k.get("shared") is not None]
     if att is not None and attn_layers:
         att = [a for a in att if a is not None]
         if len(att) == len(plan) and len(attn_layers) != len(plan):
@@ -1044,9 +1116,9 @@ def run_probes(model, family, cfg, plan, layers, probe_data, arrays, T):
         pd = probe_data.get(i, {})
         r = {}
         lay = layers[i]
-        mixer = None
+        mixer = ssm_module(lay) if family == "zamba2" else None
         for n in ("mixer", "mamba", "self_attn"):
-            if isinstance(getattr(lay, n, None), torch.nn.Module):
+            if mixer is None and isinstance(getattr(lay, n, None), torch.nn.Module):
                 mixer = getattr(lay, n)
                 break
         # conv state == last K pre-conv inputs?

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate StateScope's reference fixtures from HuggingFace transformers' own
 implementations (Mamba, Mamba-2, Llama, Jamba, Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0
-hybrid), on raw bytes (vocab 256).
+hybrid, Zamba2), on raw bytes (vocab 256).
 
     python3 tools/make_fixtures.py --out tests/fixtures            # all fixtures
     python3 tools/make_fixtures.py --out tests/fixtures --only jamba_a
@@ -18,7 +18,8 @@ Per fixture (tests/fixtures/<name>/):
   reference/logits.npy               float64 [T, 256];
   reference/hidden_states.npy        float64 [n_hidden, T, d]  (meaning per entry in meta.json);
   reference/layer_outputs.npy        float64 [L, T, d]  output of every layer, before final norm;
-  reference/attn_L<l>.npy            float64 [heads, T, T]  softmax probabilities (attention layers);
+  reference/attn_L<l>.npy            float64 [heads, T, T]  softmax probabilities (attention layers; Zamba2's
+                                     hybrid layers: their use of a shared block's attention);
   reference/conv_state_L<l>.npy      float64 final conv state per Mamba layer;
   reference/ssm_state_L<l>.npy       float64 final SSM state per Mamba layer;
   reference/router_logits_L<l>.npy   float64 [T, E] (Jamba MoE layers) and router_topk_L<l>.npy int64 [T, k];
@@ -185,6 +186,37 @@ FIXTURES += [
             tie_word_embeddings=True,
         ),
     ),
+    dict(
+        # 2 shared blocks used by 3 hybrid layers (1, 3, 4 -> blocks 0, 1, 0), q/k/v adapters, RoPE, 2 groups;
+        # layers_block_type in its legacy spelling ("mamba"), which transformers renames
+        name="zamba2_a_f32",
+        family="zamba2",
+        dtype="float32",
+        input="Zamba2: S0+M2 S1+M2, 共享 blocks".encode() + b"\x00\xff",  # 36 bytes
+        config=dict(
+            hidden_size=16, num_hidden_layers=5, layers_block_type=["mamba", "hybrid", "mamba", "hybrid", "hybrid"],
+            num_mem_blocks=2, num_attention_heads=4, num_key_value_heads=4, use_shared_attention_adapter=True,
+            adapter_rank=4, use_mem_rope=True, rope_theta=10000.0, intermediate_size=32, hidden_act="gelu",
+            n_mamba_heads=4, mamba_ngroups=2, mamba_d_state=8, mamba_d_conv=4, mamba_expand=2, chunk_size=8,
+            tie_word_embeddings=True,
+        ),
+    ),
+    dict(
+        # 1 shared block used 3 times (layers 0, 2, 3), GQA, no attention adapters (the MLP's are always
+        # there), no RoPE, add_bias_linear, untied head, 1 group
+        name="zamba2_gqa_f32",
+        family="zamba2",
+        dtype="float32",
+        input="Zamba2 GQA: one block ×3, bias".encode() + b"\x80",  # 32 bytes
+        config=dict(
+            hidden_size=16, num_hidden_layers=5,
+            layers_block_type=["hybrid", "linear_attention", "hybrid", "hybrid", "linear_attention"],
+            num_mem_blocks=1, num_attention_heads=4, num_key_value_heads=2, use_shared_attention_adapter=False,
+            adapter_rank=4, use_mem_rope=False, intermediate_size=24, hidden_act="gelu", n_mamba_heads=4,
+            mamba_ngroups=1, mamba_d_state=8, mamba_d_conv=3, mamba_expand=2, chunk_size=8, add_bias_linear=True,
+            time_step_min=0.01, tie_word_embeddings=False,
+        ),
+    ),
 ]
 
 COMMON_NOTES = {
@@ -242,6 +274,18 @@ FAMILY_NOTES = {
         "multipliers": "x0 = embed * embedding_multiplier; x += branch * residual_multiplier; scores * attention_multiplier; "
         "logits / logits_scaling",
     },
+    "zamba2": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, mamba_d_conv]: every layer's Mamba-2 (hybrid layers: "
+        "mamba_decoder.mamba), when transformers' cache exposes it",
+        "ssm_state_L<l>.npy": "float64 [n_mamba_heads, mamba_headdim, mamba_d_state]",
+        "attn_L<l>.npy": "hybrid layers only: the probabilities of this layer's use of its shared block's attention "
+        "(own KV cache, own adapters)",
+        "layers": "mamba layer: x + mamba(norm(x)); hybrid layer: t = linear(shared_block(x, x_0)), then "
+        "x + mamba(norm(x + t)); shared_block = attention on rmsnorm(concat(x, x_0)) (head_dim = 2 * hidden / heads, "
+        "scale (head_dim / 2)^-0.5), then pre_ff_layernorm and the GELU MLP (no residual inside)",
+        "weights": "a shared block is saved once, under the first hybrid layer using it; later uses are tied to it; "
+        "use u's adapters are saved inside that block's module (..._adapter_list.<u>)",
+    },
     "jamba": {
         "conv_state_L<l>.npy": "float64 [d_inner, mamba_d_conv] (mamba layers only): last K pre-conv inputs, "
         "oldest first",
@@ -288,6 +332,15 @@ def shapes_of(family, cfg):
                     intermediate=cfg.intermediate_size, mamba_heads=cfg.mamba_num_heads,
                     mamba_head_dim=cfg.mamba_head_dim, n_groups=cfg.n_groups, state=cfg.ssm_state_size,
                     conv_kernel=cfg.conv_kernel, chunk_size=cfg.chunk_size)
+    if family == "zamba2":
+        d_in = int(cfg.mamba_expand * cfg.hidden_size)
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, layer_types=hf.block_types(cfg),
+                    shared_blocks=hf.zamba2_shared_blocks(cfg), mem_blocks=cfg.num_mem_blocks,
+                    heads=cfg.num_attention_heads, kv_heads=cfg.num_key_value_heads, head_dim=cfg.attention_head_dim,
+                    intermediate=cfg.intermediate_size, adapter_rank=cfg.adapter_rank, d_inner=d_in,
+                    mamba_heads=cfg.n_mamba_heads, mamba_head_dim=cfg.mamba_headdim, n_groups=cfg.mamba_ngroups,
+                    state=cfg.mamba_d_state, conv_kernel=cfg.mamba_d_conv, chunk_size=cfg.chunk_size,
+                    rope_theta=hf.rope_theta_of(cfg) if cfg.use_mem_rope else None)
     attn, moe = hf.jamba_layer_kinds(cfg)
     return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
                 kv_heads=cfg.num_key_value_heads, head_dim=cfg.hidden_size // cfg.num_attention_heads,
@@ -319,6 +372,10 @@ def family_options(family, cfg):
                            "embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling",
                            "num_local_experts", "num_experts_per_tok", "shared_intermediate_size", "mamba_d_head",
                            "time_step_limit", "tie_word_embeddings"],
+        "zamba2": ["hidden_act", "rms_norm_eps", "layers_block_type", "hybrid_layer_ids", "num_mem_blocks",
+                   "use_shared_attention_adapter", "use_shared_mlp_adapter", "adapter_rank", "use_mem_rope",
+                   "rope_parameters", "attention_head_dim", "mamba_headdim", "time_step_min", "add_bias_linear",
+                   "use_conv_bias", "use_long_context", "tie_word_embeddings"],
     }[family]
     out = {}
     for k in keys:
@@ -347,6 +404,8 @@ def activation_stats(model, family, cfg, input_bytes):
     plan = hf.layer_plan(family, cfg)
     for i, lay in enumerate(model.base_model.layers):
         mixer = getattr(lay, "mixer", None) if family in ("mamba1", "mamba2", "falcon_mamba", "nemotron_h") else getattr(lay, "mamba", None)
+        if family == "zamba2":
+            mixer = hf.ssm_module(lay)
         if mixer is None or plan[i]["mixer"] not in ("mamba", "mamba2"):
             continue
         if plan[i]["mixer"] == "mamba2":
@@ -664,6 +723,17 @@ scale `attention_multiplier` and RoPE only when `position_embedding_type == "rop
 k; experts fused (`block_sparse_moe.input_linear.weight` [E, 2I, D] gate rows first, `output_linear.weight`
 [E, D, I], `router.layer.weight`, as saved); shared MLP `input_linear` [2Is, D] (gate rows first), `output_linear`.
 `x0 = embed * embedding_multiplier`; each branch is added times `residual_multiplier`; logits / `logits_scaling`.
+
+**Zamba2** (`Zamba2ForCausalLM`): one Mamba-2 per `layers_block_type` entry (`linear_attention`, legacy `mamba`):
+`x + mamba(input_layernorm(x))`, the gated norm per group of d_inner / mamba_ngroups channels with eps 1e-5,
+Δ clamped below at `time_step_min`, conv1d always with bias. A `hybrid` entry first runs a shared transformer block
+on `(x, x_0)` (x_0 = the embeddings): `rmsnorm(concat(x, x_0))` (width 2·hidden) → attention (head_dim =
+2·hidden // heads, scale (head_dim/2)^-1/2, RoPE over the whole head when `use_mem_rope`, its own KV cache per
+layer) → `pre_ff_layernorm` → `down(gelu(gate) * up)` from `gate_up_proj` (gate rows first); no residual inside the
+block; then the layer's own `linear` gives t and the layer computes `x + mamba(input_layernorm(x + t))`. Hybrid
+layer u (counted among hybrid layers) uses block `u % num_mem_blocks`, whose weights are saved once under its first
+user (`model.layers.<first>.shared_transformer.*`); its adapters `linear_{{q,k,v}}_adapter_list.<u>` (when
+`use_shared_attention_adapter`) and `gate_up_proj_adapter_list.<u>` (always) are added to q/k/v and gate_up.
 """
 
 
