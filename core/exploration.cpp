@@ -487,7 +487,10 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   w.head = head;
   w.t0 = t0;
   w.t1 = t1;
-  const bool tail_kind = !(parts & kWindowLogits) && t1 == computed_ && t1 - t0 <= kTailMax;
+  // Zamba2's hybrid layer: its Mamba-2 parts as any Mamba-2 layer's, and with kWindowAttention the
+  // probabilities of its use of the shared block's attention (traced, never from the tail recorder).
+  const bool shared_attention = (parts & kWindowAttention) && c.shared_block(layer) >= 0;
+  const bool tail_kind = !(parts & kWindowLogits) && !shared_attention && t1 == computed_ && t1 - t0 <= kTailMax;
   if (tail_kind && tail_ && tail_->layer == layer && tail_->head == head && (tail_->parts & parts) == parts &&
       tail_->w.t1 == t1 && tail_->w.t0 <= t0)
     return sub_window(tail_->w, t0, t1);
@@ -502,7 +505,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     req.names.insert(m1 ? trace::kMambaStridedStates : trace::kMamba2StridedStates);
     req.state_stride = 1;
   }
-  if ((parts & kWindowAttention) && w.kind == MixerKind::Attention) {
+  if ((parts & kWindowAttention) && (w.kind == MixerKind::Attention || shared_attention)) {
     req.names.insert(trace::kAttnProbs);
     req.probs_windows[layer] = ProbsWindow{head, t0, t1};
   }
@@ -528,6 +531,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.B = get(trace::kMamba2B);
     w.C = get(trace::kMamba2C);
     w.states = get(trace::kMamba2StridedStates);
+    if (shared_attention) w.attn = store.get(trace::kAttnProbs, layer);
   } else {
     w.attn = store.get(trace::kAttnProbs, layer);
   }

@@ -135,6 +135,8 @@ class Exploration {
   // cheaper: the layers above it are not run, and an attention layer's cache is read, not recomputed).
   // KV caches come back holding exactly t + 1 positions.
   ModelState state_at(int64_t t, int layer = -1) const;
+  // A Zamba2 hybrid layer's window has its Mamba-2's parts (kind Mamba2, `head` unused by them) and, with
+  // kWindowAttention, its shared attention's probabilities of attention head `head` in `attn`.
   LayerWindow trace_window(int layer, int64_t t0, int64_t t1, unsigned parts, int head = 0) const;
   // Keys of one KV head of an attention layer after token t, read from the live cache: [t + 1, hd].
   Tensor cached_keys(int64_t t, int layer, int kv_head) const;

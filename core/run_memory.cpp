@@ -43,6 +43,12 @@ int64_t activation_floats_per_token(const ModelConfig& c) {
       }
       case MixerKind::None: break;  // Nemotron-H's MLP layers: the feed-forward alone
     }
+    if (c.shared_block(l) >= 0) {  // Zamba2's hybrid layer: concat + norm (2D each), q/k/v with their adapters,
+      const AttentionParams& a = c.attn;  // attention out, o_proj, the MLP's gate_up (2I), gelu (I), down, linear
+      w = std::max<int64_t>(w, 4 * int64_t(c.d_model) + 2 * int64_t(a.n_heads + 2 * a.n_kv_heads) * a.head_dim +
+                                   3 * int64_t(c.zamba2.adapter_rank) + 2 * int64_t(a.n_heads) * a.head_dim + 3 * int64_t(c.ffn.intermediate) +
+                                   3 * int64_t(c.d_model));
+    }
     if (c.ffns[l] == FfnKind::Mlp) w = std::max<int64_t>(w, 4 * int64_t(c.ffn.intermediate) + c.d_model);
     if (c.ffns[l] == FfnKind::Moe)
       w = std::max<int64_t>(w, int64_t(c.ffn.n_experts) + 4 * int64_t(c.ffn.top_k) * c.ffn.intermediate + 2 * int64_t(c.d_model));

@@ -101,7 +101,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     pr.total = total;
     pr.model = ex.name();
     pr.on_cpu = ex.backend_name() == "cpu";
-    for (MixerKind k : ex.config().mixers) pr.quadratic |= k == MixerKind::Attention;
+    for (int l = 0; l < ex.config().n_layers; ++l) pr.quadratic |= ex.config().has_kv_cache(l);  // attention, Zamba2's shared attention
     std::vector<std::pair<double, double>> chunks;  // (position, seconds per token)
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;

@@ -12,10 +12,12 @@
 #include "backend.h"
 #include "config.h"
 #include "error.h"
+#include "exploration.h"
 #include "model.h"
 #include "model_folder.h"
 #include "random_model_folder.h"
 #include "test_support.h"
+#include "trace_store.h"
 
 using namespace ss;
 using json = nlohmann::json;
@@ -327,6 +329,40 @@ class TestFamilies : public QObject {
     } catch (const Error& e) {
       QCOMPARE(e.field(), std::string("model.layers.3.shared_transformer.self_attn.q_proj.weight"));
     }
+  }
+
+  // The explorer's queries on a Zamba2 model: a rerun from a snapshot restores each hybrid layer's own
+  // KV cache (else the layer's Mamba-2 input and every state above it would differ), and a hybrid
+  // layer's window carries its Mamba-2's Δ beside its shared attention's probabilities.
+  void zamba2_exploration_reruns_and_windows() {
+    const std::string dir = testkit::write_random_model_folder(small_config("zamba2"), test::temp_dir("zamba2-explore"), 11);
+    auto ex = Exploration::open(dir, make_cpu_backend(), /*snapshot_every=*/8);
+    std::vector<uint8_t> text(30);
+    for (size_t i = 0; i < text.size(); ++i) text[i] = uint8_t((i * 53 + 7) % 256);
+    ex->set_bytes(text);
+    QCOMPARE(ex->computed(), int64_t(30));
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    const std::vector<int32_t> tokens(text.begin(), text.end());
+    ModelState fresh = m->initial_state();
+    m->forward({tokens.begin(), tokens.begin() + 11}, fresh);
+    const ModelState st = ex->state_at(10);  // from the snapshot at 8, 3 tokens rerun
+    for (int l = 0; l < m->config().n_layers; ++l) {
+      QVERIFY2(test::rel_l2(st.layers[l].ssm_state, fresh.layers[l].ssm_state) < 1e-5, qPrintable(QString("layer %1").arg(l)));
+      QCOMPARE(st.layers[l].kv.length, m->config().has_kv_cache(l) ? int64_t(11) : int64_t(0));
+    }
+    const int layer = 3;  // S1+M2
+    const LayerWindow w = ex->trace_window(layer, 4, 20, kWindowGate | kWindowAttention, /*head=*/2);
+    QCOMPARE(w.kind, MixerKind::Mamba2);
+    QCOMPARE(w.delta.size(0), int64_t(16));
+    QCOMPARE(w.attn.shape(), (Shape{16, 16}));
+    TraceRequest req;
+    req.names = {trace::kAttnProbs};
+    req.probs_windows[layer] = ProbsWindow{2, 4, 20};
+    TraceStore store(req);
+    ModelState s = m->initial_state();
+    m->forward(tokens, s, store.recording(), false);
+    QVERIFY(test::rel_l2(w.attn, store.get(trace::kAttnProbs, layer)) < 1e-6);
   }
 
   // Granite's multipliers folded into the weights equal the multipliers applied to activations: the

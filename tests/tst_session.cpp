@@ -310,6 +310,54 @@ class TestSession : public QObject {
     QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
   }
 
+  // A Zamba2 hybrid layer ("S0+M2"): the state, Δ and matrix views show its Mamba-2 (the layer's mixer);
+  // the memory view counts one KV cache per hybrid layer although the shared blocks' weights are shared.
+  void zamba2_hybrid_layer_views() {
+    nlohmann::json cfg = testkit::bench_config("zamba2");
+    cfg["hidden_size"] = 32;
+    cfg["num_attention_heads"] = 4;
+    cfg["num_key_value_heads"] = 4;
+    cfg["n_mamba_heads"] = 4;
+    cfg["mamba_d_state"] = 8;
+    cfg["chunk_size"] = 8;
+    cfg["intermediate_size"] = 48;
+    cfg["adapter_rank"] = 4;
+    const std::string dir = testkit::write_random_model_folder(cfg, test::temp_dir("session-zamba2"), 4);
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_bytes(bytes_of(kText));
+    QCOMPARE(ref->config().shared_blocks, (std::vector<int>{-1, 0, -1, 1}));
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(kText));
+    s.select_token(5);
+    for (const int layer : {1, 3}) {
+      log.clear();
+      s.set_choice(0, Choice{layer, 1, 0});
+      s.wait_idle();
+      FramePtr st = log.last(View::State);
+      QVERIFY(st && st->error.empty());
+      const Tensor h = ref->state_at(5, layer).layers[layer].ssm_state;  // [H, P, N]: the Mamba-2's
+      QCOMPARE(st->rows, h.size(-1));
+      QCOMPARE(st->cols, h.numel() / h.size(-1));
+      QVERIFY(std::abs(st->at(0, 0) - h.data()[0]) <= 1e-5f * std::max(1.0f, std::abs(h.data()[0])));
+      FramePtr dl = log.last(View::Delta);
+      QVERIFY(dl && dl->error.empty() && dl->note.empty());
+      QCOMPARE(dl->cols, int64_t(4));  // Mamba-2 heads
+      FramePtr mx = log.last(View::Matrix, 0);
+      QVERIFY(mx && mx->error.empty());
+      QVERIFY(mx->scalars.count("scan_vs_matrix"));
+      QVERIFY(mx->scalar("scan_vs_matrix") <= 1e-4 * std::max(1.0, mx->scalar("scan_max_abs")));
+    }
+    FramePtr mem = log.last(View::Memory);
+    QVERIFY(mem && mem->cols == 1);
+    const int64_t per_use = 2 * 4 * 4 * 16;  // k + v, 4 kv heads of 16, fp32, per position
+    QCOMPARE(ref->model().kv_bytes_per_token(), 2 * per_use);  // two hybrid layers, two caches
+    QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
+    QCOMPARE(ref->live_kv_bytes(), int64_t(kText.size()) * 2 * per_use);
+  }
+
   // Moving the selection by one token moves the 256-token window by one: the engine serves it from
   // the wider window it traced for the previous selection (engine.h, kWindowSlack). The numbers must
   // be those of a fresh trace of exactly the new window, for every layer kind.

@@ -10,7 +10,9 @@ LayerScheduleStrip::LayerScheduleStrip(QWidget* parent) : QWidget(parent) {
   setToolTip(tr("The model's layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), "
                 "orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer "
                 "that mixes no tokens (Nemotron-H's MLP layers, nothing carried); a bar under a layer: a "
-                "mixture-of-experts feed-forward. Click a layer to show it."));
+                "mixture-of-experts feed-forward. S0+M2 (Zamba2): the layer first runs shared transformer block 0 "
+                "(attention + MLP whose weights several layers share; this layer's own KV cache), then its own "
+                "Mamba-2. Click a layer to show it."));
 }
 
 QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
@@ -29,6 +31,15 @@ QString LayerScheduleStrip::mixerLabel(ss::MixerKind k) {
 
 QString LayerScheduleStrip::carryText(ss::MixerKind k) {
   return k == ss::MixerKind::Attention ? tr("KV↗") : k == ss::MixerKind::None ? QString() : tr("state");
+}
+
+QString LayerScheduleStrip::layerLabel(const ss::ModelConfig& c, int l) {
+  const int b = c.shared_block(l);
+  return b >= 0 ? QString("S%1+%2").arg(b).arg(mixerLabel(c.mixers[l])) : mixerLabel(c.mixers[l]);
+}
+
+QString LayerScheduleStrip::layerCarryText(const ss::ModelConfig& c, int l) {
+  return c.shared_block(l) >= 0 ? tr("KV↗+state") : carryText(c.mixers[l]);
 }
 
 void LayerScheduleStrip::setConfig(const ss::ModelConfig& c) {
@@ -72,10 +83,15 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     p.setBrush(mixerColor(k));
     p.setPen(l == m_current ? QPen(palette().color(QPalette::WindowText), Zoom::px(3)) : QPen(Qt::NoPen));
     p.drawRoundedRect(r, 4, 4);
+    if (m_config.shared_block(l) >= 0) {  // Zamba2: the shared block's attention first, in the attention colour
+      p.setBrush(mixerColor(ss::MixerKind::Attention));
+      p.setPen(Qt::NoPen);
+      p.drawRoundedRect(QRectF(r.left(), r.top(), r.width() * 0.3, r.height()), 4, 4);
+    }
     p.setPen(Qt::black);
     p.setFont(font());
-    const QString label = mixerLabel(k);
-    p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
+    const QString label = layerLabel(m_config, l);
+    p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance(label + " 00") ? QString("%1 %2").arg(label).arg(l) : label);
     if (m_config.ffns[l] == ss::FfnKind::Moe) {
       p.setBrush(palette().color(QPalette::WindowText));  // not a model or layer colour
       p.setPen(Qt::NoPen);
@@ -83,7 +99,7 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     }
     p.setFont(small);
     p.setPen(palette().color(QPalette::WindowText));
-    const QString carry = carryText(k);
+    const QString carry = layerCarryText(m_config, l);
     if (!carry.isEmpty() && r.width() > QFontMetrics(small).horizontalAdvance(carry)) p.drawText(carryRect(l), Qt::AlignCenter, carry);
   }
 }

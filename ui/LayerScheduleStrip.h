@@ -1,7 +1,8 @@
 // LayerScheduleStrip: a model's layers as a row of boxes — Mamba, Mamba-2, attention, or a feed-forward
 // layer that mixes no tokens (Nemotron-H's MLP layers), a mixture-of-experts feed-forward marked under
-// its layer — with what each layer carries from token to token (a fixed state, a KV cache that grows,
-// or nothing). Click a box to choose that layer.
+// its layer, a Zamba2 hybrid layer ("S1+M2": shared block 1, then its Mamba-2) — with what each layer
+// carries from token to token (a fixed state, a KV cache that grows, both, or nothing). Click a box to
+// choose that layer.
 #pragma once
 
 #include <QWidget>
@@ -17,6 +18,10 @@ class LayerScheduleStrip : public QWidget {
   static QColor mixerColor(ss::MixerKind kind);
   static QString mixerLabel(ss::MixerKind kind);  // "M", "M2", "A", "F" (feed-forward only)
   static QString carryText(ss::MixerKind kind);   // "state", "KV↗", or empty (carries nothing)
+  // Layer l as the strip labels it: mixerLabel, or "S<b>+M2" for a Zamba2 layer using shared block b.
+  static QString layerLabel(const ss::ModelConfig& config, int layer);
+  // What layer l carries: carryText, or "KV↗+state" for a Zamba2 hybrid layer (its own cache and state).
+  static QString layerCarryText(const ss::ModelConfig& config, int layer);
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override { return {120, sizeHint().height()}; }
   QRectF carryRect(int layer) const;  // where "state" / "KV↗" is written under the layer's box

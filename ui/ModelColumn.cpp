@@ -160,7 +160,10 @@ void ModelColumn::sync() {
     m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
     m_head->setValue(ch.head);
   }
-  m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
+  // A Zamba2 hybrid layer: "S1 + Mamba-2" (shared block 1 runs first; the views show the Mamba-2).
+  const int block = c.shared_block(ch.layer);
+  m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3%4").arg(LayerScheduleStrip::mixerColor(k).name())
+                           .arg(block >= 0 ? QString("S%1 + ").arg(block) : QString())
                            .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }

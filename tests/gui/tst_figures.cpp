@@ -245,6 +245,26 @@ class TestFigures : public QObject {
       strip.resize(strip.sizeHint());
       QVERIFY(!strip.grab().isNull());  // paints the feed-forward layers without tripping over them
     }
+    // Zamba2's schedule: every layer ends in its own Mamba-2; a hybrid layer first runs a shared block,
+    // the blocks in rotation (hybrid layers 1, 3, 4 -> blocks 0, 1, 0), and carries a KV cache of its own.
+    {
+      const ss::ModelConfig z = ss::parse_model_config(
+          ss::parse_json_relaxed(R"({"architectures": ["Zamba2ForCausalLM"], "vocab_size": 256, "hidden_size": 32,
+            "layers_block_type": ["linear_attention", "hybrid", "linear_attention", "hybrid", "hybrid"], "num_mem_blocks": 2,
+            "num_attention_heads": 4, "n_mamba_heads": 4})"),
+          "zamba2/config.json");
+      QStringList labels, carries;
+      for (int l = 0; l < z.n_layers; ++l) {
+        labels << LayerScheduleStrip::layerLabel(z, l);
+        carries << LayerScheduleStrip::layerCarryText(z, l);
+      }
+      QCOMPARE(labels, QStringList({"M2", "S0+M2", "M2", "S1+M2", "S0+M2"}));
+      QCOMPARE(carries, QStringList({"state", "KV↗+state", "state", "KV↗+state", "KV↗+state"}));
+      LayerScheduleStrip strip;
+      strip.setConfig(z);
+      strip.resize(strip.sizeHint());
+      QVERIFY(!strip.grab().isNull());
+    }
     // The legend lists every model by its full name, nothing elided.
     ChartLegend* legend = ChartLegend::of(mc);
     QVERIFY(legend);

@@ -730,12 +730,16 @@
         <translation>KV↗</translation>
     </message>
     <message>
+        <source>KV↗+state</source>
+        <translation>KV↗+状态</translation>
+    </message>
+    <message>
         <source>state</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source>The model&apos;s layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer that mixes no tokens (Nemotron-H&apos;s MLP layers, nothing carried); a bar under a layer: a mixture-of-experts feed-forward. Click a layer to show it.</source>
-        <translation>模型的各层，自下而上。绿色：Mamba（固定状态），蓝色：Mamba-2（固定状态），橙色：注意力（键值缓存每个 token 增加一个位置），灰色：不在 token 之间混合信息的前馈层（Nemotron-H 的 MLP 层，不携带任何状态）；层下方的横条：混合专家（MoE）前馈层。单击某层即可显示它。</translation>
+        <source>The model&apos;s layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer that mixes no tokens (Nemotron-H&apos;s MLP layers, nothing carried); a bar under a layer: a mixture-of-experts feed-forward. S0+M2 (Zamba2): the layer first runs shared transformer block 0 (attention + MLP whose weights several layers share; this layer&apos;s own KV cache), then its own Mamba-2. Click a layer to show it.</source>
+        <translation>模型的各层，自下而上。绿色：Mamba（固定状态），蓝色：Mamba-2（固定状态），橙色：注意力（键值缓存每个 token 增加一个位置），灰色：不在 token 之间混合信息的前馈层（Nemotron-H 的 MLP 层，不携带任何状态）；层下方的横条：混合专家（MoE）前馈层。S0+M2（Zamba2）：该层先运行共享 Transformer 块 0（注意力 + MLP，其权重由多个层共享；本层有自己的键值缓存），再运行本层自己的 Mamba-2。单击某层即可显示它。</translation>
     </message>
 </context>
 <context>
