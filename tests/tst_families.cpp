@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -395,6 +396,31 @@ class TestFamilies : public QObject {
     Tensor c = unscaled_head->forward(tokens, s3);
     c.flat() /= j["logits_scaling"].get<float>();
     QVERIFY2(test::rel_l2(a, c) < 1e-6, qPrintable(QString("rel L2 %1").arg(test::rel_l2(a, c))));
+  }
+
+  // The two ops Zamba2 added to the backend, on the CPU reference: gelu_mul is the exact (erf) GELU
+  // times up, as torch's gelu(approximate="none"); concat_cols puts b's columns after a's.
+  void gelu_mul_and_concat_cols_on_the_cpu() {
+    auto be = make_cpu_backend();
+    const std::vector<float> g = {-30.0f, -3.0f, -1.0f, -0.1f, 0.0f, 0.5f, 1.0f, 2.5f, 30.0f};
+    Tensor gate = Tensor::zeros({3, 3}), up = Tensor::zeros({3, 3});
+    for (int i = 0; i < 9; ++i) {
+      gate.at(i) = g[i];
+      up.at(i) = 0.5f + 0.25f * float(i);
+    }
+    const Tensor y = be->gelu_mul(gate, up);
+    for (int i = 0; i < 9; ++i) {
+      const double x = g[i], want = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))) * up.at(i);
+      QVERIFY2(std::abs(y.at(i) - want) <= 1e-6 * std::max(1.0, std::abs(want)), qPrintable(QString("gelu(%1)").arg(x)));
+    }
+    const Tensor c = be->concat_cols(gate, up.reshaped({3, 3}));  // [3, 6]
+    QCOMPARE(c.shape(), (Shape{3, 6}));
+    for (int r = 0; r < 3; ++r)
+      for (int k = 0; k < 3; ++k) {
+        QCOMPARE(c.at(r * 6 + k), gate.at(r * 3 + k));
+        QCOMPARE(c.at(r * 6 + 3 + k), up.at(r * 3 + k));
+      }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, be->concat_cols(gate, Tensor::zeros({2, 3})));
   }
 
   // Partial rotary on the CPU reference: the first r dims rotate as a whole head of width r would,
