@@ -66,6 +66,11 @@ void Document::select_window(int64_t a, int64_t b) {
 
 void Document::extend_selection(int64_t t) { select_window(anchor, t); }
 
+MixerKind shown_mixer(const ModelConfig& c, const Choice& ch) {
+  if (ch.shared_attention && c.shared_block(ch.layer) >= 0) return MixerKind::Attention;
+  return c.mixers.at(ch.layer);
+}
+
 void Document::set_choice(int column, Choice c) {
   ++serial;
   if (column < 0 || column >= static_cast<int>(columns.size())) return;
@@ -73,7 +78,8 @@ void Document::set_choice(int column, Choice c) {
   if (info.loaded()) {
     const ModelConfig& m = info.config;
     c.layer = std::clamp(c.layer, 0, std::max(0, m.n_layers - 1));
-    const MixerKind k = m.mixers.empty() ? MixerKind::Mamba : m.mixers[c.layer];
+    c.shared_attention = c.shared_attention && m.shared_block(c.layer) >= 0;
+    const MixerKind k = m.mixers.empty() ? MixerKind::Mamba : shown_mixer(m, c);
     const int heads = k == MixerKind::Mamba2 ? m.mamba2.n_heads : k == MixerKind::Attention ? m.attn.n_heads : 1;
     c.head = std::clamp(c.head, 0, std::max(0, heads - 1));
     c.channel = std::clamp(c.channel, 0, std::max(0, m.mamba.d_inner - 1));

@@ -18,8 +18,15 @@ struct Choice {
   int layer = 0;
   int head = 0;
   int channel = 0;
+  // A Zamba2 hybrid layer: the views show its use of the shared block's attention (head = an attention
+  // head) instead of its Mamba-2. Cleared on any other layer.
+  bool shared_attention = false;
   bool operator==(const Choice&) const = default;
 };
+
+// What the views show of `ch`'s layer: its mixer, or Attention for a Zamba2 hybrid layer whose shared
+// attention is chosen.
+MixerKind shown_mixer(const ModelConfig& c, const Choice& ch);
 
 // A model column as the owner sees it. Fixed once opened (the choice lives in Document::choices).
 struct ColumnInfo {

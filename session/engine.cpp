@@ -218,7 +218,7 @@ Frame Engine::header(View v, const Document& d, int c) const {
     f.head = ch.head;
     f.channel = ch.channel;
     f.delta_average = d.averaged(c);
-    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(info.config.mixers[ch.layer]);
+    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(shown_mixer(info.config, ch));
   }
   return f;
 }
@@ -257,7 +257,7 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
   if (perModel) {
     const Choice ch = d.choices[c];
     key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) +
-           (d.averaged(c) ? "|delta_average" : "");
+           (d.averaged(c) ? "|delta_average" : "") + (ch.shared_attention ? "|shared_attention" : "");
   }
   const bool cacheable = v != View::Memory && v != View::Cost;
   if (cacheable) {
@@ -305,7 +305,7 @@ FramePtr Engine::build(View v, const Document& d, int c) {
   switch (v) {
     case View::State: {
       const ColumnInfo& info = *d.columns[c];
-      return info.config.mixers[d.choices[c].layer] == MixerKind::Attention ? kv_frame(d, c) : state_frame(d, c);
+      return shown_mixer(info.config, d.choices[c]) == MixerKind::Attention ? kv_frame(d, c) : state_frame(d, c);
     }
     case View::Delta: return delta_frame(d, c);
     case View::Matrix: return matrix_frame(d, c);
@@ -401,7 +401,7 @@ FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, in
   f.scalars = {{"rank", rank}, {"r0", double(m.row0 + r0)}, {"r1", double(m.row0 + r1)}, {"c0", double(m.col0 + c0)},
                {"c1", double(m.col0 + c1)}, {"below_diagonal", c1 < r0 ? 1.0 : 0.0}};
   const ColumnInfo& info = *d.columns[c];
-  const MixerKind k = info.config.mixers[d.choices[c].layer];
+  const MixerKind k = shown_mixer(info.config, d.choices[c]);
   if (k != MixerKind::Attention) f.scalars["N"] = k == MixerKind::Mamba ? info.config.mamba.d_state : info.config.mamba2.d_state;
   return std::make_shared<const Frame>(std::move(f));
 }
@@ -416,9 +416,10 @@ FramePtr Engine::cell_terms(const Document& d, int c, int64_t i, int64_t j) {
   }
   const Frame& m = *it->second;
   const Choice ch = d.choices[c];
-  const MixerKind kind = col->ex->config().mixers[ch.layer];
+  const MixerKind kind = shown_mixer(col->ex->config(), ch);
   const bool attn = kind == MixerKind::Attention;
-  const LayerWindow& w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
+  LayerWindow w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
+  w.kind = kind;  // a Zamba2 hybrid layer's window holds its Mamba-2's parts and its shared attention's
   const CellTerms t = window_matrix_terms(w, col->ex->ssm_A(ch.layer), kind == MixerKind::Mamba ? ch.channel : ch.head, i, j);
   f.text = t.formula;
   f.rows = 1;

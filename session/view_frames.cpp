@@ -124,9 +124,10 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
   Frame f = header(View::Delta, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = ex.config().mixers[ch.layer];
+  const MixerKind kind = shown_mixer(ex.config(), ch);
   if (kind == MixerKind::Attention) {
-    f.note = "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
+    f.note = ch.shared_attention ? "layer " + std::to_string(ch.layer) + ": its shared attention has no Δ gate (its Mamba-2 has one)"
+                                 : "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
     return std::make_shared<const Frame>(std::move(f));
   }
   const Selection sel = selection(d, c);
@@ -161,12 +162,13 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   Frame f = header(View::Matrix, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = ex.config().mixers[ch.layer];
+  const MixerKind kind = shown_mixer(ex.config(), ch);
   const bool attn = kind == MixerKind::Attention;
   const int index = kind == MixerKind::Mamba ? ch.channel : ch.head;
   const Selection sel = selection(d, c);
   const int64_t w1 = sel.t1, w0 = std::max(sel.t0, w1 - kMaxMatrixWindow);
-  const LayerWindow& w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
+  LayerWindow w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
+  w.kind = kind;  // a Zamba2 hybrid layer's window holds its Mamba-2's parts and its shared attention's
   const MatrixF M = window_matrix_blocked(w, ex.ssm_A(ch.layer), index);  // [W, W]
   f.rows = M.rows();
   f.cols = M.cols();
@@ -182,7 +184,8 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   f.t0 = w0;
   f.row0 = f.col0 = w0;
   f.highlight_row = sel.token - w0;
-  f.title = attn ? "attention probabilities, head " + std::to_string(ch.head)
+  f.title = attn ? std::string(ch.shared_attention ? "shared attention (block " + std::to_string(ex.config().shared_block(ch.layer)) + ") " : "attention ") +
+                       "probabilities, head " + std::to_string(ch.head)
                  : (kind == MixerKind::Mamba ? "M, channel " + std::to_string(ch.channel) : "M, head " + std::to_string(ch.head));
   f.title += ", layer " + std::to_string(ch.layer);
   f.row_axis = attn ? "query i" : "output i";

@@ -350,6 +350,30 @@ class TestSession : public QObject {
       QVERIFY(mx->scalars.count("scan_vs_matrix"));
       QVERIFY(mx->scalar("scan_vs_matrix") <= 1e-4 * std::max(1.0, mx->scalar("scan_max_abs")));
     }
+    // The same layer with its shared attention chosen: the state view shows this layer's own KV cache,
+    // the matrix view the attention probabilities of its use of shared block 1, Δ a note.
+    log.clear();
+    s.set_choice(0, Choice{3, 2, 0, true});
+    s.wait_idle();
+    QVERIFY(s.document().choices[0].shared_attention);
+    const int64_t t = 5, T = int64_t(kText.size());
+    FramePtr kv = log.last(View::State);
+    QVERIFY(kv && kv->error.empty() && kv->mixer == "attention");
+    const Tensor k = ref->cached_keys(t, 3, 2);  // [t + 1, hd]: kv head 2 of this layer's own cache
+    QCOMPARE(kv->cols, t + 1);
+    for (int64_t j = 0; j <= t; ++j) QCOMPARE(kv->at(0, j), k.data()[j * k.size(1)]);
+    FramePtr dl = log.last(View::Delta);
+    QVERIFY(dl && dl->empty() && QString::fromStdString(dl->note).contains("shared attention"));
+    FramePtr mx = log.last(View::Matrix, 0);
+    QVERIFY(mx && mx->error.empty() && mx->mixer == "attention");
+    QVERIFY(QString::fromStdString(mx->title).contains("shared attention (block 1)"));
+    const LayerWindow aw = ref->trace_window(3, 0, T, kWindowAttention, 2);
+    QCOMPARE(mx->rows, T);
+    for (int64_t j = 0; j <= t; ++j) QVERIFY(std::abs(mx->at(t, j) - aw.attn.data()[t * T + j]) <= 1e-6f);
+    QVERIFY(std::abs(mx->at(t, t + 1)) == 0.0f);  // causal
+    s.set_choice(0, Choice{2, 0, 0, true});  // a plain Mamba-2 layer has no shared attention
+    QVERIFY(!s.document().choices[0].shared_attention);
+
     FramePtr mem = log.last(View::Memory);
     QVERIFY(mem && mem->cols == 1);
     const int64_t per_use = 2 * 4 * 4 * 16;  // k + v, 4 kv heads of 16, fp32, per position
