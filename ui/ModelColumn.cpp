@@ -57,6 +57,13 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
                                 "The column then shows an intervened model, not the trained one: compare its\n"
                                 "prediction and surprisal with the real model's to see what selectivity buys."));
   m_deltaAverage->setVisible(ws->hasSsm(column));
+  m_sharedAttention = new QToolButton(this);  // Zamba2's hybrid layers: which of the layer's two mixers the views show
+  m_sharedAttention->setCheckable(true);
+  m_sharedAttention->setText(tr("attention"));
+  m_sharedAttention->setToolTip(tr("This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights "
+                                   "several layers share; this layer keeps its own KV cache), then its own Mamba-2.\n"
+                                   "On: the views show the shared attention (its KV cache, its probabilities). Off: the Mamba-2."));
+  m_sharedAttention->setVisible(false);
   m_intervened = new QLabel(this);  // a mark no one can miss while the switch is on
   m_intervened->setWordWrap(true);
   m_intervened->setVisible(false);
@@ -68,6 +75,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   auto* pick = new QHBoxLayout;
   pick->addWidget(m_layer);
   pick->addWidget(m_head);
+  pick->addWidget(m_sharedAttention);
   pick->addWidget(m_layerKind, 1);
   pick->addWidget(m_deltaAverage);  // on this row: a row of its own would not fit 1280 × 720 (tst_layout)
   auto* v = new QVBoxLayout(this);
@@ -89,6 +97,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
+  connect(m_sharedAttention, &QToolButton::toggled, this, &ModelColumn::apply);
   connect(m_deltaAverage, &QCheckBox::toggled, this, [this](bool on) {
     m_ws->setActiveColumn(m_column);
     m_ws->setDeltaAverage(m_column, on);
@@ -148,9 +157,12 @@ void ModelColumn::sync() {
   if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
   const ss::ModelConfig& c = m_ws->column(m_column).config;
-  const QSignalBlocker b1(m_layer), b2(m_head);
+  const QSignalBlocker b1(m_layer), b2(m_head), b3(m_sharedAttention);
   m_layer->setValue(ch.layer);
-  const ss::MixerKind k = c.mixers[ch.layer];
+  const ss::MixerKind k = ss::shown_mixer(c, ch);  // a Zamba2 hybrid layer: its Mamba-2, or its shared attention
+  const int block = c.shared_block(ch.layer);
+  m_sharedAttention->setVisible(block >= 0);
+  m_sharedAttention->setChecked(ch.shared_attention);
   if (k == ss::MixerKind::Mamba) {
     m_head->setPrefix(tr("channel "));
     m_head->setRange(0, c.mamba.d_inner - 1);
@@ -160,10 +172,10 @@ void ModelColumn::sync() {
     m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
     m_head->setValue(ch.head);
   }
-  // A Zamba2 hybrid layer: "S1 + Mamba-2" (shared block 1 runs first; the views show the Mamba-2).
-  const int block = c.shared_block(ch.layer);
+  // A Zamba2 hybrid layer: "S1 + Mamba-2" (shared block 1 runs first; the views show the Mamba-2), or
+  // "S1: attention" (the views show the shared block's attention).
   m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3%4").arg(LayerScheduleStrip::mixerColor(k).name())
-                           .arg(block >= 0 ? QString("S%1 + ").arg(block) : QString())
+                           .arg(block < 0 ? QString() : ch.shared_attention ? QString("S%1: ").arg(block) : QString("S%1 + ").arg(block))
                            .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }
@@ -174,7 +186,11 @@ void ModelColumn::apply() {
   const ss::ModelConfig& c = m_ws->column(m_column).config;
   const int oldLayer = ch.layer;
   ch.layer = m_layer->value();
-  if (ch.layer == oldLayer) {
+  const bool part_changed = ch.shared_attention != m_sharedAttention->isChecked();
+  ch.shared_attention = m_sharedAttention->isChecked();  // the session clears it on a layer without a shared block
+  if (part_changed) {
+    ch.head = 0;  // the attention and the Mamba-2 have their own heads
+  } else if (ch.layer == oldLayer) {
     if (c.mixers[ch.layer] == ss::MixerKind::Mamba) ch.channel = m_head->value();
     else ch.head = m_head->value();
   } else {

@@ -26,6 +26,8 @@ class ModelColumn : public QFrame {
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
   QCheckBox* deltaAverageBox() const { return m_deltaAverage; }  // Δ → average (hidden without SSM layers)
+  // Zamba2: show the chosen hybrid layer's shared attention instead of its Mamba-2 (hidden on other layers).
+  QToolButton* sharedAttentionButton() const { return m_sharedAttention; }
   QLabel* interventionLabel() const { return m_intervened; }     // says the column is intervened
   LayerScheduleStrip* schedule() const { return m_schedule; }
   QLabel* nameLabel() const { return m_name; }
@@ -49,6 +51,7 @@ class ModelColumn : public QFrame {
   QSpinBox* m_head;
   QLabel* m_layerKind;
   QCheckBox* m_deltaAverage;
+  QToolButton* m_sharedAttention;
   QLabel* m_intervened;
   QToolButton* m_close;
   QColor m_color;

@@ -605,6 +605,52 @@ class TestExplorer : public QObject {
     QCOMPARE(w.panel("state")->shownFrame()->model, std::string("llama_mha_f32"));
   }
 
+  void a_zamba2_hybrid_layer_shows_its_mamba2_or_its_shared_attention() {
+    // Zamba2: a hybrid layer runs a shared block's attention, then its own Mamba-2. The column offers
+    // the attention on hybrid layers only; the views follow the choice.
+    nlohmann::json cfg = ss::testkit::bench_config("zamba2");
+    cfg["hidden_size"] = 32;
+    cfg["num_attention_heads"] = 4;
+    cfg["num_key_value_heads"] = 4;
+    cfg["n_mamba_heads"] = 8;  // Mamba-2 heads 8, attention heads 4
+    cfg["mamba_d_state"] = 8;
+    cfg["chunk_size"] = 8;
+    cfg["intermediate_size"] = 48;
+    cfg["adapter_rank"] = 4;
+    const std::string dir = ss::testkit::write_random_model_folder(cfg, ss::test::temp_dir("explorer-zamba2"), 4);
+    ExplorerWindow w(/*restoreSettings=*/false);
+    Workspace* s = w.workspace();
+    QVERIFY(s->openModel(QString::fromStdString(dir)));
+    w.resize(1400, 900);
+    w.show();
+    w.setText(kText);
+    s->waitForIdle();
+    ModelColumn* col = w.findChildren<ModelColumn*>().value(0);
+    QVERIFY(col);
+    QVERIFY(!col->sharedAttentionButton()->isVisibleTo(col));  // layer 0: a plain Mamba-2 layer
+    col->layerBox()->setValue(3);                              // S1+M2
+    QVERIFY(col->sharedAttentionButton()->isVisibleTo(col));
+    auto shown = [&](const char* panel) {
+      s->waitForIdle();
+      w.refreshPanels();
+      const ss::FramePtr f = w.panel(panel)->shownFrame();
+      return f ? f->mixer : std::string("(none)");
+    };
+    QCOMPARE(shown("matrix"), std::string("mamba2"));
+    QCOMPARE(col->headBox()->maximum(), 7);  // the Mamba-2's 8 heads
+    col->sharedAttentionButton()->click();
+    QVERIFY(s->choice(0).shared_attention);
+    QCOMPARE(shown("matrix"), std::string("attention"));
+    QCOMPARE(shown("state"), std::string("attention"));
+    QCOMPARE(col->headBox()->maximum(), 3);  // the attention's 4 heads
+    col->sharedAttentionButton()->click();
+    QCOMPARE(shown("matrix"), std::string("mamba2"));
+    col->sharedAttentionButton()->click();
+    col->layerBox()->setValue(2);  // a plain Mamba-2 layer: no attention to show
+    QVERIFY(!s->choice(0).shared_attention);
+    QVERIFY(!col->sharedAttentionButton()->isVisibleTo(col));
+  }
+
   void delta_average_is_a_column_switch() {
     // Δ → average (core/intervention.h): a checkable control on SSM columns only; on, the column
     // says it is intervened, and its frames are the intervened model's (Δ flat over tokens).

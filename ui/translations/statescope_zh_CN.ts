@@ -918,6 +918,16 @@
 <context>
     <name>ModelColumn</name>
     <message>
+        <source>attention</source>
+        <translation>注意力</translation>
+    </message>
+    <message>
+        <source>This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights several layers share; this layer keeps its own KV cache), then its own Mamba-2.
+On: the views show the shared attention (its KV cache, its probabilities). Off: the Mamba-2.</source>
+        <translation>这个 Zamba2 层先运行一个共享 Transformer 块（注意力 + MLP，其权重由多个层共享；本层保留自己的键值缓存），再运行本层自己的 Mamba-2。
+开：各视图显示共享注意力（它的键值缓存和概率）。关：显示 Mamba-2。</translation>
+    </message>
+    <message>
         <source>This model&apos;s colour in every chart</source>
         <translation>该模型在所有图表中的颜色</translation>
     </message>
