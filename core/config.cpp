@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -453,6 +454,32 @@ void parse_bamba(const Fields& f, ModelConfig& c) {
   }
 }
 
+// Nemotron-H's mixture-of-experts layers (NemotronHMoE): n_routed_experts squared-ReLU experts of
+// moe_intermediate_size, the DeepSeek-V3 style router (sigmoid scores, a learned score-correction bias
+// for the choice, group-limited top k, optional renormalisation, routed_scaling_factor) and one shared
+// squared-ReLU expert of moe_shared_expert_intermediate_size added to every token.
+void parse_nemotron_h_moe(const Fields& f, ModelConfig& c) {
+  FfnParams& p = c.ffn;
+  p.n_experts = f.has("num_local_experts") ? f.integer("num_local_experts", 1, 4096) : f.integer_or("n_routed_experts", 8, 1, 4096);
+  p.top_k = f.integer_or("num_experts_per_tok", 2, 1, 4096);
+  require(p.top_k <= p.n_experts, f.path(), "num_experts_per_tok", "exceeds n_routed_experts");
+  p.moe_intermediate = f.integer_or("moe_intermediate_size", 7688, 1, kMaxDim * 4);
+  p.shared_intermediate = f.integer_or("moe_shared_expert_intermediate_size", 7688, 1, kMaxDim * 4);
+  p.n_groups = f.integer_or("n_group", 1, 1, 4096);
+  require(p.n_experts % p.n_groups == 0, f.path(), "n_group", "does not divide n_routed_experts into equal groups");
+  // NemotronHTopkRouter scores a group by the sum of its two best experts (topk(2) within the group).
+  require(p.n_experts / p.n_groups >= 2, f.path(), "n_group", "leaves fewer than 2 experts per group (each group is scored by its best two)");
+  p.topk_groups = f.integer_or("topk_group", 1, 1, 4096);
+  require(p.topk_groups <= p.n_groups, f.path(), "topk_group", "exceeds n_group");
+  require(p.top_k <= p.topk_groups * (p.n_experts / p.n_groups), f.path(), "num_experts_per_tok",
+          "exceeds the experts of the topk_group eligible groups");
+  p.norm_topk = f.boolean_or("norm_topk_prob", true);
+  p.routed_scale = static_cast<float>(f.real_or("routed_scaling_factor", 1.0, 1e-6, 1e6));
+  p.routing = MoeRouting::SigmoidGroupedTopK;
+  require(!f.has("moe_latent_size"), f.path(), "moe_latent_size",
+          "latent expert projections (fc1_latent_proj / fc2_latent_proj) are not supported");
+}
+
 // NemotronHForCausalLM: one block per entry of layers_block_type (or the legacy pattern string
 // hybrid_override_pattern: M Mamba-2, * attention, - MLP, E MoE), each x + mixer(norm(x)). Mamba-2
 // with the gated norm per group (d_inner / n_groups channels) and Δ clamped below at time_step_min;
@@ -486,7 +513,7 @@ void parse_nemotron_h(const Fields& f, ModelConfig& c) {
     if (t == "linear_attention") { c.mixers.push_back(MixerKind::Mamba2); c.ffns.push_back(FfnKind::None); }
     else if (t == "full_attention") { c.mixers.push_back(MixerKind::Attention); c.ffns.push_back(FfnKind::None); }
     else if (t == "mlp") { c.mixers.push_back(MixerKind::None); c.ffns.push_back(FfnKind::Mlp); }
-    else if (t == "moe") throw Error(f.path(), where, "a mixture-of-experts layer (\"moe\", E): StateScope does not run Nemotron-H's MoE layers");
+    else if (t == "moe") { c.mixers.push_back(MixerKind::None); c.ffns.push_back(FfnKind::Moe); }
     else throw Error(f.path(), where, "unknown layer type '" + t + "' (one of linear_attention, full_attention, mlp, moe)");
   }
   // Mamba-2 (transformers' legacy key names are read too, as NemotronHConfig does)
@@ -530,6 +557,7 @@ void parse_nemotron_h(const Fields& f, ModelConfig& c) {
   c.ffn.intermediate = f.integer_or("intermediate_size", 21504, 1, kMaxDim * 4);
   c.ffn.mlp = MlpKind::Relu2;
   c.ffn.mlp_bias = f.boolean_or("mlp_bias", false);
+  if (std::find(c.ffns.begin(), c.ffns.end(), FfnKind::Moe) != c.ffns.end()) parse_nemotron_h_moe(f, c);
   // NemotronHForCausalLM has no tied weights (_tied_weights_keys = {}): its lm_head is its own tensor
   // even when config.json says tie_word_embeddings = true (transformers 5.17 saves and loads it so).
   c.tied_embeddings = false;

@@ -69,6 +69,9 @@ enum class MlpKind { SwiGlu, Relu2 };  // down(silu(gate x) * up x); Nemotron-H:
 enum class MoeRouting {
   SoftmaxThenTopK,   // Jamba: softmax over all experts, the top k weights as they are (sum < 1)
   TopKThenSoftmax,   // Granite: the top k logits, softmax over those k (sum = 1)
+  SigmoidGroupedTopK,  // Nemotron-H: s = sigmoid(logits); experts chosen by s + a learned bias among the
+                       // topk_groups best of n_groups groups; weights = s of the chosen (renormalised
+                       // when norm_topk) times routed_scale
 };
 
 struct FfnParams {
@@ -77,7 +80,14 @@ struct FfnParams {
   int n_experts = 0;         // MoE layers only
   int top_k = 0;
   MoeRouting routing = MoeRouting::SoftmaxThenTopK;
-  int shared_intermediate = 0;  // Granite: a shared SwiGLU MLP beside the experts (0: none)
+  int shared_intermediate = 0;  // Granite: a shared SwiGLU MLP beside the experts (0: none);
+                                // Nemotron-H: its shared squared-ReLU expert
+  int moe_intermediate = 0;     // the experts' intermediate size where it differs from the MLP's
+                                // (Nemotron-H's moe_intermediate_size); 0: intermediate
+  int n_groups = 1;             // SigmoidGroupedTopK: experts in n_groups equal groups ...
+  int topk_groups = 1;          // ... of which the topk_groups best are eligible
+  bool norm_topk = false;       // SigmoidGroupedTopK: the K weights renormalised to sum 1
+  float routed_scale = 1.0f;    // SigmoidGroupedTopK: the routed experts' weights times this
   bool mlp_bias = false;
 };
 

@@ -10,13 +10,19 @@
 //         Jamba: p = softmax(logits) over all E experts, the K largest p per token, NOT renormalised
 //                (they sum to less than 1)
 //         Granite: the K largest logits, p = softmax over those K (they sum to 1)
-//         y_t = sum_k p_k * MLP_{e_k}(x_t)                experts have no bias
+//         Nemotron-H: s = sigmoid(logits); a group's score = its two best (s + bias); among the
+//                topk_groups best groups the K largest (s + bias) are chosen; p = s of those
+//                (/ their sum when norm_topk) * routed_scale; bias = gate.e_score_correction_bias [E]
+//         y_t = sum_k p_k * MLP_{e_k}(x_t)                experts have no bias (Nemotron-H: squared ReLU)
 //         Granite: y_t += shared(x_t), shared = SwiGLU with input_linear [2Is, D] (gate rows first)
 //                  and output_linear [D, Is]
+//         Nemotron-H: y_t += shared(x_t), shared = down(relu(up x)^2) under shared_experts., [Is, D]
 // Experts are stored per expert (`experts.<e>.{gate,up,down}_proj.weight`, what save_pretrained
 // writes for Jamba), fused as transformers 5 holds them in memory (`experts.gate_up_proj` [E, 2I, D],
 // gate rows first, and `experts.down_proj` [E, D, I]), or fused under Granite's names
-// (`input_linear.weight`, `output_linear.weight`, router `router.layer.weight`); all load.
+// (`input_linear.weight`, `output_linear.weight`, router `router.layer.weight`); Nemotron-H's
+// squared-ReLU experts per expert (`experts.<e>.{up,down}_proj.weight`) or fused (`experts.up_proj`
+// [E, I, D], `experts.down_proj` [E, D, I]), router `gate.weight`; all load.
 // Granite's residual_multiplier is folded into every down projection (layer.h: load_weight's scale).
 #include <algorithm>
 #include <cmath>
@@ -100,9 +106,14 @@ Tensor expert_slice(const Tensor& fused, int64_t e, int64_t r0, int64_t n) {
 class Moe final : public FeedForward {
  public:
   Moe(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be, const std::string& shared_prefix)
-      : E_(c.ffn.n_experts), K_(c.ffn.top_k), routing_(c.ffn.routing) {
-    const int64_t D = c.d_model, I = c.ffn.intermediate;
+      : E_(c.ffn.n_experts), K_(c.ffn.top_k), routing_(c.ffn.routing), groups_(c.ffn.n_groups), topk_groups_(c.ffn.topk_groups),
+        norm_topk_(c.ffn.norm_topk), routed_scale_(c.ffn.routed_scale) {
+    const int64_t D = c.d_model, I = c.ffn.moe_intermediate > 0 ? c.ffn.moe_intermediate : c.ffn.intermediate;
     const float r = c.mult.residual;
+    if (routing_ == MoeRouting::SigmoidGroupedTopK) {  // Nemotron-H: squared-ReLU experts, router "gate."
+      load_nemotron_h(ck, c, p, be, D, I);
+      return;
+    }
     router_ = load_weight(ck, be, ck.has(p + "router.layer.weight") ? p + "router.layer.weight" : p + "router.weight", {E_, D});
     const std::string per_expert = p + "experts.0.gate_proj.weight";
     std::string fused_gate_up = p + "experts.gate_up_proj", fused_down = p + "experts.down_proj";
@@ -148,6 +159,17 @@ class Moe final : public FeedForward {
     std::vector<int> order(E_);
     for (int64_t t = 0; t < T; ++t) {
       const float* l = logits.data() + t * E_;
+      if (routing_ == MoeRouting::SigmoidGroupedTopK) {
+        route_sigmoid_grouped(l, order, p);
+        for (int k = 0; k < K_; ++k) {
+          const int e = order[k];
+          chosen.at(t * K_ + k) = static_cast<float>(e);
+          weights.at(t * K_ + k) = p[k];
+          rows[e].push_back(static_cast<int32_t>(t));
+          row_weights[e].push_back(p[k]);
+        }
+        continue;
+      }
       const float m = *std::max_element(l, l + E_);
       float sum = 0.0f;
       for (int e = 0; e < E_; ++e) sum += (p[e] = std::exp(l[e] - m));
@@ -177,7 +199,7 @@ class Moe final : public FeedForward {
       be.scatter_add_rows(y, experts_[e](be, xe), rows[e], row_weights[e]);
     }
 
-    if (!shared_.down.empty()) y = be.add(y, shared_(be, x));  // Granite's shared MLP
+    if (!shared_.down.empty()) y = be.add(y, shared_(be, x));  // Granite's shared MLP, Nemotron-H's shared expert
 
     cb(trace::kMoeRouterLogits, il, logits);
     cb(trace::kMoeExperts, il, chosen);
@@ -186,8 +208,80 @@ class Moe final : public FeedForward {
   }
 
  private:
+  // Nemotron-H: the router under gate. (weight [E, D], e_score_correction_bias [E]), squared-ReLU experts
+  // per expert or fused, the shared expert under shared_experts.
+  void load_nemotron_h(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be, int64_t D, int64_t I) {
+    const float r = c.mult.residual;
+    router_ = load_weight(ck, be, p + "gate.weight", {E_, D});
+    score_bias_ = ck.get(p + "gate.e_score_correction_bias", {E_});  // host: the choice is made on the host
+    if (ck.has(p + "experts.0.up_proj.weight")) {
+      for (int e = 0; e < E_; ++e)
+        experts_.push_back(load_swiglu(ck, be, p + "experts." + std::to_string(e) + ".", D, I, false, MlpKind::Relu2, r));
+    } else {
+      const std::string up_name = p + "experts.up_proj", down_name = p + "experts.down_proj";
+      if (!ck.has(up_name))
+        throw Error(ck.file_of(up_name), up_name, "tensor missing from the model folder (experts are stored neither per expert, " + p +
+                                                      "experts.0.up_proj.weight, nor fused, expected shape " + shape_to_string({E_, I, D}) + ")");
+      const Tensor up = ck.get(up_name, {E_, I, D});
+      Tensor down = ck.get(down_name, {E_, D, I});
+      if (r != 1.0f) down.flat() *= r;
+      for (int e = 0; e < E_; ++e) {
+        SwiGlu m;
+        m.kind = MlpKind::Relu2;
+        m.up = be.upload(expert_slice(up, e, 0, I));
+        m.down = be.upload(expert_slice(down, e, 0, D));
+        experts_.push_back(std::move(m));
+      }
+    }
+    shared_ = load_swiglu(ck, be, p + "shared_experts.", D, c.ffn.shared_intermediate, c.ffn.mlp_bias, MlpKind::Relu2, r);
+  }
+
+  // NemotronHTopkRouter for one token's logits l [E]: order[0..K) = the chosen experts, w[0..K) their
+  // weights. Scores s = sigmoid(l) (in float, as transformers computes the router in float32); the
+  // choice uses s + bias; a group scores the sum of its best two; only the topk_groups best groups are
+  // eligible. Ties go to the lower index (torch.topk's order among exact ties is unspecified).
+  void route_sigmoid_grouped(const float* l, std::vector<int>& order, std::vector<float>& w) const {
+    std::vector<float> s(E_), choice(E_);
+    for (int e = 0; e < E_; ++e) {
+      s[e] = 1.0f / (1.0f + std::exp(-l[e]));
+      choice[e] = s[e] + score_bias_.data()[e];
+    }
+    const int per = E_ / groups_;
+    std::vector<float> group_score(groups_);
+    for (int g = 0; g < groups_; ++g) {
+      float b1 = -std::numeric_limits<float>::infinity(), b2 = b1;
+      for (int j = 0; j < per; ++j) {
+        const float v = choice[g * per + j];
+        if (v > b1) { b2 = b1; b1 = v; }
+        else if (v > b2) b2 = v;
+      }
+      group_score[g] = b1 + b2;
+    }
+    std::vector<int> gorder(groups_);
+    std::iota(gorder.begin(), gorder.end(), 0);
+    std::partial_sort(gorder.begin(), gorder.begin() + topk_groups_, gorder.end(),
+                      [&](int a, int b) { return group_score[a] > group_score[b] || (group_score[a] == group_score[b] && a < b); });
+    std::vector<char> eligible(groups_, 0);
+    for (int k = 0; k < topk_groups_; ++k) eligible[gorder[k]] = 1;
+    order.clear();
+    for (int e = 0; e < E_; ++e)
+      if (eligible[e / per]) order.push_back(e);
+    std::partial_sort(order.begin(), order.begin() + K_, order.end(),
+                      [&](int a, int b) { return choice[a] > choice[b] || (choice[a] == choice[b] && a < b); });
+    order.resize(K_);
+    w.assign(K_, 0.0f);
+    float sum = 0.0f;
+    for (int k = 0; k < K_; ++k) sum += (w[k] = s[order[k]]);
+    for (int k = 0; k < K_; ++k) w[k] = (norm_topk_ ? w[k] / (sum + 1e-20f) : w[k]) * routed_scale_;
+    order.resize(E_);  // keep the caller's buffer its size; only the first K entries are meaningful
+  }
+
   int E_, K_;
   MoeRouting routing_;
+  int groups_ = 1, topk_groups_ = 1;  // SigmoidGroupedTopK
+  bool norm_topk_ = false;
+  float routed_scale_ = 1.0f;
+  Tensor score_bias_;            // [E] host (SigmoidGroupedTopK)
   Tensor router_;                // [E, D]
   std::vector<SwiGlu> experts_;  // E of them
   SwiGlu shared_;                // Granite: the shared MLP (empty otherwise)

@@ -69,6 +69,18 @@ json small_config(const std::string& family) {
     j["chunk_size"] = 8;
     j["intermediate_size"] = 48;
   }
+  if (family == "nemotron_h_moe") {  // M E * E -: MoE layers (6 experts in 3 groups) beside an MLP layer
+    j = small_config("nemotron_h");
+    j["hybrid_override_pattern"] = "ME*E-";
+    j["n_routed_experts"] = 6;
+    j["num_experts_per_tok"] = 2;
+    j["moe_intermediate_size"] = 12;
+    j["moe_shared_expert_intermediate_size"] = 20;
+    j["n_group"] = 3;
+    j["topk_group"] = 2;
+    j["routed_scaling_factor"] = 1.7;
+    j["norm_topk_prob"] = true;
+  }
   return j;
 }
 
@@ -159,8 +171,6 @@ class TestFamilies : public QObject {
 
   void nemotron_h_refusals_name_the_key() {
     json j = small_config("nemotron_h");
-    j["hybrid_override_pattern"] = "M*E";
-    QCOMPARE(refused_key(j), std::string("hybrid_override_pattern[2]"));  // MoE layers are not run
     j["hybrid_override_pattern"] = "M*X";
     QCOMPARE(refused_key(j), std::string("hybrid_override_pattern"));
     j.erase("hybrid_override_pattern");
@@ -171,6 +181,78 @@ class TestFamilies : public QObject {
     j = small_config("nemotron_h");
     j["sliding_window"] = 128;
     QCOMPARE(refused_key(j), std::string("sliding_window"));
+  }
+
+  void nemotron_h_moe_layers_and_their_refusals() {
+    json j = small_config("nemotron_h_moe");
+    const ModelConfig c = parse(j);
+    const std::vector<MixerKind> mix = {MixerKind::Mamba2, MixerKind::None, MixerKind::Attention, MixerKind::None, MixerKind::None};
+    const std::vector<FfnKind> ffn = {FfnKind::None, FfnKind::Moe, FfnKind::None, FfnKind::Moe, FfnKind::Mlp};
+    QVERIFY(c.mixers == mix);
+    QVERIFY(c.ffns == ffn);
+    QCOMPARE(c.ffn.routing, MoeRouting::SigmoidGroupedTopK);
+    QCOMPARE(c.ffn.n_experts, 6);
+    QCOMPARE(c.ffn.moe_intermediate, 12);
+    QCOMPARE(c.ffn.intermediate, 48);  // the "-" layer's MLP keeps intermediate_size
+    QCOMPARE(c.ffn.shared_intermediate, 20);
+    QCOMPARE(c.ffn.n_groups, 3);
+    QCOMPARE(c.ffn.topk_groups, 2);
+    QCOMPARE(c.ffn.routed_scale, 1.7f);
+    QVERIFY(c.ffn.norm_topk);
+    j["moe_latent_size"] = 8;
+    QCOMPARE(refused_key(j), std::string("moe_latent_size"));
+    j = small_config("nemotron_h_moe");
+    j["n_group"] = 4;  // 6 experts do not split into 4 groups
+    QCOMPARE(refused_key(j), std::string("n_group"));
+    j["n_group"] = 6;  // groups of one: a group is scored by its best two
+    QCOMPARE(refused_key(j), std::string("n_group"));
+    j = small_config("nemotron_h_moe");
+    j["topk_group"] = 1;
+    j["num_experts_per_tok"] = 3;  // one group of 2 experts cannot give 3
+    QCOMPARE(refused_key(j), std::string("num_experts_per_tok"));
+  }
+
+  // The group limit and the score-correction bias decide which experts run, not how much they weigh:
+  // a model whose bias is raised for one expert routes more tokens to it and computes different logits.
+  void nemotron_h_moe_bias_steers_the_choice() {
+    json j = small_config("nemotron_h_moe");
+    const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("nemo-moe-bias"), 7);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    QVERIFY2(m->unused_tensors().empty(), "every tensor of the folder is used");
+    const auto tokens = some_tokens(30);
+    ModelState s = m->initial_state();
+    const Tensor a = m->forward(tokens, s);
+    // Raise expert 5's bias far above the others: it is then chosen for every token (its group is among the best).
+    const std::string st = dir + "/model.safetensors";
+    std::map<std::string, Tensor> tensors;
+    {
+      ModelFolder ck(dir);
+      for (const std::string& name : ck.names()) tensors[name] = ck.get(name, ck.shape_of(name));
+    }
+    for (auto& [name, t] : tensors)
+      if (name.find("e_score_correction_bias") != std::string::npos) t.at(5) = 50.0f;
+    test::write_safetensors(st, tensors);
+    auto m2 = Model::load(dir, *be);
+    TraceRequest req;
+    req.names = {trace::kMoeExperts, trace::kMoeWeights, trace::kMoeRouterLogits};
+    TraceStore store(req);
+    ModelState s2 = m2->initial_state();
+    const Tensor b = m2->forward(tokens, s2, store.recording());
+    for (int l : {1, 3}) {
+      const Tensor chosen = store.get(trace::kMoeExperts, l), w = store.get(trace::kMoeWeights, l);  // [T, K]
+      const Tensor logits = store.get(trace::kMoeRouterLogits, l);                                     // [T, E]
+      QCOMPARE(chosen.size(0), int64_t(tokens.size()));
+      for (int64_t t = 0; t < chosen.size(0); ++t) {
+        QVERIFY(chosen.at(t * 2) == 5.0f || chosen.at(t * 2 + 1) == 5.0f);
+        // weights: the sigmoid scores of the chosen (the bias only chooses), renormalised to 1, times 1.7
+        const auto score = [&](int k) { return 1.0 / (1.0 + std::exp(-double(logits.at(t * 6 + int(chosen.at(t * 2 + k)))))); };
+        const double s0 = score(0), s1 = score(1);
+        QVERIFY(std::abs(w.at(t * 2) - 1.7 * s0 / (s0 + s1)) < 1e-5);
+        QVERIFY(std::abs(w.at(t * 2 + 1) - 1.7 * s1 / (s0 + s1)) < 1e-5);
+      }
+    }
+    QVERIFY(test::rel_l2(a, b) > 1e-3);
   }
 
   void granite_multipliers_moe_and_rope_choice() {
@@ -203,7 +285,7 @@ class TestFamilies : public QObject {
   // load, and the recurrent step form, the parallel form and a split parallel form agree.
   void step_and_split_forward_equal_forward_data() {
     QTest::addColumn<QString>("family");
-    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2", "zamba2_gqa"}) QTest::newRow(f) << QString(f);
+    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "nemotron_h_moe", "granite_hybrid", "zamba2", "zamba2_gqa"}) QTest::newRow(f) << QString(f);
   }
   void step_and_split_forward_equal_forward() {
     QFETCH(QString, family);

@@ -196,7 +196,10 @@ class TestSemiseparable : public QObject {
         cw(i) = carry.at(i);
       }
       const double err = (M * xw + cw - ssm).cwiseAbs().maxCoeff() / ssm.cwiseAbs().maxCoeff();
-      QVERIFY2(err < 1e-5, qPrintable(QString("channel %1: %2").arg(c).arg(err)));
+      // y and x are the float32 run's and ssm = y - D x cancels part of y, so the float32 rounding
+      // shows; it can differ by machine (glibc chooses expf's code by CPU features, FMA or not): 1.4e-5
+      // on one workstation, under 1e-5 on the CI machine. A wrong matrix or carry is off by O(1).
+      QVERIFY2(err < 5e-5, qPrintable(QString("channel %1: %2").arg(c).arg(err)));
       QVERIFY(M.isLowerTriangular());
     }
   }

@@ -9,6 +9,7 @@ SRC=${1:?usage: families_device_run.sh SRC}
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 NEW=${NEW:-falcon_mamba_f32,bamba_gqa_f32,nemotron_h_f32,granite_hybrid_f32}
+FAMILIES=${FAMILIES:-falcon_mamba,bamba,nemotron_h,granite_hybrid}
 T0=$SECONDS
 (cd "$SRC" && timeout 200 python3 tools/make_fixtures.py --out tests/fixtures --only $NEW > "$OUT/fixtures.log" 2>&1
  echo "fixtures rc=$? at $((SECONDS - T0))s" >> "$OUT/fixtures.log") &
@@ -27,8 +28,8 @@ echo "tst_cuda_ops rc=$? at $((SECONDS - T0))s: $(grep -hE "passed, .* failed|^T
 grep -E "^FAIL" "$OUT/tst_cuda_ops.log" | head -8
 STATESCOPE_GPU_TEST_QUICK=1 timeout 120 /tmp/b/tests/gpu/tst_cuda_models > "$OUT/tst_cuda_models.log" 2>&1
 echo "tst_cuda_models rc=$? at $((SECONDS - T0))s: $(grep -hE "passed, .* failed|^Totals" "$OUT/tst_cuda_models.log" | tail -1)"
-grep -E "^FAIL|fixture\((falcon|bamba|nemotron|granite)" "$OUT/tst_cuda_models.log" | head -20
+grep -E "^FAIL|fixture\((${NEW//,/|})" "$OUT/tst_cuda_models.log" | head -30
 timeout 100 python3 "$SRC/tools/check_transformers.py" --cli /tmp/b/app/statescope-cli --n 2 --seed 12 \
-  --families falcon_mamba,bamba,nemotron_h,granite_hybrid --devices cpu,cuda > "$OUT/check_transformers.log" 2>&1
+  --families "$FAMILIES" --devices cpu,cuda > "$OUT/check_transformers.log" 2>&1
 echo "check_transformers rc=$? at $((SECONDS - T0))s"
 grep -vE "Writing|Loading|falling back|^\s*$" "$OUT/check_transformers.log" | tail -30

@@ -390,6 +390,19 @@ def random_spec(family: str, rng: random.Random) -> dict:
             tie_word_embeddings=tie,
             layer_norm_epsilon=rng.choice([1e-5, 1e-6]),
         )
+        if rng.random() < 0.5:  # mixture-of-experts layers (E) in place of some MLP / Mamba layers
+            pat = list(pattern)
+            for i in rng.sample(range(n), k=max(1, n // 3)):
+                pat[i] = "E"
+            groups_e = rng.choice([1, 2, 4])
+            experts = groups_e * rng.choice([2, 3, 4])
+            topk_group = rng.randint(1, groups_e)
+            c.update(hybrid_override_pattern="".join(pat), n_routed_experts=experts,
+                     num_experts_per_tok=rng.randint(1, min(4, topk_group * (experts // groups_e))),
+                     moe_intermediate_size=rng.choice([8, 16, 24]),
+                     moe_shared_expert_intermediate_size=rng.choice([8, 16, 32]), n_group=groups_e,
+                     topk_group=topk_group, norm_topk_prob=rng.random() < 0.7,
+                     routed_scaling_factor=rng.choice([1.0, 1.5, 2.5]))
     elif family == "zamba2":
         while True:
             h = rng.choice([16, 24, 32, 48])
@@ -547,6 +560,10 @@ def perturb_weights(model, family, cfg, seed):
                 rule = "fallback N(0,0.1)"
             p.copy_(v.to(p.dtype))
             rules[name] = rule
+        for name, b in model.named_buffers():  # Nemotron-H's router bias only chooses experts: make it matter
+            if name.endswith("e_score_correction_bias"):
+                b.copy_(normal(tuple(b.shape), 0.2).to(b.dtype))
+                rules[name] = "N(0,0.2) (buffer)"
         if family in ("mamba2", "bamba", "nemotron_h", "granite_hybrid", "zamba2"):
             # soften the dt rows of in_proj so softplus(dt + dt_bias) stays ~1e-3..0.6
             for layer in model.base_model.layers:

@@ -173,6 +173,19 @@ FIXTURES += [
         ),
     ),
     dict(
+        name="nemotron_h_moe_f32",
+        family="nemotron_h",
+        dtype="float32",
+        input="Nemotron-H MoE: ME*E-, σ-routed 专家".encode() + b"\x07\xfe",  # 44 bytes
+        config=dict(
+            hidden_size=16, hybrid_override_pattern="ME*E-", num_attention_heads=2, num_key_value_heads=1,
+            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
+            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, n_routed_experts=6,
+            num_experts_per_tok=2, moe_intermediate_size=12, moe_shared_expert_intermediate_size=20, n_group=3,
+            topk_group=2, routed_scaling_factor=1.7, norm_topk_prob=True, tie_word_embeddings=False,
+        ),
+    ),
+    dict(
         name="granite_hybrid_f32",
         family="granite_hybrid",
         dtype="float32",
@@ -266,7 +279,9 @@ FAMILY_NOTES = {
     "nemotron_h": {
         "conv_state_L<l>.npy": "float64 [conv_dim, conv_kernel] (Mamba-2 layers only)",
         "ssm_state_L<l>.npy": "float64 [mamba_num_heads, mamba_head_dim, ssm_state_size] (Mamba-2 layers only)",
-        "layers": "one block per layers_block_type entry: x + mixer(norm(x)); mlp blocks: down(relu(up(x))^2)",
+        "layers": "one block per layers_block_type entry: x + mixer(norm(x)); mlp blocks: down(relu(up(x))^2); "
+        "moe blocks: sigmoid router with e_score_correction_bias for the choice, group-limited top k, weights "
+        "renormalised (norm_topk_prob) times routed_scaling_factor, squared-ReLU experts, plus the shared expert",
     },
     "granite_hybrid": {
         "conv_state_L<l>.npy": "float64 [conv_dim, mamba_d_conv] (mamba layers only)",
@@ -367,7 +382,9 @@ def family_options(family, cfg):
                   "attention_bias", "mlp_bias", "tie_word_embeddings"],
         "nemotron_h": ["layers_block_type", "hybrid_override_pattern", "mlp_hidden_act", "mamba_hidden_act",
                        "layer_norm_epsilon", "time_step_min", "time_step_limit", "use_bias", "use_conv_bias",
-                       "mlp_bias", "attention_bias", "head_dim", "tie_word_embeddings"],
+                       "mlp_bias", "attention_bias", "head_dim", "tie_word_embeddings", "n_routed_experts",
+                       "num_experts_per_tok", "moe_intermediate_size", "moe_shared_expert_intermediate_size",
+                       "moe_latent_size", "n_group", "topk_group", "norm_topk_prob", "routed_scaling_factor"],
         "granite_hybrid": ["hidden_act", "rms_norm_eps", "layer_types", "position_embedding_type", "rope_parameters",
                            "embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling",
                            "num_local_experts", "num_experts_per_tok", "shared_intermediate_size", "mamba_d_head",

@@ -1,8 +1,11 @@
 #include "PresentationMode.h"
 
+#include <QAbstractButton>
+#include <QAbstractSpinBox>
 #include <QApplication>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QKeyEvent>
 #include <QLayout>
@@ -19,6 +22,7 @@
 #include "LessonCard.h"
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
+#include "Panel.h"
 #include "Theme.h"
 #include "Zoom.h"
 
@@ -48,6 +52,12 @@ void PresentationMode::enter(int screen, bool windowed, QSize size) {
   const QStringList keys = m_target->panelKeys();
   for (QDockWidget* d : m_window->findChildren<QDockWidget*>())  // task notes, help: the card says what matters
     if (d != m_cardDock && !keys.contains(d->objectName().mid(5))) hide << d;
+  // The views' own controls (layer / scale choosers, "? explain", Measure): presentation is keyboard
+  // only and the lesson steps set what they choose; hidden, they leave the views' readouts a whole row
+  // instead of a narrow column beside them.
+  for (Panel* panel : m_window->findChildren<Panel*>())
+    for (QWidget* c : panel->findChildren<QWidget*>())
+      if (qobject_cast<QComboBox*>(c) || qobject_cast<QAbstractButton*>(c) || qobject_cast<QAbstractSpinBox*>(c)) hide << c;
   for (QWidget* w : hide)
     if (w && !w->isHidden()) {
       w->hide();

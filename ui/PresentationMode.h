@@ -1,6 +1,6 @@
 // PresentationMode: the explorer as a teacher shows it to a room. Full screen on the chosen screen,
 // large fonts (the views at 15 pt, the card at 20 pt), high contrast, thick chart lines, and fewer controls: no menus, toolbars,
-// status bar or text editor; the views, the token strip and the lesson card. Keyboard only:
+// status bar, text editor or per-view controls; the views, the token strip and the lesson card. Keyboard only:
 //   ← / →      step one token back / forward        space      play / pause feeding bytes
 //   PgUp/PgDn  previous / next lesson step (what presentation clickers send)
 //   Esc        leave presentation mode               F5         enter (from the menu) / leave

@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QJsonDocument>
@@ -24,6 +25,7 @@
 #include "LessonCard.h"
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
+#include "Panel.h"
 #include "PresentationMode.h"
 #include "Zoom.h"
 #include "HelpPanel.h"
@@ -214,6 +216,11 @@ class TestClassroom : public QObject {
     QVERIFY(c.presentation()->isActive());
     QVERIFY(w.menuBar()->isHidden());
     QVERIFY(c.target()->inputEditor()->isHidden());
+    // The views' own controls are hidden too (their readouts keep a whole row), and come back on leaving.
+    QList<QComboBox*> choosers;
+    for (Panel* p : w.findChildren<Panel*>()) choosers << p->findChildren<QComboBox*>();
+    QVERIFY(!choosers.isEmpty());
+    for (QComboBox* b : choosers) QVERIFY(b->isHidden());
     QCOMPARE(QApplication::font().pointSizeF(), PresentationMode::kPointSize);
     // The large font is the explorer's zoom (line widths and model columns follow it), not a font of its own.
     QCOMPARE(Zoom::instance()->factor(), PresentationMode::kPointSize / Zoom::kBasePointSize);
@@ -244,6 +251,7 @@ class TestClassroom : public QObject {
     QVERIFY(!c.presentation()->isActive());
     QVERIFY(!w.menuBar()->isHidden());
     QVERIFY(!c.target()->inputEditor()->isHidden());
+    for (QComboBox* b : choosers) QVERIFY(!b->isHidden());
     QCOMPARE(QApplication::font().pointSizeF(), fontBefore);
     QCOMPARE(Zoom::instance()->factor(), zoomBefore);
     // Keys do nothing special once out of presentation mode.

@@ -174,6 +174,20 @@ void zamba2_layer(Weights& w, const ModelConfig& c, int l) {
   adapter("feed_forward.gate_up_proj_adapter_list", D, 2 * I);
 }
 
+// Nemotron-H's MoE block as save_pretrained writes it: the router and its score-correction bias under
+// gate., squared-ReLU experts per expert, the shared expert.
+void nemotron_h_moe(Weights& w, const ModelConfig& c, const std::string& p) {
+  const int64_t D = c.d_model, I = c.ffn.moe_intermediate, E = c.ffn.n_experts, Is = c.ffn.shared_intermediate;
+  w.linear(p + "gate.weight", E, D);
+  w.normal(p + "gate.e_score_correction_bias", {E}, 0.2f);
+  for (int64_t e = 0; e < E; ++e) {
+    w.linear(p + "experts." + std::to_string(e) + ".up_proj.weight", I, D);
+    w.linear(p + "experts." + std::to_string(e) + ".down_proj.weight", D, I);
+  }
+  w.linear(p + "shared_experts.up_proj.weight", Is, D);
+  w.linear(p + "shared_experts.down_proj.weight", D, Is);
+}
+
 }  // namespace
 
 std::string write_random_model_folder(const nlohmann::json& config, const std::string& dir, unsigned seed) {
@@ -224,6 +238,7 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
         w.norm(p + "norm.weight", D);
         if (c.mixers[l] == MixerKind::Attention) attention(w, c, p + "mixer.");
         else if (c.mixers[l] == MixerKind::Mamba2) mamba2_mixer(w, c, p + "mixer.");
+        else if (c.ffns[l] == FfnKind::Moe) nemotron_h_moe(w, c, p + "mixer.");
         else mlp(w, c, p + "mixer.");
         break;
       case Architecture::GraniteMoeHybrid:

@@ -47,6 +47,9 @@ CONFIGS = {
         "llama": ("llama", dict(SMALL, n_head=4, d_ff=256)),
         "jamba": ("jamba", dict(SMALL, n_head=4, d_ff=256, d_state=16, attn_period=2, attn_offset=1, n_experts=1)),
         "mamba1-n16": ("mamba1", dict(SMALL, d_state=16)),
+        "mamba2-n1": ("mamba2", dict(SMALL, d_state=1, **M2)),
+        "mamba2-n2": ("mamba2", dict(SMALL, d_state=2, **M2)),
+        "mamba2-n4": ("mamba2", dict(SMALL, d_state=4, **M2)),
         "mamba2-n8": ("mamba2", dict(SMALL, d_state=8, **M2)),
         "mamba2-n16": ("mamba2", dict(SMALL, d_state=16, **M2)),
         "mamba2-n32": ("mamba2", dict(SMALL, d_state=32, **M2)),
@@ -67,7 +70,8 @@ CONFIGS = {
     },
 }
 SHIP = {"mqar": {"llama": "mqar-llama", "jamba": "mqar-jamba", "mamba1-n16": "mqar-mamba1", "mamba2-n64": "mqar-mamba2",
-                 "mamba2-n8": "mqar-mamba2-n8", "mamba2-n16": "mqar-mamba2-n16"},
+                 "mamba2-n8": "mqar-mamba2-n8", "mamba2-n16": "mqar-mamba2-n16", "mamba2-n1": "mqar-mamba2-n1",
+                 "mamba2-n2": "mqar-mamba2-n2", "mamba2-n4": "mqar-mamba2-n4"},
         "selcopy": {"mamba1": "selcopy-mamba1", "mamba1-lti": "selcopy-mamba1-lti", "mamba2": "selcopy-mamba2",
                     "mamba2-lti": "selcopy-mamba2-lti"},
         "noise": {"llama": "noise-llama", "jamba": "noise-jamba", "mamba1": "noise-mamba1", "mamba2": "noise-mamba2"}}
