@@ -18,7 +18,7 @@ FP=$!
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -1
 cmake -S "$SRC" -B /tmp/b -G Ninja -DSTATESCOPE_GUI=OFF -DSTATESCOPE_NATIVE=OFF -DSTATESCOPE_CUDA_ARCHS=90 \
   -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DCMAKE_PREFIX_PATH="${CMAKE_PREFIX_PATH:-}" > "$OUT/build.log" 2>&1
-timeout 240 ninja -C /tmp/b -j"$(nproc)" tst_cuda_models tst_cuda_ops statescope-cli >> "$OUT/build.log" 2>&1
+timeout 220 ninja -C /tmp/b -j"$(nproc)" tst_cuda_models tst_cuda_ops statescope-cli >> "$OUT/build.log" 2>&1
 echo "build rc=$? at $((SECONDS - T0))s"
 grep -B2 -A12 -E "error|FAILED" "$OUT/build.log" | head -60
 wait $FP
@@ -34,10 +34,10 @@ done
 timeout 60 /tmp/b/tests/gpu/tst_cuda_ops > "$OUT/tst_cuda_ops.log" 2>&1
 echo "tst_cuda_ops rc=$? at $((SECONDS - T0))s: $(grep -hE "passed, .* failed|^Totals" "$OUT/tst_cuda_ops.log" | tail -1)"
 grep -E "^FAIL|gelu_mul|concat_cols" "$OUT/tst_cuda_ops.log" | head -8
-STATESCOPE_GPU_TEST_QUICK=1 timeout 150 /tmp/b/tests/gpu/tst_cuda_models > "$OUT/tst_cuda_models.log" 2>&1
+STATESCOPE_GPU_TEST_QUICK=1 timeout 120 /tmp/b/tests/gpu/tst_cuda_models > "$OUT/tst_cuda_models.log" 2>&1
 echo "tst_cuda_models rc=$? at $((SECONDS - T0))s: $(grep -hE "passed, .* failed|^Totals" "$OUT/tst_cuda_models.log" | tail -1)"
 grep -E "^FAIL|zamba2" "$OUT/tst_cuda_models.log" | head -20
-timeout 150 python3 "$SRC/tools/check_transformers.py" --cli /tmp/b/app/statescope-cli --n 4 --seed 12 \
+timeout 120 python3 "$SRC/tools/check_transformers.py" --cli /tmp/b/app/statescope-cli --n 4 --seed 12 \
   --families zamba2 --devices cpu,cuda > "$OUT/check_transformers.log" 2>&1
 echo "check_transformers rc=$? at $((SECONDS - T0))s"
 grep -vE "Writing|Loading|falling back|^\s*$" "$OUT/check_transformers.log" | tail -20
