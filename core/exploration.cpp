@@ -146,6 +146,7 @@ Exploration::Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, 
   A_.resize(L);
   live_ = model_->initial_state();
   snapshots_[0] = Snapshot{model_->clone_state(live_), {}};
+  if (TaskKind k; folder_task_kind(model_->dir(), &k)) task_ = k;
 }
 
 Exploration::~Exploration() = default;

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "scan_matrix_check.h"
+#include "task_generator.h"
 #include "window_matrix.h"
 
 namespace ss {
@@ -243,7 +244,17 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
       if (!std::isnan((*f.per_token)[i])) bytes += sp.end[i] - sp.begin[i];
     bitsPerByte = bytes ? mean / double(bytes) : NAN;
   }
+  // A task model on its task's input (task.json): bits per byte over the bytes the task scores only
+  // (noise padding: the text bytes, junk not counted), as the lesson card and the task notes count.
+  double taskBits = NAN, taskScored = 0;
+  if (ex.task() && !tok) {
+    const std::vector<int64_t> scored = scored_positions(*ex.task(), std::string(ex.bytes().begin(), ex.bytes().end()));
+    taskBits = task_bits_per_byte(scored, *f.per_token);
+    for (int64_t i : scored) taskScored += i >= 0 && size_t(i) < f.per_token->size();
+    f.labels["task"] = task_kind_name(*ex.task());
+  }
   f.scalars = {{"byte", double(ids[t])}, {"token_id", double(ids[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
+               {"task_bits_per_byte", taskBits}, {"task_scored", taskScored},
                {"bits_next", next >= 0 ? -std::log2(std::max(p[next], 1e-30f)) : NAN},
                {"bits_per_byte", bitsPerByte}, {"bits_per_token", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]},
                {"tokenized", tok ? 1.0 : 0.0}};

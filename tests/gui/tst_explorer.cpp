@@ -113,6 +113,12 @@ class TestExplorer : public QObject {
     QCOMPARE(s->groupStart(zhuang + 2), zhuang);
     QCOMPARE(s->glyph(zhuang + 1), QString::fromUtf8("状"));
     QCOMPARE(s->glyph(kText.indexOf(' ')), QString::fromUtf8("␣"));
+    {  // a control byte (noise padding's junk) is drawn as a mark, never as a blank cell
+      TokenStrip junk;
+      junk.setBytes(QByteArray("a\x03" "b", 3));
+      QCOMPARE(junk.glyph(1), QString::fromUtf8("⌧"));
+      QCOMPARE(junk.glyph(0), QString("a"));
+    }
     // Clicking a cell selects its token.
     QTest::mouseClick(s->viewport(), Qt::LeftButton, {}, s->cellRect(7).center());
     QCOMPARE(ws()->token(), qint64(7));

@@ -1053,6 +1053,14 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
         <source> · text: %1 bits/token, %2 bits/byte</source>
         <translation> · 文本：%1 比特/token，%2 比特/字节</translation>
     </message>
+    <message>
+        <source> · text bytes (junk not counted): %1 bits/byte over %2</source>
+        <translation> · 文字字节（不计垃圾字节）：%2 个字节上 %1 比特/字节</translation>
+    </message>
+    <message>
+        <source> · the %1 bytes the task scores: %2 bits/byte</source>
+        <translation> · 任务计分的 %1 个字节：%2 比特/字节</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1091,10 +1099,6 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
     <message>
         <source>the widget has no size</source>
         <translation>该部件没有尺寸</translation>
-    </message>
-    <message>
-        <source>cannot write %1</source>
-        <translation>无法写入 %1</translation>
     </message>
     <message>
         <source>StateScope figure</source>
