@@ -6,8 +6,8 @@
 //                                                            layer has none: Nemotron-H's MLP layers)
 //                      x = x + ffn_l(ffn_norm_l(x))         (Llama, Jamba, Bamba, Granite, Nemotron-H MLP)
 //   logits = lm_head(norm_f(x))                             [T, V]
-// Granite's multipliers are folded into the weights at load (embedding table, the output projection
-// of every residual branch, the LM head), so the forward pass is the same for every family.
+// Granite's and Falcon-H1's multipliers are folded into the weights at load (embedding table, the
+// projections of every residual branch, the LM head), so the forward pass is the same for every family.
 //
 // Two explicit paths: forward() runs a whole chunk of tokens in the parallel form; step() runs one
 // token in the recurrent form. Both continue from, and update, a ModelState.
