@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "config.h"
 #include "error.h"
+#include "exploration.h"
 #include "model.h"
 #include "model_folder.h"
 #include "observation_check.h"
@@ -427,6 +428,55 @@ class TestFamilies : public QObject {
     const int64_t per_layer_state = 4 * (int64_t(c.mamba2.n_heads) * c.mamba2.head_dim * c.mamba2.d_state + conv_dim * (c.mamba2.d_conv - 1));
     QCOMPARE(m->state_bytes(), c.n_layers * per_layer_state);
     QCOMPARE(m->kv_bytes_per_token(), int64_t(c.n_layers) * 2 * 4 * c.attn.n_kv_heads * c.attn.head_dim);
+  }
+
+  // The explorer reruns a Falcon-H1 model from a snapshot (conv and SSM states) plus the prefix of the
+  // live KV cache: the state after a token, a traced window (Δ, states, attention probabilities) and
+  // an edited text's results equal a plain forward from token 0 (with snapshots every 8 tokens, so
+  // every query below starts from a later one).
+  void falcon_h1_exploration_reruns_with_state_and_kv_prefix() {
+    const std::string dir = testkit::write_random_model_folder(small_config("falcon_h1"), test::temp_dir("fh1-explore"), 6);
+    auto ex = Exploration::open(dir, make_cpu_backend(), /*snapshot_every=*/8);
+    std::vector<uint8_t> text;
+    for (int32_t t : some_tokens(40)) text.push_back(uint8_t(t));
+    ex->set_bytes(text);
+    QVERIFY(ex->snapshot_positions().size() >= 4);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    const int64_t t = 21;
+    const std::vector<int32_t> prefix(ex->ids().begin(), ex->ids().begin() + t + 1);
+    ModelState plain = m->initial_state();
+    m->forward(prefix, plain);
+    const ModelState st = ex->state_at(t, 1);  // a rerun from the snapshot at 16 through layer 1
+    QVERIFY2(test::rel_l2(st.layers[1].ssm_state, plain.layers[1].ssm_state) < 1e-5, "layer 1's SSM state after a rerun");
+    QCOMPARE(st.layers[1].kv.length, t + 1);
+    // A window of layer 1 from the snapshot at 16: its Δ and attention probabilities as one trace from 0.
+    const LayerWindow w = ex->trace_window(1, 18, 30, kWindowGate | kWindowStates | kWindowAttention, 1);
+    QCOMPARE(w.kind, MixerKind::AttentionMamba2);
+    QVERIFY(!w.delta.empty() && !w.states.empty() && !w.attn.empty());
+    TraceRequest req;
+    req.layers = {1};
+    req.names = {trace::kMamba2Delta, trace::kAttnProbs};
+    req.probs_windows[1] = ProbsWindow{1, 18, 30};
+    TraceStore store(req);
+    ModelState fresh = m->initial_state();
+    m->forward(std::vector<int32_t>(ex->ids().begin(), ex->ids().begin() + 30), fresh, store.recording());
+    const Tensor delta = store.get(trace::kMamba2Delta, 1), probs = store.get(trace::kAttnProbs, 1);  // [30, H], [12, 12]
+    const int64_t H = delta.size(1);
+    for (int64_t i = 0; i < 12; ++i)
+      for (int64_t h = 0; h < H; ++h) QVERIFY(std::abs(w.delta.data()[i * H + h] - delta.data()[(18 + i) * H + h]) < 1e-5f);
+    QVERIFY2(test::rel_l2(w.attn, probs) < 1e-5, "attention probabilities of the window");
+    // An edit at byte 30: rewinds to the snapshot at 24 and recomputes; the logits as a fresh run.
+    text[30] = uint8_t(text[30] ^ 0x55);
+    ex->set_bytes(text);
+    ModelState again = m->initial_state();
+    const Tensor logits = m->forward(ex->ids(), again);  // [40, V]
+    const std::vector<float> p = ex->next_byte_probs(35);
+    double z = 0;
+    const float* row = logits.data() + 35 * logits.size(1);
+    const float mx = *std::max_element(row, row + logits.size(1));
+    for (int64_t v = 0; v < logits.size(1); ++v) z += std::exp(double(row[v]) - mx);
+    for (int b : {0, 65, 200}) QVERIFY(std::abs(p[size_t(b)] - std::exp(double(row[b]) - mx) / z) < 1e-5);
   }
 
   // Granite's multipliers folded into the weights equal the multipliers applied to activations: the
