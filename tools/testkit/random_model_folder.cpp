@@ -97,8 +97,11 @@ void mamba2_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
   w.normal(p + "D", {H}, 0.3f, 1.0f);
   if (m.gated_norm) w.norm(p + "norm.weight", Di);  // Falcon-H1 without mamba_rms_norm has none
   w.linear(p + "out_proj.weight", D, Di);
-  if (m.in_proj_bias) w.normal(p + "in_proj.bias", {2 * Di + 2 * GN + H}, 0.1f);
-  if (m.out_proj_bias) w.normal(p + "out_proj.bias", {D}, 0.1f);
+  // Biases only where Falcon-H1's config asks (the other families' folders are written without them:
+  // tst_attention checks that a missing bias is named).
+  const bool falcon_h1 = c.arch == Architecture::FalconH1;
+  if (falcon_h1 && m.in_proj_bias) w.normal(p + "in_proj.bias", {2 * Di + 2 * GN + H}, 0.1f);
+  if (falcon_h1 && m.out_proj_bias) w.normal(p + "out_proj.bias", {D}, 0.1f);
 }
 
 void attention(Weights& w, const ModelConfig& c, const std::string& p) {
@@ -108,7 +111,7 @@ void attention(Weights& w, const ModelConfig& c, const std::string& p) {
   w.linear(p + "k_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
   w.linear(p + "v_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
   w.linear(p + "o_proj.weight", D, int64_t(a.n_heads) * a.head_dim);
-  if (a.bias) {
+  if (a.bias && c.arch == Architecture::FalconH1) {  // as in mamba2_mixer
     w.normal(p + "q_proj.bias", {int64_t(a.n_heads) * a.head_dim}, 0.1f);
     w.normal(p + "k_proj.bias", {int64_t(a.n_kv_heads) * a.head_dim}, 0.1f);
     w.normal(p + "v_proj.bias", {int64_t(a.n_kv_heads) * a.head_dim}, 0.1f);
@@ -121,7 +124,7 @@ void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
   if (c.ffn.mlp == MlpKind::SwiGlu) w.linear(p + "gate_proj.weight", I, D);
   w.linear(p + "up_proj.weight", I, D);
   w.linear(p + "down_proj.weight", D, I);
-  if (c.ffn.mlp_bias) {
+  if (c.ffn.mlp_bias && c.arch == Architecture::FalconH1) {  // as in mamba2_mixer
     if (c.ffn.mlp == MlpKind::SwiGlu) w.normal(p + "gate_proj.bias", {I}, 0.1f);
     w.normal(p + "up_proj.bias", {I}, 0.1f);
     w.normal(p + "down_proj.bias", {D}, 0.1f);
