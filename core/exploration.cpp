@@ -201,7 +201,7 @@ ModelState Exploration::restore(int64_t position, int64_t capacity) const {
   ModelState st = model_->clone_state(snapshots_.at(position).state);
   // The cache up to `position` is a prefix of the live cache: copy that much, not the whole cache.
   for (size_t l = 0; l < st.layers.size(); ++l)
-    if (model_->config().mixers[l] == MixerKind::Attention) st.layers[l].kv = cache_prefix(live_.layers[l].kv, position, capacity);
+    if (has_attention(model_->config().mixers[l])) st.layers[l].kv = cache_prefix(live_.layers[l].kv, position, capacity);
   return st;
 }
 
@@ -268,12 +268,12 @@ void Exploration::run_steps(UpdateStats& st) {
   if (tail_) {
     const LayerWindow& w = tail_->w;
     new_t0 = std::max(w.t0, size() - kTailMax);
-    std::set<std::string> names;
-    if (w.kind == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
-    if (w.kind == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
+    std::set<std::string> names;  // a Falcon-H1 layer (AttentionMamba2): its Mamba-2's and its attention's
+    if (ssm_kind(w.kind) == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
+    if (ssm_kind(w.kind) == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
     std::optional<ProbsWindow> window;
-    if (w.kind == MixerKind::Attention) {
-      names = {trace::kAttnProbs};
+    if (has_attention(w.kind) && (w.kind == MixerKind::Attention || !w.attn.empty())) {
+      names.insert(trace::kAttnProbs);
       window = ProbsWindow{tail_->head, new_t0, size()};
     }
     tail_sink.emplace(mean_delta, w.layer, std::move(names), window);
@@ -294,18 +294,17 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
   LayerWindow& w = tail.w;
   const int64_t old_t0 = w.t0, old_t1 = w.t1, drop = new_t0 - old_t0, keep = old_t1 - new_t0;
   const int64_t added = computed_ - old_t1, W = computed_ - new_t0;
-  if (w.kind == MixerKind::Attention) {
-    if (!w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
-      const int64_t Wold = old_t1 - old_t0;
-      Tensor m = sink.probs;  // [W, W], the new queries' rows filled
-      for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
-      w.attn = m;
-    }
-  } else {
+  if (has_attention(w.kind) && !w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
+    const int64_t Wold = old_t1 - old_t0;
+    Tensor m = sink.probs;  // [W, W], the new queries' rows filled
+    for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
+    w.attn = m;
+  }
+  if (has_ssm(w.kind)) {
     // Per part: the step rows go after the kept ones in the part's buffer; a full buffer is replaced
     // by one twice the window (views handed out earlier keep the old one), so a row is copied about
     // once per W appends.
-    const bool m1 = w.kind == MixerKind::Mamba;
+    const bool m1 = ssm_kind(w.kind) == MixerKind::Mamba;
     const std::pair<Tensor LayerWindow::*, const char*> parts[] = {
         {&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
         {&LayerWindow::delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta},
@@ -467,7 +466,7 @@ ModelState Exploration::state_at(int64_t t, int layer) const {
 
 Tensor Exploration::cached_keys(int64_t t, int layer, int kv_head) const {
   if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
-  if (layer < 0 || layer >= config().n_layers || config().mixers[layer] != MixerKind::Attention)
+  if (layer < 0 || layer >= config().n_layers || !has_attention(config().mixers[layer]))
     throw Error("", "layer", std::to_string(layer) + " is not an attention layer of " + name());
   const KvCache& kv = live_.layers[layer].kv;  // k [Hkv, cap, hd]
   const int64_t Hkv = kv.k.size(0), cap = kv.capacity(), hd = kv.k.size(2);
@@ -496,14 +495,14 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   TraceRequest req;
   req.layers = {layer};
   req.names = {"(none)"};  // an empty set would mean every name
-  const bool m1 = w.kind == MixerKind::Mamba, m2 = w.kind == MixerKind::Mamba2;
+  const bool m1 = ssm_kind(w.kind) == MixerKind::Mamba, m2 = ssm_kind(w.kind) == MixerKind::Mamba2;  // Falcon-H1: its Mamba-2
   if ((parts & kWindowGate) && m1) req.names.insert({trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC});
   if ((parts & kWindowGate) && m2) req.names.insert({trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C});
   if ((parts & kWindowStates) && (m1 || m2)) {
     req.names.insert(m1 ? trace::kMambaStridedStates : trace::kMamba2StridedStates);
     req.state_stride = 1;
   }
-  if ((parts & kWindowAttention) && w.kind == MixerKind::Attention) {
+  if ((parts & kWindowAttention) && has_attention(w.kind)) {
     req.names.insert(trace::kAttnProbs);
     req.probs_windows[layer] = ProbsWindow{head, t0, t1};
   }
@@ -529,9 +528,8 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.B = get(trace::kMamba2B);
     w.C = get(trace::kMamba2C);
     w.states = get(trace::kMamba2StridedStates);
-  } else {
-    w.attn = store.get(trace::kAttnProbs, layer);
   }
+  if (has_attention(w.kind)) w.attn = store.get(trace::kAttnProbs, layer);
   if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
   if (tail_kind) tail_ = Tail{layer, head, parts, w, {}};
   return w;

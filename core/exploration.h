@@ -59,6 +59,7 @@ enum WindowPart : unsigned { kWindowGate = 1, kWindowStates = 2, kWindowAttentio
 //   Mamba:     x, delta [W, Di]; B, C [W, N];       states [W, Di, N]
 //   Mamba-2:   x [W, H, P]; delta [W, H]; B, C [W, G, N]; states [W, H, P, N]
 //   Attention: attn [W, W] probabilities of `head` (rows: queries t0.., cols: keys t0..)
+//   Attention + Mamba-2 (Falcon-H1): the Mamba-2's parts and the attention's, as asked for
 // logits [W, V] predict the byte after each token. Parts not asked for stay empty.
 struct LayerWindow {
   int layer = 0;

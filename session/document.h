@@ -18,8 +18,17 @@ struct Choice {
   int layer = 0;
   int head = 0;
   int channel = 0;
+  // A Falcon-H1 layer (MixerKind::AttentionMamba2: attention and Mamba-2 side by side): the state and
+  // matrix views show its attention (KV keys, probabilities) instead of its Mamba-2 (state, M); the Δ
+  // view always shows the Mamba-2. Ignored for every other kind of layer.
+  bool attention_part = false;
   bool operator==(const Choice&) const = default;
 };
+
+// The mixer the state and matrix views show for `ch`: the layer's own kind, or for a Falcon-H1 layer
+// Attention (ch.attention_part) or Mamba2. `head` counts that mixer's heads (1 for Mamba-1 and none).
+MixerKind shown_mixer(const ModelConfig& c, const Choice& ch);
+int shown_heads(const ModelConfig& c, const Choice& ch);
 
 // A model column as the owner sees it. Fixed once opened (the choice lives in Document::choices).
 struct ColumnInfo {

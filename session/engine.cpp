@@ -101,7 +101,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     pr.total = total;
     pr.model = ex.name();
     pr.on_cpu = ex.backend_name() == "cpu";
-    for (MixerKind k : ex.config().mixers) pr.quadratic |= k == MixerKind::Attention;
+    for (MixerKind k : ex.config().mixers) pr.quadratic |= has_attention(k);
     std::vector<std::pair<double, double>> chunks;  // (position, seconds per token)
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;
@@ -218,7 +218,12 @@ Frame Engine::header(View v, const Document& d, int c) const {
     f.head = ch.head;
     f.channel = ch.channel;
     f.delta_average = d.averaged(c);
-    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(info.config.mixers[ch.layer]);
+    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) {
+      f.mixer = mixer_name(info.config.mixers[ch.layer]);
+      // A Falcon-H1 layer: the part the view shows (Δ: always the Mamba-2)
+      if (info.config.mixers[ch.layer] == MixerKind::AttentionMamba2 && (v == View::State || v == View::Matrix || v == View::Delta))
+        f.mixer = mixer_name(v == View::Delta ? MixerKind::Mamba2 : shown_mixer(info.config, ch));
+    }
   }
   return f;
 }
@@ -257,7 +262,7 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
   if (perModel) {
     const Choice ch = d.choices[c];
     key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) +
-           (d.averaged(c) ? "|delta_average" : "");
+           (d.averaged(c) ? "|delta_average" : "") + (ch.attention_part ? "|attention_part" : "");
   }
   const bool cacheable = v != View::Memory && v != View::Cost;
   if (cacheable) {
@@ -305,7 +310,7 @@ FramePtr Engine::build(View v, const Document& d, int c) {
   switch (v) {
     case View::State: {
       const ColumnInfo& info = *d.columns[c];
-      return info.config.mixers[d.choices[c].layer] == MixerKind::Attention ? kv_frame(d, c) : state_frame(d, c);
+      return shown_mixer(info.config, d.choices[c]) == MixerKind::Attention ? kv_frame(d, c) : state_frame(d, c);
     }
     case View::Delta: return delta_frame(d, c);
     case View::Matrix: return matrix_frame(d, c);
@@ -323,8 +328,11 @@ LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int6
   const uint64_t id = d.columns[c]->id;
   Exploration& ex = *columns_.at(id).ex;
   // Windows up to kSharedWindow tokens are traced once with every part the views of this layer kind
-  // use (one rerun from the snapshot serves the Δ, state and matrix views together).
-  const bool attn = ex.config().mixers.at(layer) == MixerKind::Attention;
+  // use (one rerun from the snapshot serves the Δ, state and matrix views together). A Falcon-H1
+  // layer's two parts count their heads apart (`head` is an attention head or a Mamba-2 head): the
+  // part asked for, with what its views use.
+  const MixerKind kind = ex.config().mixers.at(layer);
+  const bool attn = kind == MixerKind::Attention || (kind == MixerKind::AttentionMamba2 && (parts & kWindowAttention));
   const bool shared = t1 - t0 <= kSharedWindow;
   if (shared) parts |= attn ? kWindowAttention : (kWindowGate | kWindowStates);
   for (auto it = windows_.begin(); it != windows_.end(); ++it)
@@ -401,7 +409,7 @@ FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, in
   f.scalars = {{"rank", rank}, {"r0", double(m.row0 + r0)}, {"r1", double(m.row0 + r1)}, {"c0", double(m.col0 + c0)},
                {"c1", double(m.col0 + c1)}, {"below_diagonal", c1 < r0 ? 1.0 : 0.0}};
   const ColumnInfo& info = *d.columns[c];
-  const MixerKind k = info.config.mixers[d.choices[c].layer];
+  const MixerKind k = shown_mixer(info.config, d.choices[c]);
   if (k != MixerKind::Attention) f.scalars["N"] = k == MixerKind::Mamba ? info.config.mamba.d_state : info.config.mamba2.d_state;
   return std::make_shared<const Frame>(std::move(f));
 }
@@ -416,9 +424,10 @@ FramePtr Engine::cell_terms(const Document& d, int c, int64_t i, int64_t j) {
   }
   const Frame& m = *it->second;
   const Choice ch = d.choices[c];
-  const MixerKind kind = col->ex->config().mixers[ch.layer];
+  const MixerKind kind = shown_mixer(col->ex->config(), ch);  // a Falcon-H1 layer: the part shown
   const bool attn = kind == MixerKind::Attention;
-  const LayerWindow& w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
+  LayerWindow w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
+  w.kind = kind;  // window_matrix_terms reads the part shown
   const CellTerms t = window_matrix_terms(w, col->ex->ssm_A(ch.layer), kind == MixerKind::Mamba ? ch.channel : ch.head, i, j);
   f.text = t.formula;
   f.rows = 1;

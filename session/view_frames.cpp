@@ -34,7 +34,7 @@ FramePtr Engine::state_frame(const Document& d, int c) {
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
   const ModelConfig& cfg = ex.config();
-  const bool m2 = cfg.mixers[ch.layer] == MixerKind::Mamba2;
+  const bool m2 = ssm_kind(cfg.mixers[ch.layer]) == MixerKind::Mamba2;  // Mamba-2, or Falcon-H1's Mamba-2 part
   const Selection sel = selection(d, c);
   const int64_t t = sel.token;
   // The states of every token of the window, for the evolution chart: at most kSharedWindow tokens
@@ -125,8 +125,8 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
   Frame f = header(View::Delta, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = ex.config().mixers[ch.layer];
-  if (kind == MixerKind::Attention) {
+  const MixerKind kind = ssm_kind(ex.config().mixers[ch.layer]);  // a Falcon-H1 layer: its Mamba-2
+  if (kind == MixerKind::None) {
     f.note = "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
     return std::make_shared<const Frame>(std::move(f));
   }
@@ -162,12 +162,13 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   Frame f = header(View::Matrix, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = ex.config().mixers[ch.layer];
+  const MixerKind kind = shown_mixer(ex.config(), ch);  // a Falcon-H1 layer: its Mamba-2's M or its attention's probabilities
   const bool attn = kind == MixerKind::Attention;
   const int index = kind == MixerKind::Mamba ? ch.channel : ch.head;
   const Selection sel = selection(d, c);
   const int64_t w1 = sel.t1, w0 = std::max(sel.t0, w1 - kMaxMatrixWindow);
-  const LayerWindow& w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
+  LayerWindow w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
+  w.kind = kind;  // the matrix of the part shown (the tensors are shared, not copied)
   const MatrixF M = window_matrix_blocked(w, ex.ssm_A(ch.layer), index);  // [W, W]
   f.rows = M.rows();
   f.cols = M.cols();

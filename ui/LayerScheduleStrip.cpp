@@ -2,6 +2,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
 #include <cmath>
 
 #include "Zoom.h"
@@ -11,6 +12,8 @@ LayerScheduleStrip::LayerScheduleStrip(QWidget* parent) : QWidget(parent) {
                 "orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer "
                 "that mixes no tokens (Nemotron-H's MLP layers, nothing carried); a bar under a layer: a "
                 "mixture-of-experts feed-forward. Click a layer to show it."));
+  setToolTip(toolTip() + "\n" + tr("Half orange, half blue (A∥M2): attention and Mamba-2 side by side on the same input, "
+                                    "their outputs added (Falcon-H1): the layer carries a state and a KV cache."));
 }
 
 QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
@@ -19,15 +22,23 @@ QColor LayerScheduleStrip::mixerColor(ss::MixerKind k) {
     case ss::MixerKind::Mamba2: return QColor(86, 150, 233);
     case ss::MixerKind::Attention: return QColor(230, 159, 0);
     case ss::MixerKind::None: return QColor(160, 160, 160);
+    case ss::MixerKind::AttentionMamba2: return mixerColor(ss::MixerKind::Mamba2);
   }
   return Qt::gray;
 }
 
+QString LayerScheduleStrip::mixerSwatch(ss::MixerKind k) {
+  const auto one = [](ss::MixerKind kind) { return QString("<span style='color:%1'>▮</span>").arg(mixerColor(kind).name()); };
+  return k == ss::MixerKind::AttentionMamba2 ? one(ss::MixerKind::Attention) + one(ss::MixerKind::Mamba2) : one(k);
+}
+
 QString LayerScheduleStrip::mixerLabel(ss::MixerKind k) {
+  if (k == ss::MixerKind::AttentionMamba2) return QStringLiteral("A∥M2");
   return k == ss::MixerKind::Attention ? "A" : k == ss::MixerKind::Mamba2 ? "M2" : k == ss::MixerKind::None ? "F" : "M";
 }
 
 QString LayerScheduleStrip::carryText(ss::MixerKind k) {
+  if (k == ss::MixerKind::AttentionMamba2) return tr("state+KV↗");
   return k == ss::MixerKind::Attention ? tr("KV↗") : k == ss::MixerKind::None ? QString() : tr("state");
 }
 
@@ -72,10 +83,23 @@ void LayerScheduleStrip::paintEvent(QPaintEvent*) {
     p.setBrush(mixerColor(k));
     p.setPen(l == m_current ? QPen(palette().color(QPalette::WindowText), Zoom::px(3)) : QPen(Qt::NoPen));
     p.drawRoundedRect(r, 4, 4);
+    if (k == ss::MixerKind::AttentionMamba2) {  // side by side: the left half attention, the right half Mamba-2
+      QPainterPath box;
+      box.addRoundedRect(r, 4, 4);
+      p.save();
+      p.setClipPath(box);
+      p.fillRect(QRectF(r.left(), r.top(), r.width() / 2, r.height()), mixerColor(ss::MixerKind::Attention));
+      p.restore();
+      if (l == m_current) {  // the border over both halves
+        p.setBrush(Qt::NoBrush);
+        p.drawRoundedRect(r, 4, 4);
+      }
+    }
     p.setPen(Qt::black);
     p.setFont(font());
     const QString label = mixerLabel(k);
-    p.drawText(r, Qt::AlignCenter, r.width() > fm.horizontalAdvance("M2 00") ? QString("%1 %2").arg(label).arg(l) : label);
+    const int numbered = std::max(fm.horizontalAdvance("M2 00"), fm.horizontalAdvance(label + " 00"));
+    p.drawText(r, Qt::AlignCenter, r.width() > numbered ? QString("%1 %2").arg(label).arg(l) : label);
     if (m_config.ffns[l] == ss::FfnKind::Moe) {
       p.setBrush(palette().color(QPalette::WindowText));  // not a model or layer colour
       p.setPen(Qt::NoPen);

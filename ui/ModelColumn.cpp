@@ -50,6 +50,14 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_layer->setRange(0, c.n_layers - 1);
   m_layer->setPrefix(tr("layer "));
   m_head = new QSpinBox(this);
+  // A Falcon-H1 layer holds attention and a Mamba-2 side by side: which one the state and matrix views show.
+  m_part = new QComboBox(this);
+  m_part->addItem(tr("Mamba-2"));
+  m_part->addItem(tr("attention"));
+  m_part->setToolTip(tr("This layer runs attention and a Mamba-2 side by side on the same input and adds their outputs.\n"
+                        "Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: its KV cache and\n"
+                        "probabilities. The Δ view always shows the Mamba-2."));
+  m_part->setVisible(false);
   m_layerKind = new QLabel(this);
   // Δ → average (core/intervention.h): the selectivity lesson's switch; shown for SSM models only.
   m_deltaAverage = new QCheckBox(tr("Δ → average (time-invariant)"), this);
@@ -68,6 +76,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   auto* pick = new QHBoxLayout;
   pick->addWidget(m_layer);
   pick->addWidget(m_head);
+  pick->addWidget(m_part);
   pick->addWidget(m_layerKind, 1);
   pick->addWidget(m_deltaAverage);  // on this row: a row of its own would not fit 1280 × 720 (tst_layout)
   auto* v = new QVBoxLayout(this);
@@ -89,6 +98,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
+  connect(m_part, &QComboBox::currentIndexChanged, this, &ModelColumn::apply);
   connect(m_deltaAverage, &QCheckBox::toggled, this, [this](bool on) {
     m_ws->setActiveColumn(m_column);
     m_ws->setDeltaAverage(m_column, on);
@@ -148,19 +158,21 @@ void ModelColumn::sync() {
   if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
   const ss::ModelConfig& c = m_ws->column(m_column).config;
-  const QSignalBlocker b1(m_layer), b2(m_head);
+  const QSignalBlocker b1(m_layer), b2(m_head), b3(m_part);
   m_layer->setValue(ch.layer);
   const ss::MixerKind k = c.mixers[ch.layer];
+  m_part->setVisible(k == ss::MixerKind::AttentionMamba2);
+  m_part->setCurrentIndex(ch.attention_part ? 1 : 0);
   if (k == ss::MixerKind::Mamba) {
     m_head->setPrefix(tr("channel "));
     m_head->setRange(0, c.mamba.d_inner - 1);
     m_head->setValue(ch.channel);
   } else {
     m_head->setPrefix(tr("head "));
-    m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
+    m_head->setRange(0, ss::shown_heads(c, ch) - 1);  // a Falcon-H1 layer: the heads of the part shown
     m_head->setValue(ch.head);
   }
-  m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3").arg(LayerScheduleStrip::mixerColor(k).name())
+  m_layerKind->setText(QString("%1 %2%3").arg(LayerScheduleStrip::mixerSwatch(k))
                            .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
   m_schedule->setCurrentLayer(ch.layer);
 }
@@ -174,6 +186,9 @@ void ModelColumn::apply() {
   if (ch.layer == oldLayer) {
     if (c.mixers[ch.layer] == ss::MixerKind::Mamba) ch.channel = m_head->value();
     else ch.head = m_head->value();
+    const bool attentionPart = m_part->currentIndex() == 1;
+    if (attentionPart != ch.attention_part) ch.head = 0;  // the other part's heads
+    ch.attention_part = attentionPart;
   } else {
     ch.head = 0;  // a new layer may have fewer heads
     ch.channel = std::min(ch.channel, c.mamba.d_inner - 1);

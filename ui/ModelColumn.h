@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFrame>
 #include <QLabel>
 #include <QSpinBox>
@@ -25,6 +26,7 @@ class ModelColumn : public QFrame {
   QString errorText() const { return m_error->text(); }
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
+  QComboBox* partBox() const { return m_part; }  // a Falcon-H1 layer: its Mamba-2 or its attention (hidden otherwise)
   QCheckBox* deltaAverageBox() const { return m_deltaAverage; }  // Δ → average (hidden without SSM layers)
   QLabel* interventionLabel() const { return m_intervened; }     // says the column is intervened
   LayerScheduleStrip* schedule() const { return m_schedule; }
@@ -47,6 +49,7 @@ class ModelColumn : public QFrame {
   LayerScheduleStrip* m_schedule;
   QSpinBox* m_layer;
   QSpinBox* m_head;
+  QComboBox* m_part;
   QLabel* m_layerKind;
   QCheckBox* m_deltaAverage;
   QLabel* m_intervened;

@@ -485,7 +485,7 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
       return;
     }
     const auto& mixers = m->config().mixers;
-    const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
+    const bool has_attention = std::any_of(mixers.begin(), mixers.end(), [](MixerKind k) { return ss::has_attention(k); });
     for (int64_t T : sizes) {
       // Attention over 1M positions: minutes in FP32; in bf16 (tensor cores) seconds, run for the
       // shipped models only (the random ones have the same shapes).
@@ -505,7 +505,7 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
         req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaStridedStates, trace::kMamba2StridedStates, trace::kAttnProbs};
         req.state_stride = 64;
         for (int l = 0; l < m->config().n_layers; ++l)
-          if (mixers[l] == MixerKind::Attention) {
+          if (ss::has_attention(mixers[l])) {
             req.probs_windows[l] = ProbsWindow{0, T - 512, T};
             break;
           }

@@ -40,7 +40,7 @@ TraceRequest everything_request(const Model& m, int64_t T, int head, int64_t sta
   TraceRequest req;  // every name, every layer
   req.state_stride = state_stride;
   for (int l = 0; l < m.config().n_layers; ++l)
-    if (m.config().mixers[l] == MixerKind::Attention) req.probs_windows[l] = ProbsWindow{head % m.config().attn.n_heads, 0, T};
+    if (has_attention(m.config().mixers[l])) req.probs_windows[l] = ProbsWindow{head % m.config().attn.n_heads, 0, T};
   return req;
 }
 

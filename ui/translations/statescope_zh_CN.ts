@@ -737,6 +737,14 @@
         <source>The model&apos;s layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer that mixes no tokens (Nemotron-H&apos;s MLP layers, nothing carried); a bar under a layer: a mixture-of-experts feed-forward. Click a layer to show it.</source>
         <translation>模型的各层，自下而上。绿色：Mamba（固定状态），蓝色：Mamba-2（固定状态），橙色：注意力（键值缓存每个 token 增加一个位置），灰色：不在 token 之间混合信息的前馈层（Nemotron-H 的 MLP 层，不携带任何状态）；层下方的横条：混合专家（MoE）前馈层。单击某层即可显示它。</translation>
     </message>
+    <message>
+        <source>Half orange, half blue (A∥M2): attention and Mamba-2 side by side on the same input, their outputs added (Falcon-H1): the layer carries a state and a KV cache.</source>
+        <translation>半橙半蓝（A∥M2）：注意力与 Mamba-2 并列，读同一输入，输出相加（Falcon-H1）：该层同时携带状态和 KV 缓存。</translation>
+    </message>
+    <message>
+        <source>state+KV↗</source>
+        <translation>状态+KV↗</translation>
+    </message>
 </context>
 <context>
     <name>LessonCard</name>
@@ -967,6 +975,22 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
         <source>&lt;b&gt;⚠ Intervened: Δ averaged over the text.&lt;/b&gt; Not the trained model.</source>
         <translation>&lt;b&gt;⚠ 已干预：Δ 取了全文平均。&lt;/b&gt;这不是训练好的模型。</translation>
     </message>
+    <message>
+        <source>Mamba-2</source>
+        <translation>Mamba-2</translation>
+    </message>
+    <message>
+        <source>attention</source>
+        <translation>注意力</translation>
+    </message>
+    <message>
+        <source>This layer runs attention and a Mamba-2 side by side on the same input and adds their outputs.
+Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: its KV cache and
+probabilities. The Δ view always shows the Mamba-2.</source>
+        <translation>该层让注意力与 Mamba-2 并列读同一输入，并把两者的输出相加。
+Mamba-2：状态和矩阵视图显示其 SSM（状态 h_t、M）；注意力：显示其 KV 缓存和
+概率。Δ 视图始终显示 Mamba-2。</translation>
+    </message>
 </context>
 <context>
     <name>Panel</name>
@@ -1170,6 +1194,10 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
     <message>
         <source>%1 [Δ → average]</source>
         <translation>%1 [Δ → 平均]</translation>
+    </message>
+    <message>
+        <source>attention ∥ mamba2</source>
+        <translation>注意力 ∥ mamba2</translation>
     </message>
 </context>
 <context>
