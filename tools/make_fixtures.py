@@ -173,19 +173,6 @@ FIXTURES += [
         ),
     ),
     dict(
-        name="nemotron_h_moe_f32",
-        family="nemotron_h",
-        dtype="float32",
-        input="Nemotron-H MoE: ME*E-, σ-routed 专家".encode() + b"\x07\xfe",  # 44 bytes
-        config=dict(
-            hidden_size=16, hybrid_override_pattern="ME*E-", num_attention_heads=2, num_key_value_heads=1,
-            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
-            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, n_routed_experts=6,
-            num_experts_per_tok=2, moe_intermediate_size=12, moe_shared_expert_intermediate_size=20, n_group=3,
-            topk_group=2, routed_scaling_factor=1.7, norm_topk_prob=True, tie_word_embeddings=False,
-        ),
-    ),
-    dict(
         name="granite_hybrid_f32",
         family="granite_hybrid",
         dtype="float32",
@@ -241,6 +228,19 @@ FIXTURES += [
             mamba_chunk_size=8, mamba_rms_norm=True, mamba_norm_before_gate=True, mamba_proj_bias=True,
             projectors_bias=True, attention_bias=True, mlp_bias=True, rope_theta=10000.0, key_multiplier=1.25,
             ssm_multipliers=[0.9, 1.2, 1.0, 1.1, 0.8], mlp_multipliers=[0.8, 1.3], tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="nemotron_h_moe_f32",
+        family="nemotron_h",
+        dtype="float32",
+        input="Nemotron-H MoE: ME*E-, σ-routed 专家".encode() + b"\x07\xfe",  # 44 bytes
+        config=dict(
+            hidden_size=16, hybrid_override_pattern="ME*E-", num_attention_heads=2, num_key_value_heads=1,
+            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
+            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, n_routed_experts=6,
+            num_experts_per_tok=2, moe_intermediate_size=12, moe_shared_expert_intermediate_size=20, n_group=3,
+            topk_group=2, routed_scaling_factor=1.7, norm_topk_prob=True, tie_word_embeddings=False,
         ),
     ),
 ]
