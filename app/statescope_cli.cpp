@@ -204,7 +204,7 @@ int cmd_trace(const ss::Model& model, const std::vector<int32_t>& tokens, const 
   ss::TraceRequest req;
   const std::string stride = o.has("--checkpoint-every") ? "--checkpoint-every" : "--state-stride";  // the old name, or the new
   req.state_stride = ss::parse_cli_integer(o.at(stride), stride, 0, 1ll << 30);
-  for (int l = 0; l < model.config().n_layers; ++l)  // attention (and Zamba2's shared attention): head 0 over the last 64 tokens
+  for (int l = 0; l < model.config().n_layers; ++l)  // every layer with attention (Falcon-H1, Zamba2 hybrid): head 0 over the last 64 tokens
     if (model.config().has_kv_cache(l)) req.probs_windows[l] = ss::ProbsWindow{0, std::max<int64_t>(0, T - 64), T};
   check_memory(ss::trace_run_memory(model, req, tokens, T), limit, "a trace of " + std::to_string(T) + " tokens", o.at("--input"));
   ss::TraceStore store(req);

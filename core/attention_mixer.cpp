@@ -1,6 +1,6 @@
 // Attention mixer, as transformers' LlamaAttention (RoPE), BambaAttention (RoPE on the first half of
 // each head), GraniteMoeHybridAttention (scale attention_multiplier; RoPE or none) and JambaAttention /
-// NemotronHAttention (no positional encoding).
+// NemotronHAttention (no positional encoding), FalconH1Attention (muP multipliers, below).
 //
 // Shapes: T tokens in this call at positions p0 .. p0+T-1 (p0 = positions already in the cache),
 // D d_model, Hq query heads, Hkv key/value heads, hd head dim.
@@ -10,6 +10,9 @@
 //   o_t = sum_s softmax_s(q_t · k_s * scale) v_s over s <= t; head h reads kv head h / (Hq / Hkv)
 //                                    (scale 1/sqrt(hd); Granite: attention_multiplier)
 //   out = o_proj(o)                  [T, D]
+// Falcon-H1's multipliers, folded into the weights at load: q, k, v see x * attention_in_multiplier
+// (their weights times it, not their biases), k is times key_multiplier before RoPE (k_proj's weight
+// and bias; RoPE is linear), out is times attention_out_multiplier (o_proj's weight and bias).
 // The parallel form (forward) and the recurrent form (step, T = 1) are the same ops: the KV cache is
 // the recurrent state, and it grows by one position per token.
 #include <cmath>
@@ -28,15 +31,17 @@ class AttentionMixer final : public Mixer {
     if (a_.rope && hd % 2) throw Error(ck.config_path(), "head_dim", "RoPE needs an even head_dim, got " + std::to_string(hd));
     if (a_.rope && (rotary_dim() % 2 || rotary_dim() > hd))
       throw Error(ck.config_path(), "partial_rotary_factor", "RoPE needs an even number of rotated dims <= head_dim, got " + std::to_string(rotary_dim()));
-    q_proj_ = load_weight(ck, be, p + "q_proj.weight", {Hq * hd, D});
-    k_proj_ = load_weight(ck, be, p + "k_proj.weight", {Hkv * hd, D});
-    v_proj_ = load_weight(ck, be, p + "v_proj.weight", {Hkv * hd, D});
-    o_proj_ = load_weight(ck, be, p + "o_proj.weight", {D, Hq * hd}, c.mult.residual);  // Granite: residual_multiplier folded in
+    const float in = c.mult.attention_in, key = c.mult.key;
+    const float out = c.mult.residual * c.mult.attention_out;  // Granite: residual_multiplier; Falcon-H1: attention_out_multiplier
+    q_proj_ = load_weight(ck, be, p + "q_proj.weight", {Hq * hd, D}, in);
+    k_proj_ = load_weight(ck, be, p + "k_proj.weight", {Hkv * hd, D}, in * key);
+    v_proj_ = load_weight(ck, be, p + "v_proj.weight", {Hkv * hd, D}, in);
+    o_proj_ = load_weight(ck, be, p + "o_proj.weight", {D, Hq * hd}, out);
     if (a_.bias) {
       q_bias_ = load_weight(ck, be, p + "q_proj.bias", {Hq * hd});
-      k_bias_ = load_weight(ck, be, p + "k_proj.bias", {Hkv * hd});
+      k_bias_ = load_weight(ck, be, p + "k_proj.bias", {Hkv * hd}, key);
       v_bias_ = load_weight(ck, be, p + "v_proj.bias", {Hkv * hd});
-      o_bias_ = load_weight(ck, be, p + "o_proj.bias", {D}, c.mult.residual);
+      o_bias_ = load_weight(ck, be, p + "o_proj.bias", {D}, out);
     }
   }
 

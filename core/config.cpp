@@ -22,6 +22,7 @@ const char* architecture_name(Architecture a) {
     case Architecture::Bamba: return "BambaForCausalLM";
     case Architecture::NemotronH: return "NemotronHForCausalLM";
     case Architecture::GraniteMoeHybrid: return "GraniteMoeHybridForCausalLM";
+    case Architecture::FalconH1: return "FalconH1ForCausalLM";
     case Architecture::Zamba2: return "Zamba2ForCausalLM";
   }
   return "?";
@@ -32,8 +33,14 @@ const char* mixer_name(MixerKind k) {
     case MixerKind::Mamba2: return "mamba2";
     case MixerKind::Attention: return "attention";
     case MixerKind::None: return "none";
+    case MixerKind::AttentionMamba2: return "attention+mamba2";
   }
   return "?";
+}
+bool has_ssm(MixerKind k) { return k == MixerKind::Mamba || k == MixerKind::Mamba2 || k == MixerKind::AttentionMamba2; }
+bool has_attention(MixerKind k) { return k == MixerKind::Attention || k == MixerKind::AttentionMamba2; }
+MixerKind ssm_kind(MixerKind k) {
+  return k == MixerKind::Mamba ? MixerKind::Mamba : k == MixerKind::Mamba2 || k == MixerKind::AttentionMamba2 ? MixerKind::Mamba2 : MixerKind::None;
 }
 const char* ffn_name(FfnKind k) {
   switch (k) {
@@ -170,7 +177,7 @@ void parse_mamba2(const Fields& f, ModelConfig& c) {
   m.d_conv = f.integer_or("conv_kernel", 4, 1, 64);
   m.chunk_size = f.integer_or("chunk_size", 256, 1, 1 << 14);
   m.conv_bias = f.boolean_or("use_conv_bias", true);
-  m.proj_bias = f.boolean_or("use_bias", false);
+  m.in_proj_bias = m.out_proj_bias = f.boolean_or("use_bias", false);
   parse_time_step_limit(f, m);
   // transformers 5.17's MambaRMSNormGated normalises over the whole d_inner, whatever n_groups is
   // (the original mamba_ssm kernel normalises each group separately); we match transformers.
@@ -359,7 +366,7 @@ void parse_mamba_ssm(const Fields& f, ModelConfig& c) {
     m.d_conv = s.integer_or("d_conv", 4, 1, 64);
     m.chunk_size = s.integer_or("chunk_size", 256, 1, 1 << 14);
     m.conv_bias = s.boolean_or("conv_bias", true);
-    m.proj_bias = s.boolean_or("bias", false);
+    m.in_proj_bias = m.out_proj_bias = s.boolean_or("bias", false);
     require(s.boolean_or("rmsnorm", true), f.path(), key("rmsnorm"), "only rmsnorm = true is supported");
     require(!s.boolean_or("norm_before_gate", false), f.path(), key("norm_before_gate"),
             "only norm_before_gate = false is supported");
@@ -413,7 +420,7 @@ void parse_hybrid_mamba2(const Fields& f, ModelConfig& c) {
   m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
   m.chunk_size = f.integer_or("mamba_chunk_size", 256, 1, 1 << 14);
   m.conv_bias = f.boolean_or("mamba_conv_bias", true);
-  m.proj_bias = f.boolean_or("mamba_proj_bias", false);
+  m.in_proj_bias = m.out_proj_bias = f.boolean_or("mamba_proj_bias", false);
   parse_time_step_limit(f, m);
   m.norm_group_size = m.d_inner;
 }
@@ -536,7 +543,7 @@ void parse_nemotron_h(const Fields& f, ModelConfig& c) {
   m.d_conv = int_key("conv_kernel", "mamba_d_conv", 4, 1, 64);
   m.chunk_size = int_key("chunk_size", "mamba_chunk_size", 128, 1, 1 << 14);
   m.conv_bias = f.has("mamba_conv_bias") ? f.boolean_or("mamba_conv_bias", true) : f.boolean_or("use_conv_bias", true);
-  m.proj_bias = f.boolean_or("use_bias", false);  // NemotronHMamba2Mixer: in_proj / out_proj bias = use_bias
+  m.in_proj_bias = m.out_proj_bias = f.boolean_or("use_bias", false);  // NemotronHMamba2Mixer: in_proj / out_proj bias = use_bias
   // NemotronHMamba2Mixer clamps Δ to (time_step_min, inf); time_step_limit is not used.
   m.dt_min = static_cast<float>(f.has("mamba_dt_min") ? f.real_or("mamba_dt_min", 1e-3, 0.0, 1e6) : f.real_or("time_step_min", 1e-3, 0.0, 1e6));
   m.dt_max = std::numeric_limits<float>::infinity();
@@ -603,6 +610,84 @@ void parse_granite_moe_hybrid(const Fields& f, ModelConfig& c) {
   }
 }
 
+// A list of `n` numbers (Falcon-H1's mlp_multipliers, ssm_multipliers); absent or null: all 1.
+void multiplier_list(const Fields& f, const std::string& key, float* out, size_t n) {
+  if (!f.has(key)) return;
+  const json& a = f.raw(key);
+  require(a.is_array() && a.size() == n, f.path(), key, "is not a list of " + std::to_string(n) + " numbers");
+  for (size_t i = 0; i < n; ++i) {
+    const std::string k = key + "[" + std::to_string(i) + "]";
+    const double v = f.number(a[i], k);
+    require(std::isfinite(v) && std::fabs(v) <= 1e6, f.path(), k, "must be a finite number in [-1e6, 1e6]");
+    out[i] = static_cast<float>(v);
+  }
+}
+
+// FalconH1ForCausalLM: every layer runs attention (RoPE) and a Mamba-2 mixer side by side on the same
+// normalised input (MixerKind::AttentionMamba2), then a SwiGLU MLP, with muP multipliers (config.h:
+// Multipliers). Defaults for absent keys are FalconH1Config's (transformers 5.17): e.g. mamba_d_ssm
+// absent is 1024, null is mamba_expand * hidden_size; num_key_value_heads absent is 8, null is
+// num_attention_heads.
+void parse_falcon_h1(const Fields& f, const json& j, ModelConfig& c) {
+  require_silu(f);
+  c.d_model = f.integer("hidden_size", 1, kMaxDim);
+  c.n_layers = f.integer("num_hidden_layers", 1, kMaxLayers);
+  c.norm_eps = static_cast<float>(f.real_or("rms_norm_eps", 1e-5, 0.0, 1.0));
+  // attention (FalconH1Attention: head_dim from the config when given, else hidden_size / heads)
+  parse_attention(f, c);
+  if (!j.contains("num_key_value_heads")) {
+    c.attn.n_kv_heads = 8;
+    require(c.attn.n_heads % 8 == 0, f.path(), "num_key_value_heads",
+            "absent, so 8 (FalconH1Config's default), and num_attention_heads is not a multiple of 8");
+  }
+  parse_rope(f, c);
+  // Mamba-2 (FalconH1Mixer)
+  Mamba2Params& m = c.mamba2;
+  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
+  if (!j.contains("mamba_d_ssm")) m.d_inner = 1024;
+  else if (j["mamba_d_ssm"].is_null()) m.d_inner = expand * c.d_model;
+  else m.d_inner = f.integer("mamba_d_ssm", 1, kMaxDim * 4);
+  require(m.d_inner <= kMaxDim * 4, f.path(), "mamba_expand", "mamba_expand * hidden_size is too large");
+  m.n_heads = f.integer_or("mamba_n_heads", 128, 1, kMaxHeads);
+  require(m.d_inner % m.n_heads == 0, f.path(), "mamba_n_heads", "must divide the SSM width (mamba_d_ssm, or mamba_expand * hidden_size) = " + std::to_string(m.d_inner));
+  if (f.has("mamba_d_head") && !(f.raw("mamba_d_head").is_string() && f.raw("mamba_d_head").get<std::string>() == "auto"))
+    m.head_dim = f.integer("mamba_d_head", 1, 4096);
+  else
+    m.head_dim = m.d_inner / m.n_heads;
+  require(m.head_dim * m.n_heads == m.d_inner, f.path(), "mamba_d_head",
+          "mamba_n_heads * mamba_d_head = " + std::to_string(m.head_dim * m.n_heads) + " but the SSM width is " + std::to_string(m.d_inner));
+  m.n_groups = f.integer_or("mamba_n_groups", 1, 1, kMaxHeads);
+  require(m.n_heads % m.n_groups == 0, f.path(), "mamba_n_groups", "mamba_n_heads must be a multiple of it");
+  m.d_state = f.integer_or("mamba_d_state", 256, 1, 4096);
+  m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
+  m.chunk_size = f.integer_or("mamba_chunk_size", 256, 1, 1 << 14);
+  m.conv_bias = f.boolean_or("mamba_conv_bias", true);
+  m.in_proj_bias = f.boolean_or("mamba_proj_bias", false);
+  m.out_proj_bias = f.boolean_or("projectors_bias", false);  // FalconH1Mixer's out_proj
+  parse_time_step_limit(f, m);
+  m.gated_norm = f.boolean_or("mamba_rms_norm", false);
+  m.norm_before_gate = f.boolean_or("mamba_norm_before_gate", true);
+  m.norm_group_size = m.d_inner / m.n_groups;  // FalconH1RMSNormGated(n_groups = mamba_n_groups)
+  // MLP
+  c.ffn.mlp = MlpKind::SwiGlu;
+  // muP multipliers
+  const auto mult = [&](const char* key) { return static_cast<float>(f.real_or(key, 1.0, -1e6, 1e6)); };
+  c.mult.embedding = mult("embedding_multiplier");
+  c.mult.lm_head = mult("lm_head_multiplier");
+  c.mult.attention_in = mult("attention_in_multiplier");
+  c.mult.key = mult("key_multiplier");
+  c.mult.attention_out = mult("attention_out_multiplier");
+  c.mult.ssm_in = mult("ssm_in_multiplier");
+  c.mult.ssm_out = mult("ssm_out_multiplier");
+  multiplier_list(f, "ssm_multipliers", c.mult.ssm_zxbcdt, 5);
+  float mlp[2] = {1.0f, 1.0f};
+  multiplier_list(f, "mlp_multipliers", mlp, 2);
+  c.mult.mlp_gate = mlp[0];
+  c.mult.mlp_down = mlp[1];
+  c.tied_embeddings = f.boolean_or("tie_word_embeddings", false);
+  c.mixers.assign(c.n_layers, MixerKind::AttentionMamba2);
+  c.ffns.assign(c.n_layers, FfnKind::Mlp);
+}
 
 // Zamba2ForCausalLM (Zamba2Config of transformers 5.17): one Mamba-2 per entry of layers_block_type;
 // a "hybrid" entry first runs a shared transformer block on concat(x, x_0) (core/zamba2_hybrid.h).
@@ -662,7 +747,8 @@ void parse_zamba2(const Fields& f, ModelConfig& c) {
   m.chunk_size = f.integer_or("chunk_size", 256, 1, 1 << 14);
   f.boolean_or("use_conv_bias", true);
   m.conv_bias = true;
-  m.proj_bias = z.linear_bias;
+  m.in_proj_bias = z.linear_bias;
+  m.out_proj_bias = z.linear_bias;
   m.dt_min = static_cast<float>(f.real_or("time_step_min", 1e-3, 0.0, 1e6));
   m.dt_max = std::numeric_limits<float>::infinity();
   m.norm_group_size = m.d_inner / m.n_groups;  // Zamba2RMSNormGated(group_size = d_inner / n_groups)
@@ -719,6 +805,7 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
     else if (mt == "bamba") arch = "BambaForCausalLM";
     else if (mt == "nemotron_h") arch = "NemotronHForCausalLM";
     else if (mt == "granitemoehybrid") arch = "GraniteMoeHybridForCausalLM";
+    else if (mt == "falcon_h1") arch = "FalconH1ForCausalLM";
     else if (mt == "zamba2") arch = "Zamba2ForCausalLM";
     else throw Error(path, "model_type", "unknown model type '" + mt + "'");
   } else {
@@ -734,9 +821,11 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
   else if (arch == "BambaForCausalLM") { c.arch = Architecture::Bamba; parse_bamba(f, c); }
   else if (arch == "NemotronHForCausalLM") { c.arch = Architecture::NemotronH; parse_nemotron_h(f, c); }
   else if (arch == "GraniteMoeHybridForCausalLM") { c.arch = Architecture::GraniteMoeHybrid; parse_granite_moe_hybrid(f, c); }
+  else if (arch == "FalconH1ForCausalLM") { c.arch = Architecture::FalconH1; parse_falcon_h1(f, j, c); }
   else if (arch == "Zamba2ForCausalLM") { c.arch = Architecture::Zamba2; parse_zamba2(f, c); }
   else throw Error(path, "architectures", "unknown architecture '" + arch + "' (StateScope runs MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM, "
-                                          "FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM and Zamba2ForCausalLM)");
+                                          "FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM, "
+                                          "FalconH1ForCausalLM and Zamba2ForCausalLM)");
   return c;
 }
 

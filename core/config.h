@@ -1,7 +1,7 @@
 // ModelConfig: the architecture-independent description of a model, parsed from a HuggingFace
 // config.json (MambaForCausalLM, Mamba2ForCausalLM, LlamaForCausalLM, JambaForCausalLM,
 // FalconMambaForCausalLM, BambaForCausalLM, NemotronHForCausalLM, GraniteMoeHybridForCausalLM,
-// Zamba2ForCausalLM) with
+// FalconH1ForCausalLM, Zamba2ForCausalLM) with
 // the field names transformers 5.17 uses, or from mamba_ssm's own config.json (the
 // state-spaces/mamba-* and mamba2-* repositories: d_model, n_layer, ssm_cfg, ...), each value
 // range-checked.
@@ -14,14 +14,22 @@
 
 namespace ss {
 
-enum class Architecture { Mamba, Mamba2, Llama, Jamba, FalconMamba, Bamba, NemotronH, GraniteMoeHybrid, Zamba2 };
+enum class Architecture { Mamba, Mamba2, Llama, Jamba, FalconMamba, Bamba, NemotronH, GraniteMoeHybrid, FalconH1, Zamba2 };
 // What mixes information across tokens. None: a layer without one (Nemotron-H's MLP layers, "-" in
-// its pattern), only a feed-forward.
-enum class MixerKind { Mamba, Mamba2, Attention, None };
+// its pattern), only a feed-forward. AttentionMamba2: attention and a Mamba-2 mixer side by side on
+// the same normalised input, their outputs summed (Falcon-H1: every layer); the layer has a KV cache
+// and an SSM state.
+enum class MixerKind { Mamba, Mamba2, Attention, None, AttentionMamba2 };
 enum class FfnKind { None, Mlp, Moe };             // the per-token feed-forward after the mixer
 
 const char* architecture_name(Architecture a);  // "MambaForCausalLM", ...
-const char* mixer_name(MixerKind k);            // "mamba", "mamba2", "attention", "none"
+const char* mixer_name(MixerKind k);            // "mamba", "mamba2", "attention", "none", "attention+mamba2"
+// What a layer of this kind holds: an SSM (a Δ and a fixed state; Mamba, Mamba2, AttentionMamba2), an
+// attention (a KV cache; Attention, AttentionMamba2), and which SSM that is (Mamba or Mamba2; None
+// when it has none).
+bool has_ssm(MixerKind k);
+bool has_attention(MixerKind k);
+MixerKind ssm_kind(MixerKind k);
 const char* ffn_name(FfnKind k);                // "none", "mlp", "moe"
 
 struct MambaParams {   // Mamba-1 mixer (also Jamba's Mamba layers)
@@ -45,13 +53,16 @@ struct Mamba2Params {  // Mamba-2 (SSD) mixer
   int d_conv = 0;
   int chunk_size = 0;
   bool conv_bias = true;
-  bool proj_bias = false;
+  bool in_proj_bias = false;
+  bool out_proj_bias = false;  // Falcon-H1: projectors_bias (in_proj's is mamba_proj_bias); elsewhere as in_proj's
   float dt_min = 0.0f;  // time_step_limit clamp on Δ after softplus
   float dt_max = 0.0f;  // +inf when unlimited
   int norm_group_size = 0;  // gated RMSNorm normalises groups of this many channels
-                            // (d_inner, except Nemotron-H and Zamba2: d_inner / n_groups)
+                            // (d_inner, except Nemotron-H, Falcon-H1 and Zamba2: d_inner / n_groups)
   float gated_norm_eps = 0.0f;  // eps of the gated RMSNorm; 0: the model's norm_eps (Zamba2: 1e-5
                                 // whatever rms_norm_eps says)
+  bool gated_norm = true;        // false (Falcon-H1's mamba_rms_norm = false): out_proj(y ∘ silu(z)), no norm
+  bool norm_before_gate = false; // Falcon-H1's mamba_norm_before_gate: rms_norm(y) ∘ silu(z), not rms_norm(y ∘ silu(z))
 };
 
 struct AttentionParams {
@@ -95,12 +106,21 @@ struct FfnParams {
 // for backbone.embeddings.weight; everything else is named alike).
 enum class CheckpointLayout { Transformers, MambaSsm };
 
-// Granite's scalar multipliers (1 elsewhere): x_0 = embed * embedding; each residual branch (mixer,
-// feed-forward) is added times residual; logits = lm_head(...) / logits_scaling.
+// Granite's and Falcon-H1's (muP) scalar multipliers (1 elsewhere), all folded into weights at load:
+// x_0 = embed * embedding; each residual branch (mixer, feed-forward) is added times residual;
+// logits = lm_head(...) * lm_head / logits_scaling. Falcon-H1 also scales inside its branches:
+// attention sees x * attention_in, its keys are k_proj(.) * key, its output is o_proj(.) * attention_out;
+// the Mamba-2 sees x * ssm_in, in_proj's output slices z, x, B, C, dt are times ssm_zxbcdt[0..4], its
+// output is out_proj(.) * ssm_out; the MLP is down(silu(gate(x) * mlp_gate) * up(x)) * mlp_down.
 struct Multipliers {
   float embedding = 1.0f;
-  float residual = 1.0f;
-  float logits_scaling = 1.0f;
+  float residual = 1.0f;        // Granite
+  float logits_scaling = 1.0f;  // Granite (divides)
+  float lm_head = 1.0f;         // Falcon-H1 (multiplies)
+  float attention_in = 1.0f, key = 1.0f, attention_out = 1.0f;  // Falcon-H1
+  float ssm_in = 1.0f, ssm_out = 1.0f;                          // Falcon-H1
+  float ssm_zxbcdt[5] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f};         // Falcon-H1's ssm_multipliers
+  float mlp_gate = 1.0f, mlp_down = 1.0f;                       // Falcon-H1's mlp_multipliers
 };
 
 // Zamba2's shared transformer blocks (Zamba2AttentionDecoderLayer): num_mem_blocks blocks of
@@ -137,13 +157,17 @@ struct ModelConfig {
 
   // The shared block layer `l` uses, -1 when none (every family but Zamba2).
   int shared_block(int l) const { return l >= 0 && l < static_cast<int>(shared_blocks.size()) ? shared_blocks[l] : -1; }
-  // Layer `l` keeps a KV cache: an attention layer, or a Zamba2 hybrid layer (its shared attention).
-  bool has_kv_cache(int l) const { return mixers.at(l) == MixerKind::Attention || shared_block(l) >= 0; }
+  // Layer `l` has attention and so keeps a KV cache: an attention layer, a Falcon-H1 layer (its
+  // attention beside its Mamba-2), or a Zamba2 hybrid layer (its use of the shared block's attention).
+  bool has_kv_cache(int l) const { return has_attention(mixers.at(l)) || shared_block(l) >= 0; }
+  // Layer `l` has both an SSM and attention (Falcon-H1's layers, Zamba2's hybrid layers): the views
+  // show one part or the other (session: Choice::attention_part).
+  bool has_ssm_and_attention(int l) const { return ss::has_ssm(mixers.at(l)) && has_kv_cache(l); }
 
-  // Some layer is a Mamba-1 or Mamba-2 SSM (it has a Δ, a fixed state: what Δ → average needs).
+  // Some layer has a Mamba-1 or Mamba-2 SSM (it has a Δ, a fixed state: what Δ → average needs).
   bool has_ssm() const {
     for (MixerKind k : mixers)
-      if (k == MixerKind::Mamba || k == MixerKind::Mamba2) return true;
+      if (ss::has_ssm(k)) return true;
     return false;
   }
 };

@@ -146,6 +146,7 @@ Exploration::Exploration(std::unique_ptr<Backend> be, std::unique_ptr<Model> m, 
   A_.resize(L);
   live_ = model_->initial_state();
   snapshots_[0] = Snapshot{model_->clone_state(live_), {}};
+  if (TaskKind k; folder_task_kind(model_->dir(), &k)) task_ = k;
 }
 
 Exploration::~Exploration() = default;
@@ -267,12 +268,12 @@ void Exploration::run_steps(UpdateStats& st) {
   if (tail_) {
     const LayerWindow& w = tail_->w;
     new_t0 = std::max(w.t0, size() - kTailMax);
-    std::set<std::string> names;
-    if (w.kind == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
-    if (w.kind == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
+    std::set<std::string> names;  // a Falcon-H1 layer (AttentionMamba2): its Mamba-2's and its attention's
+    if (ssm_kind(w.kind) == MixerKind::Mamba) names = {trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC, trace::kMambaState};
+    if (ssm_kind(w.kind) == MixerKind::Mamba2) names = {trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C, trace::kMamba2State};
     std::optional<ProbsWindow> window;
-    if (w.kind == MixerKind::Attention) {
-      names = {trace::kAttnProbs};
+    if (has_attention(w.kind) && (w.kind == MixerKind::Attention || !w.attn.empty())) {
+      names.insert(trace::kAttnProbs);
       window = ProbsWindow{tail_->head, new_t0, size()};
     }
     tail_sink.emplace(mean_delta, w.layer, std::move(names), window);
@@ -293,18 +294,17 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
   LayerWindow& w = tail.w;
   const int64_t old_t0 = w.t0, old_t1 = w.t1, drop = new_t0 - old_t0, keep = old_t1 - new_t0;
   const int64_t added = computed_ - old_t1, W = computed_ - new_t0;
-  if (w.kind == MixerKind::Attention) {
-    if (!w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
-      const int64_t Wold = old_t1 - old_t0;
-      Tensor m = sink.probs;  // [W, W], the new queries' rows filled
-      for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
-      w.attn = m;
-    }
-  } else {
+  if (has_attention(w.kind) && !w.attn.empty()) {  // the old rows and columns that stay, then the new queries' rows
+    const int64_t Wold = old_t1 - old_t0;
+    Tensor m = sink.probs;  // [W, W], the new queries' rows filled
+    for (int64_t i = 0; i < keep; ++i) std::memcpy(m.data() + i * W, w.attn.data() + (drop + i) * Wold + drop, keep * sizeof(float));
+    w.attn = m;
+  }
+  if (has_ssm(w.kind)) {
     // Per part: the step rows go after the kept ones in the part's buffer; a full buffer is replaced
     // by one twice the window (views handed out earlier keep the old one), so a row is copied about
     // once per W appends.
-    const bool m1 = w.kind == MixerKind::Mamba;
+    const bool m1 = ssm_kind(w.kind) == MixerKind::Mamba;
     const std::pair<Tensor LayerWindow::*, const char*> parts[] = {
         {&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
         {&LayerWindow::delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta},
@@ -488,7 +488,8 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   w.t0 = t0;
   w.t1 = t1;
   // Zamba2's hybrid layer: its Mamba-2 parts as any Mamba-2 layer's, and with kWindowAttention the
-  // probabilities of its use of the shared block's attention (traced, never from the tail recorder).
+  // probabilities of its use of the shared block's attention (traced, never from the tail recorder:
+  // the tail follows the attention of a layer whose own kind has one, has_attention(kind)).
   const bool shared_attention = (parts & kWindowAttention) && c.shared_block(layer) >= 0;
   const bool tail_kind = !(parts & kWindowLogits) && !shared_attention && t1 == computed_ && t1 - t0 <= kTailMax;
   if (tail_kind && tail_ && tail_->layer == layer && tail_->head == head && (tail_->parts & parts) == parts &&
@@ -498,14 +499,14 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   TraceRequest req;
   req.layers = {layer};
   req.names = {"(none)"};  // an empty set would mean every name
-  const bool m1 = w.kind == MixerKind::Mamba, m2 = w.kind == MixerKind::Mamba2;
+  const bool m1 = ssm_kind(w.kind) == MixerKind::Mamba, m2 = ssm_kind(w.kind) == MixerKind::Mamba2;  // Falcon-H1: its Mamba-2
   if ((parts & kWindowGate) && m1) req.names.insert({trace::kMambaX, trace::kMambaDelta, trace::kMambaB, trace::kMambaC});
   if ((parts & kWindowGate) && m2) req.names.insert({trace::kMamba2X, trace::kMamba2Delta, trace::kMamba2B, trace::kMamba2C});
   if ((parts & kWindowStates) && (m1 || m2)) {
     req.names.insert(m1 ? trace::kMambaStridedStates : trace::kMamba2StridedStates);
     req.state_stride = 1;
   }
-  if ((parts & kWindowAttention) && (w.kind == MixerKind::Attention || shared_attention)) {
+  if ((parts & kWindowAttention) && c.has_kv_cache(layer)) {
     req.names.insert(trace::kAttnProbs);
     req.probs_windows[layer] = ProbsWindow{head, t0, t1};
   }
@@ -531,10 +532,8 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.B = get(trace::kMamba2B);
     w.C = get(trace::kMamba2C);
     w.states = get(trace::kMamba2StridedStates);
-    if (shared_attention) w.attn = store.get(trace::kAttnProbs, layer);
-  } else {
-    w.attn = store.get(trace::kAttnProbs, layer);
   }
+  if (c.has_kv_cache(layer)) w.attn = store.get(trace::kAttnProbs, layer);  // empty when not asked for
   if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
   if (tail_kind) tail_ = Tail{layer, head, parts, w, {}};
   return w;

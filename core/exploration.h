@@ -31,6 +31,7 @@
 #include "backend.h"
 #include "config.h"
 #include "model.h"
+#include "task_generator.h"
 #include "token_spans.h"
 
 namespace ss {
@@ -58,6 +59,7 @@ enum WindowPart : unsigned { kWindowGate = 1, kWindowStates = 2, kWindowAttentio
 //   Mamba:     x, delta [W, Di]; B, C [W, N];       states [W, Di, N]
 //   Mamba-2:   x [W, H, P]; delta [W, H]; B, C [W, G, N]; states [W, H, P, N]
 //   Attention: attn [W, W] probabilities of `head` (rows: queries t0.., cols: keys t0..)
+//   Attention + Mamba-2 (Falcon-H1): the Mamba-2's parts and the attention's, as asked for
 // logits [W, V] predict the byte after each token. Parts not asked for stay empty.
 struct LayerWindow {
   int layer = 0;
@@ -102,6 +104,8 @@ class Exploration {
   // --- the text and its tokens ---
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   bool tokenized() const { return model_->has_tokenizer(); }     // tokens from a tokenizer.json, not bytes
+  // The task the model's folder says it was trained on (task.json), if any: which bytes a task scores.
+  const std::optional<TaskKind>& task() const { return task_; }
   const std::shared_ptr<const TokenSpans>& token_spans() const { return spans_; }  // null for byte models
   const std::vector<int32_t>& ids() const { return ids_; }      // [size()] the token ids the model reads
   int64_t size() const { return static_cast<int64_t>(ids_.size()); }  // tokens
@@ -173,6 +177,7 @@ class Exploration {
   std::unique_ptr<Model> model_;
   int64_t snapshot_every_;
   int64_t snapshot_budget_;
+  std::optional<TaskKind> task_;            // from the folder's task.json (none for language models)
   std::vector<uint8_t> bytes_;
   std::vector<int32_t> ids_;                // [tokens] what the model reads (byte models: bytes_)
   std::shared_ptr<const TokenSpans> spans_;  // tokenizer models: each token's id and byte span

@@ -23,7 +23,9 @@
 // (`input_linear.weight`, `output_linear.weight`, router `router.layer.weight`); Nemotron-H's
 // squared-ReLU experts per expert (`experts.<e>.{up,down}_proj.weight`) or fused (`experts.up_proj`
 // [E, I, D], `experts.down_proj` [E, D, I]), router `gate.weight`; all load.
-// Granite's residual_multiplier is folded into every down projection (layer.h: load_weight's scale).
+// Granite's residual_multiplier is folded into every down projection (layer.h: load_weight's scale);
+// Falcon-H1's MLP is down(silu(gate(x) * mlp_multipliers[0]) * up(x)) * mlp_multipliers[1], the
+// two folded into gate_proj and down_proj (weights and biases).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -56,14 +58,15 @@ struct SwiGlu {
   static const Tensor* opt(const Tensor& t) { return t.empty() ? nullptr : &t; }
 };
 
-SwiGlu load_swiglu(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias, MlpKind kind, float out_scale) {
+SwiGlu load_swiglu(ModelFolder& ck, Backend& be, const std::string& p, int64_t D, int64_t I, bool bias, MlpKind kind, float out_scale,
+                   float gate_scale = 1.0f) {
   SwiGlu m;
   m.kind = kind;
-  if (kind == MlpKind::SwiGlu) m.gate = load_weight(ck, be, p + "gate_proj.weight", {I, D});
+  if (kind == MlpKind::SwiGlu) m.gate = load_weight(ck, be, p + "gate_proj.weight", {I, D}, gate_scale);
   m.up = load_weight(ck, be, p + "up_proj.weight", {I, D});
   m.down = load_weight(ck, be, p + "down_proj.weight", {D, I}, out_scale);
   if (bias) {
-    if (kind == MlpKind::SwiGlu) m.gate_bias = load_weight(ck, be, p + "gate_proj.bias", {I});
+    if (kind == MlpKind::SwiGlu) m.gate_bias = load_weight(ck, be, p + "gate_proj.bias", {I}, gate_scale);
     m.up_bias = load_weight(ck, be, p + "up_proj.bias", {I});
     m.down_bias = load_weight(ck, be, p + "down_proj.bias", {D}, out_scale);
   }
@@ -290,7 +293,8 @@ class Moe final : public FeedForward {
 }  // namespace
 
 std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
-  return std::make_unique<Mlp>(load_swiglu(ck, be, prefix, c.d_model, c.ffn.intermediate, c.ffn.mlp_bias, c.ffn.mlp, c.mult.residual));
+  return std::make_unique<Mlp>(load_swiglu(ck, be, prefix, c.d_model, c.ffn.intermediate, c.ffn.mlp_bias, c.ffn.mlp,
+                                           c.mult.residual * c.mult.mlp_down, c.mult.mlp_gate));
 }
 std::unique_ptr<FeedForward> load_shared_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be) {
   return std::make_unique<Mlp>(load_granite_shared(ck, be, prefix, c.d_model, c.ffn.shared_intermediate, c.mult.residual));

@@ -1,4 +1,5 @@
-// The pieces a decoder layer is made of: a sequence mixer (Mamba, Mamba-2, attention, or none) and a
+// The pieces a decoder layer is made of: a sequence mixer (Mamba, Mamba-2, attention, attention and
+// Mamba-2 side by side, or none) and a
 // per-token feed-forward (none, MLP or mixture of experts). Each kind lives in its own file.
 #pragma once
 
@@ -15,7 +16,7 @@
 namespace ss {
 
 // What one layer carries from token to token. SSM layers use conv_state and ssm_state (fixed size);
-// attention layers use kv (grows by one position per token).
+// attention layers use kv (grows by one position per token); Falcon-H1's layers use all three.
 struct LayerState {
   Tensor conv_state;  // Mamba: [Di, K-1]; Mamba-2: [Di + 2GN, K-1]
   Tensor ssm_state;   // Mamba: [Di, N];   Mamba-2: [H, P, N]
@@ -59,6 +60,8 @@ std::unique_ptr<Mixer> load_mamba_mixer(ModelFolder& ck, const ModelConfig& c, c
 std::unique_ptr<Mixer> load_mamba2_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 std::unique_ptr<Mixer> load_attention_mixer(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 std::unique_ptr<Mixer> make_no_mixer();  // kind() None: a layer without a sequence mixer (no_mixer.cpp)
+// kind() AttentionMamba2: the two mixers on the same input, outputs summed (attention_mamba2_mixer.cpp).
+std::unique_ptr<Mixer> make_attention_mamba2_mixer(std::unique_ptr<Mixer> attention, std::unique_ptr<Mixer> mamba2);
 // The MLP under `prefix` (gate/up/down SwiGLU, or up/down squared ReLU: c.ffn.mlp).
 std::unique_ptr<FeedForward> load_mlp(ModelFolder& ck, const ModelConfig& c, const std::string& prefix, Backend& be);
 // Granite's shared MLP alone (input_linear [2I, D]: gate rows then up rows; output_linear [D, I]).

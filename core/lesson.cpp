@@ -293,7 +293,8 @@ std::vector<std::string> check_lesson_folders(const Lesson& l, const std::string
     sh.layers = c.n_layers;
     for (int k = 0; k < c.n_layers; ++k) {
       const MixerKind mk = c.mixers[size_t(k)];
-      sh.heads.push_back(mk == MixerKind::Attention ? c.attn.n_heads : mk == MixerKind::Mamba2 ? c.mamba2.n_heads : 0);
+      // a Falcon-H1 layer: the heads of its Mamba-2 (what the views show unless asked for its attention)
+      sh.heads.push_back(mk == MixerKind::Attention ? c.attn.n_heads : ssm_kind(mk) == MixerKind::Mamba2 ? c.mamba2.n_heads : 0);
       sh.channels.push_back(mk == MixerKind::Mamba ? c.mamba.d_inner : 0);
     }
     sh.has_ssm = c.has_ssm();

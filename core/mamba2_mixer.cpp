@@ -1,6 +1,6 @@
 // Mamba-2 mixer (Dao & Gu 2024, "SSD"), as transformers 5.17's Mamba2Mixer (torch_forward path), and
 // the Mamba-2 layers of the hybrids (BambaMixer, NemotronHMamba2Mixer, GraniteMoeHybridMambaLayer,
-// Zamba2MambaMixer: the gated norm per group with eps 1e-5).
+// FalconH1Mixer, Zamba2MambaMixer: the gated norm per group with eps 1e-5).
 //
 // Shapes: T tokens, D d_model, Di d_inner = H * P, H heads, P head_dim, G groups, N state dims,
 // K conv kernel, Cd = Di + 2GN conv channels.
@@ -13,10 +13,16 @@
 //   out          = out_proj(rms_norm(y ∘ silu(z)))     [T, D]      gate before the norm, the norm over
 //                                                                  all Di channels (transformers' MambaRMSNormGated;
 //                                                                  Nemotron-H: per group of Di / G channels)
+//   Falcon-H1: out = out_proj(y ∘ silu(z)) without the norm (mamba_rms_norm = false), or with
+//              mamba_norm_before_gate out_proj(rms_norm(y) ∘ silu(z)), the norm per group of Di / G
+//              channels; in_proj's input times ssm_in_multiplier and its output slices z, x, B, C, dt
+//              times ssm_multipliers (folded into in_proj's rows), out_proj's output times
+//              ssm_out_multiplier (folded into out_proj).
 // forward() runs the SSD in its chunked matrix form (chunk_size), step() in its recurrent form.
 // transformers clamps Δ only in the chunked path; we clamp in both so that they agree (the default
 // limit (0, inf) is a no-op either way).
 #include <cmath>
+#include <vector>
 
 #include "error.h"
 #include "layer.h"
@@ -25,18 +31,65 @@ namespace ss {
 
 namespace {
 
+// A weight read to the host (for scaling before it goes to the backend); missing: load_weight's error.
+Tensor host_weight(ModelFolder& ck, const std::string& name, const Shape& shape) {
+  if (!ck.has(name)) throw Error(ck.file_of(name), name, "tensor missing from the model folder (expected shape " + shape_to_string(shape) + ")");
+  return ck.get(name, shape);
+}
+Tensor to_backend(Backend& be, const Tensor& host) { return be.device() == Device::Cpu ? host : be.upload(host); }
+
+// Falcon-H1's multipliers of in_proj's output rows: z [Di], x [Di], B [GN], C [GN], dt [H] times
+// ssm_zxbcdt[0..4], each times `input_scale` (the weight: ssm_in_multiplier; the bias: 1). All 1
+// in the other families.
+std::vector<float> in_proj_row_scales(const ModelConfig& c, float input_scale) {
+  const Mamba2Params& m = c.mamba2;
+  const int64_t GN = int64_t(m.n_groups) * m.d_state;
+  const int64_t sizes[5] = {m.d_inner, m.d_inner, GN, GN, m.n_heads};
+  std::vector<float> out;
+  for (int part = 0; part < 5; ++part) out.insert(out.end(), size_t(sizes[part]), c.mult.ssm_zxbcdt[part] * input_scale);
+  return out;
+}
+
+// rows [R, ...] -> row r times scale[r]
+void scale_rows(Tensor& t, const std::vector<float>& scale) {
+  const int64_t rows = t.size(0), cols = t.numel() / rows;
+  for (int64_t r = 0; r < rows; ++r)
+    if (scale[size_t(r)] != 1.0f)
+      for (int64_t j = 0; j < cols; ++j) t.data()[r * cols + j] *= scale[size_t(r)];
+}
+
 class Mamba2Mixer final : public Mixer {
  public:
   Mamba2Mixer(ModelFolder& ck, const ModelConfig& c, const std::string& p, Backend& be)
       : m_(c.mamba2), eps_(c.mamba2.gated_norm_eps > 0.0f ? c.mamba2.gated_norm_eps : c.norm_eps) {
     const int64_t D = c.d_model, Di = m_.d_inner, H = m_.n_heads, K = m_.d_conv;
     const int64_t conv_dim = Di + 2 * int64_t(m_.n_groups) * m_.d_state;
-    in_proj_ = load_weight(ck, be, p + "in_proj.weight", {Di + conv_dim + H, D});
-    out_proj_ = load_weight(ck, be, p + "out_proj.weight", {D, Di}, c.mult.residual);  // Granite: residual_multiplier folded in
-    if (m_.proj_bias) {
-      in_bias_ = load_weight(ck, be, p + "in_proj.bias", {Di + conv_dim + H});
-      out_bias_ = load_weight(ck, be, p + "out_proj.bias", {D}, c.mult.residual);
+    Tensor in_proj = host_weight(ck, p + "in_proj.weight", {Di + conv_dim + H, D});
+    scale_rows(in_proj, in_proj_row_scales(c, c.mult.ssm_in));  // Falcon-H1: ssm_in and ssm_multipliers
+    in_proj_ = to_backend(be, in_proj);
+    if (m_.in_proj_bias) {
+      Tensor in_bias = host_weight(ck, p + "in_proj.bias", {Di + conv_dim + H});
+      scale_rows(in_bias, in_proj_row_scales(c, 1.0f));
+      in_bias_ = to_backend(be, in_bias);
     }
+    // Granite's residual_multiplier and Falcon-H1's ssm_out_multiplier, folded into out_proj.
+    const float out_scale = c.mult.residual * c.mult.ssm_out;
+    Tensor out_proj = host_weight(ck, p + "out_proj.weight", {D, Di});
+    out_proj.flat() *= out_scale;
+    if (m_.gated_norm && m_.norm_before_gate) {
+      // Falcon-H1: out_proj(w ∘ rms_norm(y) ∘ silu(z)): the norm's weight w is folded into out_proj's
+      // columns (out_proj · diag(w)); the norm runs with a unit weight.
+      const Tensor w = host_weight(ck, p + "norm.weight", {Di});
+      for (int64_t d = 0; d < D; ++d)
+        for (int64_t i = 0; i < Di; ++i) out_proj.data()[d * Di + i] *= w.data()[i];
+      Tensor ones = Tensor::zeros({int64_t(m_.norm_group_size)});
+      ones.flat().setOnes();
+      unit_norm_ = to_backend(be, ones);
+    } else if (m_.gated_norm) {
+      norm_ = load_weight(ck, be, p + "norm.weight", {Di});
+    }
+    out_proj_ = to_backend(be, out_proj);
+    if (m_.out_proj_bias) out_bias_ = load_weight(ck, be, p + "out_proj.bias", {D}, out_scale);
     conv_w_ = load_weight(ck, be, p + "conv1d.weight", {conv_dim, 1, K}).reshaped({conv_dim, K});
     if (m_.conv_bias) conv_b_ = load_weight(ck, be, p + "conv1d.bias", {conv_dim});
     dt_bias_ = load_weight(ck, be, p + "dt_bias", {H});
@@ -46,7 +99,6 @@ class Mamba2Mixer final : public Mixer {
     A_ = be.upload(A_host_);
     D_ = load_weight(ck, be, p + "D", {H});
     D_host_ = be.to_host(D_);
-    norm_ = load_weight(ck, be, p + "norm.weight", {Di});
   }
 
   MixerKind kind() const override { return MixerKind::Mamba2; }
@@ -112,7 +164,16 @@ class Mamba2Mixer final : public Mixer {
     if (!states.empty()) cb(trace::kMamba2StridedStates, il, states);
     cb(trace::kMamba2State, il, s.ssm_state);
 
-    Tensor g = be.rms_norm_gated(y.reshaped({T, Di}), z, norm_, eps_, m_.norm_group_size);  // [T, Di]
+    Tensor g;  // [T, Di]
+    if (!m_.gated_norm) {
+      g = be.silu_mul(z, y.reshaped({T, Di}));                                              // y ∘ silu(z)
+    } else if (m_.norm_before_gate) {
+      const int64_t groups = Di / m_.norm_group_size;                                       // norm's weight is in out_proj
+      g = be.rms_norm(y.reshaped({T * groups, int64_t(m_.norm_group_size)}), unit_norm_, eps_).reshaped({T, Di});
+      g = be.silu_mul(z, g);
+    } else {
+      g = be.rms_norm_gated(y.reshaped({T, Di}), z, norm_, eps_, m_.norm_group_size);
+    }
     return be.linear(g, out_proj_, out_bias_.empty() ? nullptr : &out_bias_);               // [T, D]
   }
 
@@ -131,7 +192,8 @@ class Mamba2Mixer final : public Mixer {
   Tensor dt_bias_;              // [H]
   Tensor A_, D_;                // [H], [H]
   Tensor A_host_, D_host_;      // host copies for ssm_A() / ssm_D() and the decay trace
-  Tensor norm_;                 // [Di] gated RMSNorm weight
+  Tensor norm_;                 // [Di] gated RMSNorm weight (empty: no norm, or norm before the gate)
+  Tensor unit_norm_;            // [Di / G] ones: the norm before the gate (its weight is in out_proj_)
   Tensor out_proj_, out_bias_;  // [D, Di], [D]
 };
 

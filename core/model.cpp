@@ -54,11 +54,17 @@ Names names_for(const ModelConfig& c, const ModelFolder& ck) {
     case Architecture::GraniteMoeHybrid:
       return {"model.embed_tokens.weight", "model.norm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.", "self_attn.",
               "post_attention_layernorm.weight", ""};
+    case Architecture::FalconH1:  // both mixers in every layer: mamba. and self_attn.
+      return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.",
+              "self_attn.", "pre_ff_layernorm.weight", "feed_forward."};
     case Architecture::Zamba2:  // a hybrid layer's norm and Mamba-2 are under "mamba_decoder." (load)
       return {"model.embed_tokens.weight", "model.final_layernorm.weight", "model.layers.", "input_layernorm.weight", "", "mamba.", "", "", ""};
   }
   return {};
 }
+
+// What the LM head's weights are multiplied by: Granite's 1 / logits_scaling, Falcon-H1's lm_head_multiplier.
+float head_scale(const ModelConfig& c) { return c.mult.lm_head / c.mult.logits_scaling; }
 
 // mamba_ssm's state dict keeps a tied lm_head beside the embedding, on the same storage.
 bool tied_copy_of_embedding(const ModelConfig& c, const ModelFolder& ck, const Names& n) {
@@ -79,8 +85,8 @@ int64_t Model::load_bytes(const ModelConfig& c, const ModelFolder& ck, const Bac
     largest = std::max(largest, k);
     if (shape.size() == 2) matrices += k;
   }
-  if (c.tied_embeddings && (c.mult.embedding != 1.0f || c.mult.logits_scaling != 1.0f))
-    floats += static_cast<int64_t>(c.vocab_size) * c.d_model;  // Granite: the head is a second, scaled copy
+  if (c.tied_embeddings && (c.mult.embedding != 1.0f || head_scale(c) != 1.0f))
+    floats += static_cast<int64_t>(c.vocab_size) * c.d_model;  // Granite, Falcon-H1: the head is a second, scaled copy
   int64_t bytes = 4 * floats;
   if (be.device() == Device::Cpu) bytes += 4 * largest;       // the tensor being converted
   if (be.precision() == Precision::bf16) bytes += 2 * matrices;  // bf16 copies for the GEMMs
@@ -128,7 +134,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const Lo
                                                    " (" + std::to_string(m->tokenizer_->vocab_size()) + " tokens)");
 
   const int64_t V = c.vocab_size, D = c.d_model;
-  m->embed_ = load_weight(ck, be, n.embed, {V, D}, c.mult.embedding);  // Granite: x_0 = embed * embedding_multiplier
+  m->embed_ = load_weight(ck, be, n.embed, {V, D}, c.mult.embedding);  // Granite, Falcon-H1: x_0 = embed * embedding_multiplier
   std::vector<std::unique_ptr<Zamba2BlockUse>> hybrid;  // Zamba2: [n_layers], null but for hybrid layers
   if (c.arch == Architecture::Zamba2) hybrid = load_zamba2_block_uses(ck, c, be);
   for (int i = 0; i < c.n_layers; ++i) {
@@ -141,6 +147,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const Lo
       case MixerKind::Mamba2: L.mixer = load_mamba2_mixer(ck, c, p + n.mamba2, be); break;
       case MixerKind::Attention: L.mixer = load_attention_mixer(ck, c, p + n.attn, be); break;
       case MixerKind::None: L.mixer = make_no_mixer(); break;
+      case MixerKind::AttentionMamba2:
+        L.mixer = make_attention_mamba2_mixer(load_attention_mixer(ck, c, p + n.attn, be), load_mamba2_mixer(ck, c, p + n.mamba2, be));
+        break;
     }
     if (c.ffns[i] != FfnKind::None) {
       L.ffn_norm = load_weight(ck, be, p + n.ffn_norm, {D});
@@ -152,10 +161,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, Backend& be, const Lo
     m->layers_.push_back(std::move(L));
   }
   m->norm_f_ = load_weight(ck, be, n.final_norm, {D});
-  // Granite: logits = lm_head(x) / logits_scaling, folded into the head's weights.
-  const float head_scale = 1.0f / c.mult.logits_scaling;
-  if (c.tied_embeddings && c.mult.embedding == 1.0f && head_scale == 1.0f) m->lm_head_ = m->embed_;
-  else m->lm_head_ = load_weight(ck, be, c.tied_embeddings ? n.embed : "lm_head.weight", {V, D}, head_scale);
+  // Granite: logits = lm_head(x) / logits_scaling; Falcon-H1: lm_head(x) * lm_head_multiplier; folded into the head's weights.
+  const float hs = head_scale(c);
+  if (c.tied_embeddings && c.mult.embedding == 1.0f && hs == 1.0f) m->lm_head_ = m->embed_;
+  else m->lm_head_ = load_weight(ck, be, c.tied_embeddings ? n.embed : "lm_head.weight", {V, D}, hs);
   m->unused_tensors_ = ck.unused();
   return m;
 }

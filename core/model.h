@@ -3,13 +3,15 @@
 //
 //   x_0 = embed(tokens)                                     [T, D]
 //   for each layer l:  x = x + mixer_l(norm_l(x))           (SSM or attention; skipped when the
-//                                                            layer has none: Nemotron-H's MLP layers)
+//                                                            layer has none: Nemotron-H's MLP layers;
+//                                                            Falcon-H1: attention + Mamba-2 side by side
+//                                                            on the same norm_l(x), summed)
 //                      Zamba2's hybrid layers: x = x + mixer_l(norm_l(x + t_l)), t_l = the shared
 //                      block's use on (x, x_0) (zamba2_hybrid.h)
-//                      x = x + ffn_l(ffn_norm_l(x))         (Llama, Jamba, Bamba, Granite, Nemotron-H MLP)
+//                      x = x + ffn_l(ffn_norm_l(x))         (Llama, Jamba, Bamba, Granite, Nemotron-H MLP, Falcon-H1)
 //   logits = lm_head(norm_f(x))                             [T, V]
-// Granite's multipliers are folded into the weights at load (embedding table, the output projection
-// of every residual branch, the LM head), so the forward pass is the same for every family.
+// Granite's and Falcon-H1's multipliers are folded into the weights at load (embedding table, the
+// projections of every residual branch, the LM head), so the forward pass is the same for every family.
 //
 // Two explicit paths: forward() runs a whole chunk of tokens in the parallel form; step() runs one
 // token in the recurrent form. Both continue from, and update, a ModelState.

@@ -20,27 +20,34 @@ std::string RunMemory::describe() const {
          " + outputs " + human_bytes(outputs) + " + overhead " + human_bytes(overhead()) + " = " + human_bytes(total());
 }
 
+namespace {
+
+int64_t mamba_floats(const ModelConfig& c) {  // in_proj (x, z), conv, x_proj (Δ, B, C), Δ, y, gated y, out
+  const MambaParams& m = c.mamba;
+  return 8 * int64_t(m.d_inner) + m.dt_rank + 2 * int64_t(m.d_state) + c.d_model;
+}
+int64_t mamba2_floats(const ModelConfig& c) {  // in_proj (z, xBC, dt), conv, y, gate, norm, out; SSD chunk blocks
+  const Mamba2Params& m = c.mamba2;
+  return 7 * int64_t(m.d_inner) + 6 * int64_t(m.n_groups) * m.d_state + 4 * int64_t(m.n_heads) + 2 * int64_t(m.n_heads) * m.chunk_size +
+         c.d_model;
+}
+int64_t attention_floats(const ModelConfig& c) {  // q, k, v (twice: before and after RoPE), attention out, o_proj
+  const AttentionParams& a = c.attn;
+  return 2 * int64_t(a.n_heads + 2 * a.n_kv_heads) * a.head_dim + 2 * int64_t(a.n_heads) * a.head_dim + c.d_model;
+}
+
+}  // namespace
+
 int64_t activation_floats_per_token(const ModelConfig& c) {
   int64_t widest = 0;
   for (int l = 0; l < c.n_layers; ++l) {
     int64_t w = 0;
     switch (c.mixers[l]) {
-      case MixerKind::Mamba: {  // in_proj (x, z), conv, x_proj (Δ, B, C), Δ, y, gated y, out
-        const MambaParams& m = c.mamba;
-        w = 8 * int64_t(m.d_inner) + m.dt_rank + 2 * int64_t(m.d_state) + c.d_model;
-        break;
-      }
-      case MixerKind::Mamba2: {  // in_proj (z, xBC, dt), conv, y, gate, norm, out; SSD chunk blocks
-        const Mamba2Params& m = c.mamba2;
-        w = 7 * int64_t(m.d_inner) + 6 * int64_t(m.n_groups) * m.d_state + 4 * int64_t(m.n_heads) +
-            2 * int64_t(m.n_heads) * m.chunk_size + c.d_model;
-        break;
-      }
-      case MixerKind::Attention: {  // q, k, v (twice: before and after RoPE), attention out, o_proj
-        const AttentionParams& a = c.attn;
-        w = 2 * int64_t(a.n_heads + 2 * a.n_kv_heads) * a.head_dim + 2 * int64_t(a.n_heads) * a.head_dim + c.d_model;
-        break;
-      }
+      case MixerKind::Mamba: w = mamba_floats(c); break;
+      case MixerKind::Mamba2: w = mamba2_floats(c); break;
+      case MixerKind::Attention: w = attention_floats(c); break;
+      // Falcon-H1: the Mamba-2's output is kept while the attention runs, then the sum
+      case MixerKind::AttentionMamba2: w = mamba2_floats(c) + attention_floats(c) + c.d_model; break;
       case MixerKind::None: break;  // Nemotron-H's MLP layers: the feed-forward alone
     }
     if (c.shared_block(l) >= 0) {  // Zamba2's hybrid layer: concat + norm (2D each), q/k/v with their adapters,

@@ -22,8 +22,9 @@ Tensor need(const TraceStore& traces, const char* name, int layer) {
   return t;
 }
 
+// `kind` is Mamba or Mamba2; a Falcon-H1 layer (AttentionMamba2) is its Mamba-2 part here.
 void require_kind(const Mixer& mixer, MixerKind kind, int layer) {
-  if (mixer.kind() != kind)
+  if (ssm_kind(mixer.kind()) != kind)
     throw Error(where(layer), "mixer", std::string("is ") + mixer_name(mixer.kind()) + ", not " + mixer_name(kind));
 }
 
@@ -186,12 +187,12 @@ Tensor mamba_channel_carry_in(const TraceStore& traces, const Mixer& mixer, int 
 }
 
 Tensor state_at(const TraceStore& traces, const Mixer& mixer, int layer, int64_t t) {
-  switch (mixer.kind()) {
-    case MixerKind::Mamba2: return ssd_state_at(traces, mixer, layer, t);
+  switch (ssm_kind(mixer.kind())) {
+    case MixerKind::Mamba2: return ssd_state_at(traces, mixer, layer, t);  // Mamba-2, and Falcon-H1's Mamba-2 part
     case MixerKind::Mamba: return mamba_state_at(traces, mixer, layer, t);
-    case MixerKind::Attention: break;
+    default: break;
   }
-  throw Error(where(layer), "mixer", "an attention layer has no recurrent state");
+  throw Error(where(layer), "mixer", std::string("a layer of kind ") + mixer_name(mixer.kind()) + " has no recurrent state");
 }
 
 }  // namespace ss

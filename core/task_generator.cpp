@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <string_view>
 
 #include "error.h"
+#include "json_file.h"
 
 namespace ss {
 
@@ -52,6 +54,21 @@ bool task_kind_from_name(const std::string& s, TaskKind* k) {
   for (TaskKind c : {TaskKind::Mqar, TaskKind::Noise, TaskKind::SelectiveCopy, TaskKind::Induction})
     if (s == task_kind_name(c)) { *k = c; return true; }
   return false;
+}
+
+bool folder_task_kind(const std::string& dir, TaskKind* k) {
+  const std::string path = dir + "/task.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  try {
+    const nlohmann::json j = read_json_file(path, 1 << 20);
+    if (!j.is_object() || !j.contains("task") || !j["task"].is_string()) return false;
+    const std::string name = j["task"].get<std::string>();
+    if (name == "selective-copying") { *k = TaskKind::SelectiveCopy; return true; }  // tools/train/train_tasks.py's name
+    return task_kind_from_name(name, k);
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 void validate_task_spec(const TaskSpec& s, const std::string& where) {

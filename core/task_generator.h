@@ -41,6 +41,10 @@ struct TaskSpec {
 
 const char* task_kind_name(TaskKind k);             // "mqar", "noise", "selective_copy", "induction"
 bool task_kind_from_name(const std::string& s, TaskKind* k);
+// The task a model folder was trained on: its task.json's "task" ("mqar", "noise",
+// "selective-copying" or "selective_copy", "induction"). False when the folder has no task.json, or
+// one that cannot be read or names no known task (the explorer's task notes say which and why).
+bool folder_task_kind(const std::string& dir, TaskKind* k);
 
 // Throws ss::Error(field = the parameter) when a parameter is out of range.
 void validate_task_spec(const TaskSpec& spec, const std::string& where);

@@ -4,6 +4,18 @@
 
 namespace ss {
 
+MixerKind shown_mixer(const ModelConfig& c, const Choice& ch) {
+  if (ch.layer < 0 || ch.layer >= static_cast<int>(c.mixers.size())) return MixerKind::None;
+  const MixerKind k = c.mixers[size_t(ch.layer)];
+  if (c.has_ssm_and_attention(ch.layer)) return ch.attention_part ? MixerKind::Attention : ssm_kind(k);  // Falcon-H1, Zamba2 hybrid
+  return k;
+}
+
+int shown_heads(const ModelConfig& c, const Choice& ch) {
+  const MixerKind k = shown_mixer(c, ch);
+  return k == MixerKind::Mamba2 ? c.mamba2.n_heads : k == MixerKind::Attention ? c.attn.n_heads : 1;
+}
+
 int Document::column_of(uint64_t id) const {
   for (size_t c = 0; c < columns.size(); ++c)
     if (columns[c]->id == id) return static_cast<int>(c);
@@ -66,11 +78,6 @@ void Document::select_window(int64_t a, int64_t b) {
 
 void Document::extend_selection(int64_t t) { select_window(anchor, t); }
 
-MixerKind shown_mixer(const ModelConfig& c, const Choice& ch) {
-  if (ch.shared_attention && c.shared_block(ch.layer) >= 0) return MixerKind::Attention;
-  return c.mixers.at(ch.layer);
-}
-
 void Document::set_choice(int column, Choice c) {
   ++serial;
   if (column < 0 || column >= static_cast<int>(columns.size())) return;
@@ -78,10 +85,8 @@ void Document::set_choice(int column, Choice c) {
   if (info.loaded()) {
     const ModelConfig& m = info.config;
     c.layer = std::clamp(c.layer, 0, std::max(0, m.n_layers - 1));
-    c.shared_attention = c.shared_attention && m.shared_block(c.layer) >= 0;
-    const MixerKind k = m.mixers.empty() ? MixerKind::Mamba : shown_mixer(m, c);
-    const int heads = k == MixerKind::Mamba2 ? m.mamba2.n_heads : k == MixerKind::Attention ? m.attn.n_heads : 1;
-    c.head = std::clamp(c.head, 0, std::max(0, heads - 1));
+    if (m.mixers.empty() || !m.has_ssm_and_attention(c.layer)) c.attention_part = false;
+    c.head = std::clamp(c.head, 0, std::max(0, shown_heads(m, c) - 1));
     c.channel = std::clamp(c.channel, 0, std::max(0, m.mamba.d_inner - 1));
   }
   choices[column] = c;

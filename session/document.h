@@ -18,15 +18,20 @@ struct Choice {
   int layer = 0;
   int head = 0;
   int channel = 0;
-  // A Zamba2 hybrid layer: the views show its use of the shared block's attention (head = an attention
-  // head) instead of its Mamba-2. Cleared on any other layer.
-  bool shared_attention = false;
+  // A layer with both an SSM and attention (ModelConfig::has_ssm_and_attention: Falcon-H1's layers,
+  // attention and Mamba-2 side by side; Zamba2's hybrid layers, the shared block's attention before
+  // the Mamba-2): the state and matrix views show its attention (KV keys, probabilities; head = an
+  // attention head) instead of its SSM (state, M); the Δ view always shows the SSM. Cleared on any
+  // other layer.
+  bool attention_part = false;
   bool operator==(const Choice&) const = default;
 };
 
-// What the views show of `ch`'s layer: its mixer, or Attention for a Zamba2 hybrid layer whose shared
-// attention is chosen.
+// The mixer the state and matrix views show for `ch`: the layer's own kind, or for a layer with both
+// an SSM and attention Attention (ch.attention_part) or its SSM (Mamba2). `head` counts that mixer's
+// heads (1 for Mamba-1 and none).
 MixerKind shown_mixer(const ModelConfig& c, const Choice& ch);
+int shown_heads(const ModelConfig& c, const Choice& ch);
 
 // A model column as the owner sees it. Fixed once opened (the choice lives in Document::choices).
 struct ColumnInfo {

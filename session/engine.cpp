@@ -101,7 +101,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     pr.total = total;
     pr.model = ex.name();
     pr.on_cpu = ex.backend_name() == "cpu";
-    for (int l = 0; l < ex.config().n_layers; ++l) pr.quadratic |= ex.config().has_kv_cache(l);  // attention, Zamba2's shared attention
+    for (int l = 0; l < ex.config().n_layers; ++l) pr.quadratic |= ex.config().has_kv_cache(l);  // every layer with attention (Falcon-H1's, Zamba2's shared)
     std::vector<std::pair<double, double>> chunks;  // (position, seconds per token)
     auto last = std::chrono::steady_clock::now();
     int64_t lastN = 0;
@@ -218,7 +218,13 @@ Frame Engine::header(View v, const Document& d, int c) const {
     f.head = ch.head;
     f.channel = ch.channel;
     f.delta_average = d.averaged(c);
-    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) f.mixer = mixer_name(shown_mixer(info.config, ch));
+    if (info.loaded() && ch.layer < static_cast<int>(info.config.mixers.size())) {
+      f.mixer = mixer_name(info.config.mixers[ch.layer]);
+      // A layer with both an SSM and attention (Falcon-H1, Zamba2 hybrid): the part the view shows
+      // (Δ: always the SSM)
+      if (info.config.has_ssm_and_attention(ch.layer) && (v == View::State || v == View::Matrix || v == View::Delta))
+        f.mixer = mixer_name(v == View::Delta ? ssm_kind(info.config.mixers[ch.layer]) : shown_mixer(info.config, ch));
+    }
   }
   return f;
 }
@@ -257,7 +263,7 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
   if (perModel) {
     const Choice ch = d.choices[c];
     key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) +
-           (d.averaged(c) ? "|delta_average" : "") + (ch.shared_attention ? "|shared_attention" : "");
+           (d.averaged(c) ? "|delta_average" : "") + (ch.attention_part ? "|attention_part" : "");
   }
   const bool cacheable = v != View::Memory && v != View::Cost;
   if (cacheable) {
@@ -323,8 +329,11 @@ LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int6
   const uint64_t id = d.columns[c]->id;
   Exploration& ex = *columns_.at(id).ex;
   // Windows up to kSharedWindow tokens are traced once with every part the views of this layer kind
-  // use (one rerun from the snapshot serves the Δ, state and matrix views together).
-  const bool attn = ex.config().mixers.at(layer) == MixerKind::Attention;
+  // use (one rerun from the snapshot serves the Δ, state and matrix views together). The two parts of
+  // a layer with both an SSM and attention (Falcon-H1, Zamba2 hybrid) count their heads apart (`head`
+  // is an attention head or a Mamba-2 head): the part asked for, with what its views use.
+  const MixerKind kind = ex.config().mixers.at(layer);
+  const bool attn = kind == MixerKind::Attention || (ex.config().has_ssm_and_attention(layer) && (parts & kWindowAttention));
   const bool shared = t1 - t0 <= kSharedWindow;
   if (shared) parts |= attn ? kWindowAttention : (kWindowGate | kWindowStates);
   for (auto it = windows_.begin(); it != windows_.end(); ++it)
@@ -416,10 +425,10 @@ FramePtr Engine::cell_terms(const Document& d, int c, int64_t i, int64_t j) {
   }
   const Frame& m = *it->second;
   const Choice ch = d.choices[c];
-  const MixerKind kind = shown_mixer(col->ex->config(), ch);
+  const MixerKind kind = shown_mixer(col->ex->config(), ch);  // a Falcon-H1 or Zamba2 hybrid layer: the part shown
   const bool attn = kind == MixerKind::Attention;
   LayerWindow w = window(d, c, ch.layer, m.row0, m.row0 + m.rows, attn ? kWindowAttention : kWindowGate, ch.head);
-  w.kind = kind;  // a Zamba2 hybrid layer's window holds its Mamba-2's parts and its shared attention's
+  w.kind = kind;  // window_matrix_terms reads the part shown
   const CellTerms t = window_matrix_terms(w, col->ex->ssm_A(ch.layer), kind == MixerKind::Mamba ? ch.channel : ch.head, i, j);
   f.text = t.formula;
   f.rows = 1;

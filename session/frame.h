@@ -48,7 +48,9 @@ struct Frame {
   // Which model, layer and head/channel (views format their own titles from these).
   std::string model;           // the model folder's name
   int layer = -1;
-  std::string mixer;           // "mamba", "mamba2", "attention" (ss::mixer_name)
+  std::string mixer;           // "mamba", "mamba2", "attention" (ss::mixer_name): the mixer the frame shows;
+                               // a Falcon-H1 layer's part ("mamba2", or "attention" in the state and
+                               // matrix views with Choice::attention_part), "attention+mamba2" elsewhere
   int head = 0, channel = 0;
   // The numbers are of an intervened model (core/intervention.h), not of the trained one: views say so.
   bool delta_average = false;  // Δ → average: every SSM layer's Δ is its mean over the text

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "scan_matrix_check.h"
+#include "task_generator.h"
 #include "window_matrix.h"
 
 namespace ss {
@@ -33,7 +34,7 @@ FramePtr Engine::state_frame(const Document& d, int c) {
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
   const ModelConfig& cfg = ex.config();
-  const bool m2 = cfg.mixers[ch.layer] == MixerKind::Mamba2;
+  const bool m2 = ssm_kind(cfg.mixers[ch.layer]) == MixerKind::Mamba2;  // Mamba-2, or Falcon-H1's Mamba-2 part
   const Selection sel = selection(d, c);
   const int64_t t = sel.token;
   // The states of every token of the window, for the evolution chart: at most kSharedWindow tokens
@@ -124,10 +125,9 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
   Frame f = header(View::Delta, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = shown_mixer(ex.config(), ch);
-  if (kind == MixerKind::Attention) {
-    f.note = ch.shared_attention ? "layer " + std::to_string(ch.layer) + ": its shared attention has no Δ gate (its Mamba-2 has one)"
-                                 : "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
+  const MixerKind kind = ssm_kind(ex.config().mixers[ch.layer]);  // a Falcon-H1 or Zamba2 hybrid layer: its Mamba-2
+  if (kind == MixerKind::None) {
+    f.note = "layer " + std::to_string(ch.layer) + " is an attention layer: it has no Δ gate";
     return std::make_shared<const Frame>(std::move(f));
   }
   const Selection sel = selection(d, c);
@@ -162,13 +162,13 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   Frame f = header(View::Matrix, d, c);
   const Choice ch = d.choices[c];
   Exploration& ex = *column(d, c)->ex;
-  const MixerKind kind = shown_mixer(ex.config(), ch);
+  const MixerKind kind = shown_mixer(ex.config(), ch);  // a Falcon-H1 or Zamba2 hybrid layer: its Mamba-2's M or its attention's probabilities
   const bool attn = kind == MixerKind::Attention;
   const int index = kind == MixerKind::Mamba ? ch.channel : ch.head;
   const Selection sel = selection(d, c);
   const int64_t w1 = sel.t1, w0 = std::max(sel.t0, w1 - kMaxMatrixWindow);
   LayerWindow w = window(d, c, ch.layer, w0, w1, attn ? kWindowAttention : kWindowGate, ch.head);
-  w.kind = kind;  // a Zamba2 hybrid layer's window holds its Mamba-2's parts and its shared attention's
+  w.kind = kind;  // the matrix of the part shown (the tensors are shared, not copied)
   const MatrixF M = window_matrix_blocked(w, ex.ssm_A(ch.layer), index);  // [W, W]
   f.rows = M.rows();
   f.cols = M.cols();
@@ -184,7 +184,8 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   f.t0 = w0;
   f.row0 = f.col0 = w0;
   f.highlight_row = sel.token - w0;
-  f.title = attn ? std::string(ch.shared_attention ? "shared attention (block " + std::to_string(ex.config().shared_block(ch.layer)) + ") " : "attention ") +
+  const int block = ex.config().shared_block(ch.layer);  // Zamba2: the hybrid layer's shared block
+  f.title = attn ? std::string(block >= 0 ? "shared attention (block " + std::to_string(block) + ") " : "attention ") +
                        "probabilities, head " + std::to_string(ch.head)
                  : (kind == MixerKind::Mamba ? "M, channel " + std::to_string(ch.channel) : "M, head " + std::to_string(ch.head));
   f.title += ", layer " + std::to_string(ch.layer);
@@ -246,7 +247,17 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
       if (!std::isnan((*f.per_token)[i])) bytes += sp.end[i] - sp.begin[i];
     bitsPerByte = bytes ? mean / double(bytes) : NAN;
   }
+  // A task model on its task's input (task.json): bits per byte over the bytes the task scores only
+  // (noise padding: the text bytes, junk not counted), as the lesson card and the task notes count.
+  double taskBits = NAN, taskScored = 0;
+  if (ex.task() && !tok) {
+    const std::vector<int64_t> scored = scored_positions(*ex.task(), std::string(ex.bytes().begin(), ex.bytes().end()));
+    taskBits = task_bits_per_byte(scored, *f.per_token);
+    for (int64_t i : scored) taskScored += i >= 0 && size_t(i) < f.per_token->size();
+    f.labels["task"] = task_kind_name(*ex.task());
+  }
   f.scalars = {{"byte", double(ids[t])}, {"token_id", double(ids[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
+               {"task_bits_per_byte", taskBits}, {"task_scored", taskScored},
                {"bits_next", next >= 0 ? -std::log2(std::max(p[next], 1e-30f)) : NAN},
                {"bits_per_byte", bitsPerByte}, {"bits_per_token", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]},
                {"tokenized", tok ? 1.0 : 0.0}};

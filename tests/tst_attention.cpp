@@ -501,7 +501,7 @@ class TestAttention : public QObject {
     for (const auto& n : test::fixture_names())
       if (fs::exists(test::fixtures_dir() + "/" + n + "/reference") &&
           (n.rfind("llama", 0) == 0 || n.rfind("jamba", 0) == 0 || n.rfind("bamba", 0) == 0 || n.rfind("nemotron_h", 0) == 0 ||
-           n.rfind("granite_hybrid", 0) == 0 || n.rfind("zamba2", 0) == 0)) {
+           n.rfind("granite_hybrid", 0) == 0 || n.rfind("falcon_h1", 0) == 0 || n.rfind("zamba2", 0) == 0)) {
         QTest::newRow(n.c_str()) << QString::fromStdString(n);
         ++rows;
       }
@@ -516,7 +516,7 @@ class TestAttention : public QObject {
     const int64_t T = int64_t(tokens.size()), H = m->config().attn.n_heads;
     int compared = 0;
     for (int l = 0; l < m->config().n_layers; ++l) {
-      if (!m->config().has_kv_cache(l)) continue;  // attention layers and Zamba2's hybrid layers
+      if (!m->config().has_kv_cache(l)) continue;  // attention layers, Falcon-H1's every layer, Zamba2's hybrid layers
       const NpyArray ref = read_npy(dir + "/reference/attn_L" + std::to_string(l) + ".npy");  // [H, T, T]
       QCOMPARE(ref.shape, (Shape{H, T, T}));
       for (int h = 0; h < H; ++h) {

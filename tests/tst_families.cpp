@@ -1,4 +1,4 @@
-// The families added for issue 12 (Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0 hybrid, Zamba2): what their
+// The families added for issue 12 (Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0 hybrid, Falcon-H1, Zamba2): what their
 // config.json says becomes the layer schedule and parameters transformers 5.17 uses; values StateScope
 // does not run are refused naming the file and the key; random models (testkit, the tensor names
 // save_pretrained writes) load, and their recurrent step form and chunked parallel form agree.
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "backend.h"
 #include "config.h"
@@ -16,6 +17,7 @@
 #include "exploration.h"
 #include "model.h"
 #include "model_folder.h"
+#include "observation_check.h"
 #include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
@@ -25,8 +27,34 @@ using json = nlohmann::json;
 
 namespace {
 
-// A small version of testkit's family config (d 256 -> 32), so the CPU runs are quick.
+// A small version of testkit's family config (d 256 -> 32), so the CPU runs are quick. Falcon-H1 in
+// three shapes: "falcon_h1" (GQA, 2 groups, gated norm after the gate, every multiplier != 1, untied),
+// "falcon_h1_tied" (head_dim 12 != 32 / 4, mamba_d_ssm null: expand * hidden, no gated norm, tied with
+// scaled head), "falcon_h1_bias" (one KV head, norm before the gate, every bias). Zamba2 in two:
+// "zamba2" (2 shared blocks, adapters, RoPE, 2 groups), "zamba2_gqa" (1 block used 3 times, GQA, biases).
 json small_config(const std::string& family) {
+  if (family.rfind("falcon_h1", 0) == 0) {
+    json j = testkit::bench_config("falcon_h1");
+    j["hidden_size"] = 32;
+    j["intermediate_size"] = 48;
+    j["mamba_d_ssm"] = 64;  // 8 heads x 8
+    j["mamba_d_state"] = 8;
+    j["mamba_chunk_size"] = 8;
+    if (family == "falcon_h1_tied") {
+      j["head_dim"] = 12;
+      j["mamba_d_ssm"] = nullptr;  // mamba_expand (2) * hidden_size
+      j["mamba_expand"] = 2;
+      j["mamba_n_groups"] = 1;
+      j["mamba_rms_norm"] = false;
+      j["tie_word_embeddings"] = true;
+    }
+    if (family == "falcon_h1_bias") {
+      j["num_key_value_heads"] = 1;
+      j["mamba_norm_before_gate"] = true;
+      for (const char* k : {"mamba_proj_bias", "projectors_bias", "attention_bias", "mlp_bias"}) j[k] = true;
+    }
+    return j;
+  }
   if (family.rfind("zamba2", 0) == 0) {  // zamba2: 2 shared blocks, adapters, RoPE, 2 groups
     json j = testkit::bench_config("zamba2");
     j["hidden_size"] = 32;
@@ -281,11 +309,94 @@ class TestFamilies : public QObject {
     QCOMPARE(refused_key(j), std::string("layer_types"));
   }
 
+  void falcon_h1_config_fields_and_defaults() {
+    json j = small_config("falcon_h1");
+    ModelConfig c = parse(j);
+    QCOMPARE(c.arch, Architecture::FalconH1);
+    QCOMPARE(c.n_layers, 4);
+    for (MixerKind k : c.mixers) QCOMPARE(k, MixerKind::AttentionMamba2);
+    for (FfnKind f : c.ffns) QCOMPARE(f, FfnKind::Mlp);
+    QVERIFY(c.has_ssm() && has_ssm(MixerKind::AttentionMamba2) && has_attention(MixerKind::AttentionMamba2));
+    QCOMPARE(ssm_kind(MixerKind::AttentionMamba2), MixerKind::Mamba2);
+    QCOMPARE(std::string(mixer_name(MixerKind::AttentionMamba2)), std::string("attention+mamba2"));
+    QCOMPARE(c.mamba2.d_inner, 64);
+    QCOMPARE(c.mamba2.head_dim, 8);  // "auto": 64 / 8 heads
+    QCOMPARE(c.mamba2.n_groups, 2);
+    QCOMPARE(c.mamba2.norm_group_size, 32);  // FalconH1RMSNormGated: per group
+    QVERIFY(c.mamba2.gated_norm && !c.mamba2.norm_before_gate);
+    QVERIFY(!c.mamba2.in_proj_bias && !c.mamba2.out_proj_bias);
+    QCOMPARE(c.attn.n_heads, 4);
+    QCOMPARE(c.attn.n_kv_heads, 2);
+    QCOMPARE(c.attn.head_dim, 8);
+    QVERIFY(c.attn.rope && c.attn.rotary_dim == 8);
+    QCOMPARE(c.mult.embedding, 2.0f);
+    QCOMPARE(c.mult.lm_head, 0.5f);
+    QCOMPARE(c.mult.mlp_gate, 1.5f);
+    QCOMPARE(c.mult.mlp_down, 0.7f);
+    QCOMPARE(c.mult.key, 0.8f);
+    QCOMPARE(c.mult.attention_in, 1.2f);
+    QCOMPARE(c.mult.attention_out, 0.9f);
+    QCOMPARE(c.mult.ssm_in, 0.7f);
+    QCOMPARE(c.mult.ssm_out, 1.4f);
+    QCOMPARE(c.mult.ssm_zxbcdt[4], 1.2f);
+    QCOMPARE(c.mult.residual, 1.0f);
+    QVERIFY(!c.tied_embeddings);
+    // FalconH1Config's defaults: mamba_d_ssm absent is 1024 and null is mamba_expand * hidden_size;
+    // num_key_value_heads absent is 8, null is num_attention_heads; mamba_rms_norm off, the norm before the gate.
+    json d = j;
+    d.erase("mamba_d_ssm");
+    d.erase("mamba_rms_norm");
+    d.erase("mamba_norm_before_gate");
+    d["num_attention_heads"] = 8;
+    d.erase("num_key_value_heads");
+    d["projectors_bias"] = true;
+    c = parse(d);
+    QCOMPARE(c.mamba2.d_inner, 1024);
+    QCOMPARE(c.mamba2.head_dim, 128);
+    QCOMPARE(c.attn.n_kv_heads, 8);
+    QVERIFY(!c.mamba2.gated_norm && c.mamba2.norm_before_gate);
+    QVERIFY(!c.mamba2.in_proj_bias && c.mamba2.out_proj_bias);  // projectors_bias: out_proj only
+    d["mamba_d_ssm"] = nullptr;
+    d["num_key_value_heads"] = nullptr;
+    d["mamba_expand"] = 3;
+    c = parse(d);
+    QCOMPARE(c.mamba2.d_inner, 96);
+    QCOMPARE(c.attn.n_kv_heads, 8);
+    // The model_type alone names the family; {"__float__": "Infinity"} is the unlimited Δ.
+    d.erase("architectures");
+    d["model_type"] = "falcon_h1";
+    d["time_step_limit"] = json::array({0.0, {{"__float__", "Infinity"}}});
+    QCOMPARE(parse(d).arch, Architecture::FalconH1);
+  }
+
+  void falcon_h1_refusals_name_the_key() {
+    const auto with = [](const char* key, const json& v) {
+      json j = small_config("falcon_h1");
+      j[key] = v;
+      return refused_key(j);
+    };
+    QCOMPARE(with("ssm_multipliers", json::array({1.0, 1.0, 1.0, 1.0})), std::string("ssm_multipliers"));
+    QCOMPARE(with("mlp_multipliers", json::array({"x", 1.0})), std::string("mlp_multipliers[0]"));
+    QCOMPARE(with("ssm_multipliers", json::array({1.0, 1.0, 1.0, 1.0, 1e9})), std::string("ssm_multipliers[4]"));
+    QCOMPARE(with("key_multiplier", "big"), std::string("key_multiplier"));
+    QCOMPARE(with("mamba_n_heads", 7), std::string("mamba_n_heads"));  // 64 is not a multiple of 7
+    QCOMPARE(with("mamba_d_head", 4), std::string("mamba_d_head"));    // 8 heads x 4 != 64
+    QCOMPARE(with("mamba_n_groups", 3), std::string("mamba_n_groups"));
+    QCOMPARE(with("hidden_act", "gelu"), std::string("hidden_act"));
+    QCOMPARE(with("rope_parameters", json{{"rope_type", "linear"}, {"factor", 2.0}}), std::string("rope_parameters.rope_type"));
+    QCOMPARE(with("time_step_limit", json::array({0.5, 0.1})), std::string("time_step_limit"));
+    json j = small_config("falcon_h1");
+    j.erase("num_key_value_heads");  // 8 by default, and 4 heads are not a multiple of it
+    QCOMPARE(refused_key(j), std::string("num_key_value_heads"));
+  }
+
   // Random models with the tensor names transformers 5.17's save_pretrained writes (testkit): they
   // load, and the recurrent step form, the parallel form and a split parallel form agree.
   void step_and_split_forward_equal_forward_data() {
     QTest::addColumn<QString>("family");
-    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "nemotron_h_moe", "granite_hybrid", "zamba2", "zamba2_gqa"}) QTest::newRow(f) << QString(f);
+    for (const char* f : {"falcon_mamba", "bamba", "nemotron_h", "nemotron_h_moe", "granite_hybrid", "falcon_h1", "falcon_h1_tied", "falcon_h1_bias",
+                          "zamba2", "zamba2_gqa"})
+      QTest::newRow(f) << QString(f);
   }
   void step_and_split_forward_equal_forward() {
     QFETCH(QString, family);
@@ -317,7 +428,166 @@ class TestFamilies : public QObject {
       // Each layer with attention (Zamba2: each hybrid layer, though the weights are shared) has its own cache.
       QCOMPARE(par.layers[l].kv.length, m->config().has_kv_cache(int(l)) ? int64_t(tokens.size()) : int64_t(0));
       QCOMPARE(rec.layers[l].kv.length, par.layers[l].kv.length);
+      if (m->config().mixers[l] == MixerKind::AttentionMamba2) {  // both: the SSM state and the KV cache
+        QVERIFY(!par.layers[l].ssm_state.empty() && !par.layers[l].conv_state.empty());
+        QCOMPARE(par.layers[l].kv.length, int64_t(tokens.size()));
+        QCOMPARE(rec.layers[l].kv.length, int64_t(tokens.size()));
+      }
     }
+  }
+
+  // Falcon-H1's multipliers folded into the weights equal the multipliers applied by hand to the
+  // weights of a model whose multipliers are all 1 (each as transformers applies it to activations:
+  // FalconH1Model, FalconH1DecoderLayer, FalconH1Attention, FalconH1Mixer's mup_vector, FalconH1MLP).
+  void falcon_h1_folded_multipliers_equal_hand_scaled_weights_data() {
+    QTest::addColumn<QString>("family");
+    for (const char* f : {"falcon_h1", "falcon_h1_tied", "falcon_h1_bias"}) QTest::newRow(f) << QString(f);
+  }
+  void falcon_h1_folded_multipliers_equal_hand_scaled_weights() {
+    QFETCH(QString, family);
+    json j = small_config(family.toStdString());
+    j["tie_word_embeddings"] = false;  // the hand-scaled folder needs its own head
+    const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("fh1-mult-" + family.toStdString()), 9);
+    const ModelConfig c = parse(j);
+    const Multipliers& m = c.mult;
+    QVERIFY(m.embedding != 1.0f && m.ssm_zxbcdt[2] != 1.0f);
+    ModelFolder ck(dir);
+    std::map<std::string, Tensor> w;
+    for (const std::string& name : ck.names()) w[name] = ck.get(name, ck.shape_of(name));
+    const auto scale = [&](const std::string& name, float f) { w.at(name).flat() *= f; };
+    scale("model.embed_tokens.weight", m.embedding);
+    scale("lm_head.weight", m.lm_head);
+    const int64_t Di = c.mamba2.d_inner, GN = int64_t(c.mamba2.n_groups) * c.mamba2.d_state, D = c.d_model;
+    const int64_t starts[6] = {0, Di, 2 * Di, 2 * Di + GN, 2 * Di + 2 * GN, 2 * Di + 2 * GN + c.mamba2.n_heads};
+    for (int l = 0; l < c.n_layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      scale(p + "self_attn.q_proj.weight", m.attention_in);
+      scale(p + "self_attn.k_proj.weight", m.attention_in * m.key);
+      scale(p + "self_attn.v_proj.weight", m.attention_in);
+      scale(p + "self_attn.o_proj.weight", m.attention_out);
+      Tensor& in = w.at(p + "mamba.in_proj.weight");  // [2Di + 2GN + H, D]: rows z | x | B | C | dt
+      for (int part = 0; part < 5; ++part)
+        for (int64_t r = starts[part]; r < starts[part + 1]; ++r)
+          for (int64_t k = 0; k < D; ++k) in.data()[r * D + k] *= m.ssm_in * m.ssm_zxbcdt[part];
+      scale(p + "mamba.out_proj.weight", m.ssm_out);
+      scale(p + "feed_forward.gate_proj.weight", m.mlp_gate);
+      scale(p + "feed_forward.down_proj.weight", m.mlp_down);
+      if (c.attn.bias) {
+        scale(p + "self_attn.k_proj.bias", m.key);
+        scale(p + "self_attn.o_proj.bias", m.attention_out);
+      }
+      if (c.mamba2.in_proj_bias) {
+        Tensor& b = w.at(p + "mamba.in_proj.bias");
+        for (int part = 0; part < 5; ++part)
+          for (int64_t r = starts[part]; r < starts[part + 1]; ++r) b.data()[r] *= m.ssm_zxbcdt[part];
+      }
+      if (c.mamba2.out_proj_bias) scale(p + "mamba.out_proj.bias", m.ssm_out);
+      if (c.ffn.mlp_bias) {
+        scale(p + "feed_forward.gate_proj.bias", m.mlp_gate);
+        scale(p + "feed_forward.down_proj.bias", m.mlp_down);
+      }
+    }
+    json unit = j;
+    for (const char* k : {"embedding_multiplier", "lm_head_multiplier", "key_multiplier", "attention_in_multiplier",
+                          "attention_out_multiplier", "ssm_in_multiplier", "ssm_out_multiplier"})
+      unit[k] = 1.0;
+    unit["mlp_multipliers"] = json::array({1.0, 1.0});
+    unit["ssm_multipliers"] = json::array({1.0, 1.0, 1.0, 1.0, 1.0});
+    const std::string dir1 = test::temp_dir("fh1-unit-" + family.toStdString());
+    testkit::write_safetensors_f32(dir1 + "/model.safetensors", w);
+    std::ofstream(dir1 + "/config.json") << unit.dump();
+    auto be = make_cpu_backend();
+    auto folded = Model::load(dir, *be);
+    auto by_hand = Model::load(dir1, *be);
+    const auto tokens = some_tokens(24);
+    ModelState s1 = folded->initial_state(), s2 = by_hand->initial_state();
+    const Tensor a = folded->forward(tokens, s1), b = by_hand->forward(tokens, s2);
+    const double err = test::rel_l2(a, b);
+    qInfo("%s: folded vs hand-scaled rel L2 %.3g", qPrintable(family), err);
+    QVERIFY2(err < 1e-5, qPrintable(QString("rel L2 %1").arg(err)));
+    // ... and the multipliers matter: the same weights with every multiplier at 1 differ.
+    std::ofstream(dir + "/config.json") << unit.dump();
+    auto plain = Model::load(dir, *be);
+    ModelState s3 = plain->initial_state();
+    QVERIFY(test::rel_l2(plain->forward(tokens, s3), a) > 1e-2);
+  }
+
+  // A Falcon-H1 layer records both parts under its index, the SSM (Δ, states, the decay) and the
+  // attention (probabilities, q, k, its KV bytes), and recording them changes no bit of the logits or
+  // of the states (forward, forward + steps, steps only).
+  void falcon_h1_layer_records_ssm_and_attention() {
+    const std::string dir = testkit::write_random_model_folder(small_config("falcon_h1"), test::temp_dir("fh1-trace"), 4);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    const auto tokens = some_tokens(20);
+    const int64_t T = int64_t(tokens.size());
+    for (const int64_t split : {T, T / 2, int64_t(0)}) {
+      TraceStore store(testkit::everything_request(*m, T, 1));
+      const std::string diff = testkit::observation_difference(*m, tokens, split, store);
+      QVERIFY2(diff.empty(), qPrintable(QString::fromStdString(diff)));
+      for (int l = 0; l < m->config().n_layers; ++l) {
+        for (const char* name : {trace::kMamba2Delta, trace::kMamba2State, trace::kMamba2StridedStates, trace::kMamba2Decay,
+                                 trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes})
+          QVERIFY2(store.has(name, l), qPrintable(QString("%1 of layer %2 (split %3)").arg(name).arg(l).arg(split)));
+        QCOMPARE(store.get(trace::kMamba2Delta, l).shape(), Shape({T, int64_t(m->config().mamba2.n_heads)}));
+        QCOMPARE(store.get(trace::kAttnProbs, l).shape(), Shape({T, T}));
+      }
+    }
+    // Memory: the SSM state (conv + SSM, every layer) is fixed; the KV cache grows per token.
+    const ModelConfig& c = m->config();
+    const int64_t conv_dim = c.mamba2.d_inner + 2 * int64_t(c.mamba2.n_groups) * c.mamba2.d_state;
+    const int64_t per_layer_state = 4 * (int64_t(c.mamba2.n_heads) * c.mamba2.head_dim * c.mamba2.d_state + conv_dim * (c.mamba2.d_conv - 1));
+    QCOMPARE(m->state_bytes(), c.n_layers * per_layer_state);
+    QCOMPARE(m->kv_bytes_per_token(), int64_t(c.n_layers) * 2 * 4 * c.attn.n_kv_heads * c.attn.head_dim);
+  }
+
+  // The explorer reruns a Falcon-H1 model from a snapshot (conv and SSM states) plus the prefix of the
+  // live KV cache: the state after a token, a traced window (Δ, states, attention probabilities) and
+  // an edited text's results equal a plain forward from token 0 (with snapshots every 8 tokens, so
+  // every query below starts from a later one).
+  void falcon_h1_exploration_reruns_with_state_and_kv_prefix() {
+    const std::string dir = testkit::write_random_model_folder(small_config("falcon_h1"), test::temp_dir("fh1-explore"), 6);
+    auto ex = Exploration::open(dir, make_cpu_backend(), /*snapshot_every=*/8);
+    std::vector<uint8_t> text;
+    for (int32_t t : some_tokens(40)) text.push_back(uint8_t(t));
+    ex->set_bytes(text);
+    QVERIFY(ex->snapshot_positions().size() >= 4);
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    const int64_t t = 21;
+    const std::vector<int32_t> prefix(ex->ids().begin(), ex->ids().begin() + t + 1);
+    ModelState plain = m->initial_state();
+    m->forward(prefix, plain);
+    const ModelState st = ex->state_at(t, 1);  // a rerun from the snapshot at 16 through layer 1
+    QVERIFY2(test::rel_l2(st.layers[1].ssm_state, plain.layers[1].ssm_state) < 1e-5, "layer 1's SSM state after a rerun");
+    QCOMPARE(st.layers[1].kv.length, t + 1);
+    // A window of layer 1 from the snapshot at 16: its Δ and attention probabilities as one trace from 0.
+    const LayerWindow w = ex->trace_window(1, 18, 30, kWindowGate | kWindowStates | kWindowAttention, 1);
+    QCOMPARE(w.kind, MixerKind::AttentionMamba2);
+    QVERIFY(!w.delta.empty() && !w.states.empty() && !w.attn.empty());
+    TraceRequest req;
+    req.layers = {1};
+    req.names = {trace::kMamba2Delta, trace::kAttnProbs};
+    req.probs_windows[1] = ProbsWindow{1, 18, 30};
+    TraceStore store(req);
+    ModelState fresh = m->initial_state();
+    m->forward(std::vector<int32_t>(ex->ids().begin(), ex->ids().begin() + 30), fresh, store.recording());
+    const Tensor delta = store.get(trace::kMamba2Delta, 1), probs = store.get(trace::kAttnProbs, 1);  // [30, H], [12, 12]
+    const int64_t H = delta.size(1);
+    for (int64_t i = 0; i < 12; ++i)
+      for (int64_t h = 0; h < H; ++h) QVERIFY(std::abs(w.delta.data()[i * H + h] - delta.data()[(18 + i) * H + h]) < 1e-5f);
+    QVERIFY2(test::rel_l2(w.attn, probs) < 1e-5, "attention probabilities of the window");
+    // An edit at byte 30: rewinds to the snapshot at 24 and recomputes; the logits as a fresh run.
+    text[30] = uint8_t(text[30] ^ 0x55);
+    ex->set_bytes(text);
+    ModelState again = m->initial_state();
+    const Tensor logits = m->forward(ex->ids(), again);  // [40, V]
+    const std::vector<float> p = ex->next_byte_probs(35);
+    double z = 0;
+    const float* row = logits.data() + 35 * logits.size(1);
+    const float mx = *std::max_element(row, row + logits.size(1));
+    for (int64_t v = 0; v < logits.size(1); ++v) z += std::exp(double(row[v]) - mx);
+    for (int b : {0, 65, 200}) QVERIFY(std::abs(p[size_t(b)] - std::exp(double(row[b]) - mx) / z) < 1e-5);
   }
 
   // Zamba2Config's fields as transformers 5.17 derives them, and the refusals.

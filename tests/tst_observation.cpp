@@ -26,6 +26,9 @@ void family_rows() {
   QTest::newRow("jamba") << "jamba_a";
   QTest::newRow("nemotron_h") << "nemotron_h_f32";          // MLP layers without a mixer
   QTest::newRow("granite_hybrid") << "granite_hybrid_f32";  // multipliers folded in, MoE + shared MLP
+  // Falcon-H1 (attention and Mamba-2 in every layer): made on the GPU machine by tools/make_fixtures.py;
+  // its row joins once the folder is there.
+  if (std::filesystem::exists(test::fixtures_dir() + "/falcon_h1_a/config.json")) QTest::newRow("falcon_h1") << "falcon_h1_a";
   // Zamba2: hybrid layers record their shared attention and their Mamba-2 (a row once the fixture is made:
   // tools/make_fixtures.py --only zamba2_a_f32)
   if (std::filesystem::exists(test::fixtures_dir() + "/zamba2_a_f32/config.json")) QTest::newRow("zamba2") << "zamba2_a_f32";
@@ -61,6 +64,9 @@ std::vector<const char*> expected_names(MixerKind k) {
     case MixerKind::Mamba: return {trace::kMambaY, trace::kMambaZ, trace::kMambaStridedStates, trace::kMambaState, trace::kMambaDelta};
     case MixerKind::Mamba2: return {trace::kMamba2Y, trace::kMamba2Decay, trace::kMamba2StridedStates, trace::kMamba2State};
     case MixerKind::None: return {};  // Nemotron-H's MLP layers: nothing mixes tokens
+    case MixerKind::AttentionMamba2:  // Falcon-H1: both
+      return {trace::kMamba2Y, trace::kMamba2Decay, trace::kMamba2StridedStates, trace::kMamba2State,
+              trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes};
     default: return {trace::kAttnProbs, trace::kAttnQ, trace::kAttnK, trace::kLayerKvBytes};
   }
 }

@@ -4,6 +4,8 @@
 // resume, a model that fails, and requests made while the worker runs (the old data race).
 #include <QtTest>
 
+#include <QTemporaryDir>
+
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -157,6 +159,89 @@ class TestSession : public QObject {
     FramePtr st = log.last(View::State);
     QVERIFY(st && st->error.empty());
     QCOMPARE(st->layer, 0);
+  }
+
+  // A Falcon-H1 layer holds attention and a Mamba-2 side by side: by default the state, Δ and matrix
+  // views show its Mamba-2 (h_t, Δ, M with the duality readout); with Choice::attention_part the state
+  // and matrix views show its attention (cached keys, probabilities) and Δ stays the Mamba-2's; the
+  // memory view counts both (fixed state plus a KV cache that grows). Numbers against an Exploration.
+  void parallel_layers_show_the_chosen_part() {
+    QTemporaryDir tmp;
+    nlohmann::json cfg = testkit::bench_config("falcon_h1");
+    cfg["hidden_size"] = 32;
+    cfg["num_hidden_layers"] = 2;
+    cfg["mamba_d_ssm"] = 64;
+    cfg["mamba_d_state"] = 8;
+    cfg["mamba_chunk_size"] = 8;
+    cfg["intermediate_size"] = 48;
+    const std::string dir = testkit::write_random_model_folder(cfg, tmp.path().toStdString() + "/fh1", 5);
+    auto ref = Exploration::open(dir, make_cpu_backend());
+    ref->set_bytes(bytes_of(kText));
+    const ModelConfig& c = ref->config();
+    QCOMPARE(c.mixers[1], MixerKind::AttentionMamba2);
+    Log log;
+    Session s(log.callbacks());
+    std::string err;
+    QVERIFY2(s.open_model(dir, "cpu", "fp32", &err), err.c_str());
+    s.set_text(bytes_of(kText));
+    s.select_token(5);
+    s.set_choice(0, Choice{1, 7, 0});  // the Mamba-2 part: 8 heads
+    s.wait_idle();
+    const int64_t t = 5, w0 = s.document().w0, w1 = s.document().w1;
+    QCOMPARE(s.document().choices[0].head, 7);
+    FramePtr st = log.last(View::State), dl = log.last(View::Delta), mx = log.last(View::Matrix, 0);
+    QVERIFY(st && dl && mx);
+    QVERIFY2(st->error.empty() && dl->error.empty() && mx->error.empty(), (st->error + dl->error + mx->error).c_str());
+    QCOMPARE(st->mixer, std::string("mamba2"));
+    const Tensor h = ref->state_at(t, 1).layers[1].ssm_state;  // [H, P, N]
+    const int64_t N = h.size(-1);
+    QCOMPARE(st->cols, h.numel() / N);
+    for (int64_t col : {int64_t(0), st->cols - 1}) QVERIFY(std::abs(st->at(N - 1, col) - h.data()[col * N + N - 1]) < 1e-5f);
+    QCOMPARE(dl->mixer, std::string("mamba2"));
+    QCOMPARE(dl->cols, int64_t(c.mamba2.n_heads));
+    const LayerWindow gw = ref->trace_window(1, w0, w1, kWindowGate, 7);
+    for (int64_t hd : {int64_t(0), dl->cols - 1}) QVERIFY(std::abs(dl->at(t, hd) - gw.delta.data()[t * dl->cols + hd]) < 1e-6f);
+    QCOMPARE(mx->mixer, std::string("mamba2"));
+    const MatrixD M = window_matrix(gw, ref->ssm_A(1), 7);  // the window's kind: the layer's; its matrix: the Mamba-2's
+    for (int64_t j = 0; j <= t; ++j) QVERIFY(std::abs(mx->at(t, j) - M(t, j)) <= 1e-5 * std::max(1.0, std::abs(M(t, j))));
+    QVERIFY(mx->scalars.count("scan_vs_matrix") && mx->scalar("scan_vs_matrix") <= 1e-4 * std::max(1.0, mx->scalar("scan_max_abs")));
+
+    // The attention part: 4 heads (head 7 is clamped), keys and probabilities.
+    log.clear();
+    s.set_choice(0, Choice{1, 7, 0, /*attention_part=*/true});
+    s.wait_idle();
+    const Choice ch = s.document().choices[0];
+    QVERIFY(ch.attention_part);
+    QCOMPARE(ch.head, c.attn.n_heads - 1);
+    st = log.last(View::State);
+    dl = log.last(View::Delta);
+    mx = log.last(View::Matrix, 0);
+    QVERIFY(st && st->error.empty() && dl && dl->error.empty() && mx && mx->error.empty());
+    QCOMPARE(st->mixer, std::string("attention"));
+    const int kvh = ch.head / (c.attn.n_heads / c.attn.n_kv_heads);
+    const Tensor k = ref->cached_keys(t, 1, kvh);  // [t + 1, hd]
+    QCOMPARE(st->cols, t + 1);
+    for (int64_t j = 0; j <= t; ++j) QCOMPARE(st->at(0, j), k.data()[j * k.size(1)]);
+    QCOMPARE(dl->mixer, std::string("mamba2"));  // Δ: always the Mamba-2's
+    QCOMPARE(dl->cols, int64_t(c.mamba2.n_heads));
+    QCOMPARE(mx->mixer, std::string("attention"));
+    QVERIFY(!mx->scalars.count("scan_vs_matrix"));
+    const LayerWindow aw = ref->trace_window(1, w0, w1, kWindowAttention, ch.head);
+    const int64_t W = w1 - w0;
+    QCOMPARE(mx->rows, W);
+    for (int64_t j = 0; j <= t; ++j) QCOMPARE(mx->at(t, j), aw.attn.data()[t * W + j]);
+    float row = 0;
+    for (int64_t j = 0; j <= t; ++j) row += mx->at(t, j);
+    QVERIFY(std::abs(row - 1.0f) < 1e-5f);  // probabilities, not the SSM's M
+    // Memory: the fixed state and the KV cache of every layer.
+    FramePtr mem = log.last(View::Memory);
+    QVERIFY(mem);
+    QCOMPARE(mem->at(mem->rows - 1, 0), float(ref->state_bytes() + ref->kv_bytes_at(int64_t(kText.size()) - 1)));
+    QVERIFY(ref->state_bytes() > 0 && ref->kv_bytes_at(0) > 0);
+    // Every layer of Falcon-H1 has both parts: the part chosen stays with a new layer.
+    s.set_choice(0, Choice{0, 0, 0, true});
+    s.wait_idle();
+    QVERIFY(s.document().choices[0].attention_part);
   }
 
   // Δ → average (core/intervention.h) is the document's, per column: the column's every frame is
@@ -350,12 +435,13 @@ class TestSession : public QObject {
       QVERIFY(mx->scalars.count("scan_vs_matrix"));
       QVERIFY(mx->scalar("scan_vs_matrix") <= 1e-4 * std::max(1.0, mx->scalar("scan_max_abs")));
     }
-    // The same layer with its shared attention chosen: the state view shows this layer's own KV cache,
-    // the matrix view the attention probabilities of its use of shared block 1, Δ a note.
+    // The same layer with its attention part chosen (Choice::attention_part, as for Falcon-H1): the
+    // state view shows this layer's own KV cache, the matrix view the attention probabilities of its use
+    // of shared block 1, Δ still the Mamba-2's.
     log.clear();
-    s.set_choice(0, Choice{3, 2, 0, true});
+    s.set_choice(0, Choice{3, 2, 0, /*attention_part=*/true});
     s.wait_idle();
-    QVERIFY(s.document().choices[0].shared_attention);
+    QVERIFY(s.document().choices[0].attention_part);
     const int64_t t = 5, T = int64_t(kText.size());
     FramePtr kv = log.last(View::State);
     QVERIFY(kv && kv->error.empty() && kv->mixer == "attention");
@@ -363,7 +449,8 @@ class TestSession : public QObject {
     QCOMPARE(kv->cols, t + 1);
     for (int64_t j = 0; j <= t; ++j) QCOMPARE(kv->at(0, j), k.data()[j * k.size(1)]);
     FramePtr dl = log.last(View::Delta);
-    QVERIFY(dl && dl->empty() && QString::fromStdString(dl->note).contains("shared attention"));
+    QVERIFY(dl && dl->error.empty() && dl->note.empty() && dl->mixer == "mamba2");
+    QCOMPARE(dl->cols, int64_t(4));  // Mamba-2 heads
     FramePtr mx = log.last(View::Matrix, 0);
     QVERIFY(mx && mx->error.empty() && mx->mixer == "attention");
     QVERIFY(QString::fromStdString(mx->title).contains("shared attention (block 1)"));
@@ -371,8 +458,8 @@ class TestSession : public QObject {
     QCOMPARE(mx->rows, T);
     for (int64_t j = 0; j <= t; ++j) QVERIFY(std::abs(mx->at(t, j) - aw.attn.data()[t * T + j]) <= 1e-6f);
     QVERIFY(std::abs(mx->at(t, t + 1)) == 0.0f);  // causal
-    s.set_choice(0, Choice{2, 0, 0, true});  // a plain Mamba-2 layer has no shared attention
-    QVERIFY(!s.document().choices[0].shared_attention);
+    s.set_choice(0, Choice{2, 0, 0, true});  // a plain Mamba-2 layer has no attention part
+    QVERIFY(!s.document().choices[0].attention_part);
 
     FramePtr mem = log.last(View::Memory);
     QVERIFY(mem && mem->cols == 1);

@@ -4,8 +4,8 @@
     python3 tools/check_transformers.py --cli build/statescope-cli --n 8 --seed 1
     python3 tools/check_transformers.py --self-test --n 2 --seed 1   # no CLI: transformers float32 vs float64
 
-For every family (mamba1, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid, zamba2)
-and i in 0..n-1 it draws a random small
+For every family (mamba1, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid,
+falcon_h1, zamba2; --families picks some, e.g. --families falcon_h1) and i in 0..n-1 it draws a random small
 config (shapes NOT in tests/fixtures; see hf_families.random_spec), perturbs the weights
 so activations are O(1), saves the model with save_pretrained (stored float32, bfloat16
 or float16) into a temporary folder, draws a random byte input (mostly 200-500 bytes,
@@ -65,6 +65,18 @@ def describe(family, c):
                 f"KV={c['num_key_value_heads']} mH={c['mamba_n_heads']} G={c['mamba_n_groups']} N={c['mamba_d_state']} "
                 f"K={c['mamba_d_conv']} x{c['mamba_expand']} cs={c['mamba_chunk_size']}{extra}"
                 f"{' tied' if c['tie_word_embeddings'] else ''}{' projb' if c['mamba_proj_bias'] else ''}")
+    if family == "falcon_h1":
+        m = [c["embedding_multiplier"], c["lm_head_multiplier"], *c["mlp_multipliers"], c["key_multiplier"],
+             c["attention_in_multiplier"], c["attention_out_multiplier"], *c["ssm_multipliers"], c["ssm_in_multiplier"],
+             c["ssm_out_multiplier"]]
+        norm = ("norm>gate" if c["mamba_norm_before_gate"] else "gate>norm") if c["mamba_rms_norm"] else "nonorm"
+        bias = "".join(t for t, k in ((" projb", "mamba_proj_bias"), (" outb", "projectors_bias"), (" qkvb", "attention_bias"),
+                                      (" mlpb", "mlp_bias")) if c[k])
+        return (f"d={c['hidden_size']} L={c['num_hidden_layers']} H={c['num_attention_heads']} KV={c['num_key_value_heads']}"
+                f"{' hd=' + str(c['head_dim']) if 'head_dim' in c else ''} I={c['intermediate_size']} "
+                f"ssm={c['mamba_d_ssm'] or 'x' + str(c['mamba_expand'])} mH={c['mamba_n_heads']} G={c['mamba_n_groups']} "
+                f"N={c['mamba_d_state']} K={c['mamba_d_conv']} cs={c['mamba_chunk_size']} {norm} "
+                f"mult={'/'.join(f'{v:g}' for v in m)}{' tied' if c['tie_word_embeddings'] else ''}{bias}")
     if family == "nemotron_h":
         return (f"d={c['hidden_size']} {c['hybrid_override_pattern']} H={c['num_attention_heads']} KV={c['num_key_value_heads']} "
                 f"hd={c['head_dim']} I={c['intermediate_size']} mH={c['mamba_num_heads']} P={c['mamba_head_dim']} "

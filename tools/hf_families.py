@@ -16,7 +16,8 @@ Model families (byte level, vocab_size 256, token id = byte value):
   bamba        -> BambaConfig / BambaForCausalLM
   nemotron_h   -> NemotronHConfig / NemotronHForCausalLM
   granite_hybrid -> GraniteMoeHybridConfig / GraniteMoeHybridForCausalLM
-  zamba2       -> Zamba2Config / Zamba2ForCausalLM
+  falcon_h1      -> FalconH1Config / FalconH1ForCausalLM (attention and Mamba-2 side by side in every layer)
+  zamba2         -> Zamba2Config / Zamba2ForCausalLM
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ FAMILY_CLASSES = {
     "nemotron_h": ("NemotronHConfig", "NemotronHForCausalLM", "transformers.models.nemotron_h.modeling_nemotron_h"),
     "granite_hybrid": ("GraniteMoeHybridConfig", "GraniteMoeHybridForCausalLM",
                        "transformers.models.granitemoehybrid.modeling_granitemoehybrid"),
+    "falcon_h1": ("FalconH1Config", "FalconH1ForCausalLM", "transformers.models.falcon_h1.modeling_falcon_h1"),
     "zamba2": ("Zamba2Config", "Zamba2ForCausalLM", "transformers.models.zamba2.modeling_zamba2"),
 }
 # modules whose float32 casts also run in a family's forward (NemotronH imports Zamba2RMSNormGated)
 EXTRA_F64_MODULES = {"nemotron_h": ["transformers.models.zamba2.modeling_zamba2"]}
-ATTENTION_FAMILIES = ("llama", "jamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2")
+ATTENTION_FAMILIES = ("llama", "jamba", "bamba", "nemotron_h", "granite_hybrid", "falcon_h1", "zamba2")
 FAMILIES = tuple(FAMILY_CLASSES)
 
 _TORCH = None
@@ -180,13 +182,26 @@ def ssm_module(layer):
     return None
 
 
+# A layer plan's mixer kinds: "attention+mamba2" is Falcon-H1's layer (both side by side on one input).
+SSM_MIXERS = ("mamba", "mamba2", "attention+mamba2")
+ATTENTION_MIXERS = ("attention", "attention+mamba2")
+
+
+def has_attention(kind):
+    """A layer plan entry with attention: an attention layer, Falcon-H1's layer, Zamba2's hybrid layer
+    (its use of a shared block's attention)."""
+    return kind["mixer"] in ATTENTION_MIXERS or kind.get("shared") is not None
+
+
 def layer_plan(family, cfg):
-    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention'|'none', ffn: None|'mlp'|'moe'}
-    (Zamba2: every layer's mixer is its Mamba-2, and 'shared' names the shared block a hybrid layer runs
-    first, or None)."""
+    """Per-layer kinds: list of dicts {mixer: 'mamba'|'mamba2'|'attention'|'attention+mamba2'|'none',
+    ffn: None|'mlp'|'moe'} (Zamba2: every layer's mixer is its Mamba-2, and 'shared' names the shared
+    block a hybrid layer runs first, or None)."""
     if family == "zamba2":
         return [{"mixer": "mamba2", "ffn": None, "shared": b} for b in zamba2_shared_blocks(cfg)]
     n = cfg.num_hidden_layers
+    if family == "falcon_h1":
+        return [{"mixer": "attention+mamba2", "ffn": "mlp"} for _ in range(n)]
     if family in ("mamba1", "falcon_mamba"):
         return [{"mixer": "mamba", "ffn": None} for _ in range(n)]
     if family == "mamba2":
@@ -317,6 +332,58 @@ def random_spec(family: str, rng: random.Random) -> dict:
             use_conv_bias=rng.random() < 0.7,
             mixer_rms_eps=rng.choice([1e-6, 1e-5, 1e-3]),
         )
+    elif family == "falcon_h1":
+        while True:
+            h = rng.choice([16, 24, 32, 48])
+            heads = rng.choice([2, 4, 8])
+            d_ssm = rng.choice([None, 16, 32, 64])  # None: mamba_expand * hidden_size
+            expand = rng.choice([1, 2])
+            width = d_ssm or expand * h
+            mh = rng.choice([2, 4, 8])
+            if width % mh or h % heads or (h // heads) % 2:  # RoPE needs an even head_dim
+                continue
+            break
+        kv = rng.choice([k for k in (1, 2, heads // 2, heads) if k >= 1 and heads % k == 0])
+
+        def mult():
+            return rng.choice([1.0, 1.0, 0.5, 0.8, 1.3, 2.0])
+
+        c = dict(
+            hidden_size=h,
+            num_hidden_layers=rng.randint(1, 4),
+            num_attention_heads=heads,
+            num_key_value_heads=kv,
+            intermediate_size=rng.choice([16, 32, 48, 64]),
+            mamba_d_ssm=d_ssm,
+            mamba_expand=expand,
+            mamba_n_heads=mh,
+            mamba_d_head="auto",
+            mamba_n_groups=rng.choice([g for g in (1, 2, 4) if mh % g == 0]),
+            mamba_d_state=rng.choice([4, 8, 16, 32]),
+            mamba_d_conv=rng.choice([2, 3, 4]),
+            mamba_chunk_size=rng.choice([4, 8, 16, 32]),
+            mamba_conv_bias=rng.random() < 0.8,
+            mamba_proj_bias=rng.random() < 0.3,
+            projectors_bias=rng.random() < 0.3,
+            attention_bias=rng.random() < 0.2,
+            mlp_bias=rng.random() < 0.2,
+            mamba_rms_norm=rng.random() < 0.6,
+            mamba_norm_before_gate=rng.random() < 0.5,
+            rope_theta=rng.choice([10000.0, 500000.0]),
+            tie_word_embeddings=tie,
+            rms_norm_eps=rng.choice([1e-5, 1e-6]),
+            embedding_multiplier=mult(),
+            lm_head_multiplier=mult(),
+            mlp_multipliers=[mult(), mult()],
+            key_multiplier=mult(),
+            attention_in_multiplier=mult(),
+            attention_out_multiplier=mult(),
+            ssm_multipliers=[mult() for _ in range(5)],
+            ssm_in_multiplier=mult(),
+            ssm_out_multiplier=mult(),
+        )
+        if rng.random() < 0.3:  # explicit head_dim != hidden/heads
+            c["head_dim"] = rng.choice([4, 8, 16])
     elif family in ("bamba", "granite_hybrid"):
         while True:
             h = rng.choice([16, 24, 32, 48, 64])
@@ -572,6 +639,10 @@ def perturb_weights(model, family, cfg, seed):
                         mx.in_proj.weight[-mx.num_heads:, :] *= 0.5
                         break
             rules["*.in_proj.weight[-num_heads:] (Mamba-2 layers)"] = "dt rows scaled by 0.5"
+        if family == "falcon_h1":  # the same for the Mamba-2 beside the attention (layer.mamba)
+            for layer in model.base_model.layers:
+                layer.mamba.in_proj.weight[-layer.mamba.num_heads:, :] *= 0.5
+            rules["*.mamba.in_proj.weight[-num_heads:] (Falcon-H1)"] = "dt rows scaled by 0.5 (before ssm_multipliers[4])"
     rules["_tie_word_embeddings"] = tied
     lm = getattr(model, "lm_head", None)
     emb = model.get_input_embeddings()
@@ -957,24 +1028,27 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
                     break
             if mixer is None:
                 continue
-            if kind["mixer"] in ("mamba", "mamba2") and hasattr(mixer, "in_proj"):
+            attn_mixer = mixer
+            if kind["mixer"] == "attention+mamba2":  # Falcon-H1: layer.mamba and layer.self_attn
+                mixer, attn_mixer = lay.mamba, lay.self_attn
+            if kind["mixer"] in SSM_MIXERS and hasattr(mixer, "in_proj"):
                 hooks.append(
                     mixer.in_proj.register_forward_hook(
                         lambda m, a, o, i=i: probe_data[i].__setitem__("in_proj_out", o.detach().clone())
                     )
                 )
-            if kind["mixer"] == "mamba2" and hasattr(mixer, "norm"):
+            if kind["mixer"] in ("mamba2", "attention+mamba2") and isinstance(getattr(getattr(mixer, "norm", None), "weight", None), torch.Tensor):
                 def hn(m, a, kw, o, i=i):
                     args = list(a) + [kw.get("gate")] if len(a) == 1 else list(a)
                     probe_data[i]["gnorm"] = (args[0].detach().clone(), args[1].detach().clone(), o.detach().clone())
 
                 hooks.append(mixer.norm.register_forward_hook(hn, with_kwargs=True))
-            if kind["mixer"] == "attention":
+            if kind["mixer"] in ATTENTION_MIXERS:
                 def ha(m, a, kw, o, i=i):
                     x = a[0] if a else kw.get("hidden_states")
                     probe_data[i]["attn_in"] = x.detach().clone()
 
-                hooks.append(mixer.register_forward_hook(ha, with_kwargs=True))
+                hooks.append(attn_mixer.register_forward_hook(ha, with_kwargs=True))
             if kind["ffn"] == "moe":
                 moe = None
                 for _, sub in lay.named_modules():
@@ -996,9 +1070,9 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
             cache = getattr(out, "cache_params", None)
             if cache is None:
                 cache = getattr(out, "past_key_values", None)
-            needs_states = extras and any(k["mixer"] in ("mamba", "mamba2") for k in plan)
+            needs_states = extras and any(k["mixer"] in SSM_MIXERS for k in plan)
             if needs_states:
-                first_m = next(i for i, k in enumerate(plan) if k["mixer"] in ("mamba", "mamba2"))
+                first_m = next(i for i, k in enumerate(plan) if k["mixer"] in SSM_MIXERS)
                 cv, sv, how = extract_states(cache, first_m)
                 if cv is None:
                     c2, tried = _try_make_cache(model, family, cfg, ids)
@@ -1028,6 +1102,8 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
     if cap["final"] is not None and lm is not None:
         with torch.no_grad():
             lg = torch.nn.functional.linear(cap["final"][0], lm.weight, getattr(lm, "bias", None))
+            if family == "falcon_h1":  # FalconH1ForCausalLM: lm_head(x) * lm_head_multiplier
+                lg = lg * cfg.lm_head_multiplier
         dl = float((lg - logits.double()).abs().max() / lg.abs().max())
         info["logits_recomputed_vs_model_logits_max_rel"] = dl
         if tuple(lg.shape) == tuple(logits.shape) and dl < 1e-5:
@@ -1063,8 +1139,8 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
 
     # ---- attention probabilities
     att = getattr(out, "attentions", None)
-    # attention layers, and Zamba2's hybrid layers (one map per use of a shared block)
-    attn_layers = [i for i, k in enumerate(plan) if k["mixer"] == "attention" or k.get("shared") is not None]
+    # attention layers, Falcon-H1's layers, and Zamba2's hybrid layers (one map per use of a shared block)
+    attn_layers = [i for i, k in enumerate(plan) if has_attention(k)]
     if att is not None and attn_layers:
         att = [a for a in att if a is not None]
         if len(att) == len(plan) and len(attn_layers) != len(plan):
@@ -1079,7 +1155,7 @@ def reference_forward(model, family, cfg, input_bytes, extras=True, probes=True)
             info.setdefault("attn_checks", {})[f"L{l}"] = {"max|rowsum-1|": float(rs), "max|upper|": float(up)}
 
     # ---- recurrent states
-    mamba_layers = [i for i, k in enumerate(plan) if k["mixer"] in ("mamba", "mamba2")]
+    mamba_layers = [i for i, k in enumerate(plan) if k["mixer"] in SSM_MIXERS]
     if mamba_layers:
         info["cache_type"] = type(cache).__name__ if cache is not None else None
         if cache_note:
@@ -1138,9 +1214,14 @@ def run_probes(model, family, cfg, plan, layers, probe_data, arrays, T):
             if mixer is None and isinstance(getattr(lay, n, None), torch.nn.Module):
                 mixer = getattr(lay, n)
                 break
+        attn_mixer = mixer
+        if kind["mixer"] == "attention+mamba2":  # Falcon-H1: layer.mamba and layer.self_attn
+            mixer, attn_mixer = lay.mamba, lay.self_attn
         # conv state == last K pre-conv inputs?
         if "in_proj_out" in pd and f"conv_state_L{i}" in arrays:
             P = pd["in_proj_out"][0]
+            if isinstance(getattr(mixer, "mup_vector", None), torch.Tensor):  # Falcon-H1: in_proj(.) * mup_vector
+                P = P * mixer.mup_vector.reshape(-1).to(P.dtype)
             K = mixer.conv1d.weight.shape[-1]
             C = mixer.conv1d.weight.shape[0]
             if kind["mixer"] == "mamba":
@@ -1169,13 +1250,16 @@ def run_probes(model, family, cfg, plan, layers, probe_data, arrays, T):
             full = rms(h) * w
             grp = rms(h.reshape(*h.shape[:-1], G, -1)).reshape(h.shape) * w
             nbg = rms(y.double()) * w * F.silu(z.double())
+            yd = y.double()
+            nbg_grp = rms(yd.reshape(*yd.shape[:-1], G, -1)).reshape(yd.shape) * w * F.silu(z.double())
             r["gated_norm"] = {
                 "full_width(y*silu(z))": float((full - o).abs().max()),
                 f"per_group(G={G})": float((grp - o).abs().max()),
                 "norm_before_gate": float((nbg - o).abs().max()),
+                f"norm_before_gate_per_group(G={G})": float((nbg_grp - o).abs().max()),
             }
         if "attn_in" in pd and f"attn_L{i}" in arrays:
-            r["attention"] = _probe_attention(mixer, cfg, pd["attn_in"][0], arrays[f"attn_L{i}"])
+            r["attention"] = _probe_attention(attn_mixer, cfg, pd["attn_in"][0], arrays[f"attn_L{i}"])
         if "moe" in pd:
             try:
                 r["moe"] = _probe_moe(*pd["moe"], cfg)
@@ -1196,6 +1280,7 @@ def _probe_attention(attn, cfg, x, probs):
     KV = cfg.num_key_value_heads
     q = attn.q_proj(x).reshape(-1, H, hd).transpose(0, 1)
     k = attn.k_proj(x).reshape(-1, KV, hd).transpose(0, 1)
+    k = k * getattr(attn, "key_multiplier", 1.0)  # Falcon-H1: keys times key_multiplier before RoPE
     k = k.repeat_interleave(H // KV, dim=0)
     T = x.shape[0]
     scale = getattr(attn, "scaling", None) or hd**-0.5

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Generate StateScope's reference fixtures from HuggingFace transformers' own
 implementations (Mamba, Mamba-2, Llama, Jamba, Falcon-Mamba, Bamba, Nemotron-H, Granite 4.0
-hybrid, Zamba2), on raw bytes (vocab 256).
+hybrid, Falcon-H1, Zamba2), on raw bytes (vocab 256).
 
     python3 tools/make_fixtures.py --out tests/fixtures            # all fixtures
     python3 tools/make_fixtures.py --out tests/fixtures --only jamba_a
+    python3 tools/make_fixtures.py --out tests/fixtures --only falcon_h1_a,falcon_h1_b,falcon_h1_c
     python3 tools/make_fixtures.py --out tests/fixtures --readme-only   # no torch needed
 
 Needs torch + transformers (5.17 was used) + numpy; runs on CPU (we ran it on the
@@ -173,19 +174,6 @@ FIXTURES += [
         ),
     ),
     dict(
-        name="nemotron_h_moe_f32",
-        family="nemotron_h",
-        dtype="float32",
-        input="Nemotron-H MoE: ME*E-, σ-routed 专家".encode() + b"\x07\xfe",  # 44 bytes
-        config=dict(
-            hidden_size=16, hybrid_override_pattern="ME*E-", num_attention_heads=2, num_key_value_heads=1,
-            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
-            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, n_routed_experts=6,
-            num_experts_per_tok=2, moe_intermediate_size=12, moe_shared_expert_intermediate_size=20, n_group=3,
-            topk_group=2, routed_scaling_factor=1.7, norm_topk_prob=True, tie_word_embeddings=False,
-        ),
-    ),
-    dict(
         name="granite_hybrid_f32",
         family="granite_hybrid",
         dtype="float32",
@@ -199,6 +187,68 @@ FIXTURES += [
             tie_word_embeddings=True,
         ),
     ),
+]
+
+# Falcon-H1 (issue 12, part 3): attention and Mamba-2 side by side in every layer, muP multipliers.
+FIXTURES += [
+    dict(
+        name="falcon_h1_a",  # GQA, 2 groups, gated norm after the gate (per group), every multiplier != 1, untied
+        family="falcon_h1",
+        dtype="float32",
+        input="Falcon-H1: A∥M2, μP ×7 并行".encode() + b"\x00\xfd",  # 35 bytes: not a multiple of the chunk (8)
+        config=dict(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=48,
+            mamba_d_ssm=64, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2, mamba_d_state=8, mamba_d_conv=4,
+            mamba_chunk_size=8, mamba_rms_norm=True, mamba_norm_before_gate=False, rope_theta=10000.0,
+            embedding_multiplier=2.0, lm_head_multiplier=0.5, mlp_multipliers=[1.5, 0.7], key_multiplier=0.8,
+            attention_in_multiplier=1.2, attention_out_multiplier=0.9, ssm_multipliers=[1.1, 0.9, 1.3, 0.8, 1.2],
+            ssm_in_multiplier=0.7, ssm_out_multiplier=1.4, tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="falcon_h1_b",  # MHA with head_dim 16 != hidden/heads, mamba_d_ssm null (expand * hidden), no gated norm, tied
+        family="falcon_h1",
+        dtype="float32",
+        input="Falcon-H1 tied: y∘silu(z), no norm ".encode() + b"\x80\x7f",  # 37 bytes
+        config=dict(
+            hidden_size=24, num_hidden_layers=3, num_attention_heads=2, num_key_value_heads=2, head_dim=16,
+            intermediate_size=40, mamba_d_ssm=None, mamba_expand=2, mamba_n_heads=6, mamba_d_head="auto",
+            mamba_n_groups=1, mamba_d_state=16, mamba_d_conv=3, mamba_chunk_size=16, mamba_rms_norm=False,
+            rope_theta=500000.0, embedding_multiplier=1.5, lm_head_multiplier=0.75, ssm_out_multiplier=0.6,
+            tie_word_embeddings=True,  # the head is lm_head_multiplier x the (unscaled) embedding
+        ),
+    ),
+    dict(
+        name="falcon_h1_c",  # MQA (1 KV head), 2 groups, norm before the gate, every bias on
+        family="falcon_h1",
+        dtype="float32",
+        input="Falcon-H1 c: norm→gate, bias 偏置".encode() + b"\x01\xfe",  # 36 bytes
+        config=dict(
+            hidden_size=16, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1, intermediate_size=24,
+            mamba_d_ssm=32, mamba_n_heads=4, mamba_d_head="auto", mamba_n_groups=2, mamba_d_state=8, mamba_d_conv=4,
+            mamba_chunk_size=8, mamba_rms_norm=True, mamba_norm_before_gate=True, mamba_proj_bias=True,
+            projectors_bias=True, attention_bias=True, mlp_bias=True, rope_theta=10000.0, key_multiplier=1.25,
+            ssm_multipliers=[0.9, 1.2, 1.0, 1.1, 0.8], mlp_multipliers=[0.8, 1.3], tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="nemotron_h_moe_f32",
+        family="nemotron_h",
+        dtype="float32",
+        input="Nemotron-H MoE: ME*E-, σ-routed 专家".encode() + b"\x07\xfe",  # 44 bytes
+        config=dict(
+            hidden_size=16, hybrid_override_pattern="ME*E-", num_attention_heads=2, num_key_value_heads=1,
+            head_dim=8, intermediate_size=32, mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=8,
+            conv_kernel=4, chunk_size=8, time_step_min=0.01, use_conv_bias=True, n_routed_experts=6,
+            num_experts_per_tok=2, moe_intermediate_size=12, moe_shared_expert_intermediate_size=20, n_group=3,
+            topk_group=2, routed_scaling_factor=1.7, norm_topk_prob=True, tie_word_embeddings=False,
+        ),
+    ),
+]
+
+# Zamba2 (issue 12): shared transformer blocks before a hybrid layer's Mamba-2. After every earlier
+# spec, so their seeds (BASE_SEED + 1000 * index) stay as they were.
+FIXTURES += [
     dict(
         # 2 shared blocks used by 3 hybrid layers (1, 3, 4 -> blocks 0, 1, 0), q/k/v adapters, RoPE, 2 groups;
         # layers_block_type in its legacy spelling ("mamba"), which transformers renames
@@ -306,6 +356,17 @@ FAMILY_NOTES = {
         "oldest first",
         "ssm_state_L<l>.npy": "float64 [d_inner, mamba_d_state] (mamba layers only)",
     },
+    "falcon_h1": {
+        "conv_state_L<l>.npy": "float64 [conv_dim, mamba_d_conv] (every layer: its Mamba-2), conv_dim = mamba_d_ssm + "
+        "2*mamba_n_groups*mamba_d_state; pre-conv inputs AFTER in_proj's output is multiplied by mup_vector",
+        "ssm_state_L<l>.npy": "float64 [mamba_n_heads, mamba_d_head, mamba_d_state] (every layer)",
+        "attn_L<l>.npy": "every layer (its attention beside the Mamba-2)",
+        "layers": "x + mamba(n(x)) * ssm_out_multiplier + attn(n(x) * attention_in_multiplier) * attention_out_multiplier, "
+        "n = input_layernorm; then x + mlp(pre_ff_layernorm(x)); keys times key_multiplier before RoPE; "
+        "mamba: in_proj(x * ssm_in_multiplier) * mup_vector (ssm_multipliers over z|x|B|C|dt); gated RMSNorm "
+        "(per group) only when mamba_rms_norm, else y * silu(z); mlp: down(up(x) * silu(gate(x) * m0)) * m1; "
+        "x0 = embed * embedding_multiplier; logits = lm_head(norm(x)) * lm_head_multiplier",
+    },
 }
 
 
@@ -341,6 +402,15 @@ def shapes_of(family, cfg):
             out.update(experts=cfg.num_local_experts, top_k=cfg.num_experts_per_tok,
                        shared_intermediate=cfg.shared_intermediate_size)
         return out
+    if family == "falcon_h1":
+        d_ssm = cfg.mamba_d_ssm if cfg.mamba_d_ssm is not None else cfg.mamba_expand * cfg.hidden_size
+        return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, heads=cfg.num_attention_heads,
+                    kv_heads=cfg.num_key_value_heads,
+                    head_dim=getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads,
+                    intermediate=cfg.intermediate_size, d_ssm=d_ssm, mamba_heads=cfg.mamba_n_heads,
+                    mamba_head_dim=cfg.mamba_d_head, n_groups=cfg.mamba_n_groups, state=cfg.mamba_d_state,
+                    conv_kernel=cfg.mamba_d_conv, chunk_size=cfg.mamba_chunk_size,
+                    conv_dim=d_ssm + 2 * cfg.mamba_n_groups * cfg.mamba_d_state, rope_theta=hf.rope_theta_of(cfg))
     if family == "nemotron_h":
         return dict(d_model=cfg.hidden_size, layers=cfg.num_hidden_layers, layer_types=hf.block_types(cfg),
                     heads=cfg.num_attention_heads, kv_heads=cfg.num_key_value_heads, head_dim=cfg.head_dim,
@@ -389,6 +459,12 @@ def family_options(family, cfg):
                            "embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling",
                            "num_local_experts", "num_experts_per_tok", "shared_intermediate_size", "mamba_d_head",
                            "time_step_limit", "tie_word_embeddings"],
+        "falcon_h1": ["hidden_act", "rms_norm_eps", "head_dim", "rope_parameters", "attention_bias", "mlp_bias",
+                      "mamba_d_ssm", "mamba_expand", "mamba_d_head", "mamba_rms_norm", "mamba_norm_before_gate",
+                      "mamba_conv_bias", "mamba_proj_bias", "projectors_bias", "time_step_limit",
+                      "embedding_multiplier", "lm_head_multiplier", "mlp_multipliers", "key_multiplier",
+                      "attention_in_multiplier", "attention_out_multiplier", "ssm_multipliers", "ssm_in_multiplier",
+                      "ssm_out_multiplier", "tie_word_embeddings", "layers_block_type"],
         "zamba2": ["hidden_act", "rms_norm_eps", "layers_block_type", "hybrid_layer_ids", "num_mem_blocks",
                    "use_shared_attention_adapter", "use_shared_mlp_adapter", "adapter_rank", "use_mem_rope",
                    "rope_parameters", "attention_head_dim", "mamba_headdim", "time_step_min", "add_bias_linear",
@@ -423,15 +499,17 @@ def activation_stats(model, family, cfg, input_bytes):
         mixer = getattr(lay, "mixer", None) if family in ("mamba1", "mamba2", "falcon_mamba", "nemotron_h") else getattr(lay, "mamba", None)
         if family == "zamba2":
             mixer = hf.ssm_module(lay)
-        if mixer is None or plan[i]["mixer"] not in ("mamba", "mamba2"):
+        if mixer is None or plan[i]["mixer"] not in hf.SSM_MIXERS:
             continue
-        if plan[i]["mixer"] == "mamba2":
+        if plan[i]["mixer"] in ("mamba2", "attention+mamba2"):
             nh = mixer.num_heads
 
             lo = float(getattr(mixer, "time_step_limit", (0.0,))[0] or 0.0)
+            # Falcon-H1: in_proj's output times mup_vector (the dt rows: ssm_multipliers[4])
+            mup = mixer.mup_vector.reshape(-1)[-nh:] if isinstance(getattr(mixer, "mup_vector", None), torch.Tensor) else 1.0
 
-            def h(m, a, o, i=i, mixer=mixer, nh=nh, lo=lo):
-                dt = F.softplus(o[..., -nh:] + mixer.dt_bias).clamp(min=lo)
+            def h(m, a, o, i=i, mixer=mixer, nh=nh, lo=lo, mup=mup):
+                dt = F.softplus(o[..., -nh:] * mup + mixer.dt_bias).clamp(min=lo)
                 stats[f"L{i}"] = [float(dt.min()), float(dt.median()), float(dt.max())]
 
             hooks.append(mixer.in_proj.register_forward_hook(h))
@@ -566,7 +644,8 @@ def dump_sources(dst):
     root = os.path.dirname(transformers.__file__)
     os.makedirs(dst, exist_ok=True)
     rels = []
-    for sub in ("mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granitemoehybrid", "zamba2"):
+    for sub in ("mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granitemoehybrid", "zamba2",
+                "falcon_h1"):
         rels += [os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "models", sub, "*.py"))]
     for rel in ("cache_utils.py", "modeling_rope_utils.py", "masking_utils.py", "modeling_layers.py",
                 "utils/generic.py", "utils/output_capturing.py", "integrations/moe.py",
@@ -740,6 +819,19 @@ scale `attention_multiplier` and RoPE only when `position_embedding_type == "rop
 k; experts fused (`block_sparse_moe.input_linear.weight` [E, 2I, D] gate rows first, `output_linear.weight`
 [E, D, I], `router.layer.weight`, as saved); shared MLP `input_linear` [2Is, D] (gate rows first), `output_linear`.
 `x0 = embed * embedding_multiplier`; each branch is added times `residual_multiplier`; logits / `logits_scaling`.
+
+**Falcon-H1** (`FalconH1ForCausalLM`): every layer runs `mamba.` (Mamba-2) and `self_attn.` (RoPE, head_dim from
+the config when given, else hidden/heads) **side by side** on the same `input_layernorm(x)`:
+`x + mamba(n) * ssm_out_multiplier + self_attn(n * attention_in_multiplier) * attention_out_multiplier`, then
+`x + feed_forward(pre_ff_layernorm(x))` with `down(up(x) * silu(gate(x) * mlp_multipliers[0])) * mlp_multipliers[1]`;
+`model.final_layernorm`; `x0 = embed * embedding_multiplier`; logits `lm_head(.) * lm_head_multiplier`. Keys are
+`k_proj(.) * key_multiplier` before RoPE. Mamba-2: width `mamba_d_ssm` (null: `mamba_expand * hidden_size`),
+`in_proj(x * ssm_in_multiplier) * mup_vector` where the non-persistent `mup_vector` holds `ssm_multipliers[0..4]`
+over the slices `z | x | B | C | dt` (so the conv state holds the scaled xBC); `in_proj` bias = `mamba_proj_bias`,
+`out_proj` bias = `projectors_bias`; with `mamba_rms_norm` the gated norm `FalconH1RMSNormGated` **per group**
+(mamba_n_groups) with `mamba_norm_before_gate` choosing `norm(y) * silu(z)` or `norm(y * silu(z))`; without it
+`y * silu(z)` and no `norm.weight`. The DynamicCache holds for every layer the conv and recurrent state and the
+KV cache. Tied (`tie_word_embeddings`): the head is the unscaled embedding times `lm_head_multiplier`.
 
 **Zamba2** (`Zamba2ForCausalLM`): one Mamba-2 per `layers_block_type` entry (`linear_attention`, legacy `mamba`):
 `x + mamba(input_layernorm(x))`, the gated norm per group of d_inner / mamba_ngroups channels with eps 1e-5,

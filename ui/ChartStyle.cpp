@@ -29,6 +29,7 @@ QColor modelColor(ss::Architecture a) {
     case ss::Architecture::Bamba: return QColor(213, 94, 0);
     case ss::Architecture::NemotronH: return QColor(118, 185, 0);
     case ss::Architecture::GraniteMoeHybrid: return QColor(120, 94, 240);
+    case ss::Architecture::FalconH1: return QColor(140, 86, 75);
     case ss::Architecture::Zamba2: return QColor(0, 150, 136);
   }
   return Qt::gray;

@@ -138,8 +138,8 @@ int run(const QStringList& args) {
     LayerChoice ch = ws->choice(c);
     const ss::ModelConfig& cfg = ws->column(c).config;
     if (opt.contains("--layer")) ch.layer = std::clamp(layerOpt, 0, cfg.n_layers - 1);  // models differ in depth: the nearest layer
-    const ss::MixerKind kind = cfg.mixers.at(size_t(ch.layer));
-    const int heads = kind == ss::MixerKind::Attention ? cfg.attn.n_heads : kind == ss::MixerKind::Mamba2 ? cfg.mamba2.n_heads : 0;
+    const ss::MixerKind kind = ss::shown_mixer(cfg, ch);  // a Falcon-H1 layer: its Mamba-2 (the views' default part)
+    const int heads = kind == ss::MixerKind::Attention || kind == ss::MixerKind::Mamba2 ? ss::shown_heads(cfg, ch) : 0;
     const int channels = kind == ss::MixerKind::Mamba ? cfg.mamba.d_inner : 0;
     if (opt.contains("--head") && heads > 0) {
       if (headOpt >= heads) return fail(QString("--head: %1 does not exist in layer %2 of %3 (heads 0..%4)").arg(headOpt).arg(ch.layer).arg(models.value(c)).arg(heads - 1));

@@ -1,5 +1,7 @@
 #include "LessonCard.h"
 
+#include <QRegularExpression>
+
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QTextBrowser>
@@ -9,6 +11,20 @@
 #include "HighlightFrame.h"
 #include "LessonPlayer.h"
 #include "LessonTarget.h"
+
+namespace {
+
+// A lesson's formula as written in the file ("h_t = exp(Δ_t A) h_{t−1}") with its subscripts set as
+// subscripts: _{...} and _x (a run of letters and digits) become <sub>; the rest is escaped text.
+QString formulaHtml(const QString& formula) {
+  QString html = formula.toHtmlEscaped();
+  static const QRegularExpression braced(QStringLiteral("_\\{([^{}]*)\\}")), bare(QStringLiteral("_([\\p{L}\\p{N}]+)"));
+  html.replace(braced, QStringLiteral("<sub>\\1</sub>"));
+  html.replace(bare, QStringLiteral("<sub>\\1</sub>"));
+  return html;
+}
+
+}  // namespace
 
 LessonCard::LessonCard(LessonPlayer* player, LessonTarget* target, QWidget* parent)
     : QWidget(parent), m_player(player), m_target(target) {
@@ -88,7 +104,7 @@ void LessonCard::update() {
                     "<td style='font-family:\"DejaVu Serif\", serif; font-style:italic; font-size:%2pt'>%3</td></tr></table>")
                 .arg(accent)
                 .arg(pt * 1.05)
-                .arg(m_formulaText.toHtmlEscaped());
+                .arg(formulaHtml(m_formulaText));
   const QString score = m_scoreSource ? m_scoreSource() : QString();
   if (!score.isEmpty()) html += QString("<p style='font-size:%1pt'>%2</p>").arg(pt * 0.9).arg(score);
   m_view->setHtml(html);

@@ -50,6 +50,13 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   m_layer->setRange(0, c.n_layers - 1);
   m_layer->setPrefix(tr("layer "));
   m_head = new QSpinBox(this);
+  // A layer with attention and a Mamba-2 (Falcon-H1: side by side; Zamba2's hybrid layers: the shared
+  // block's attention, then the Mamba-2): which one the state and matrix views show. Its tool tip is
+  // the layer's (sync).
+  m_part = new QComboBox(this);
+  m_part->addItem(tr("Mamba-2"));
+  m_part->addItem(tr("attention"));
+  m_part->setVisible(false);
   m_layerKind = new QLabel(this);
   // Δ → average (core/intervention.h): the selectivity lesson's switch; shown for SSM models only.
   m_deltaAverage = new QCheckBox(tr("Δ → average (time-invariant)"), this);
@@ -57,13 +64,6 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
                                 "The column then shows an intervened model, not the trained one: compare its\n"
                                 "prediction and surprisal with the real model's to see what selectivity buys."));
   m_deltaAverage->setVisible(ws->hasSsm(column));
-  m_sharedAttention = new QToolButton(this);  // Zamba2's hybrid layers: which of the layer's two mixers the views show
-  m_sharedAttention->setCheckable(true);
-  m_sharedAttention->setText(tr("attention"));
-  m_sharedAttention->setToolTip(tr("This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights "
-                                   "several layers share; this layer keeps its own KV cache), then its own Mamba-2.\n"
-                                   "On: the views show the shared attention (its KV cache, its probabilities). Off: the Mamba-2."));
-  m_sharedAttention->setVisible(false);
   m_intervened = new QLabel(this);  // a mark no one can miss while the switch is on
   m_intervened->setWordWrap(true);
   m_intervened->setVisible(false);
@@ -75,7 +75,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
   auto* pick = new QHBoxLayout;
   pick->addWidget(m_layer);
   pick->addWidget(m_head);
-  pick->addWidget(m_sharedAttention);
+  pick->addWidget(m_part);
   pick->addWidget(m_layerKind, 1);
   pick->addWidget(m_deltaAverage);  // on this row: a row of its own would not fit 1280 × 720 (tst_layout)
   auto* v = new QVBoxLayout(this);
@@ -97,7 +97,7 @@ ModelColumn::ModelColumn(Workspace* ws, int column, QWidget* parent) : QFrame(pa
 
   connect(m_layer, &QSpinBox::valueChanged, this, &ModelColumn::apply);
   connect(m_head, &QSpinBox::valueChanged, this, &ModelColumn::apply);
-  connect(m_sharedAttention, &QToolButton::toggled, this, &ModelColumn::apply);
+  connect(m_part, &QComboBox::currentIndexChanged, this, &ModelColumn::apply);
   connect(m_deltaAverage, &QCheckBox::toggled, this, [this](bool on) {
     m_ws->setActiveColumn(m_column);
     m_ws->setDeltaAverage(m_column, on);
@@ -157,26 +157,38 @@ void ModelColumn::sync() {
   if (!m_ws->column(m_column).loaded()) return;
   const LayerChoice ch = m_ws->choice(m_column);
   const ss::ModelConfig& c = m_ws->column(m_column).config;
-  const QSignalBlocker b1(m_layer), b2(m_head), b3(m_sharedAttention);
+  const QSignalBlocker b1(m_layer), b2(m_head), b3(m_part);
   m_layer->setValue(ch.layer);
-  const ss::MixerKind k = ss::shown_mixer(c, ch);  // a Zamba2 hybrid layer: its Mamba-2, or its shared attention
-  const int block = c.shared_block(ch.layer);
-  m_sharedAttention->setVisible(block >= 0);
-  m_sharedAttention->setChecked(ch.shared_attention);
+  const ss::MixerKind k = c.mixers[ch.layer];
+  const int block = c.shared_block(ch.layer);  // Zamba2's hybrid layer: the shared block it runs first
+  m_part->setVisible(c.has_ssm_and_attention(ch.layer));
+  m_part->setCurrentIndex(ch.attention_part ? 1 : 0);
+  m_part->setToolTip(block >= 0 ? tr("This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights "
+                                     "several layers share; this layer keeps its own KV cache), then its own Mamba-2.\n"
+                                     "Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: the shared\n"
+                                     "attention's KV cache and probabilities. The Δ view always shows the Mamba-2.")
+                                : tr("This layer runs attention and a Mamba-2 side by side on the same input and adds their outputs.\n"
+                                     "Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: its KV cache and\n"
+                                     "probabilities. The Δ view always shows the Mamba-2."));
   if (k == ss::MixerKind::Mamba) {
     m_head->setPrefix(tr("channel "));
     m_head->setRange(0, c.mamba.d_inner - 1);
     m_head->setValue(ch.channel);
   } else {
     m_head->setPrefix(tr("head "));
-    m_head->setRange(0, (k == ss::MixerKind::Mamba2 ? c.mamba2.n_heads : c.attn.n_heads) - 1);
+    m_head->setRange(0, ss::shown_heads(c, ch) - 1);  // a Falcon-H1 or Zamba2 hybrid layer: the heads of the part shown
     m_head->setValue(ch.head);
   }
-  // A Zamba2 hybrid layer: "S1 + Mamba-2" (shared block 1 runs first; the views show the Mamba-2), or
-  // "S1: attention" (the views show the shared block's attention).
-  m_layerKind->setText(QString("<span style='color:%1'>▮</span> %2%3%4").arg(LayerScheduleStrip::mixerColor(k).name())
-                           .arg(block < 0 ? QString() : ch.shared_attention ? QString("S%1: ").arg(block) : QString("S%1 + ").arg(block))
-                           .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+  if (block >= 0) {  // a Zamba2 hybrid layer: "S1 + Mamba-2" (shared block 1 runs first; the views show the
+                     // Mamba-2), or "S1: attention" (the views show the shared block's attention)
+    const ss::MixerKind shown = ss::shown_mixer(c, ch);
+    m_layerKind->setText(QString("%1 %2%3%4").arg(LayerScheduleStrip::mixerSwatch(shown))
+                             .arg(ch.attention_part ? QString("S%1: ").arg(block) : QString("S%1 + ").arg(block))
+                             .arg(SessionText::mixer(ss::mixer_name(shown))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+  } else {
+    m_layerKind->setText(QString("%1 %2%3").arg(LayerScheduleStrip::mixerSwatch(k))
+                             .arg(SessionText::mixer(ss::mixer_name(k))).arg(c.ffns[ch.layer] == ss::FfnKind::Moe ? " + MoE" : ""));
+  }
   m_schedule->setCurrentLayer(ch.layer);
 }
 
@@ -186,13 +198,12 @@ void ModelColumn::apply() {
   const ss::ModelConfig& c = m_ws->column(m_column).config;
   const int oldLayer = ch.layer;
   ch.layer = m_layer->value();
-  const bool part_changed = ch.shared_attention != m_sharedAttention->isChecked();
-  ch.shared_attention = m_sharedAttention->isChecked();  // the session clears it on a layer without a shared block
-  if (part_changed) {
-    ch.head = 0;  // the attention and the Mamba-2 have their own heads
-  } else if (ch.layer == oldLayer) {
+  if (ch.layer == oldLayer) {
     if (c.mixers[ch.layer] == ss::MixerKind::Mamba) ch.channel = m_head->value();
     else ch.head = m_head->value();
+    const bool attentionPart = m_part->currentIndex() == 1;
+    if (attentionPart != ch.attention_part) ch.head = 0;  // the other part's heads
+    ch.attention_part = attentionPart;
   } else {
     ch.head = 0;  // a new layer may have fewer heads
     ch.channel = std::min(ch.channel, c.mamba.d_inner - 1);

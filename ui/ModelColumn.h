@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFrame>
 #include <QLabel>
 #include <QSpinBox>
@@ -25,9 +26,9 @@ class ModelColumn : public QFrame {
   QString errorText() const { return m_error->text(); }
   QSpinBox* layerBox() const { return m_layer; }
   QSpinBox* headBox() const { return m_head; }
+  // A layer with attention and a Mamba-2 (Falcon-H1's, Zamba2's hybrid): its Mamba-2 or its attention (hidden otherwise).
+  QComboBox* partBox() const { return m_part; }
   QCheckBox* deltaAverageBox() const { return m_deltaAverage; }  // Δ → average (hidden without SSM layers)
-  // Zamba2: show the chosen hybrid layer's shared attention instead of its Mamba-2 (hidden on other layers).
-  QToolButton* sharedAttentionButton() const { return m_sharedAttention; }
   QLabel* interventionLabel() const { return m_intervened; }     // says the column is intervened
   LayerScheduleStrip* schedule() const { return m_schedule; }
   QLabel* nameLabel() const { return m_name; }
@@ -49,9 +50,9 @@ class ModelColumn : public QFrame {
   LayerScheduleStrip* m_schedule;
   QSpinBox* m_layer;
   QSpinBox* m_head;
+  QComboBox* m_part;
   QLabel* m_layerKind;
   QCheckBox* m_deltaAverage;
-  QToolButton* m_sharedAttention;
   QLabel* m_intervened;
   QToolButton* m_close;
   QColor m_color;

@@ -154,7 +154,11 @@ void PredictionPanel::refresh() {
     cap += tr(" · next token %1 (id %2): p = %3, %4 bits").arg(label("next")).arg(next).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
   else if (next >= 0)
     cap += tr(" · next byte %1: p = %2, %3 bits").arg(byteLabel(next)).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);
-  if (tokens && !std::isnan(f->scalar("bits_per_token", NAN)))
+  if (const double tb = f->scalar("task_bits_per_byte", NAN); !std::isnan(tb)) {  // a task model on its task: the scored bytes only
+    const auto n = qint64(f->scalar("task_scored"));
+    cap += label("task") == "noise" ? tr(" · text bytes (junk not counted): %1 bits/byte over %2").arg(tb, 0, 'f', 2).arg(n)
+                                    : tr(" · the %1 bytes the task scores: %2 bits/byte").arg(n).arg(tb, 0, 'f', 2);
+  } else if (tokens && !std::isnan(f->scalar("bits_per_token", NAN)))
     cap += tr(" · text: %1 bits/token, %2 bits/byte").arg(f->scalar("bits_per_token"), 0, 'f', 2).arg(f->scalar("bits_per_byte"), 0, 'f', 2);
   else if (!std::isnan(f->scalar("bits_per_byte", NAN)))
     cap += tr(" · text: %1 bits/byte").arg(f->scalar("bits_per_byte"), 0, 'f', 2);

@@ -40,6 +40,7 @@ QString model(const ss::Frame& f) {
 
 QString mixer(const std::string& name) {
   if (name == "attention") return QCoreApplication::translate("SessionText", "attention");
+  if (name == "attention+mamba2") return QCoreApplication::translate("SessionText", "attention ∥ mamba2");
   return QString::fromStdString(name);
 }
 

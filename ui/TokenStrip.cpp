@@ -101,7 +101,10 @@ QString TokenStrip::glyph(qint64 i) const {
   if (c == '\t') return QStringLiteral("⇥");
   if (c == '\r') return QStringLiteral("␍");
   if (c >= 0x21 && c < 0x7F) return QString(QChar(c));
-  return QString();  // control or invalid: the hex line says it all
+  // Another control byte (the junk of noise padding, 0x01-0x08 and 0x0E-0x1F, among them): a visible
+  // mark, not a blank cell; the hex line says which. (DejaVu Sans has ⌧; it has no Control Pictures.)
+  if (c < 0x20 || c == 0x7F) return QStringLiteral("⌧");
+  return QString();  // a byte of no valid UTF-8 character: the hex line says it all
 }
 
 void TokenStrip::relayout() {

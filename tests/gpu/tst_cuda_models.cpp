@@ -26,7 +26,8 @@ namespace {
 
 constexpr double kTol = 1e-5;  // CUDA vs CPU, FP32 both
 // testkit::bench_config's families (4 layers, d 256): every architecture StateScope runs.
-const char* const kFamilies[] = {"mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2"};
+const char* const kFamilies[] = {"mamba",      "mamba2",         "llama",     "jamba", "falcon_mamba", "bamba",
+                                 "nemotron_h", "granite_hybrid", "falcon_h1", "zamba2"};
 
 std::unique_ptr<Backend> gpu;
 std::unique_ptr<Backend> cpu;
@@ -142,7 +143,7 @@ void test_chunked_forward() {
       req.state_stride = 16;
       const int attn = [&] {
         for (int l = 0; l < mg->config().n_layers; ++l)
-          if (mg->config().has_kv_cache(l)) return l;  // Zamba2: a hybrid layer's shared attention
+          if (mg->config().has_kv_cache(l)) return l;  // Falcon-H1's attention, Zamba2's shared attention too
         return -1;
       }();
       if (attn >= 0) req.probs_windows[attn] = ProbsWindow{0, 700, 1000};  // crosses the chunk at 768

@@ -14,6 +14,9 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
+#include <QTextBlock>
+#include <QTextBrowser>
+#include <QTextDocument>
 #include <cmath>
 #include <filesystem>
 #include <signal.h>
@@ -122,6 +125,15 @@ class TestClassroom : public QObject {
         for (const auto& [k, v] : scales) QVERIFY2(t->scale(QString::fromStdString(k)) == QString::fromStdString(v), qPrintable(where + " scale " + QString::fromStdString(k)));
         QCOMPARE(c.card()->cardText(), QString::fromStdString(st.card.en));
         QCOMPARE(c.card()->formulaText(), QString::fromStdString(st.formula));
+        if (st.formula.find('_') != std::string::npos) {  // h_t, h_{t−1}: set as subscripts, no '_' shown
+          const QTextDocument* doc = c.card()->findChild<QTextBrowser*>()->document();
+          int subscripts = 0;
+          for (QTextBlock b = doc->begin(); b.isValid(); b = b.next())
+            for (auto it = b.begin(); !it.atEnd(); ++it)
+              subscripts += it.fragment().charFormat().verticalAlignment() == QTextCharFormat::AlignSubScript;
+          QVERIFY2(subscripts > 0, qPrintable(where + ": " + QString::fromStdString(st.formula)));
+          QVERIFY2(!doc->toPlainText().contains(QString::fromStdString(st.formula)), qPrintable(where + ": the formula's raw text is shown"));
+        }
         HighlightFrame* h = c.card()->highlight();
         if (st.highlight) {
           QVERIFY2(h->isVisibleTo(h->parentWidget()) && h->view() == t->panelWidget(QString::fromStdString(st.highlight->panel)), qPrintable(where));
@@ -135,6 +147,31 @@ class TestClassroom : public QObject {
       QCOMPARE(c.card()->cardText(), QString::fromStdString(l.steps.back().card.zh));
       c.player()->setLanguage("en");
     }
+  }
+
+  // The prediction view of a task model scores what the task scores: on the noise lesson its bits per
+  // byte leave the junk out, the number the card and the task notes show (not the whole text's).
+  void noise_lesson_prediction_scores_the_text_bytes_only() {
+    ExplorerWindow w(false);
+    w.show();
+    Classroom c(&w);
+    LessonTarget* t = c.target();
+    QString err;
+    QVERIFY2(c.openLesson(sourceDir() + "/assets/lessons/06-noise-padding.json", 2, &err), qPrintable(err));
+    t->waitForIdle();
+    const int col = t->activeColumn();
+    const TaskNotes::Score score = c.taskNotes()->score(col);
+    QVERIFY(score.scored > 0);
+    auto* panel = qobject_cast<Panel*>(t->panelWidget("prediction"));
+    QVERIFY(panel);
+    QTRY_VERIFY(panel->shownFrame() && panel->shownFrame()->text_version == w.workspace()->textVersion() &&
+                panel->shownFrame()->column == col);
+    const ss::Frame& f = *panel->shownFrame();
+    QCOMPARE(qint64(f.scalar("task_scored")), score.scored);
+    QVERIFY2(std::abs(f.scalar("task_bits_per_byte") - score.bitsPerByte) < 1e-6,
+             qPrintable(QString("%1 vs %2").arg(f.scalar("task_bits_per_byte")).arg(score.bitsPerByte)));
+    // ... which is not the whole text's: the junk costs bits.
+    QVERIFY(std::abs(f.scalar("bits_per_byte") - score.bitsPerByte) > 0.1);
   }
 
   void selectivity_lesson_averages_delta_live() {

@@ -113,6 +113,12 @@ class TestExplorer : public QObject {
     QCOMPARE(s->groupStart(zhuang + 2), zhuang);
     QCOMPARE(s->glyph(zhuang + 1), QString::fromUtf8("状"));
     QCOMPARE(s->glyph(kText.indexOf(' ')), QString::fromUtf8("␣"));
+    {  // a control byte (noise padding's junk) is drawn as a mark, never as a blank cell
+      TokenStrip junk;
+      junk.setBytes(QByteArray("a\x03" "b", 3));
+      QCOMPARE(junk.glyph(1), QString::fromUtf8("⌧"));
+      QCOMPARE(junk.glyph(0), QString("a"));
+    }
     // Clicking a cell selects its token.
     QTest::mouseClick(s->viewport(), Qt::LeftButton, {}, s->cellRect(7).center());
     QCOMPARE(ws()->token(), qint64(7));
@@ -627,9 +633,10 @@ class TestExplorer : public QObject {
     s->waitForIdle();
     ModelColumn* col = w.findChildren<ModelColumn*>().value(0);
     QVERIFY(col);
-    QVERIFY(!col->sharedAttentionButton()->isVisibleTo(col));  // layer 0: a plain Mamba-2 layer
-    col->layerBox()->setValue(3);                              // S1+M2
-    QVERIFY(col->sharedAttentionButton()->isVisibleTo(col));
+    QVERIFY(!col->partBox()->isVisibleTo(col));  // layer 0: a plain Mamba-2 layer
+    col->layerBox()->setValue(3);                // S1+M2: the part box, as for a Falcon-H1 layer
+    QVERIFY(col->partBox()->isVisibleTo(col));
+    QVERIFY(col->partBox()->toolTip().contains("Zamba2"));
     auto shown = [&](const char* panel) {
       s->waitForIdle();
       w.refreshPanels();
@@ -638,17 +645,18 @@ class TestExplorer : public QObject {
     };
     QCOMPARE(shown("matrix"), std::string("mamba2"));
     QCOMPARE(col->headBox()->maximum(), 7);  // the Mamba-2's 8 heads
-    col->sharedAttentionButton()->click();
-    QVERIFY(s->choice(0).shared_attention);
+    col->partBox()->setCurrentIndex(1);      // attention
+    QVERIFY(s->choice(0).attention_part);
     QCOMPARE(shown("matrix"), std::string("attention"));
     QCOMPARE(shown("state"), std::string("attention"));
+    QCOMPARE(shown("delta"), std::string("mamba2"));  // Δ is always the Mamba-2's
     QCOMPARE(col->headBox()->maximum(), 3);  // the attention's 4 heads
-    col->sharedAttentionButton()->click();
+    col->partBox()->setCurrentIndex(0);
     QCOMPARE(shown("matrix"), std::string("mamba2"));
-    col->sharedAttentionButton()->click();
+    col->partBox()->setCurrentIndex(1);
     col->layerBox()->setValue(2);  // a plain Mamba-2 layer: no attention to show
-    QVERIFY(!s->choice(0).shared_attention);
-    QVERIFY(!col->sharedAttentionButton()->isVisibleTo(col));
+    QVERIFY(!s->choice(0).attention_part);
+    QVERIFY(!col->partBox()->isVisibleTo(col));
   }
 
   void delta_average_is_a_column_switch() {

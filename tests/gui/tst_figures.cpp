@@ -35,6 +35,7 @@
 #include "ModelColumn.h"
 #include "Panels.h"
 #include "Workspace.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 
 namespace {
@@ -273,6 +274,72 @@ class TestFigures : public QObject {
     for (int c = 0; c < 4; ++c) QVERIFY(legend->names().contains(QString::fromStdString(ws()->column(c).name)));
     QVERIFY(!legend->text().contains("…") && !legend->text().contains("..."));
     QVERIFY(legend->heightForWidth(200) > 0);  // wraps instead of eliding when narrow
+  }
+
+  // Falcon-H1 runs attention and Mamba-2 side by side in every layer: the strip says so (A∥M2, a box
+  // half attention orange, half Mamba-2 blue, carrying a state and a KV cache), and the model column
+  // offers the part the state and matrix views show (the session's frames follow it).
+  void a_parallel_layer_shows_both_mixers() {
+    nlohmann::json cfg = ss::testkit::bench_config("falcon_h1");
+    cfg["hidden_size"] = 32;
+    cfg["num_hidden_layers"] = 3;
+    cfg["mamba_d_ssm"] = 64;
+    cfg["mamba_d_state"] = 8;
+    cfg["mamba_chunk_size"] = 8;
+    cfg["intermediate_size"] = 48;
+    const ss::ModelConfig fh = ss::parse_model_config(cfg, "falcon_h1/config.json");
+    QStringList labels, carries;
+    for (ss::MixerKind k : fh.mixers) {
+      labels << LayerScheduleStrip::mixerLabel(k);
+      carries << LayerScheduleStrip::carryText(k);
+    }
+    QCOMPARE(labels, QStringList({"A∥M2", "A∥M2", "A∥M2"}));
+    QCOMPARE(carries, QStringList({"state+KV↗", "state+KV↗", "state+KV↗"}));
+    QVERIFY(LayerScheduleStrip::mixerSwatch(ss::MixerKind::AttentionMamba2).contains(LayerScheduleStrip::mixerColor(ss::MixerKind::Attention).name()));
+    QVERIFY(LayerScheduleStrip::mixerSwatch(ss::MixerKind::AttentionMamba2).contains(LayerScheduleStrip::mixerColor(ss::MixerKind::Mamba2).name()));
+    LayerScheduleStrip strip;
+    strip.setConfig(fh);
+    strip.setCurrentLayer(-1);
+    strip.resize(360, strip.sizeHint().height());
+    const QImage img = strip.grab().toImage();
+    const double w = (strip.width() - 2) / 3.0;  // box l spans 1 + l w + 2 .. 1 + (l + 1) w - 2, from y = 2
+    for (int l = 0; l < 3; ++l) {
+      const int x0 = int(1 + l * w + 2), y = 4;
+      QCOMPARE(img.pixelColor(x0 + int(w * 0.15), y), LayerScheduleStrip::mixerColor(ss::MixerKind::Attention));
+      QCOMPARE(img.pixelColor(x0 + int(w * 0.8), y), LayerScheduleStrip::mixerColor(ss::MixerKind::Mamba2));
+    }
+    // The model column: the part box for its layers, the head range of the part shown.
+    QTemporaryDir tmp;
+    const QString dir = tmp.path() + "/falcon_h1";
+    ss::testkit::write_random_model_folder(cfg, dir.toStdString(), 3);
+    QString err;
+    const int active = ws()->activeColumn();
+    const QString last = QString::fromStdString(ws()->column(ws()->columnCount() - 1).dir);  // 4 models at most: its place for a while
+    ws()->closeModel(ws()->columnCount() - 1);
+    QVERIFY2(ws()->openModel(dir, &err), qPrintable(err));
+    const int col = ws()->columnCount() - 1;
+    ws()->setActiveColumn(col);
+    ws()->waitForIdle();
+    ModelColumn* mc = nullptr;
+    for (ModelColumn* c : m_win->findChildren<ModelColumn*>())
+      if (c->column() == col) mc = c;
+    QVERIFY(mc);
+    QVERIFY(!mc->partBox()->isHidden());
+    QCOMPARE(mc->partBox()->currentIndex(), 0);
+    QCOMPARE(mc->headBox()->maximum(), fh.mamba2.n_heads - 1);
+    mc->partBox()->setCurrentIndex(1);
+    ws()->waitForIdle();
+    QVERIFY(ws()->choice(col).attention_part);
+    QCOMPARE(mc->headBox()->maximum(), fh.attn.n_heads - 1);
+    const ss::FramePtr m = ws()->frame(ss::View::Matrix, col);
+    QVERIFY(m && m->error.empty());
+    QCOMPARE(m->mixer, std::string("attention"));
+    for (ModelColumn* c : m_win->findChildren<ModelColumn*>())  // the shipped models' columns have no such box
+      if (c != mc) QVERIFY(c->partBox()->isHidden());
+    ws()->closeModel(col);
+    QVERIFY2(ws()->openModel(last, &err), qPrintable(err));  // the window as the other tests expect it
+    ws()->setActiveColumn(active);
+    ws()->waitForIdle();
   }
 
   void cost_chart_shows_quadratic_growth() {

@@ -49,7 +49,10 @@ double forward_flops(const ModelConfig& c, double T) {
   const double D = c.d_model, V = c.vocab_size;
   double f = 2 * T * D * V;  // LM head
   for (int l = 0; l < c.n_layers; ++l) {
-    switch (c.mixers[l]) {
+    // A Falcon-H1 layer (attention + Mamba-2 side by side) counts both mixers.
+    const MixerKind kinds[2] = {c.mixers[l] == MixerKind::AttentionMamba2 ? MixerKind::Mamba2 : c.mixers[l],
+                                c.mixers[l] == MixerKind::AttentionMamba2 ? MixerKind::Attention : MixerKind::None};
+    for (const MixerKind kind : kinds) switch (kind) {
       case MixerKind::Mamba: {
         const double Di = c.mamba.d_inner, N = c.mamba.d_state, R = c.mamba.dt_rank, K = c.mamba.d_conv;
         f += 2 * T * D * 2 * Di + 2 * T * Di * (R + 2 * N) + 2 * T * R * Di + 2 * T * Di * D;  // projections
@@ -71,6 +74,7 @@ double forward_flops(const ModelConfig& c, double T) {
         break;
       }
       case MixerKind::None: break;
+      case MixerKind::AttentionMamba2: break;  // split above
     }
     const double mlp_mats = c.ffn.mlp == MlpKind::Relu2 ? 2 : 3;  // Nemotron-H's MLP has no gate
     const double shared = 3 * 2 * T * D * double(c.ffn.shared_intermediate);  // Granite's shared MLP (0 elsewhere)
@@ -86,7 +90,7 @@ TraceRequest views_request(const ModelConfig& c, int64_t T) {
              trace::kMambaStridedStates, trace::kMamba2Delta, trace::kMamba2StridedStates, trace::kAttnProbs, trace::kMoeExperts};
   r.state_stride = 256;
   for (int l = 0; l < c.n_layers; ++l)
-    if (c.mixers[l] == MixerKind::Attention) r.probs_windows[l] = ProbsWindow{0, T - 256, T};
+    if (c.has_kv_cache(l)) r.probs_windows[l] = ProbsWindow{0, T - 256, T};
   return r;
 }
 

@@ -485,7 +485,8 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
       return;
     }
     const auto& mixers = m->config().mixers;
-    const bool has_attention = std::count(mixers.begin(), mixers.end(), MixerKind::Attention) > 0;
+    bool has_attention = false;  // some layer has attention (Falcon-H1's, Zamba2's shared attention too)
+    for (int l = 0; l < m->config().n_layers; ++l) has_attention |= m->config().has_kv_cache(l);
     for (int64_t T : sizes) {
       // Attention over 1M positions: minutes in FP32; in bf16 (tensor cores) seconds, run for the
       // shipped models only (the random ones have the same shapes).
@@ -505,7 +506,7 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
         req.names = {trace::kLogits, trace::kMambaDelta, trace::kMambaStridedStates, trace::kMamba2StridedStates, trace::kAttnProbs};
         req.state_stride = 64;
         for (int l = 0; l < m->config().n_layers; ++l)
-          if (mixers[l] == MixerKind::Attention) {
+          if (m->config().has_kv_cache(l)) {
             req.probs_windows[l] = ProbsWindow{0, T - 512, T};
             break;
           }

@@ -95,12 +95,13 @@ void mamba2_mixer(Weights& w, const ModelConfig& c, const std::string& p) {
   w.dt_bias(p + "dt_bias", H);
   w.a_log(p + "A_log", {H});
   w.normal(p + "D", {H}, 0.3f, 1.0f);
-  w.norm(p + "norm.weight", Di);
+  if (m.gated_norm) w.norm(p + "norm.weight", Di);  // Falcon-H1 without mamba_rms_norm has none
   w.linear(p + "out_proj.weight", D, Di);
-  if (m.proj_bias) {
-    w.normal(p + "in_proj.bias", {2 * Di + 2 * GN + H}, 0.1f);
-    w.normal(p + "out_proj.bias", {D}, 0.1f);
-  }
+  // Biases only where Falcon-H1's or Zamba2's config asks (the other families' folders are written
+  // without them: tst_attention checks that a missing bias is named).
+  const bool biased = c.arch == Architecture::FalconH1 || c.arch == Architecture::Zamba2;
+  if (biased && m.in_proj_bias) w.normal(p + "in_proj.bias", {2 * Di + 2 * GN + H}, 0.1f);
+  if (biased && m.out_proj_bias) w.normal(p + "out_proj.bias", {D}, 0.1f);
 }
 
 void attention(Weights& w, const ModelConfig& c, const std::string& p) {
@@ -110,6 +111,12 @@ void attention(Weights& w, const ModelConfig& c, const std::string& p) {
   w.linear(p + "k_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
   w.linear(p + "v_proj.weight", int64_t(a.n_kv_heads) * a.head_dim, D);
   w.linear(p + "o_proj.weight", D, int64_t(a.n_heads) * a.head_dim);
+  if (a.bias && c.arch == Architecture::FalconH1) {  // as in mamba2_mixer
+    w.normal(p + "q_proj.bias", {int64_t(a.n_heads) * a.head_dim}, 0.1f);
+    w.normal(p + "k_proj.bias", {int64_t(a.n_kv_heads) * a.head_dim}, 0.1f);
+    w.normal(p + "v_proj.bias", {int64_t(a.n_kv_heads) * a.head_dim}, 0.1f);
+    w.normal(p + "o_proj.bias", {D}, 0.1f);
+  }
 }
 
 void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
@@ -117,6 +124,11 @@ void mlp(Weights& w, const ModelConfig& c, const std::string& p) {
   if (c.ffn.mlp == MlpKind::SwiGlu) w.linear(p + "gate_proj.weight", I, D);
   w.linear(p + "up_proj.weight", I, D);
   w.linear(p + "down_proj.weight", D, I);
+  if (c.ffn.mlp_bias && c.arch == Architecture::FalconH1) {  // as in mamba2_mixer
+    if (c.ffn.mlp == MlpKind::SwiGlu) w.normal(p + "gate_proj.bias", {I}, 0.1f);
+    w.normal(p + "up_proj.bias", {I}, 0.1f);
+    w.normal(p + "down_proj.bias", {D}, 0.1f);
+  }
 }
 
 // Granite 4.0: experts fused under the original names, the router, the shared MLP (as save_pretrained writes them).
@@ -248,12 +260,21 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
         w.norm(p + "post_attention_layernorm.weight", D);
         granite_ffn(w, c, p);
         break;
+      case Architecture::FalconH1:  // both mixers in every layer
+        w.norm(p + "input_layernorm.weight", D);
+        mamba2_mixer(w, c, p + "mamba.");
+        attention(w, c, p + "self_attn.");
+        w.norm(p + "pre_ff_layernorm.weight", D);
+        mlp(w, c, p + "feed_forward.");
+        break;
       case Architecture::Zamba2:
         zamba2_layer(w, c, l);
         break;
     }
   }
-  const char* final_norm = c.arch == Architecture::Jamba || c.arch == Architecture::Bamba || c.arch == Architecture::Zamba2 ? "final_layernorm.weight"
+  const char* final_norm = c.arch == Architecture::Jamba || c.arch == Architecture::Bamba || c.arch == Architecture::FalconH1 ||
+                                   c.arch == Architecture::Zamba2
+                               ? "final_layernorm.weight"
                            : ssm_naming || c.arch == Architecture::NemotronH              ? "norm_f.weight"
                                                                                           : "norm.weight";
   w.norm(root + final_norm, D);
@@ -299,6 +320,15 @@ nlohmann::json bench_config(const std::string& family) {
             {"mamba_expand", 2}, {"mamba_chunk_size", 64}, {"position_embedding_type", "rope"},
             {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}}, {"embedding_multiplier", 12.0},
             {"residual_multiplier", 0.22}, {"attention_multiplier", 0.0078125}, {"logits_scaling", 8.0}, {"tie_word_embeddings", true}};
+  if (family == "falcon_h1")  // every multiplier away from 1, so a misplaced one shows
+    return {{"architectures", {"FalconH1ForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
+            {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"intermediate_size", 384}, {"mamba_d_ssm", 512},
+            {"mamba_n_heads", 8}, {"mamba_d_head", "auto"}, {"mamba_n_groups", 2}, {"mamba_d_state", 32}, {"mamba_d_conv", 4},
+            {"mamba_chunk_size", 64}, {"mamba_rms_norm", true}, {"mamba_norm_before_gate", false},
+            {"rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}}, {"embedding_multiplier", 2.0},
+            {"lm_head_multiplier", 0.5}, {"mlp_multipliers", {1.5, 0.7}}, {"key_multiplier", 0.8}, {"attention_in_multiplier", 1.2},
+            {"attention_out_multiplier", 0.9}, {"ssm_multipliers", {1.1, 0.9, 1.3, 0.8, 1.2}}, {"ssm_in_multiplier", 0.7},
+            {"ssm_out_multiplier", 1.4}, {"tie_word_embeddings", false}};
   if (family == "zamba2")
     return {{"architectures", {"Zamba2ForCausalLM"}}, {"vocab_size", 256}, {"hidden_size", 256}, {"num_hidden_layers", 4},
             {"layers_block_type", {"linear_attention", "hybrid", "linear_attention", "hybrid"}}, {"num_mem_blocks", 2},

@@ -18,7 +18,8 @@ std::string write_random_model_folder(const nlohmann::json& config, const std::s
 
 // The benchmark's byte models: 4 layers, d_model 256, otherwise the shapes of the shipped models
 // (assets/models/*-bytes); Jamba's experts are wider (256) than the shipped 96.
-nlohmann::json bench_config(const std::string& family);  // "mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h", "granite_hybrid", "zamba2"
+nlohmann::json bench_config(const std::string& family);  // "mamba", "mamba2", "llama", "jamba", "falcon_mamba", "bamba", "nemotron_h",
+                                                        // "granite_hybrid", "falcon_h1", "zamba2"
 
 void write_safetensors_f32(const std::string& path, const std::map<std::string, Tensor>& tensors);
 

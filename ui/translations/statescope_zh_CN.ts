@@ -738,8 +738,20 @@
         <translation>状态</translation>
     </message>
     <message>
-        <source>The model&apos;s layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer that mixes no tokens (Nemotron-H&apos;s MLP layers, nothing carried); a bar under a layer: a mixture-of-experts feed-forward. S0+M2 (Zamba2): the layer first runs shared transformer block 0 (attention + MLP whose weights several layers share; this layer&apos;s own KV cache), then its own Mamba-2. Click a layer to show it.</source>
-        <translation>模型的各层，自下而上。绿色：Mamba（固定状态），蓝色：Mamba-2（固定状态），橙色：注意力（键值缓存每个 token 增加一个位置），灰色：不在 token 之间混合信息的前馈层（Nemotron-H 的 MLP 层，不携带任何状态）；层下方的横条：混合专家（MoE）前馈层。S0+M2（Zamba2）：该层先运行共享 Transformer 块 0（注意力 + MLP，其权重由多个层共享；本层有自己的键值缓存），再运行本层自己的 Mamba-2。单击某层即可显示它。</translation>
+        <source>Half orange, half blue (A∥M2): attention and Mamba-2 side by side on the same input, their outputs added (Falcon-H1): the layer carries a state and a KV cache.</source>
+        <translation>半橙半蓝（A∥M2）：注意力与 Mamba-2 并列，读同一输入，输出相加（Falcon-H1）：该层同时携带状态和 KV 缓存。</translation>
+    </message>
+    <message>
+        <source>state+KV↗</source>
+        <translation>状态+KV↗</translation>
+    </message>
+    <message>
+        <source>The model&apos;s layers, bottom to top. Green: Mamba (a fixed state), blue: Mamba-2 (a fixed state), orange: attention (a KV cache that grows by one position per token), grey: a feed-forward layer that mixes no tokens (Nemotron-H&apos;s MLP layers, nothing carried); a bar under a layer: a mixture-of-experts feed-forward. Click a layer to show it.</source>
+        <translation>模型的各层，自下而上。绿色：Mamba（固定状态），蓝色：Mamba-2（固定状态），橙色：注意力（键值缓存每个 token 增加一个位置），灰色：不在 token 之间混合信息的前馈层（Nemotron-H 的 MLP 层，不携带任何状态）；层下方的横条：混合专家（MoE）前馈层。单击某层即可显示它。</translation>
+    </message>
+    <message>
+        <source>S0+M2 (Zamba2): the layer first runs shared transformer block 0 (attention + MLP whose weights several layers share; this layer&apos;s own KV cache), then its own Mamba-2.</source>
+        <translation>S0+M2（Zamba2）：该层先运行共享 Transformer 块 0（注意力 + MLP，其权重由多个层共享；本层有自己的键值缓存），再运行本层自己的 Mamba-2。</translation>
     </message>
 </context>
 <context>
@@ -922,12 +934,6 @@
         <translation>注意力</translation>
     </message>
     <message>
-        <source>This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights several layers share; this layer keeps its own KV cache), then its own Mamba-2.
-On: the views show the shared attention (its KV cache, its probabilities). Off: the Mamba-2.</source>
-        <translation>这个 Zamba2 层先运行一个共享 Transformer 块（注意力 + MLP，其权重由多个层共享；本层保留自己的键值缓存），再运行本层自己的 Mamba-2。
-开：各视图显示共享注意力（它的键值缓存和概率）。关：显示 Mamba-2。</translation>
-    </message>
-    <message>
         <source>This model&apos;s colour in every chart</source>
         <translation>该模型在所有图表中的颜色</translation>
     </message>
@@ -980,6 +986,26 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
     <message>
         <source>&lt;b&gt;⚠ Intervened: Δ averaged over the text.&lt;/b&gt; Not the trained model.</source>
         <translation>&lt;b&gt;⚠ 已干预：Δ 取了全文平均。&lt;/b&gt;这不是训练好的模型。</translation>
+    </message>
+    <message>
+        <source>Mamba-2</source>
+        <translation>Mamba-2</translation>
+    </message>
+    <message>
+        <source>This layer runs attention and a Mamba-2 side by side on the same input and adds their outputs.
+Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: its KV cache and
+probabilities. The Δ view always shows the Mamba-2.</source>
+        <translation>该层让注意力与 Mamba-2 并列读同一输入，并把两者的输出相加。
+Mamba-2：状态和矩阵视图显示其 SSM（状态 h_t、M）；注意力：显示其 KV 缓存和
+概率。Δ 视图始终显示 Mamba-2。</translation>
+    </message>
+    <message>
+        <source>This Zamba2 layer first runs a shared transformer block (attention + MLP whose weights several layers share; this layer keeps its own KV cache), then its own Mamba-2.
+Mamba-2: the state and matrix views show its SSM (state h_t, M); attention: the shared
+attention&apos;s KV cache and probabilities. The Δ view always shows the Mamba-2.</source>
+        <translation>这个 Zamba2 层先运行一个共享 Transformer 块（注意力 + MLP，其权重由多个层共享；本层保留自己的键值缓存），再运行本层自己的 Mamba-2。
+Mamba-2：状态和矩阵视图显示其 SSM（状态 h_t、M）；注意力：显示共享注意力的
+KV 缓存和概率。Δ 视图始终显示 Mamba-2。</translation>
     </message>
 </context>
 <context>
@@ -1067,6 +1093,14 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
         <source> · text: %1 bits/token, %2 bits/byte</source>
         <translation> · 文本：%1 比特/token，%2 比特/字节</translation>
     </message>
+    <message>
+        <source> · text bytes (junk not counted): %1 bits/byte over %2</source>
+        <translation> · 文字字节（不计垃圾字节）：%2 个字节上 %1 比特/字节</translation>
+    </message>
+    <message>
+        <source> · the %1 bytes the task scores: %2 bits/byte</source>
+        <translation> · 任务计分的 %1 个字节：%2 比特/字节</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1105,10 +1139,6 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
     <message>
         <source>the widget has no size</source>
         <translation>该部件没有尺寸</translation>
-    </message>
-    <message>
-        <source>cannot write %1</source>
-        <translation>无法写入 %1</translation>
     </message>
     <message>
         <source>StateScope figure</source>
@@ -1180,6 +1210,10 @@ prediction and surprisal with the real model&apos;s to see what selectivity buys
     <message>
         <source>%1 [Δ → average]</source>
         <translation>%1 [Δ → 平均]</translation>
+    </message>
+    <message>
+        <source>attention ∥ mamba2</source>
+        <translation>注意力 ∥ mamba2</translation>
     </message>
 </context>
 <context>
