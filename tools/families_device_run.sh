@@ -29,7 +29,7 @@ grep -E "^FAIL" "$OUT/tst_cuda_ops.log" | head -8
 STATESCOPE_GPU_TEST_QUICK=1 timeout 120 /tmp/b/tests/gpu/tst_cuda_models > "$OUT/tst_cuda_models.log" 2>&1
 echo "tst_cuda_models rc=$? at $((SECONDS - T0))s: $(grep -hE "passed, .* failed|^Totals" "$OUT/tst_cuda_models.log" | tail -1)"
 grep -E "^FAIL|fixture\((${NEW//,/|})" "$OUT/tst_cuda_models.log" | head -30
-timeout 100 python3 "$SRC/tools/check_transformers.py" --cli /tmp/b/app/statescope-cli --n 2 --seed 12 \
+timeout 150 python3 "$SRC/tools/check_transformers.py" --cli /tmp/b/app/statescope-cli --n "${N:-2}" --seed "${SEED:-12}" \
   --families "$FAMILIES" --devices cpu,cuda > "$OUT/check_transformers.log" 2>&1
 echo "check_transformers rc=$? at $((SECONDS - T0))s"
 grep -vE "Writing|Loading|falling back|^\s*$" "$OUT/check_transformers.log" | tail -30
