@@ -484,7 +484,6 @@ void model_rows(const std::string& label, const std::string& dir, const std::vec
       std::printf("| %s | %s | - | - | - | - | - | - | not run: %s |\n", label.c_str(), precision, e.what());
       return;
     }
-    const auto& mixers = m->config().mixers;
     bool has_attention = false;  // some layer has attention (Falcon-H1's, Zamba2's shared attention too)
     for (int l = 0; l < m->config().n_layers; ++l) has_attention |= m->config().has_kv_cache(l);
     for (int64_t T : sizes) {
