@@ -66,22 +66,30 @@ std::vector<std::unique_ptr<Zamba2BlockUse>> load_zamba2_block_uses(ModelFolder&
   const int64_t D = c.d_model, Hq = a.n_heads, Hkv = a.n_kv_heads, hd = a.head_dim, I = c.ffn.intermediate, r = z.adapter_rank;
   if (a.rope && hd % 2) throw Error(ck.config_path(), "num_attention_heads", "RoPE needs an even head size, got " + std::to_string(hd));
 
-  // Who uses which block: the first user names the block's tensors, the others are tied to it.
-  std::vector<int> owner(z.num_mem_blocks, -1);
-  std::vector<std::vector<std::string>> tied(z.num_mem_blocks);
+  // Who uses which block: the first user names the block's tensors, the others are tied to it. But
+  // transformers 5.17 ties them (Zamba2Model._tied_weights_keys) only when tie_word_embeddings is true:
+  // PreTrainedModel.get_expanded_tied_weights_keys returns no ties at all otherwise, and every hybrid
+  // layer then runs its own copy of the block, which save_pretrained writes under the layer's own name
+  // (the fixture zamba2_gqa_f32: the copies differ). So does StateScope: untied, each hybrid layer owns
+  // its block (`slot` = the layer); tied, the uses of block b share one copy (`slot` = b).
+  const bool shared_copies = c.tied_embeddings;
+  auto slot_of = [&](int l) { return shared_copies ? c.shared_block(l) : l; };
+  const int slots = shared_copies ? z.num_mem_blocks : c.n_layers;
+  std::vector<int> owner(slots, -1);
+  std::vector<std::vector<std::string>> tied(slots);
   for (int l = 0; l < c.n_layers; ++l) {
-    const int b = c.shared_block(l);
-    if (b < 0) continue;
+    if (c.shared_block(l) < 0) continue;
+    const int b = slot_of(l);
     if (owner[b] < 0) owner[b] = l;
     else tied[b].push_back(layer_prefix(l) + "shared_transformer.");
   }
 
-  std::vector<std::shared_ptr<const Zamba2SharedBlock>> blocks(z.num_mem_blocks);
+  std::vector<std::shared_ptr<const Zamba2SharedBlock>> blocks(slots);
   std::vector<std::unique_ptr<Zamba2BlockUse>> uses(c.n_layers);
   int u = 0;  // hybrid layers so far: the index of the adapters
   for (int l = 0; l < c.n_layers; ++l) {
-    const int b = c.shared_block(l);
-    if (b < 0) continue;
+    if (c.shared_block(l) < 0) continue;
+    const int b = slot_of(l);
     BlockReader rd(ck, be, layer_prefix(owner[b]) + "shared_transformer.", tied[b]);
     if (!blocks[b]) {
       auto blk = std::make_shared<Zamba2SharedBlock>();
@@ -101,7 +109,7 @@ std::vector<std::unique_ptr<Zamba2BlockUse>> load_zamba2_block_uses(ModelFolder&
     }
     auto use = std::make_unique<Zamba2BlockUse>();
     use->shared_ = blocks[b];
-    use->block_ = b;
+    use->block_ = c.shared_block(l);
     use->attn_ = a;
     use->intermediate_ = I;
     use->eps_ = c.norm_eps;

@@ -644,7 +644,8 @@ class TestFamilies : public QObject {
   // writes the tied copies under later users' names loads to the same model when they are equal, and
   // is refused when they differ. Each hybrid layer holds one KV cache of its own.
   void zamba2_shared_blocks_load_once_and_tied_copies_must_agree() {
-    const json j = small_config("zamba2_gqa");  // one block used by layers 0, 2, 3
+    json j = small_config("zamba2_gqa");  // one block used by layers 0, 2, 3
+    j["tie_word_embeddings"] = true;      // transformers ties the blocks only then (next test)
     const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("zamba2-tied"), 7);
     auto be = make_cpu_backend();
     auto m = Model::load(dir, *be);
@@ -682,6 +683,30 @@ class TestFamilies : public QObject {
     } catch (const Error& e) {
       QCOMPARE(e.field(), std::string("model.layers.3.shared_transformer.self_attn.q_proj.weight"));
     }
+  }
+
+  // With tie_word_embeddings false transformers 5.17 ties nothing (get_expanded_tied_weights_keys is
+  // empty): every hybrid layer runs its own copy of the "shared" block, as save_pretrained writes it
+  // (the fixture zamba2_gqa_f32 holds three different copies). Each copy is loaded and used.
+  void zamba2_untied_blocks_are_each_layers_own() {
+    const json j = small_config("zamba2_gqa");  // tie_word_embeddings false; one block used by layers 0, 2, 3
+    const std::string dir = testkit::write_random_model_folder(j, test::temp_dir("zamba2-untied"), 7);
+    ModelFolder ck(dir);
+    for (int l : {0, 2, 3}) QVERIFY(ck.has("model.layers." + std::to_string(l) + ".shared_transformer.self_attn.q_proj.weight"));
+    auto be = make_cpu_backend();
+    auto m = Model::load(dir, *be);
+    QVERIFY2(m->unused_tensors().empty(), "every layer's copy is used");
+    const auto tokens = some_tokens(20);
+    ModelState s = m->initial_state();
+    const Tensor want = m->forward(tokens, s);
+    // Layer 3's own copy changed: the model changes (it is read, not checked against layer 0's).
+    std::map<std::string, Tensor> all;
+    for (const std::string& n : ck.names()) all[n] = ck.get(n, ck.shape_of(n));
+    all["model.layers.3.shared_transformer.self_attn.q_proj.weight"].at(5) += 1.0f;
+    testkit::write_safetensors_f32(dir + "/model.safetensors", all);
+    auto m2 = Model::load(dir, *be);
+    ModelState s2 = m2->initial_state();
+    QVERIFY(test::rel_l2(m2->forward(tokens, s2), want) > 1e-7);
   }
 
   // The explorer's queries on a Zamba2 model: a rerun from a snapshot restores each hybrid layer's own

@@ -35,7 +35,8 @@ class TestReference : public QObject {
       archs.insert(architecture_name(parse_model_config(parse_json_relaxed(test::read_text(path)), path).arch));
     }
     for (const char* a : {"MambaForCausalLM", "Mamba2ForCausalLM", "LlamaForCausalLM", "JambaForCausalLM", "FalconMambaForCausalLM",
-                          "BambaForCausalLM", "NemotronHForCausalLM", "GraniteMoeHybridForCausalLM", "FalconH1ForCausalLM"})
+                          "BambaForCausalLM", "NemotronHForCausalLM", "GraniteMoeHybridForCausalLM", "FalconH1ForCausalLM",
+                          "Zamba2ForCausalLM"})
       QVERIFY2(archs.count(a), a);
   }
 

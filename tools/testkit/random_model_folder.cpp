@@ -161,6 +161,7 @@ void zamba2_layer(Weights& w, const ModelConfig& c, int l) {
   int owner = 0, use = 0;  // the block's first user; this layer's number among hybrid layers
   for (int k = 0; k < l; ++k) use += c.shared_block(k) >= 0;
   while (c.shared_block(owner) != b) ++owner;
+  if (!c.tied_embeddings) owner = l;  // transformers 5.17 ties the blocks only with tie_word_embeddings: each use its own copy
   const std::string s = "model.layers." + std::to_string(owner) + ".shared_transformer.";
   if (owner == l) {
     w.norm(s + "input_layernorm.weight", 2 * D);
