@@ -37,6 +37,17 @@ constexpr double kRoundedTol = 1e-4;  // same BF16-rounded inputs on both sides:
 // Measured on the H100: random Jamba 1.00e-2 (17 of 4000 choices differ, the first at token 0),
 // fixture jamba_b 3.56e-2 (6 differ, the first at token 7; the 7 tokens before it: 4.6e-3).
 constexpr double kRoutingFlipTol = 5e-2;
+// Fixtures that bf16 itself cannot hold to kModelTol: transformers' own bf16 forward of them (weights and
+// compute in bf16, CPU; tools/tf_bf16_error.py on the GPU machine, 2026-12-01) is this far from its
+// float64 reference, where the other families' are 1.1e-2..1.5e-2. Zamba2's hybrid layers chain five
+// GEMMs (q/k/v, o, gate_up, down, linear) and feed the original embeddings to every shared block, so
+// rounding compounds. The bound for our bf16 path on them: no worse than transformers' bf16 (measured
+// 9.4e-2 and 2.5e-2; on the other fixtures ours is about half of transformers', as here).
+double model_tolerance(const std::string& fixture) {
+  if (fixture == "zamba2_a_f32") return 1.46e-1;
+  if (fixture == "zamba2_gqa_f32") return 5.32e-2;
+  return kModelTol;
+}
 
 std::unique_ptr<Backend> gpu;  // bf16 mode, poisoned allocations
 std::unique_ptr<Backend> cpu;
@@ -163,7 +174,7 @@ int64_t first_routing_flip(const TraceStore& a, const TraceStore& b, int64_t T, 
   return first;
 }
 
-void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens) {
+void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens, double tol = kModelTol) {
   TraceRequest req;
   req.names = {trace::kMoeExperts};
   TraceStore tc(req), tg(req);
@@ -173,7 +184,7 @@ void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens) {
   int flips = 0;
   const int64_t first = first_routing_flip(tc, tg, T, &flips);
   if (flips == 0) {
-    expect("logits", lg, lc, kModelTol);
+    expect("logits", lg, lc, tol);
     return;
   }
   suite.check(true, std::to_string(flips) + " (token, layer) expert choices differ from the CPU's, the first at token " + std::to_string(first));
@@ -182,7 +193,7 @@ void compare_models(Model& mc, Model& mg, const std::vector<int32_t>& tokens) {
     Tensor pc = Tensor::zeros({first, V}), pg = Tensor::zeros({first, V});
     std::copy(lc.data(), lc.data() + first * V, pc.data());
     std::copy(lg.data(), lg.data() + first * V, pg.data());
-    expect("the " + std::to_string(first) + " tokens before the first", pg, pc, kModelTol);
+    expect("the " + std::to_string(first) + " tokens before the first", pg, pc, tol);
   }
 }
 
@@ -199,7 +210,7 @@ void test_models() {
       const std::string dir = test::fixtures_dir() + "/" + name;
       std::unique_ptr<Model> mc, mg;
       if (!load_both(dir, mc, mg)) return;
-      compare_models(*mc, *mg, test::read_input(dir + "/reference/input.bin"));
+      compare_models(*mc, *mg, test::read_input(dir + "/reference/input.bin"), model_tolerance(name));
     });
   }
 }
