@@ -514,6 +514,11 @@ class TestAttention : public QObject {
     auto m = Model::load(dir, *be);
     const auto tokens = test::read_input(dir + "/reference/input.bin");
     const int64_t T = int64_t(tokens.size()), H = m->config().attn.n_heads;
+    // Zamba2's random fixtures amplify float32 rounding about tenfold (logits vs transformers 1e-6..3e-6
+    // where the other families are at 3e-7; transformers' own bf16 forward is 10x further off on them
+    // than on the others, docs/check_transformers.md): their deepest probabilities differ by 1.3e-5 in
+    // the CI build (glibc's expf), under 1e-5 on the workstation. A wrong attention is off by O(0.1).
+    const double tol = name.startsWith("zamba2") ? 5e-5 : 1e-5;
     int compared = 0;
     for (int l = 0; l < m->config().n_layers; ++l) {
       if (!m->config().has_kv_cache(l)) continue;  // attention layers, Falcon-H1's every layer, Zamba2's hybrid layers
@@ -529,7 +534,7 @@ class TestAttention : public QObject {
         const Tensor P = store.get(trace::kAttnProbs, l);
         double worst = 0;
         for (int64_t i = 0; i < T * T; ++i) worst = std::max(worst, std::abs(P.at(i) - ref.values[h * T * T + i]));
-        QVERIFY2(worst < 1e-5, qPrintable(QString("layer %1 head %2: max abs diff %3").arg(l).arg(h).arg(worst)));
+        QVERIFY2(worst < tol, qPrintable(QString("layer %1 head %2: max abs diff %3").arg(l).arg(h).arg(worst)));
         ++compared;
       }
     }
