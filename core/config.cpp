@@ -400,26 +400,33 @@ void parse_falcon_mamba(const Fields& f, ModelConfig& c) {
   c.mamba.dt_bc_norm_eps = static_cast<float>(f.real_or("mixer_rms_eps", 1e-6, 0.0, 1.0));
 }
 
-// The Mamba-2 layers of Bamba and Granite 4.0 hybrids (mamba_* keys); the gated norm over all
-// d_inner channels, eps rms_norm_eps (BambaRMSNormGated / GraniteMoeHybridRMSNormGated).
-void parse_hybrid_mamba2(const Fields& f, ModelConfig& c) {
-  Mamba2Params& m = c.mamba2;
-  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
-  m.d_inner = expand * c.d_model;
+// The mamba_* head layout shared by Bamba, Granite 4.0 and Falcon-H1 once m.d_inner is known:
+// heads, head size ("auto" or absent: d_inner / heads), groups, state, conv, chunk, conv bias.
+// `width` names what d_inner is in the messages ("mamba_expand * hidden_size = 256").
+void parse_mamba2_heads(const Fields& f, Mamba2Params& m, const std::string& width, const std::string& width_is) {
   m.n_heads = f.integer_or("mamba_n_heads", 128, 1, kMaxHeads);
-  require(m.d_inner % m.n_heads == 0, f.path(), "mamba_n_heads", "must divide mamba_expand * hidden_size = " + std::to_string(m.d_inner));
+  require(m.d_inner % m.n_heads == 0, f.path(), "mamba_n_heads", "must divide " + width + " = " + std::to_string(m.d_inner));
   if (f.has("mamba_d_head") && !(f.raw("mamba_d_head").is_string() && f.raw("mamba_d_head").get<std::string>() == "auto"))
     m.head_dim = f.integer("mamba_d_head", 1, 4096);
   else
     m.head_dim = m.d_inner / m.n_heads;
   require(m.head_dim * m.n_heads == m.d_inner, f.path(), "mamba_d_head",
-          "mamba_n_heads * mamba_d_head = " + std::to_string(m.head_dim * m.n_heads) + " but mamba_expand * hidden_size = " + std::to_string(m.d_inner));
+          "mamba_n_heads * mamba_d_head = " + std::to_string(m.head_dim * m.n_heads) + " but " + width_is + std::to_string(m.d_inner));
   m.n_groups = f.integer_or("mamba_n_groups", 1, 1, kMaxHeads);
   require(m.n_heads % m.n_groups == 0, f.path(), "mamba_n_groups", "mamba_n_heads must be a multiple of it");
   m.d_state = f.integer_or("mamba_d_state", 256, 1, 4096);
   m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
   m.chunk_size = f.integer_or("mamba_chunk_size", 256, 1, 1 << 14);
   m.conv_bias = f.boolean_or("mamba_conv_bias", true);
+}
+
+// The Mamba-2 layers of Bamba and Granite 4.0 hybrids (mamba_* keys); the gated norm over all
+// d_inner channels, eps rms_norm_eps (BambaRMSNormGated / GraniteMoeHybridRMSNormGated).
+void parse_hybrid_mamba2(const Fields& f, ModelConfig& c) {
+  Mamba2Params& m = c.mamba2;
+  const int expand = f.integer_or("mamba_expand", 2, 1, 64);
+  m.d_inner = expand * c.d_model;
+  parse_mamba2_heads(f, m, "mamba_expand * hidden_size", "mamba_expand * hidden_size = ");
   m.in_proj_bias = m.out_proj_bias = f.boolean_or("mamba_proj_bias", false);
   parse_time_step_limit(f, m);
   m.norm_group_size = m.d_inner;
@@ -648,20 +655,7 @@ void parse_falcon_h1(const Fields& f, const json& j, ModelConfig& c) {
   else if (j["mamba_d_ssm"].is_null()) m.d_inner = expand * c.d_model;
   else m.d_inner = f.integer("mamba_d_ssm", 1, kMaxDim * 4);
   require(m.d_inner <= kMaxDim * 4, f.path(), "mamba_expand", "mamba_expand * hidden_size is too large");
-  m.n_heads = f.integer_or("mamba_n_heads", 128, 1, kMaxHeads);
-  require(m.d_inner % m.n_heads == 0, f.path(), "mamba_n_heads", "must divide the SSM width (mamba_d_ssm, or mamba_expand * hidden_size) = " + std::to_string(m.d_inner));
-  if (f.has("mamba_d_head") && !(f.raw("mamba_d_head").is_string() && f.raw("mamba_d_head").get<std::string>() == "auto"))
-    m.head_dim = f.integer("mamba_d_head", 1, 4096);
-  else
-    m.head_dim = m.d_inner / m.n_heads;
-  require(m.head_dim * m.n_heads == m.d_inner, f.path(), "mamba_d_head",
-          "mamba_n_heads * mamba_d_head = " + std::to_string(m.head_dim * m.n_heads) + " but the SSM width is " + std::to_string(m.d_inner));
-  m.n_groups = f.integer_or("mamba_n_groups", 1, 1, kMaxHeads);
-  require(m.n_heads % m.n_groups == 0, f.path(), "mamba_n_groups", "mamba_n_heads must be a multiple of it");
-  m.d_state = f.integer_or("mamba_d_state", 256, 1, 4096);
-  m.d_conv = f.integer_or("mamba_d_conv", 4, 1, 64);
-  m.chunk_size = f.integer_or("mamba_chunk_size", 256, 1, 1 << 14);
-  m.conv_bias = f.boolean_or("mamba_conv_bias", true);
+  parse_mamba2_heads(f, m, "the SSM width (mamba_d_ssm, or mamba_expand * hidden_size)", "the SSM width is ");
   m.in_proj_bias = f.boolean_or("mamba_proj_bias", false);
   m.out_proj_bias = f.boolean_or("projectors_bias", false);  // FalconH1Mixer's out_proj
   parse_time_step_limit(f, m);
