@@ -68,16 +68,26 @@ CONFIGS = {
         "mamba1": ("mamba1", dict(TINY, d_state=16)),
         "mamba2": ("mamba2", dict(TINY, d_state=64, **M2)),
     },
+    "induction": {
+        "llama": ("llama", dict(SMALL, n_head=4, d_ff=256)),
+        "jamba": ("jamba", dict(SMALL, n_head=4, d_ff=256, d_state=16, attn_period=2, attn_offset=1, n_experts=1)),
+        "mamba1": ("mamba1", dict(SMALL, d_state=16)),
+        "mamba2": ("mamba2", dict(SMALL, d_state=16, **M2)),
+    },
 }
 SHIP = {"mqar": {"llama": "mqar-llama", "jamba": "mqar-jamba", "mamba1-n16": "mqar-mamba1", "mamba2-n64": "mqar-mamba2",
                  "mamba2-n8": "mqar-mamba2-n8", "mamba2-n16": "mqar-mamba2-n16", "mamba2-n1": "mqar-mamba2-n1",
                  "mamba2-n2": "mqar-mamba2-n2", "mamba2-n4": "mqar-mamba2-n4"},
         "selcopy": {"mamba1": "selcopy-mamba1", "mamba1-lti": "selcopy-mamba1-lti", "mamba2": "selcopy-mamba2",
                     "mamba2-lti": "selcopy-mamba2-lti"},
-        "noise": {"llama": "noise-llama", "jamba": "noise-jamba", "mamba1": "noise-mamba1", "mamba2": "noise-mamba2"}}
+        "noise": {"llama": "noise-llama", "jamba": "noise-jamba", "mamba1": "noise-mamba1", "mamba2": "noise-mamba2"},
+        "induction": {"llama": "induction-llama", "jamba": "induction-jamba", "mamba1": "induction-mamba1",
+                      "mamba2": "induction-mamba2"}}
 MQAR_STAGES = [4, 8, 16, 32, 48, 64, 79]          # curriculum: books of 2..stage pairs
 MQAR_STAGE_ACC = 0.9                              # advance at 90% training accuracy, or after a time share
 MQAR_EVAL_PAIRS = [2, 4, 8, 16, 24, 32, 48, 64, 79]
+INDUCTION_TRAIN_LENGTHS = (16, 256)              # a segment of 16..256 random symbols per batch, then again
+INDUCTION_EVAL_LENGTHS = [16, 32, 64, 128, 256, 512, 1024]  # past 256: longer than any trained segment
 NOISE_P, NOISE_MAX_RUN, NOISE_SEQ, NOISE_EVAL_CONTENT = 0.5, 4, 512, 200
 NOISE_EXAMPLE = b"A fool and his money are soon parted."
 KEYS = np.frombuffer(tasks.TRAIN_KEYS.encode(), dtype=np.uint8)
@@ -499,6 +509,46 @@ def selcopy_eval(model, family, device, patched, n_seq=1024, seed=7):
 
 
 @torch.no_grad()
+def induction_task_eval(model, family, device, patched, n_seq=128, seed=7):
+    """Per segment length L: mean bits on the first copy (predicting bytes 1..L-1: random, so at best
+    log2 62 = 5.95) and on the second copy (bytes L+1..2L-1: the scored answers), and the share of the
+    second copy's bytes predicted exactly (argmax). For attention layers, at L = 128, each head's
+    induction score (tools/train/induction_eval.py: the attention weight a byte of the second copy puts
+    on the byte after its earlier occurrence; needs eager attention, so only unpatched models)."""
+    model.eval()
+    rng = np.random.Generator(np.random.PCG64(seed))
+    ctx = fastpaths.patched(fastpaths.mixer_classes_for(family)) if patched else _null()
+    out = {}
+    with ctx:
+        for length in INDUCTION_EVAL_LENGTHS:
+            first = second = hits = 0.0
+            n_first = n_second = 0
+            chunk = 32 if length <= 256 else 8
+            for _ in range(n_seq // chunk):
+                x, m = induction_batch(chunk, length, rng)
+                x = x.to(device)
+                logits = model(input_ids=x[:, :-1], use_cache=False).logits.float()
+                bits = -torch.log_softmax(logits, -1).gather(2, x[:, 1:, None])[..., 0] / common.LN2   # (b, 2L)
+                first += bits[:, 0:length - 1].sum().item()
+                second += bits[:, length:2 * length - 1].sum().item()
+                hits += (logits.argmax(-1)[:, length:2 * length - 1] == x[:, length + 1:2 * length]).sum().item()
+                n_first += chunk * (length - 1)
+                n_second += chunk * (length - 1)
+            out[length] = {"first_copy_bits": first / n_first, "second_copy_bits": second / n_second,
+                           "copy_accuracy": hits / n_second}
+    res = {"by_length": out, "uniform_bits": float(np.log2(len(INDUCTION_SYMBOLS))),
+           "trained_lengths": list(INDUCTION_TRAIN_LENGTHS)}
+    if family in ("llama", "jamba") and not patched:
+        import induction_eval
+        rows = [bytes(r) for r in induction_batch(16, 128, np.random.Generator(np.random.PCG64(seed)))[0].tolist()]
+        try:
+            res["induction_head_scores_L128"] = induction_eval.induction_scores(model, family, rows, 128, device)
+        except Exception as exc:
+            res["induction_head_scores_error"] = f"{type(exc).__name__}: {exc}"
+    return res
+
+
+@torch.no_grad()
 def noise_eval(model, family, config, evalset, device, patched):
     """Content bits per byte on clean vs padded text (same predictions), KV vs state bytes, Delta."""
     model.eval()
@@ -569,6 +619,10 @@ def run_task(task, names, args, device, info):
             elif task == "selcopy":
                 def batch_fn(step, rng=rng):
                     return selcopy_batch(args.batch, rng)
+            elif task == "induction":
+                def batch_fn(step, rng=rng):
+                    lo, hi = INDUCTION_TRAIN_LENGTHS
+                    return induction_batch(args.batch, int(rng.integers(lo, hi + 1)), rng)
             else:
                 def batch_fn(step, rng=rng):
                     return noise_batch(src, args.batch, rng, padded_frac=args.padded_frac)
@@ -583,6 +637,9 @@ def run_task(task, names, args, device, info):
             elif task == "selcopy":
                 rec["selcopy"] = selcopy_eval(model, family, device, patched=True)
                 print(f"[selcopy/{cname}] {rec['selcopy']}", flush=True)
+            elif task == "induction":
+                rec["induction"] = induction_task_eval(model, family, device, patched=True)
+                print(f"[induction/{cname}] {rec['induction']}", flush=True)
             else:
                 rec["noise"] = noise_eval(model, family, config, evalset, device, patched=True)
                 print(f"[noise/{cname}] {rec['noise']}", flush=True)
@@ -598,6 +655,9 @@ def run_task(task, names, args, device, info):
                 elif task == "selcopy":
                     rec["shipped_selcopy_unpatched"] = selcopy_eval(ref, family, device, patched=False, n_seq=128)
                     x = selcopy_batch(2, np.random.Generator(np.random.PCG64(3)))[0]
+                elif task == "induction":
+                    rec["shipped_induction_unpatched"] = induction_task_eval(ref, family, device, patched=False, n_seq=32)
+                    x = induction_batch(2, 64, np.random.Generator(np.random.PCG64(3)))[0]
                 else:
                     rec["shipped_noise_unpatched"] = noise_eval(ref, family, ref.config, evalset[:32], device, patched=False)
                     x = torch.from_numpy(np.stack([evalset[0][1][:256], evalset[1][1][:256]]).astype(np.int64))
@@ -666,6 +726,13 @@ def write_task_json(task, out_dir, cname, rec=None):
         if desc["time_invariant"]:
             desc["control"] = ("input-to-Delta weights zero (Mamba-1 dt_proj.weight; Mamba-2 the dt rows of "
                                "in_proj.weight): Delta = softplus(bias), the same at every byte")
+    elif task == "induction":
+        lo, hi = INDUCTION_TRAIN_LENGTHS
+        desc = {"task": "induction", "generator": "tools/train/tasks.py:induction_example",
+                "format": f"a segment of random bytes from '{tasks.INDUCTION_ALPHABET}', the same segment again, a newline",
+                "alphabet": tasks.INDUCTION_ALPHABET, "trained_lengths": [lo, hi], "length": 64,
+                "example": tasks.induction_example(16, random.Random(0))[0].decode("ascii"),
+                "scored": "the second copy but its first byte"}
     else:
         desc = {"task": "noise", "generator": "tools/train/tasks.py:pad_with_noise",
                 "format": "English text; after each byte, with probability p, a run of 1..max_run junk bytes "
@@ -691,6 +758,8 @@ def write_task_json(task, out_dir, cname, rec=None):
         desc["results"] = rec["selcopy"]
     if rec is not None and "noise" in rec:
         desc["results"] = rec["noise"]
+    if rec is not None and "induction" in rec:
+        desc["results"] = rec["induction"]
     common.write_json(os.path.join(out_dir, "task.json"), desc)
 
 
@@ -702,6 +771,8 @@ def variant_score(rec):
         return rec["selcopy"]["letter_accuracy"]
     if "noise" in rec:
         return -rec["noise"]["padded_bpb"]
+    if "induction" in rec:
+        return float(np.mean([v["copy_accuracy"] for v in rec["induction"]["by_length"].values()]))
     return float("-inf")
 
 
@@ -719,7 +790,7 @@ def select_variants(args):
         best = dict(best)
         best["variants"] = {t: {"score": variant_score(r), "lr": r.get("lr"), "seed": r.get("seed"),
                                 "steps": r.get("steps"), "accuracy": r.get("accuracy"), "selcopy": r.get("selcopy"),
-                                "noise": r.get("noise"), "error": r.get("error")} for t, r, _ in variants}
+                                "noise": r.get("noise"), "induction": r.get("induction"), "error": r.get("error")} for t, r, _ in variants}
         best["chosen_variant"] = tag
         common.write_json(os.path.join(args.results_dir, f"{base}.json"), best)
         ship = SHIP.get(task, {}).get(cname)
@@ -779,7 +850,7 @@ def summarize(args):
     recs = {}
     for path in sorted(glob.glob(os.path.join(args.results_dir, "*_*.json"))):
         name = os.path.basename(path)[:-5]
-        if name.startswith(("mqar_", "noise_", "selcopy_")):
+        if name.startswith(("mqar_", "noise_", "selcopy_", "induction_")) and name != "induction":
             recs[name] = json.load(open(path))
     lines = []
     mq = {k[5:]: r for k, r in recs.items() if k.startswith("mqar_") and "accuracy" in r}
