@@ -122,6 +122,8 @@ def parse_args():
     ap.add_argument("--induction-share", type=float, default=0.0, help="MQAR: for this first share of the time, "
                     "every other batch is repeated random strings (tasks.induction_example; loss on the second copy), "
                     "which have a dense copying signal")
+    ap.add_argument("--first-copy-loss", action="store_true", help="induction: train on the first copy too "
+                    "(random symbols: teaches the alphabet, so the first copy reads at log2 62 bits, not worse)")
     ap.add_argument("--padded-frac", type=float, default=0.5, help="noise: fraction of training rows that are padded")
     ap.add_argument("--ckpt-dir", default=None, help="save a float32 checkpoint (model, optimizer, curriculum) "
                     "here right after training, before evaluation")
@@ -622,14 +624,19 @@ def run_task(task, names, args, device, info):
             elif task == "induction":
                 def batch_fn(step, rng=rng):
                     lo, hi = INDUCTION_TRAIN_LENGTHS
-                    return induction_batch(args.batch, int(rng.integers(lo, hi + 1)), rng)
+                    length = int(rng.integers(lo, hi + 1))
+                    x, m = induction_batch(args.batch, length, rng)
+                    if args.first_copy_loss:
+                        m[:, 1:length] = True
+                    return x, m
             else:
                 def batch_fn(step, rng=rng):
                     return noise_batch(src, args.batch, rng, padded_frac=args.padded_frac)
             model, config, rec = train_config(task, cname, family, size, batch_fn, args, device, lti, on_step)
             rec.update({"task": task, "config_name": cname, "family": family, "size": size, "env": info,
                         "seed": args.seed, "variant": args.tag, "recipe": {k: getattr(args, k) for k in (
-                            "stages", "first_share", "stage_share", "induction_share", "padded_frac", "size", "resume")}})
+                            "stages", "first_share", "stage_share", "induction_share", "padded_frac", "size", "resume",
+                            "first_copy_loss")}})
             if task == "mqar":
                 rec["curriculum"] = cur.history
                 rec["accuracy"] = mqar_accuracy(model, family, device, patched=True)
