@@ -247,6 +247,19 @@ class TestShippedModels : public QObject {
             r.at("mean_delta_content").get<double>(), r.at("mean_delta_junk").get<double>(), qPrintable(d.per_layer.join("; ")));
       QVERIFY2((d.off < d.on) == (r.at("mean_delta_junk").get<double>() < r.at("mean_delta_content").get<double>()),
                "delta content/junk goes the other way");
+    } else if (task == "induction") {
+      // The reference example is a segment of L symbols, the same L again, a newline; scored: L+1 .. 2L-1.
+      const int64_t L = (int64_t(bytes.size()) - 1) / 2;
+      QCOMPARE(int64_t(bytes.size()), 2 * L + 1);
+      QVERIFY(std::equal(bytes.begin(), bytes.begin() + L, bytes.begin() + L));
+      std::vector<int64_t> answers;
+      for (int64_t t = L + 1; t < 2 * L; ++t) answers.push_back(t);
+      const double acc = argmax_right(*e, answers);
+      const auto& by_length = desc.at("results").at("by_length");
+      const double claimed = by_length.at(std::to_string(L)).at("copy_accuracy").get<double>();
+      qInfo("%s: %lld-symbol segment, our core copies %.3f of the second copy (task.json: %.3f on 128 examples)",
+            qPrintable(model), (long long)L, acc, claimed);
+      QVERIFY2(std::abs(acc - claimed) < 0.2, qPrintable(QString("copy accuracy %1 against %2").arg(acc).arg(claimed)));
     } else {
       QFAIL(qPrintable(QString::fromStdString("unknown task " + task)));
     }

@@ -1,5 +1,7 @@
 #include "DeckExport.h"
 
+#include "UiLanguage.h"
+
 #include <QApplication>
 #include <QBuffer>
 #include <QDir>
@@ -46,6 +48,16 @@ int write(const Options& o, QString* error) {
     *error = QString("--language: '%1' is not en or zh").arg(o.language);
     return -1;
   }
+  // The deck's panels, axes and legends speak the cards' language too (not remembered as the app's).
+  const QString uiBefore = UiLanguage::instance()->current();
+  if (!UiLanguage::instance()->apply(o.language, /*remember=*/false)) {
+    *error = QString("--language: no translation file for '%1'").arg(o.language);
+    return -1;
+  }
+  struct RestoreUi {
+    QString code;
+    ~RestoreUi() { UiLanguage::instance()->apply(code, /*remember=*/false); }
+  } restoreUi{uiBefore};
   ExplorerWindow window(/*restoreSettings=*/false);
   window.setAttribute(Qt::WA_DontShowOnScreen);
   window.setDark(o.dark);

@@ -3,6 +3,7 @@
 // (the views as vector graphics, the card's text beside them) or as one PNG per step.
 //   statescope lesson --lesson FILE --format pdf --out DECK.pdf [--language en|zh] [--dark] [--size WxH]
 //   statescope lesson --lesson FILE --format png --out DIR      (DIR/step-01.png, ...)
+// --language sets the cards' language and the panels', axes' and legends' alike.
 #pragma once
 
 #include <QSize>

@@ -894,7 +894,7 @@ def summarize(args):
                        label=f"Mamba-2, {n} pairs")
             ax[1].axhline(bag_of_values_baseline(n), color=color, ls=":", lw=0.8)
         ax[1].set_xscale("log", base=2)
-        ax[1].set_xlabel("SSM state per layer (floats): N = 8 ... 128")
+        ax[1].set_xlabel("SSM state per layer (floats): N = 1 ... 128 (N <= 4: round 6 recipe, N >= 8: rounds 4-5)")
         ax[1].set_ylabel("accuracy (dotted: no recall)")
         ax[1].set_ylim(0, 1.02)
         ax[1].grid(alpha=0.3)
@@ -961,6 +961,45 @@ def summarize(args):
         fig.suptitle("Noise padding: same content, junk bytes inserted (p=0.5, runs of 1-4)")
         fig.tight_layout()
         fig.savefig(os.path.join(args.out_img, "noise_padding.png"), dpi=120)
+        plt.close(fig)
+    ind = {}
+    for path in sorted(glob.glob(os.path.join(args.results_dir, "round*", "induction_*.json"))):
+        r = json.load(open(path))
+        if "induction" in r:
+            ind[os.path.basename(os.path.dirname(path)) + "/" + os.path.basename(path)[10:-5]] = r
+    if ind:
+        shipped = {(os.path.basename(p)[10:-5], json.load(open(p)).get("chosen_variant"))
+                   for p in glob.glob(os.path.join(args.results_dir, "induction_*.json"))}
+        lengths = INDUCTION_EVAL_LENGTHS
+        lines += ["", "## Induction: copy accuracy on the second copy (bits on the first / second copy), by segment length",
+                  "", "| run | params | training | " + " | ".join(str(n) for n in lengths) + " |",
+                  "| --- | --- | --- |" + " --- |" * len(lengths)]
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        for i, (name, r) in enumerate(ind.items()):
+            bl = {int(k): v for k, v in r["induction"]["by_length"].items()}
+            family, tag = r["family"], r.get("variant")
+            ship = f" (shipped as {SHIP['induction'][r['config_name']]})" if (r["config_name"], tag) in shipped else ""
+            both = " both copies" if (r.get("recipe") or {}).get("first_copy_loss") else " second copy"
+            lines.append(f"| {name}{ship} | {r['params']['total']} | {training_note(r)},{both} | "
+                         + " | ".join(f"{bl[n]['copy_accuracy']:.2f} ({bl[n]['first_copy_bits']:.1f} / "
+                                      f"{bl[n]['second_copy_bits']:.2f})" for n in lengths) + " |")
+            if ship:
+                ax.plot(lengths, [bl[n]["copy_accuracy"] for n in lengths], "o-", lw=2.5,
+                        label=f"{SHIP['induction'][r['config_name']]} (shipped)")
+            else:
+                ax.plot(lengths, [bl[n]["copy_accuracy"] for n in lengths], ":", color="0.6", lw=1)
+        ax.plot([], [], ":", color="0.6", label="other runs (rounds 6-7)")
+        ax.axvspan(INDUCTION_TRAIN_LENGTHS[1], lengths[-1], color="0.92", label="longer than any trained segment")
+        ax.axhline(1.0 / len(INDUCTION_SYMBOLS), color="k", ls="--", lw=0.8, label="chance (1/62)")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("segment length L (the text is L random symbols, then the same L again)")
+        ax.set_ylabel("second copy predicted exactly")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title("In-context copying: the hybrid's attention copies at every length, the SSM's state fills up")
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out_img, "induction_models.png"), dpi=120)
         plt.close(fig)
     errors = {k: r["error"] for k, r in recs.items() if "error" in r}
     if errors:
