@@ -93,6 +93,7 @@ std::string workspace_to_json(const WorkspaceState& s) {
   for (const auto& c : s.columns) {
     nlohmann::ordered_json m = {{"folder", c.folder}, {"layer", c.layer}, {"head", c.head}, {"channel", c.channel}};
     if (c.delta_average) m["delta"] = "average";  // only when intervened: older files read the same
+    if (c.attention_part) m["part"] = "attention";  // only for the attention part of a parallel layer
     j["models"].push_back(m);
   }
   j["active_column"] = s.active_column;
@@ -132,6 +133,9 @@ WorkspaceState workspace_from_json(const std::string& text, const std::string& p
     const std::string delta = m.text_or("delta", "selective");
     if (delta != "selective" && delta != "average") m.fail("delta", "must be \"selective\" or \"average\", got \"" + delta + "\"");
     c.delta_average = delta == "average";
+    const std::string part = m.text_or("part", "ssm");
+    if (part != "ssm" && part != "attention") m.fail("part", "must be \"ssm\" or \"attention\", got \"" + part + "\"");
+    c.attention_part = part == "attention";
     s.columns.push_back(c);
   }
   s.active_column = int(top.integer_or("active_column", 0, 0, 3));

@@ -19,6 +19,9 @@ struct WorkspaceColumn {
   std::string folder;  // the model folder, as opened
   int layer = 0, head = 0, channel = 0;
   bool delta_average = false;  // the Δ → average intervention ("delta": "average"; absent: the trained model)
+  // A layer with attention and an SSM side by side (Falcon-H1, a Zamba2 hybrid layer): the views show its
+  // attention ("part": "attention"; absent or "ssm": its SSM).
+  bool attention_part = false;
   bool operator==(const WorkspaceColumn&) const = default;
 };
 

@@ -17,7 +17,8 @@ namespace {
 WorkspaceState full_state() {
   WorkspaceState s;
   s.input = std::string("A1 B2|B2 A1\n\x01\x02 \xff\xfe binary", 27);
-  s.columns = {{"/models/mamba2-bytes", 3, 5, 0, true}, {"/models/llama-bytes", 1, 2, 0}, {"rel/mamba1", 4, 0, 511}};
+  s.columns = {{"/models/mamba2-bytes", 3, 5, 0, true}, {"/models/llama-bytes", 1, 2, 0}, {"rel/mamba1", 4, 0, 511},
+               {"/models/falcon-h1", 2, 3, 0, false, /*attention_part=*/true}};
   s.active_column = 2;
   s.device = "cuda";
   s.precision = "bf16";
@@ -91,6 +92,10 @@ class TestWorkspaceFile : public QObject {
     WorkspaceState u = s;
     u.columns[0].delta_average = false;
     QVERIFY(workspace_to_json(u).find("\"delta\": \"average\"") == std::string::npos);
+    // The attention part of a parallel layer is written only when chosen ("part": "attention").
+    QVERIFY(workspace_to_json(s).find("\"part\": \"attention\"") != std::string::npos);
+    u.columns[3].attention_part = false;
+    QVERIFY(workspace_to_json(u).find("\"part\"") == std::string::npos);
     QVERIFY(workspace_from_json(workspace_to_json(u), "x") == u);
     // Valid UTF-8 input is stored readable, as text.
     WorkspaceState t = s;
@@ -119,6 +124,8 @@ class TestWorkspaceFile : public QObject {
     QVERIFY(error_of("{\"input\": {\"text\": \"x\"}}").contains("not a StateScope workspace"));
     QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},\n \"models\": [{\"folder\": \"m\", \"delta\": \"mean\"}],\n"
                      " \"selection\": {\"token\": 0}}").contains("w.statescope:3: models[0].delta"));
+    QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},\n \"models\": [{\"folder\": \"m\", \"part\": \"mlp\"}],\n"
+                     " \"selection\": {\"token\": 0}}").contains("w.statescope:3: models[0].part"));
     QVERIFY(error_of("{\"statescope_workspace\": 1,\n \"input\": {\"text\": \"x\"},\n \"models\": [{\"folder\": \"m\", \"layer\": \"two\"}],\n"
                      " \"selection\": {\"token\": 0}}").contains("w.statescope:3: models[0].layer"));
   }

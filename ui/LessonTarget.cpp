@@ -209,7 +209,7 @@ ss::WorkspaceState LessonTarget::state() const {
   const QStringList folders = modelFolders();
   for (int c = 0; c < ws->columnCount(); ++c) {
     const LayerChoice ch = ws->choice(c);
-    s.columns.push_back({folders[c].toStdString(), ch.layer, ch.head, ch.channel, ws->deltaAverage(c)});
+    s.columns.push_back({folders[c].toStdString(), ch.layer, ch.head, ch.channel, ws->deltaAverage(c), ch.attention_part});
   }
   s.active_column = ws->activeColumn();
   s.token = ws->token();
@@ -231,8 +231,14 @@ bool LessonTarget::restore(const ss::WorkspaceState& s, QString* error) {
   setInput(QByteArray::fromStdString(s.input));
   waitForIdle();
   Workspace* ws = m_window->workspace();
-  for (int c = 0; c < std::min<int>(ws->columnCount(), int(s.columns.size())); ++c)
+  for (int c = 0; c < std::min<int>(ws->columnCount(), int(s.columns.size())); ++c) {
     setView(c, {s.columns[size_t(c)].layer, s.columns[size_t(c)].head, s.columns[size_t(c)].channel});
+    if (s.columns[size_t(c)].attention_part) {  // the attention part of a parallel layer (Falcon-H1, Zamba2)
+      LayerChoice ch = ws->choice(c);
+      ch.attention_part = true;
+      ws->setChoice(c, ch);
+    }
+  }
   for (int c = 0; c < std::min<int>(ws->columnCount(), int(s.columns.size())); ++c)
     if (s.columns[size_t(c)].delta_average) setDeltaAverage(c, true);  // shown as intervened, as when saved
   setActiveColumn(s.active_column);

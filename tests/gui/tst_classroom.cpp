@@ -330,6 +330,43 @@ class TestClassroom : public QObject {
     QVERIFY2(e.contains("b.json:2: statescope_lesson: this lesson is format version 9"), qPrintable(e));
   }
 
+  // Falcon-H1: every layer has attention and a Mamba-2 side by side; the part a column shows is saved
+  // ("part": "attention") and restored, with its head.
+  void workspace_keeps_the_attention_part_of_a_parallel_layer() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("falcon.statescope");
+    const QString folder = sourceDir() + "/tests/fixtures/falcon_h1_a";
+    ss::WorkspaceState saved;
+    {
+      ExplorerWindow w(false);
+      w.show();
+      Classroom c(&w);
+      QString err;
+      QVERIFY2(c.target()->setModels({folder}, &err), qPrintable(err));
+      c.target()->setInput("A parallel layer: attention beside a Mamba-2.");
+      c.target()->waitForIdle();
+      LayerChoice ch = w.workspace()->choice(0);
+      ch.layer = 1;
+      ch.head = 1;
+      ch.attention_part = true;
+      w.workspace()->setChoice(0, ch);
+      c.target()->waitForIdle();
+      QVERIFY2(c.saveWorkspace(path, &err), qPrintable(err));
+      saved = c.workspaceState();
+      QVERIFY(saved.columns.at(0).attention_part);
+    }
+    ExplorerWindow w(false);
+    w.show();
+    Classroom c(&w);
+    QString err;
+    QVERIFY2(c.openWorkspace(path, &err), qPrintable(err));
+    const LayerChoice back = w.workspace()->choice(0);
+    QVERIFY(back.attention_part);
+    QCOMPARE(back.layer, 1);
+    QCOMPARE(back.head, 1);
+    QCOMPARE(c.workspaceState().columns, saved.columns);
+  }
+
   void workspace_round_trips_through_the_window() {
     QTemporaryDir dir;
     const QString path = dir.filePath("demo.statescope");
