@@ -76,6 +76,16 @@ double forward_flops(const ModelConfig& c, double T) {
       case MixerKind::None: break;
       case MixerKind::AttentionMamba2: break;  // split above
     }
+    if (c.shared_block(l) >= 0) {  // a Zamba2 hybrid layer: its use of a shared block, then its own linear
+      const auto& a = c.attn;
+      const double r = c.zamba2.adapter_rank, I = c.ffn.intermediate;
+      const double q = a.n_heads * double(a.head_dim), kv = a.n_kv_heads * double(a.head_dim);
+      f += 2 * T * 2 * D * (q + 2 * kv) + 2 * T * q * D;                 // q, k, v on concat(x, x_0) [T, 2D]; o
+      if (c.zamba2.attention_adapters) f += 2 * T * r * (3 * 2 * D + q + 2 * kv);  // q, k, v adapters
+      f += 2 * 2 * (T * T / 2) * q;                                       // causal QK^T and PV
+      f += 2 * T * D * 2 * I + 2 * T * I * D + 2 * T * r * (D + 2 * I);  // gate_up (+ its adapter), down
+      f += 2 * T * D * D;                                                 // the layer's own linear
+    }
     const double mlp_mats = c.ffn.mlp == MlpKind::Relu2 ? 2 : 3;  // Nemotron-H's MLP has no gate
     const double shared = 3 * 2 * T * D * double(c.ffn.shared_intermediate);  // Granite's shared MLP (0 elsewhere)
     if (c.ffns[l] == FfnKind::Mlp) f += c.ffn.shared_intermediate ? shared : mlp_mats * 2 * T * D * c.ffn.intermediate;
@@ -99,6 +109,12 @@ TraceRequest views_request(const ModelConfig& c, int64_t T) {
 int main(int argc, char** argv) {
   int64_t bytes = 4096, steps = 512;
   std::string families = "mamba,mamba2,llama,jamba";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("usage: statescope-bench-cpu [--bytes 4096] [--steps 512] [--families mamba,mamba2,llama,jamba]\n"
+                  "  families: mamba, mamba2, llama, jamba, falcon_mamba, bamba, nemotron_h, granite_hybrid, falcon_h1, zamba2\n");
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--bytes") bytes = std::stoll(argv[i + 1]);
