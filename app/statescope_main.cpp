@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   const bool deck = argc > 1 && std::strcmp(argv[1], "lesson") == 0;
   if (deck && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   if (exporting && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-  if (exporting)  // the offscreen platform's notes about itself are not the user's business
+  if (exporting || deck)  // the offscreen platform's notes about itself are not the user's business
     qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {
       if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
     });
