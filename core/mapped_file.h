@@ -23,6 +23,12 @@ class MappedFile {
   // Refuses (ss::Error naming `what`) a file that has shrunk since it was mapped: touching a mapped
   // page past the new end would kill the process with SIGBUS. Call before reading a range.
   void check_unchanged(const std::string& what) const;
+  // Runs copy(context), which reads mapped bytes of this file, so that a file cut short by another
+  // process meanwhile (after check_unchanged: touching a page past the new end raises SIGBUS) becomes
+  // an ss::Error naming the file and `what`, not the end of the process. The SIGBUS is caught only on
+  // this thread and only inside the call; any other SIGBUS goes to the handler installed before.
+  // `copy` must own nothing with a destructor: the fault leaves it by siglongjmp.
+  void read_guarded(const std::string& what, void (*copy)(void* context), void* context) const;
   // Drops the whole pages inside [offset, offset + n) from this process's resident memory (the
   // kernel keeps them in its page cache); a later read maps them in again.
   void release(uint64_t offset, uint64_t n) const;

@@ -158,7 +158,16 @@ Tensor SafetensorsFile::read(const std::string& name) {
   map_->check_unchanged(name);
   const int64_t n = shape_numel(e.shape);
   Tensor t(allocate_host(n), e.shape, Device::Cpu);
-  widen_to_float(map_->data() + data_start_ + e.begin, e.dtype, static_cast<uint64_t>(n), t.data());
+  struct Widen {
+    const unsigned char* src;
+    DType dtype;
+    uint64_t n;
+    float* dst;
+  } job{map_->data() + data_start_ + e.begin, e.dtype, static_cast<uint64_t>(n), t.data()};
+  map_->read_guarded(name, [](void* p) {
+    const auto* j = static_cast<const Widen*>(p);
+    widen_to_float(j->src, j->dtype, j->n, j->dst);
+  }, &job);
   map_->release(data_start_ + e.begin, e.end - e.begin);
   return t;
 }

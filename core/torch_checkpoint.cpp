@@ -65,21 +65,36 @@ Tensor TorchCheckpoint::read(const std::string& name) {
     if (t.shape[d] != 1 && t.stride[d] != expect) contiguous = false;
     expect *= t.shape[d];
   }
-  if (contiguous) {
-    widen_to_float(base + t.offset * elt, t.dtype, static_cast<uint64_t>(n), out.data());
-  } else if (n > 0) {
+  // The copy reads the mapping inside MappedFile::read_guarded (a file cut short meanwhile is an
+  // error, not a SIGBUS); everything it needs is made before, since the fault leaves by siglongjmp.
+  std::vector<int64_t> idx(t.shape.size(), 0);
+  struct Copy {
+    const TorchTensorRef* t;
+    const unsigned char* base;
+    size_t elt;
+    int64_t n;
+    bool contiguous;
+    int64_t* idx;
+    float* out;
+  } job{&t, base, elt, n, contiguous, idx.data(), out.data()};
+  map_->read_guarded(name, [](void* p) {
+    const Copy& c = *static_cast<const Copy*>(p);
+    const TorchTensorRef& t = *c.t;
+    if (c.contiguous) {
+      widen_to_float(c.base + t.offset * c.elt, t.dtype, static_cast<uint64_t>(c.n), c.out);
+      return;
+    }
     const size_t rank = t.shape.size();
-    std::vector<int64_t> idx(rank, 0);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < c.n; ++i) {
       uint64_t at = t.offset;
-      for (size_t d = 0; d < rank; ++d) at += static_cast<uint64_t>(idx[d]) * static_cast<uint64_t>(t.stride[d]);
-      widen_to_float(base + at * elt, t.dtype, 1, out.data() + i);
+      for (size_t d = 0; d < rank; ++d) at += static_cast<uint64_t>(c.idx[d]) * static_cast<uint64_t>(t.stride[d]);
+      widen_to_float(c.base + at * c.elt, t.dtype, 1, c.out + i);
       for (size_t d = rank; d-- > 0;) {
-        if (++idx[d] < t.shape[d]) break;
-        idx[d] = 0;
+        if (++c.idx[d] < t.shape[d]) break;
+        c.idx[d] = 0;
       }
     }
-  }
+  }, &job);
   map_->release(e.data_offset, e.size);
   return out;
 }
