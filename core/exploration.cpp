@@ -240,16 +240,15 @@ int64_t Exploration::snapshot_bytes() const {
   return model_->state_bytes() + config().vocab_size * static_cast<int64_t>(sizeof(float));  // states + next logits
 }
 
-int64_t Exploration::kept_bytes() const {
-  int64_t n = static_cast<int64_t>(snapshots_.size()) * snapshot_bytes();
-  n += static_cast<int64_t>(bytes_.capacity() + ids_.capacity() * sizeof(int32_t) + surprisal_.capacity() * sizeof(float));
-  for (const auto& v : mean_delta_) n += static_cast<int64_t>(v.capacity() * sizeof(float));
-  if (spans_) n += static_cast<int64_t>(spans_->ids.capacity() * (sizeof(int32_t) + 2 * sizeof(int64_t) + sizeof(std::string)));
+void Exploration::tally(MemoryTally& m) const {
+  m.add_bytes(static_cast<int64_t>(snapshots_.size()) * snapshot_bytes());
+  m.add_bytes(static_cast<int64_t>(bytes_.capacity() + ids_.capacity() * sizeof(int32_t) + surprisal_.capacity() * sizeof(float)));
+  for (const auto& v : mean_delta_) m.add_bytes(static_cast<int64_t>(v.capacity() * sizeof(float)));
+  if (spans_) m.add_bytes(static_cast<int64_t>(spans_->ids.capacity() * (sizeof(int32_t) + 2 * sizeof(int64_t) + sizeof(std::string))));
   if (tail_) {
-    n += tail_->w.bytes();
-    for (const auto& [name, rows] : tail_->rows) n += rows.buf.numel() * static_cast<int64_t>(sizeof(float));
+    for (const Tensor* t : {&tail_->w.x, &tail_->w.delta, &tail_->w.B, &tail_->w.C, &tail_->w.states, &tail_->w.attn, &tail_->w.logits}) m.add(*t);
+    for (const auto& [name, rows] : tail_->rows) m.add(rows.buf);
   }
-  return n;
 }
 
 void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {

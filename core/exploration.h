@@ -31,6 +31,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "memory_tally.h"
 #include "model.h"
 #include "task_generator.h"
 #include "token_spans.h"
@@ -99,9 +100,9 @@ class Exploration {
   std::string backend_name() const;  // "cpu" or "cuda (...)"
   int64_t snapshot_every() const { return snapshot_every_; }  // the current spacing (it doubles past the budget)
   int64_t snapshot_bytes() const;                              // memory of one snapshot
-  // Host memory of what it keeps besides the weights and the live state: the snapshots, the per-token
-  // results and the text (vector capacities), the tail window's row buffers. For soak tests.
-  int64_t kept_bytes() const;
+  // Adds the host memory of what it keeps besides the weights and the live state: the snapshots, the
+  // per-token results and the text (vector capacities), the tail window and its row buffers.
+  void tally(MemoryTally& m) const;
   std::vector<int64_t> snapshot_positions() const;
   int64_t snapshot_at_or_before(int64_t t) const;  // where a rerun for position t starts
 

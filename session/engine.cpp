@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <set>
 #include <utility>
 
 #include "window_matrix.h"
@@ -398,31 +397,29 @@ std::shared_ptr<const std::vector<float>> Engine::per_token(const Document& d, i
   return v;
 }
 
-int64_t Engine::cache_bytes() const {
-  int64_t n = 0;
-  for (const CachedWindow& cw : windows_) n += cw.w.bytes();
-  std::set<const void*> seen;  // frames and per-token vectors are shared between the maps
-  auto vec = [&](const std::shared_ptr<const std::vector<float>>& v) {
-    if (v && seen.insert(v.get()).second) n += static_cast<int64_t>(v->capacity() * sizeof(float));
-  };
+void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
+  for (const auto& [id, col] : columns_)
+    if (col.ex) {
+      col.ex->tally(models);
+      models.add_bytes(col.held.size());
+    }
+  // The caches, with the models' storages first so that a window the model's tail shares counts once.
+  MemoryTally all = models;
+  for (const CachedWindow& cw : windows_)
+    for (const Tensor* t : {&cw.w.x, &cw.w.delta, &cw.w.B, &cw.w.C, &cw.w.states, &cw.w.attn, &cw.w.logits}) all.add(*t);
   auto frame = [&](const FramePtr& f) {
-    if (!f || !seen.insert(f.get()).second) return;
-    n += static_cast<int64_t>(sizeof(Frame) + f->values.capacity() * sizeof(float));
+    if (!f) return;
+    int64_t n = static_cast<int64_t>(sizeof(Frame) + f->values.capacity() * sizeof(float));
     for (const Series& s : f->series) n += static_cast<int64_t>((s.x.capacity() + s.y.capacity()) * sizeof(double));
-    vec(f->per_token);
+    all.add_shared(f, n);
+    if (f->per_token) all.add_shared(f->per_token, static_cast<int64_t>(f->per_token->capacity() * sizeof(float)));
   };
   for (const auto& [k, f] : frames_) frame(f);
   for (const auto& [k, f] : matrices_) frame(f);
   frame(cost_);
-  for (const auto& [k, v] : per_token_) vec(v);
-  return n;
-}
-
-int64_t Engine::models_kept_bytes() const {
-  int64_t n = 0;
-  for (const auto& [id, col] : columns_)
-    if (col.ex) n += col.ex->kept_bytes() + col.held.size();
-  return n;
+  for (const auto& [k, v] : per_token_)
+    if (v) all.add_shared(v, static_cast<int64_t>(v->capacity() * sizeof(float)));
+  caches.add_bytes(all.bytes() - models.bytes());
 }
 
 FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, int64_t r1, int64_t c1) {

@@ -71,10 +71,10 @@ class Engine {
 
   int64_t cache_hits() const { return hits_; }      // frames answered from the cache
   int64_t cache_misses() const { return misses_; }
-  // Host memory of the caches (windows, frames, per-token copies; a shared vector counted once) and of
-  // what every model keeps (Exploration::kept_bytes). For soak tests.
-  int64_t cache_bytes() const;
-  int64_t models_kept_bytes() const;
+  // Host memory, each storage once (for soak tests): what every model keeps (Exploration::tally) and
+  // the text it holds; then, into `caches`, what `models` does not hold already of the caches (traced
+  // windows, frames, per-token copies).
+  void tally(MemoryTally& models, MemoryTally& caches) const;
 
  private:
   struct Column {
