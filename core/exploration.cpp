@@ -240,6 +240,17 @@ int64_t Exploration::snapshot_bytes() const {
   return model_->state_bytes() + config().vocab_size * static_cast<int64_t>(sizeof(float));  // states + next logits
 }
 
+void Exploration::tally(MemoryTally& m) const {
+  m.add_bytes(static_cast<int64_t>(snapshots_.size()) * snapshot_bytes());
+  m.add_bytes(static_cast<int64_t>(bytes_.capacity() + ids_.capacity() * sizeof(int32_t) + surprisal_.capacity() * sizeof(float)));
+  for (const auto& v : mean_delta_) m.add_bytes(static_cast<int64_t>(v.capacity() * sizeof(float)));
+  if (spans_) m.add_bytes(static_cast<int64_t>(spans_->ids.capacity() * (sizeof(int32_t) + 2 * sizeof(int64_t) + sizeof(std::string))));
+  if (tail_) {
+    for (const Tensor* t : {&tail_->w.x, &tail_->w.delta, &tail_->w.B, &tail_->w.C, &tail_->w.states, &tail_->w.attn, &tail_->w.logits}) m.add(*t);
+    for (const auto& [name, rows] : tail_->rows) m.add(rows.buf);
+  }
+}
+
 void Exploration::consume_logits(const Tensor& logits, int64_t pos0) {
   const int64_t T = logits.size(0), V = logits.size(1);
   const double ln2 = std::log(2.0);
@@ -392,18 +403,32 @@ UpdateStats Exploration::set_bytes(std::vector<uint8_t> bytes, const RunControl&
     common = 0;
   }
   if (common < computed_) rewind(common);
+  return run_to_end(rc);
+}
+
+UpdateStats Exploration::append(const std::vector<uint8_t>& more, const RunControl& rc) {
+  // A tokenizer model may merge the new bytes with the last tokens, and Δ → average takes new means
+  // over the whole text: both need the whole text again.
+  if (model_->has_tokenizer() || iv_.mean_delta) {
+    std::vector<uint8_t> b = bytes_;
+    b.insert(b.end(), more.begin(), more.end());
+    return set_bytes(std::move(b), rc);
+  }
+  // A byte model: the bytes are the tokens and nothing before them changes, so the text grows in
+  // place (O(more) amortised: no copy of the text, no compare with the old one). What runs is what
+  // set_bytes runs for the same text: the tokens from computed() on.
+  bytes_.insert(bytes_.end(), more.begin(), more.end());
+  ids_.insert(ids_.end(), more.begin(), more.end());
+  return run_to_end(rc);
+}
+
+UpdateStats Exploration::run_to_end(const RunControl& rc) {
   UpdateStats st;
   st.from = computed_;
   if (computed_ == size()) return st;
   if (size() - computed_ <= kStepAppendLimit) run_steps(st);
   else run_forward(rc, st);
   return st;
-}
-
-UpdateStats Exploration::append(const std::vector<uint8_t>& more, const RunControl& rc) {
-  std::vector<uint8_t> b = bytes_;
-  b.insert(b.end(), more.begin(), more.end());
-  return set_bytes(std::move(b), rc);
 }
 
 void Exploration::set_delta_average(bool on) {

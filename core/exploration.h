@@ -14,7 +14,8 @@
 //
 // Updating the text: set_bytes() finds the first byte that changed, rewinds to the nearest snapshot
 // at or before it and recomputes from there (an append rewinds nothing; a short append runs the
-// recurrent step() per byte, a long one the parallel forward() in chunks).
+// recurrent step() per byte, a long one the parallel forward() in chunks). append() does the same for
+// bytes added at the end without copying or comparing the text.
 //
 // Not thread-safe: one thread at a time (the GUI runs long updates on a worker and queries after).
 #pragma once
@@ -30,6 +31,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "memory_tally.h"
 #include "model.h"
 #include "task_generator.h"
 #include "token_spans.h"
@@ -98,6 +100,9 @@ class Exploration {
   std::string backend_name() const;  // "cpu" or "cuda (...)"
   int64_t snapshot_every() const { return snapshot_every_; }  // the current spacing (it doubles past the budget)
   int64_t snapshot_bytes() const;                              // memory of one snapshot
+  // Adds the host memory of what it keeps besides the weights and the live state: the snapshots, the
+  // per-token results and the text (vector capacities), the tail window and its row buffers.
+  void tally(MemoryTally& m) const;
   std::vector<int64_t> snapshot_positions() const;
   int64_t snapshot_at_or_before(int64_t t) const;  // where a rerun for position t starts
 
@@ -114,6 +119,9 @@ class Exploration {
   // The token that holds text byte b (the last token for b past the end; a byte model: b itself).
   int64_t token_at_byte(int64_t b) const;
   UpdateStats set_bytes(std::vector<uint8_t> bytes, const RunControl& rc = {});
+  // The text followed by `more`: what set_bytes(bytes() + more) gives, number for number. For a byte
+  // model without Δ → average it costs O(more) amortised (stepping through a long text appends one
+  // byte at a time); a tokenizer model retokenizes the whole text.
   UpdateStats append(const std::vector<uint8_t>& more, const RunControl& rc = {});
   UpdateStats resume(const RunControl& rc = {}) { return set_bytes(bytes_, rc); }  // after a cancel
   // Appends at most this many bytes by the recurrent step (more run as a parallel forward).
@@ -168,6 +176,7 @@ class Exploration {
   KvCache cache_prefix(const KvCache& live, int64_t keep, int64_t capacity) const;
   void run_forward(const RunControl& rc, UpdateStats& st);
   void run_steps(UpdateStats& st);
+  UpdateStats run_to_end(const RunControl& rc);  // computes tokens computed()..size(): steps when few, else forward
   void consume_logits(const Tensor& logits, int64_t pos0);  // surprisals of pos0.., updates next_logits_
   void save_snapshot_if_due();
   void extend_tail(TailSink& sink, int64_t new_t0);

@@ -43,11 +43,27 @@ void Document::clamp_selection() {
   w1 = std::min(n, w0 + kDefaultWindow);
 }
 
-void Document::set_text(std::vector<uint8_t> bytes) {
+void Document::set_text(const std::vector<uint8_t>& bytes) {
   ++serial;
-  if (bytes == *text) return;
+  if (text == bytes) return;
   ++text_version;
-  text = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  text = SharedText(bytes);
+  clamp_selection();
+}
+
+void Document::replace_text(SharedText t) {
+  ++serial;
+  if (t == text) return;
+  ++text_version;
+  text = std::move(t);
+  clamp_selection();
+}
+
+void Document::append(const std::vector<uint8_t>& more) {
+  ++serial;
+  if (more.empty()) return;
+  ++text_version;
+  text = text.appended(more.data(), static_cast<int64_t>(more.size()));
   clamp_selection();
 }
 
@@ -129,12 +145,11 @@ bool Document::begin_stepping() {
   const int64_t n = size();
   if (n == 0) return false;
   const int64_t cut = token + 1 < n ? token + 1 : 1;  // from the start when the last token is selected
-  pending.assign(text->begin() + cut, text->end());
-  std::vector<uint8_t> head(text->begin(), text->begin() + cut);
+  pending = text.substr(cut);
   stepping = true;
   follow_end = true;
   explicit_window = false;
-  set_text(std::move(head));
+  replace_text(text.substr(0, cut));
   return true;
 }
 
@@ -146,22 +161,20 @@ int64_t Document::step(int64_t n) {
     ++serial;
     return 0;
   }
-  std::vector<uint8_t> b = *text;
-  b.insert(b.end(), pending.begin(), pending.begin() + n);
-  pending.erase(pending.begin(), pending.begin() + n);
+  SharedText b = text.appended(pending.data(), n);
+  pending = pending.substr(n);
   follow_end = true;
-  set_text(std::move(b));
+  replace_text(std::move(b));
   if (pending.empty()) stepping = false;
   return n;
 }
 
 void Document::feed_rest() {
   if (!stepping) return;
-  std::vector<uint8_t> b = *text;
-  b.insert(b.end(), pending.begin(), pending.end());
-  pending.clear();
+  SharedText b = text.appended(pending);
+  pending = SharedText();
   stepping = false;
-  set_text(std::move(b));
+  replace_text(std::move(b));
 }
 
 }  // namespace ss

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "shared_text.h"
 
 namespace ss {
 
@@ -54,8 +55,11 @@ struct Document {
 
   uint64_t serial = 0;        // bumps on every change
   uint64_t text_version = 0;  // bumps when the text changes
-  std::shared_ptr<const std::vector<uint8_t>> text = std::make_shared<const std::vector<uint8_t>>();
-  std::vector<uint8_t> pending;  // stepping: the rest of the text, fed one byte per step (not in `text`)
+  // The text and, while stepping, the rest still to feed (not in `text`). Both share their buffers
+  // with the copies handed to the worker: a step appends to `text` and drops the front of `pending`
+  // without copying either (SharedText), so stepping through a long text costs O(1) per byte here.
+  SharedText text;
+  SharedText pending;
   bool stepping = false;
 
   // Selection: token t and the window [w0, w1) the views show around it.
@@ -71,12 +75,13 @@ struct Document {
   std::vector<bool> delta_average;
   int active = 0;               // the column the single-model views show
 
-  int64_t size() const { return static_cast<int64_t>(text->size()); }
+  int64_t size() const { return text.size(); }
   int column_of(uint64_t id) const;  // -1 when closed
   bool averaged(int column) const { return column >= 0 && column < static_cast<int>(delta_average.size()) && delta_average[column]; }
 
   // --- changes (each bumps `serial`; text changes bump `text_version`) ---
-  void set_text(std::vector<uint8_t> bytes);
+  void set_text(const std::vector<uint8_t>& bytes);
+  void append(const std::vector<uint8_t>& more);
   void select_token(int64_t t);
   void select_window(int64_t a, int64_t b);  // tokens a..b inclusive, either order; the token becomes b
   void extend_selection(int64_t t);          // from the last clicked token to t
@@ -93,6 +98,7 @@ struct Document {
 
  private:
   void clamp_selection();
+  void replace_text(SharedText t);  // set_text without a copy
 };
 
 }  // namespace ss

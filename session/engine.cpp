@@ -121,19 +121,20 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
       col->error.clear();
       UpdateStats st;
       try {
-        st = ex.set_bytes(*d.text, r);
+        st = give_text(*col, d.text, r);
       } catch (const DeviceError& e) {
         const ColumnInfo& info = *d.columns[c];
         if (!info.cpu_fallback || ex.backend_name() == "cpu") throw;
         col->notice = device_fallback_note(e, "running " + ex.name());
         col->ex.reset();  // the GPU's memory back first
         col->ex = Exploration::open(info.dir, make_cpu_backend());
+        col->held = SharedText();
         col->ex->set_delta_average(d.averaged(c));
         chunks.clear();
         before = lastN = 0;
         last = std::chrono::steady_clock::now();
         pr.on_cpu = true;
-        st = col->ex->set_bytes(*d.text, r);
+        st = give_text(*col, d.text, r);
       }
       if (st.cancelled) return false;
       col->version = d.text_version;
@@ -144,6 +145,21 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     done += d.size();
   }
   return true;
+}
+
+UpdateStats Engine::give_text(Column& col, const SharedText& text, const RunControl& rc) {
+  Exploration& ex = *col.ex;
+  try {
+    // A step (or typing at the end) appends to the text the model holds, in the same buffer: the
+    // model gets the new bytes only, O(new bytes), with the numbers the whole text would give.
+    const UpdateStats st = text.extends(col.held) ? ex.append(std::vector<uint8_t>(text.begin() + col.held.size(), text.end()), rc)
+                                                  : ex.set_bytes(text.vector(), rc);
+    col.held = text;
+    return st;
+  } catch (...) {
+    col.held = SharedText(ex.bytes());  // whatever it holds now
+    throw;
+  }
 }
 
 bool Engine::up_to_date(const Document& d) const {
@@ -163,7 +179,7 @@ std::vector<Engine::ColumnStatus> Engine::status(const Document& d) const {
     auto it = columns_.find(info->id);
     if (it != columns_.end() && it->second.ex) {
       s.computed = std::min<int64_t>(it->second.ex->computed_bytes(), d.size());
-      if (it->second.ex->bytes() != *d.text) s.computed = 0;  // a text the model has not seen yet
+      if (!(it->second.held == d.text)) s.computed = 0;  // a text the model has not seen yet
       s.error = it->second.error;
       s.notice = it->second.notice;
     } else {
@@ -188,7 +204,7 @@ int64_t Engine::computed(const Document& d) const {
 Engine::Selection Engine::selection(const Document& d, int c) const {
   Selection s{d.token, d.w0, d.w1, d.size(), nullptr};
   const Column* col = column(d, c);
-  if (!col || !col->ex->tokenized() || col->ex->bytes() != *d.text) return s;
+  if (!col || !col->ex->tokenized() || !(col->held == d.text)) return s;
   const Exploration& ex = *col->ex;
   s.tokens = ex.token_spans();
   s.size = ex.size();
@@ -251,7 +267,7 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
       f.note = "no text";
       return std::make_shared<const Frame>(std::move(f));
     }
-    const int64_t n = col->ex->bytes() == *d.text ? col->ex->computed_bytes() : 0;
+    const int64_t n = col->held == d.text ? col->ex->computed_bytes() : 0;
     if (d.token >= n) {
       f.note = "byte " + std::to_string(d.token) + " is not computed yet (" + std::to_string(n) + " of " + std::to_string(d.size()) + " bytes)";
       return std::make_shared<const Frame>(std::move(f));
@@ -379,6 +395,31 @@ std::shared_ptr<const std::vector<float>> Engine::per_token(const Document& d, i
     k = k->first.ends_with(suffix) ? std::next(k) : per_token_.erase(k);
   per_token_[key] = v;
   return v;
+}
+
+void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
+  for (const auto& [id, col] : columns_)
+    if (col.ex) {
+      col.ex->tally(models);
+      models.add_bytes(col.held.size());
+    }
+  // The caches, with the models' storages first so that a window the model's tail shares counts once.
+  MemoryTally all = models;
+  for (const CachedWindow& cw : windows_)
+    for (const Tensor* t : {&cw.w.x, &cw.w.delta, &cw.w.B, &cw.w.C, &cw.w.states, &cw.w.attn, &cw.w.logits}) all.add(*t);
+  auto frame = [&](const FramePtr& f) {
+    if (!f) return;
+    int64_t n = static_cast<int64_t>(sizeof(Frame) + f->values.capacity() * sizeof(float));
+    for (const Series& s : f->series) n += static_cast<int64_t>((s.x.capacity() + s.y.capacity()) * sizeof(double));
+    all.add_shared(f, n);
+    if (f->per_token) all.add_shared(f->per_token, static_cast<int64_t>(f->per_token->capacity() * sizeof(float)));
+  };
+  for (const auto& [k, f] : frames_) frame(f);
+  for (const auto& [k, f] : matrices_) frame(f);
+  frame(cost_);
+  for (const auto& [k, v] : per_token_)
+    if (v) all.add_shared(v, static_cast<int64_t>(v->capacity() * sizeof(float)));
+  caches.add_bytes(all.bytes() - models.bytes());
 }
 
 FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, int64_t r1, int64_t c1) {

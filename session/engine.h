@@ -71,16 +71,23 @@ class Engine {
 
   int64_t cache_hits() const { return hits_; }      // frames answered from the cache
   int64_t cache_misses() const { return misses_; }
+  // Host memory, each storage once (for soak tests): what every model keeps (Exploration::tally) and
+  // the text it holds; then, into `caches`, what `models` does not hold already of the caches (traced
+  // windows, frames, per-token copies).
+  void tally(MemoryTally& models, MemoryTally& caches) const;
 
  private:
   struct Column {
     std::unique_ptr<Exploration> ex;
     uint64_t version = 0;  // the text version the model holds completely (0: none yet)
+    SharedText held;       // the text given to the model last (the bytes ex->bytes() holds), to compare in O(1)
     std::string error;
     std::string notice;    // see ColumnStatus
   };
   Column* column(const Document& d, int c);
   const Column* column(const Document& d, int c) const;
+  // Brings col's model to `text`: an append when `text` extends the held one, else set_bytes.
+  UpdateStats give_text(Column& col, const SharedText& text, const RunControl& rc);
   // The document's selection (text bytes) in column c's tokens: the same numbers for a byte model;
   // for a tokenizer model, the tokens that hold the selected byte and the window's bytes.
   struct Selection {

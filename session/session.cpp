@@ -105,9 +105,8 @@ void Session::set_text(std::vector<uint8_t> bytes) {
 }
 
 void Session::append(const std::vector<uint8_t>& more) {
-  std::vector<uint8_t> b = *doc_.text;
-  b.insert(b.end(), more.begin(), more.end());
-  set_text(std::move(b));
+  doc_.append(more);
+  post();
 }
 
 bool Session::begin_stepping() {

@@ -289,7 +289,7 @@ FramePtr Engine::memory_frame(const Document& d) {
   double ymax = 1;
   for (int64_t m = 0; m < models; ++m) {
     const Exploration& ex = *column(d, cols[m])->ex;
-    const bool current = ex.bytes() == *d.text;
+    const bool current = column(d, cols[m])->held == d.text;
     Series s{ex.tokenized() && current ? ex.name() + " (" + std::to_string(ex.size()) + " tokens)" : ex.name(), "line", cols[m], {}, {}};
     for (int64_t k = 0; k < points; ++k) {
       const int64_t t = points == 1 ? 0 : k * (n - 1) / (points - 1);

@@ -2,11 +2,15 @@
 // the values of a straight run; the window matrix reproduces the layer's output; memory formulas.
 #include <QtTest>
 
+#include <QTemporaryDir>
+
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "exploration.h"
 #include "published_memory.h"
+#include "random_model_folder.h"
 #include "test_support.h"
 #include "trace_store.h"
 #include "window_matrix.h"
@@ -92,6 +96,75 @@ class TestExploration : public QObject {
       QVERIFY2(state_diff(inc->state_at(t), full->state_at(t)) < 1e-4, qPrintable(QString("state at %1").arg(t)));
       QVERIFY(max_abs_diff(inc->next_byte_probs(t), full->next_byte_probs(t)) < 1e-4);
     }
+  }
+
+  void append_gives_the_numbers_of_set_bytes_data() {
+    QTest::addColumn<QString>("model");   // a fixture, or "tokenizer": a random Mamba-2 with a tokenizer.json
+    QTest::addColumn<bool>("average");    // Δ → average
+    QTest::newRow("mamba1") << "mamba1_tied_f32" << false;
+    QTest::newRow("mamba2") << "mamba2_g1_f32" << false;
+    QTest::newRow("jamba (KV caches)") << "jamba_a" << false;
+    QTest::newRow("mamba1, delta average") << "mamba1_tied_f32" << true;
+    QTest::newRow("tokenizer model") << "tokenizer" << false;
+  }
+  void append_gives_the_numbers_of_set_bytes() {
+    // Issue 13: append() used to be set_bytes(bytes() + more), copying and comparing the whole text
+    // per byte; a byte model now grows its text in place. The numbers must not change: one
+    // exploration appends (one byte at a time, then pieces that cross kStepAppendLimit and snapshot
+    // positions), the other is given the whole text so far with set_bytes after each piece, the old
+    // path; every result is compared exactly (==, not within a tolerance), and the appended one is
+    // also checked against a fresh run of the final text within rounding.
+    QFETCH(QString, model);
+    QFETCH(bool, average);
+    QTemporaryDir tmp;
+    std::string dir = fixture(model.toStdString());
+    if (model == "tokenizer") {
+      dir = tmp.path().toStdString() + "/model";
+      nlohmann::json cfg = testkit::bench_config("mamba2");
+      cfg["vocab_size"] = 2048;
+      cfg["num_hidden_layers"] = 2;
+      testkit::write_random_model_folder(cfg, dir, 7);
+      std::filesystem::copy_file(test::fixtures_dir() + "/tokenizers/sp_metaspace_2k/tokenizer.json", dir + "/tokenizer.json");
+    }
+    const auto all = text_bytes(300);
+    auto app = Exploration::open(dir, make_cpu_backend(), 32);
+    auto set = Exploration::open(dir, make_cpu_backend(), 32);
+    app->set_delta_average(average);
+    set->set_delta_average(average);
+    std::vector<int> pieces(40, 1);  // bytes per append
+    for (int n : {3, 16, 17, 40, 5, 90, 1, 1}) pieces.push_back(n);
+    size_t at = 0;
+    for (int n : pieces) {
+      const std::vector<uint8_t> more(all.begin() + at, all.begin() + at + n);
+      at += n;
+      const UpdateStats a = app->append(more);
+      const UpdateStats b = set->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + at));
+      QCOMPARE(a.from, b.from);
+      QCOMPARE(a.tokens, b.tokens);
+      QCOMPARE(a.recurrent, b.recurrent);
+    }
+    QCOMPARE(app->bytes(), std::vector<uint8_t>(all.begin(), all.begin() + at));
+    QCOMPARE(app->ids(), set->ids());
+    QCOMPARE(app->computed(), set->computed());
+    QCOMPARE(app->snapshot_positions(), set->snapshot_positions());
+    const auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+      return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;  // NaN at 0 too
+    };
+    QVERIFY(same(app->surprisals(), set->surprisals()));
+    for (int l = 0; l < app->config().n_layers; ++l) QVERIFY2(same(app->mean_delta(l), set->mean_delta(l)), qPrintable(QString("layer %1").arg(l)));
+    const int64_t T = app->computed();
+    for (int64_t t : {int64_t(0), int64_t(31), int64_t(33), T / 2, T - 2, T - 1}) {
+      QVERIFY2(same(app->next_byte_probs(t), set->next_byte_probs(t)), qPrintable(QString("prediction at %1").arg(t)));
+      const ModelState x = app->state_at(t), y = set->state_at(t);
+      QCOMPARE(state_diff(x, y), 0.0);
+    }
+    // And within rounding of a fresh run of the whole text (forward in chunks, no steps).
+    auto fresh = Exploration::open(dir, make_cpu_backend(), 32);
+    fresh->set_delta_average(average);
+    fresh->set_bytes(app->bytes());
+    QCOMPARE(fresh->computed(), T);
+    QVERIFY2(max_abs_diff(app->surprisals(), fresh->surprisals()) < 1e-3, "surprisals differ from a fresh run");
+    QVERIFY(state_diff(app->state_at(T - 1), fresh->state_at(T - 1)) < 1e-4);
   }
 
   void edit_in_middle_recomputes_from_snapshot() {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -114,23 +115,116 @@ class TestSession : public QObject {
     d.set_text(bytes_of("hello world"));
     d.select_token(4);
     QVERIFY(d.begin_stepping());
-    QCOMPARE(*d.text, bytes_of("hello"));
+    QCOMPARE(d.text.vector(), bytes_of("hello"));
     QCOMPARE(d.step(), int64_t(1));
-    QCOMPARE(*d.text, bytes_of("hello "));
+    QCOMPARE(d.text.vector(), bytes_of("hello "));
     QCOMPARE(d.token, int64_t(5));
     d.set_text(bytes_of("hello X"));  // the user types while stepping
     QCOMPARE(d.step(), int64_t(1));
-    QCOMPARE(*d.text, bytes_of("hello Xw"));
+    QCOMPARE(d.text.vector(), bytes_of("hello Xw"));
     d.feed_rest();  // "Whole text": every byte not fed yet, after what was typed
-    QCOMPARE(*d.text, bytes_of("hello Xworld"));
+    QCOMPARE(d.text.vector(), bytes_of("hello Xworld"));
     QVERIFY(!d.stepping);
     // With the last token selected, stepping starts from the first byte; past the end it stops.
     d.set_text(bytes_of("ab"));
     QVERIFY(d.begin_stepping());
-    QCOMPARE(*d.text, bytes_of("a"));
+    QCOMPARE(d.text.vector(), bytes_of("a"));
     QCOMPARE(d.step(), int64_t(1));
     QVERIFY(!d.stepping);
     QCOMPARE(d.step(), int64_t(0));
+  }
+
+  void shared_text_appends_without_copying() {
+    // Issue 13: a step copied the whole text (and the rest to feed) once per byte. A SharedText
+    // appends into its buffer, and the texts appended from one another share it.
+    const std::vector<uint8_t> w = bytes_of(" world"), x = bytes_of("X");
+    const SharedText a(bytes_of("hello"));  // a buffer of exactly the text: the first append copies
+    const SharedText b = a.appended(w.data(), 1);
+    QCOMPARE(b.vector(), bytes_of("hello "));
+    QCOMPARE(a.vector(), bytes_of("hello"));
+    SharedText c = b;
+    for (size_t i = 1; i < w.size(); ++i) c = c.appended(w.data() + i, 1);
+    QCOMPARE(c.vector(), bytes_of("hello world"));
+    QVERIFY(c.extends(b));
+    QVERIFY(c.data() == b.data());  // one buffer
+    // Appending to b again (an edit that branches off) copies, and leaves c as it was.
+    const SharedText e = b.appended(x.data(), 1);
+    QCOMPARE(e.vector(), bytes_of("hello X"));
+    QVERIFY(e.data() != b.data());
+    QVERIFY(!e.extends(b));
+    QCOMPARE(c.vector(), bytes_of("hello world"));
+    QCOMPARE(b.vector(), bytes_of("hello "));
+    QCOMPARE(c.substr(6).vector(), bytes_of("world"));
+    QVERIFY(c.substr(0, 6) == b);
+    QVERIFY(c == bytes_of("hello world"));
+    QVERIFY(SharedText(bytes_of("hello world")) == c);
+    QVERIFY(!(c == bytes_of("hello worle")));
+    // 1 MiB appended one byte at a time: a new buffer about log2(1 MiB / 256) times.
+    SharedText big;
+    int buffers = 0;
+    const uint8_t* last = nullptr;
+    for (int i = 0; i < (1 << 20); ++i) {
+      const uint8_t byte = static_cast<uint8_t>(i * 31);
+      big = big.appended(&byte, 1);
+      if (big.data() != last) ++buffers;
+      last = big.data();
+    }
+    QCOMPARE(big.size(), int64_t(1) << 20);
+    QCOMPARE(big[12345], static_cast<uint8_t>(12345 * 31));
+    QVERIFY2(buffers <= 14, qPrintable(QString::number(buffers)));
+    // A document's steps extend its text in place and drop the front of the rest to feed.
+    Document d;
+    d.set_text(bytes_of("abcdefghij"));
+    d.select_token(1);
+    QVERIFY(d.begin_stepping());
+    d.step();  // the first step copies "ab" + "c" into a buffer of its own
+    const SharedText s1 = d.text, p1 = d.pending;
+    d.step(2);
+    QCOMPARE(d.text.vector(), bytes_of("abcde"));
+    QVERIFY(d.text.extends(s1));
+    QVERIFY(d.pending.data() == p1.data() + 2);
+    QCOMPARE(d.pending.vector(), bytes_of("fghij"));
+  }
+
+  void stepping_gives_the_numbers_of_setting_the_text() {
+    // The worker hands a step's bytes to the model as an append (Exploration::append, O(1) per
+    // byte) instead of the whole text: the results must be those of setting the same texts.
+    const std::string text = kText + kText + kText + kText;  // past a few snapshots
+    auto surprisals = [&](bool stepping) {
+      Session s;
+      s.set_views({});
+      std::string err;
+      if (!s.open_model(fixture("mamba1_tied_f32"), "cpu", "fp32", &err)) qFatal("%s", err.c_str());
+      s.set_text(bytes_of(text));
+      s.select_token(9);
+      s.wait_idle();
+      if (stepping) {
+        s.begin_stepping();
+        s.wait_idle();
+        while (s.step(1 + s.document().size() % 3) > 0) s.wait_idle();  // 1 to 3 bytes a step
+      } else {
+        s.set_text(bytes_of(text.substr(0, 10)));  // where begin_stepping cuts it
+        s.wait_idle();
+        for (size_t n = 10; n <= text.size();) {
+          n += 1 + n % 3;
+          s.set_text(bytes_of(text.substr(0, std::min(n, text.size()))));
+          s.wait_idle();
+          if (n >= text.size()) break;
+        }
+      }
+      std::vector<float> out;
+      std::vector<uint8_t> held;
+      s.run_on_worker([&](Engine& e, const Document& d) {
+        held = e.exploration(d, 0)->bytes();
+        out = e.exploration(d, 0)->surprisals();
+      });
+      if (held != bytes_of(text)) out.clear();
+      return out;
+    };
+    const std::vector<float> stepped = surprisals(true), set = surprisals(false);
+    QCOMPARE(set.size(), text.size());
+    QCOMPARE(stepped.size(), set.size());
+    QVERIFY(std::memcmp(stepped.data(), set.data(), set.size() * sizeof(float)) == 0);
   }
 
   // --- frames of every family against an Exploration of our own ---

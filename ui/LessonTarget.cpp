@@ -175,11 +175,11 @@ std::vector<int> LessonTarget::topBytes(int column, const std::vector<int64_t>& 
   // On the session's worker, the only thread that touches a model.
   ws->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
     const ss::Exploration* ex = e.exploration(d, column);
-    if (!ex || d.size() <= last || ex->bytes() != *d.text) return;
+    if (!ex || d.size() <= last || !(d.text == ex->bytes())) return;
     // Δ → average: the means of the whole text (the column's), which the prefix then uses exactly.
     if (ex->delta_average() && ex->intervention().delta_means.empty()) return;
     const ss::Model& model = ex->model();
-    std::vector<int32_t> tokens(d.text->begin(), d.text->begin() + last);
+    std::vector<int32_t> tokens(d.text.begin(), d.text.begin() + last);
     ss::ModelState st = model.initial_state();
     const ss::Tensor logits = model.forward(tokens, st, {}, true, ex->intervention());  // [last, V]: row i predicts byte i + 1
     const int64_t V = logits.size(1);

@@ -75,7 +75,7 @@ void Workspace::setActiveColumn(int column) {
 
 void Workspace::syncBytes() {
   if (m_bytesVersion == textVersion()) return;
-  const std::vector<uint8_t>& t = *document().text;
+  const ss::SharedText& t = document().text;
   m_bytes = QByteArray(reinterpret_cast<const char*>(t.data()), qsizetype(t.size()));
   m_bytesVersion = textVersion();
   emit bytesChanged();

@@ -759,6 +759,34 @@ class TestExplorer : public QObject {
     QVERIFY(s->computed() == qint64(kText.size()));  // a warning, not an error: the model ran
   }
 
+  void a_model_with_only_slow_tokenizer_files_says_why() {
+    // Issue 13: a folder with vocab.json/merges.txt and no tokenizer.json was run as bytes without a
+    // word. Model::load refuses it now (Tokenizer::load; tst_tokenizer::refused), so the explorer's
+    // column shows the refusal, naming the file and how to write a tokenizer.json, and never runs the
+    // model on bytes; the model beside it runs.
+    const std::string dir = ss::test::make_tiny_mamba({}, ss::test::temp_dir("slowtok"));
+    ss::test::write_file(dir + "/vocab.json", "{\"a\": 0}");
+    ss::test::write_file(dir + "/merges.txt", "#version: 0.2\n");
+    ExplorerWindow w(/*restoreSettings=*/false);
+    Workspace* s = w.workspace();
+    QString err;
+    QVERIFY(!s->openModel(QString::fromStdString(dir), &err));
+    QVERIFY2(err.contains("vocab.json") && err.contains("without tokenizer.json"), qPrintable(err));
+    QVERIFY(s->openModel(fixture("mamba1_tied_f32")));
+    w.resize(1400, 900);
+    w.show();
+    w.setText(kText);
+    s->waitForIdle();
+    QVERIFY2(s->columnError(0).contains("without tokenizer.json"), qPrintable(s->columnError(0)));
+    ModelColumn* col = nullptr;
+    for (ModelColumn* c : w.findChildren<ModelColumn*>())
+      if (c->column() == 0) col = c;
+    QVERIFY(col);
+    QVERIFY2(col->errorText().contains("vocab.json") && col->errorText().contains("save_pretrained"), qPrintable(col->errorText()));
+    QCOMPARE(s->columnError(1), QString());
+    QCOMPARE(s->computed(), qint64(kText.size()));  // the other model ran the text
+  }
+
   void a_failing_model_says_why() {
     // Bad input: a model that fails to load keeps a column saying why; the window stays usable.
     ExplorerWindow w(/*restoreSettings=*/false);

@@ -7,17 +7,24 @@
 //                keeps per-token results (the byte, its surprisal, the mean Δ of each SSM layer) and
 //                snapshots (bounded by the snapshot budget), so the growth must stay within that
 //                accounting; also reports the time per step at the start and at the end.
+//   session      Session::step of one byte at a time through a text of --tokens bytes (the explorer's
+//                stepper without the window: the document hands each step to the worker, which
+//                appends it to the model), waiting for the worker after each; no views are built.
+//                The same accounting as `exploration` (the text, and the rest to feed, are held
+//                once: 2 bytes per token more).
 // The resident set size (VmRSS of /proc/self/status) is sampled --samples times; the report is the
 // growth after a warm-up of the first 1 % of the tokens, against what is expected. Exit status 1 when
 // the unexplained growth exceeds --slack MB (default 16).
 //
-//   statescope-soak --model DIR [--level model|exploration] [--tokens 1000000] [--samples 10]
+//   statescope-soak --model DIR [--level model|exploration|session] [--tokens 1000000] [--samples 10]
 //                   [--device cpu] [--slack 16]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +32,7 @@
 #include "error.h"
 #include "exploration.h"
 #include "model.h"
+#include "session.h"
 
 namespace {
 
@@ -44,7 +52,7 @@ uint8_t byte_at(int64_t i) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: statescope-soak --model DIR [--level model|exploration] [--tokens N] [--samples K] [--device cpu] [--slack MB]\n");
+  std::fprintf(stderr, "usage: statescope-soak --model DIR [--level model|exploration|session] [--tokens N] [--samples K] [--device cpu] [--slack MB]\n");
   return 2;
 }
 
@@ -66,7 +74,7 @@ int main(int argc, char** argv) {
     else if (k == "--slack") slack_mb = std::atof(v.c_str());
     else return usage();
   }
-  if (model_dir.empty() || tokens < 100 || samples < 1 || (level != "model" && level != "exploration")) return usage();
+  if (model_dir.empty() || tokens < 100 || samples < 1 || (level != "model" && level != "exploration" && level != "session")) return usage();
   try {
     const int64_t warm = std::max<int64_t>(tokens / 100, 16);
     std::vector<std::pair<int64_t, double>> rss;  // (tokens done, MB)
@@ -91,10 +99,34 @@ int main(int argc, char** argv) {
         }
       }
     } else {
-      auto ex = ss::Exploration::open(model_dir, ss::make_backend(device));
+      // exploration: the model directly; session: through the session's document and worker.
+      std::unique_ptr<ss::Session> session;
+      std::unique_ptr<ss::Exploration> own;
+      const ss::Exploration* ex = nullptr;
+      if (level == "session") {
+        session = std::make_unique<ss::Session>();
+        session->set_views({});
+        std::string err;
+        if (!session->open_model(model_dir, device, "fp32", &err)) throw std::runtime_error(err);
+        std::vector<uint8_t> text(tokens);
+        for (int64_t i = 0; i < tokens; ++i) text[i] = byte_at(i);
+        session->set_text(std::move(text));
+        session->select_token(0);
+        session->begin_stepping();  // the text cut after byte 0: every other byte is a step
+        session->wait_idle();
+        session->run_on_worker([&](ss::Engine& e, const ss::Document& d) { ex = e.exploration(d, 0); });
+      } else {
+        own = ss::Exploration::open(model_dir, ss::make_backend(device));
+        ex = own.get();
+      }
       for (int64_t k = 1; k <= tokens; ++k) {
         const auto s0 = std::chrono::steady_clock::now();
-        ex->append({byte_at(k - 1)});
+        if (session) {
+          if (k > 1) session->step(1);
+          session->wait_idle();
+        } else {
+          own->append({byte_at(k - 1)});
+        }
         const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s0).count();
         if (k <= 1000) us_first += us / 1000;
         if (k > tokens - 1000) us_last += us / 1000;
@@ -104,7 +136,7 @@ int main(int argc, char** argv) {
           // (vectors grow by doubling: up to 2x); snapshots: at most the budget, spacing doubling.
           int ssm = 0;
           for (ss::MixerKind m : ex->config().mixers) ssm += m != ss::MixerKind::Attention;
-          const double per_token = 1 + 4 + 4.0 * ssm + double(ex->model().kv_bytes_per_token());
+          const double per_token = 1 + 4 + 4.0 * ssm + double(ex->model().kv_bytes_per_token()) + (session ? 2 : 0);
           const double snaps = std::min<double>(double(ex->snapshot_bytes()) * double(tokens) / double(ex->snapshot_every()) * 2,
                                                 double(ss::Exploration::kSnapshotBudget));
           expected_mb = (2 * per_token * double(tokens) + snaps) / 1048576.0;
@@ -123,7 +155,7 @@ int main(int argc, char** argv) {
     for (const auto& s : rss) peak = std::max(peak, s.second);
     std::printf("growth after the warm-up (%lld tokens): %.1f MB (peak %.1f MB); expected at most %.1f MB (%s)\n",
                 static_cast<long long>(warm), growth, peak, expected_mb, expected_what.c_str());
-    if (level == "exploration") std::printf("time per step: %.1f us over the first 1000, %.1f us over the last 1000\n", us_first, us_last);
+    if (level != "model") std::printf("time per step: %.1f us over the first 1000, %.1f us over the last 1000\n", us_first, us_last);
     else std::printf("time per step: %.1f us (first 1000), %.1f us on average\n", us_first, seconds * 1e6 / double(tokens));
     const bool ok = growth <= expected_mb + slack_mb;
     std::printf("%s: unexplained growth %.1f MB %s the slack of %.1f MB\n", ok ? "PASS" : "FAIL", growth - expected_mb, ok ? "within" : "over", slack_mb);
