@@ -599,6 +599,41 @@ class TestSession : public QObject {
     QVERIFY(reruns() > runs);  // (the other layer's window was traced: the counter works)
   }
 
+  // A view takes a frame that draws the same as the one it shows without redrawing (ss::same_drawing):
+  // the memory view after a click, the prediction view after a layer change. Anything a view draws
+  // that differs must count.
+  void same_drawing_only_when_nothing_drawn_differs() {
+    std::string text;
+    while (text.size() < 600) text += kText;
+    Log log;
+    Session s(log.callbacks());
+    QVERIFY(s.open_model(fixture("mamba1_tied_f32"), "cpu"));
+    s.set_text(bytes_of(text));
+    s.select_token(300);
+    s.wait_idle();
+    const FramePtr mem1 = log.last(View::Memory), pred1 = log.last(View::Prediction), state1 = log.last(View::State);
+    s.select_token(301);
+    s.wait_idle();
+    const FramePtr mem2 = log.last(View::Memory), state2 = log.last(View::State);
+    QVERIFY(mem1 && mem2 && mem1 != mem2 && state1 && state2);
+    QVERIFY(!same_drawing(*mem1, *mem2));                                     // another selection in its header
+    QVERIFY(same_drawing(*mem1, *mem2, kIgnoreSelection | kIgnoreChoice));    // the same bytes per position
+    QVERIFY(!same_drawing(*state1, *state2, kIgnoreSelection | kIgnoreChoice));  // h_t of another token
+    s.select_token(300);
+    s.set_choice(0, Choice{1, 0, 0});
+    s.wait_idle();
+    const FramePtr pred2 = log.last(View::Prediction);
+    QVERIFY(pred2 && pred2 != pred1 && pred2->layer == 1 && pred1->layer == 0);
+    QVERIFY(!same_drawing(*pred1, *pred2));
+    QVERIFY(same_drawing(*pred1, *pred2, kIgnoreChoice));  // NaN scalars (no task) compare equal to themselves
+    Frame changed = *pred2;
+    changed.values[7] = std::nextafter(changed.values[7], 1.0f);  // one bit
+    QVERIFY(!same_drawing(*pred1, changed, kIgnoreChoice));
+    changed = *pred2;
+    changed.scalars["p_next"] = 0.5;
+    QVERIFY(!same_drawing(*pred1, changed, kIgnoreChoice));
+  }
+
   // The worker must never go idle with the newest text half computed. A document posted while the
   // worker was taking the previous one used to raise the interrupt after the worker had taken the
   // new document, so it dropped that work as stale and went idle (a race: this loop provokes it).
