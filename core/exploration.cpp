@@ -38,17 +38,6 @@ class MeanDeltaSink final : public TraceSink {
   std::vector<std::vector<float>>& out_;
 };
 
-// Rows [a, b) of a tensor whose dim 0 is tokens.
-Tensor slice_rows(const Tensor& t, int64_t a, int64_t b) {
-  if (t.empty()) return t;
-  Shape shape = t.shape();
-  const int64_t row = t.numel() / shape[0];
-  shape[0] = b - a;
-  Tensor out = Tensor::zeros(shape);
-  std::memcpy(out.data(), t.data() + a * row, (b - a) * row * sizeof(float));
-  return out;
-}
-
 }  // namespace
 
 LayerWindow sub_window(const LayerWindow& w, int64_t t0, int64_t t1) {
@@ -450,6 +439,41 @@ std::vector<float> Exploration::next_byte_probs(int64_t t) const {
   return softmax_row(logits.data() + (logits.size(0) - 1) * V, V);
 }
 
+std::vector<float> Exploration::next_byte_probs(int64_t t0, int64_t t1) const {
+  if (t0 < 0 || t1 > computed_ || t0 >= t1)
+    throw Error("", "tokens", "[" + std::to_string(t0) + ", " + std::to_string(t1) + ") is outside the computed 0.." + std::to_string(computed_ - 1));
+  const int64_t V = config().vocab_size;
+  std::vector<float> out(static_cast<size_t>((t1 - t0) * V));  // [t1 - t0, V]
+  auto put = [&](int64_t t, const float* logits) {
+    const std::vector<float> p = softmax_row(logits, V);
+    std::copy(p.begin(), p.end(), out.begin() + (t - t0) * V);
+  };
+  for (int64_t t = t0; t < t1;) {
+    // Kept logits: after the last token, or the snapshot after token t.
+    if (t == computed_ - 1) {
+      put(t, next_logits_.data());
+      ++t;
+      continue;
+    }
+    if (auto it = snapshots_.find(t + 1); it != snapshots_.end()) {
+      put(t, it->second.next_logits.data());
+      ++t;
+      continue;
+    }
+    // One rerun from the snapshot at or before t up to the next snapshot, the range's end or the last
+    // computed token (whose logits are kept), whichever comes first.
+    const int64_t s = snapshot_at_or_before(t);
+    auto next = snapshots_.upper_bound(t);
+    int64_t e = std::min(t1, computed_ - 1);
+    if (next != snapshots_.end()) e = std::min(e, next->first - 1);
+    ModelState st = restore(s, e);
+    query_tokens_run_ += e - s;
+    const Tensor logits = model_->forward(tokens(s, e), st, {}, true, iv_);  // [e - s, V]
+    for (; t < e; ++t) put(t, logits.data() + (t - s) * V);
+  }
+  return out;
+}
+
 ModelState Exploration::state_at(int64_t t, int layer) const {
   if (t < 0 || t >= computed_) throw Error("", "token", std::to_string(t) + " is outside the computed 0.." + std::to_string(computed_ - 1));
   const int L = config().n_layers;
@@ -543,8 +567,13 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
   if (parts & kWindowLogits) logits = model_->forward(tokens(s, t1), st, store.recording(), true, iv_);
   else model_->forward_through(tokens(s, t1), st, layer + 1, store.recording(), iv_);  // the layers up to this one
 
+  // Rows [t0, t1) of the run's traces: views (no copy; the rows from the snapshot to t0 stay allocated
+  // with them, at most snapshot_every per window).
   const int64_t a = t0 - s, b = t1 - s;
-  auto get = [&](const char* n) { return slice_rows(store.get(n, layer), a, b); };
+  auto get = [&](const char* n) {
+    const Tensor t = store.get(n, layer);
+    return t.empty() ? t : t.row_range(a, b);
+  };
   if (m1) {
     w.x = get(trace::kMambaX);
     w.delta = get(trace::kMambaDelta);
@@ -559,7 +588,7 @@ LayerWindow Exploration::trace_window(int layer, int64_t t0, int64_t t1, unsigne
     w.states = get(trace::kMamba2StridedStates);
   }
   if (c.has_kv_cache(layer)) w.attn = store.get(trace::kAttnProbs, layer);  // empty when not asked for
-  if (parts & kWindowLogits) w.logits = slice_rows(logits, a, b);
+  if (parts & kWindowLogits) w.logits = logits.row_range(a, b);
   if (tail_kind) tail_ = Tail{layer, head, parts, w, {}};
   return w;
 }

@@ -143,6 +143,11 @@ class Exploration {
 
   // --- queries (t < computed()) ---
   std::vector<float> next_byte_probs(int64_t t) const;  // [V] softmax of the logits after token t (next token)
+  // The same for every token of [t0, t1) at once: [(t1 - t0) * V], row k the distribution after token
+  // t0 + k. Rows next_byte_probs answers from kept logits (the last token, a token just before a
+  // snapshot) are those; the others come from one rerun per snapshot interval the range touches, each
+  // from the snapshot next_byte_probs(t) reruns from (so a click's rerun also answers its neighbours).
+  std::vector<float> next_byte_probs(int64_t t0, int64_t t1) const;
   // Host copies of the state after token t: every layer's, or only `layer`'s (the others left empty;
   // cheaper: the layers above it are not run, and an attention layer's cache is read, not recomputed).
   // KV caches come back holding exactly t + 1 positions.

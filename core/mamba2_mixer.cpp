@@ -161,7 +161,7 @@ class Mamba2Mixer final : public Mixer {
     cb(trace::kMamba2B, il, B);
     cb(trace::kMamba2C, il, C);
     cb(trace::kMamba2Y, il, y);
-    if (!states.empty()) cb(trace::kMamba2StridedStates, il, states);
+    if (!states.empty()) cb(trace::kMamba2StridedStates, il, std::move(states));  // observation only: handed over
     cb(trace::kMamba2State, il, s.ssm_state);
 
     Tensor g;  // [T, Di]

@@ -114,7 +114,7 @@ class MambaMixer final : public Mixer {
     cb(trace::kMambaC, il, C);
     cb(trace::kMambaZ, il, z);
     if (!y_ungated.empty()) cb(trace::kMambaY, il, y_ungated);
-    if (!states.empty()) cb(trace::kMambaStridedStates, il, states);
+    if (!states.empty()) cb(trace::kMambaStridedStates, il, std::move(states));  // observation only: handed over
     cb(trace::kMambaState, il, s.ssm_state);
     return be.linear(y, out_proj_, out_bias_.empty() ? nullptr : &out_bias_);         // [T, D]
   }

@@ -14,6 +14,14 @@ void Tracer::operator()(const char* name, int layer, const Tensor& t) const {
   if (pending_bytes_ >= kFlushBytes) flush();
 }
 
+void Tracer::operator()(const char* name, int layer, Tensor&& t) const {
+  if (!sink_ || !sink_->wants(name, layer)) return;
+  if (t.device() != Device::Cpu || t.storage().use_count() != 1) return (*this)(name, layer, static_cast<const Tensor&>(t));
+  pending_bytes_ += static_cast<int64_t>(sizeof(float)) * t.numel();
+  pending_.push_back({name, layer, std::move(t)});  // no copy: nothing else can write it
+  if (pending_bytes_ >= kFlushBytes) flush();
+}
+
 void Tracer::flush() const {
   if (pending_.empty()) return;
   backend_->wait_host_copies();

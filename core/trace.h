@@ -79,6 +79,9 @@ class Tracer {
   bool active() const { return sink_ != nullptr; }
   bool wants(const char* name, int layer) const { return sink_ && sink_->wants(name, layer); }
   void operator()(const char* name, int layer, const Tensor& t) const;  // records if wanted (at the next flush)
+  // An observation-only output the caller hands over (an op's strided states): a host tensor that
+  // nothing else holds goes to the sink as it is, without the copy (device tensors are copied).
+  void operator()(const char* name, int layer, Tensor&& t) const;
   void flush() const;  // waits for the copies in flight and hands them to the sink
   // The stride of `name`'s strided states for this layer, 0 when not recorded.
   int64_t state_stride(const char* name, int layer) const { return wants(name, layer) ? rec_->state_stride : 0; }

@@ -80,6 +80,7 @@ void Engine::apply_interventions(const Document& d) {
     frames_.clear();
     frame_order_.clear();
     per_token_.clear();
+    predictions_.clear();
     matrices_.erase(d.columns[c]->id);
   }
 }
@@ -278,8 +279,10 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
                     std::to_string(d.w0) + "|" + std::to_string(d.w1);
   if (perModel) {
     const Choice ch = d.choices[c];
-    key += "|" + std::to_string(d.columns[c]->id) + "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) +
-           (d.averaged(c) ? "|delta_average" : "") + (ch.attention_part ? "|attention_part" : "");
+    key += "|" + std::to_string(d.columns[c]->id) + (d.averaged(c) ? "|delta_average" : "");
+    // The prediction is the whole model's: the same whatever layer, head or channel the column shows.
+    if (v != View::Prediction)
+      key += "|" + std::to_string(ch.layer) + "|" + std::to_string(ch.head) + "|" + std::to_string(ch.channel) + (ch.attention_part ? "|attention_part" : "");
   }
   const bool cacheable = v != View::Memory && v != View::Cost;
   if (cacheable) {
@@ -290,6 +293,13 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
       auto f = std::make_shared<Frame>(*it->second);
       f->request = d.serial;
       f->column = c;
+      if (v == View::Prediction) {  // kept across layers: the column's choice as it is now
+        const Frame h = header(v, d, c);
+        f->layer = h.layer;
+        f->mixer = h.mixer;
+        f->head = h.head;
+        f->channel = h.channel;
+      }
       return f;
     }
   }
@@ -370,11 +380,16 @@ LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int6
     if (t1 < ex.computed()) b = std::min(ex.computed(), t1 + kWindowSlack / 2);
   }
   CachedWindow fresh{id, d.text_version, layer, head, a, b, parts, ex.trace_window(layer, a, b, parts, head)};
+  {
+    // The per-token parts (all but the attention block) are views into rows from the rerun's snapshot.
+    const int64_t s = ex.snapshot_at_or_before(a), attn = fresh.w.attn.numel() * int64_t(sizeof(float));
+    fresh.held = attn + (fresh.w.bytes() - attn) * (b - s) / std::max<int64_t>(b - a, 1);
+  }
   std::erase_if(windows_, [&](const CachedWindow& cw) { return cw.version != d.text_version; });  // never asked again
-  int64_t bytes = fresh.w.bytes();
-  for (const CachedWindow& cw : windows_) bytes += cw.w.bytes();
+  int64_t bytes = fresh.held;
+  for (const CachedWindow& cw : windows_) bytes += cw.held;
   while (!windows_.empty() && bytes > kWindowCacheBytes) {
-    bytes -= windows_.front().w.bytes();
+    bytes -= windows_.front().held;
     windows_.pop_front();
   }
   windows_.push_back(std::move(fresh));
@@ -419,7 +434,47 @@ void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
   frame(cost_);
   for (const auto& [k, v] : per_token_)
     if (v) all.add_shared(v, static_cast<int64_t>(v->capacity() * sizeof(float)));
+  for (const CachedPredictions& cp : predictions_) all.add_bytes(static_cast<int64_t>(cp.probs.capacity() * sizeof(float)));
   caches.add_bytes(all.bytes() - models.bytes());
+}
+
+std::vector<float> Engine::next_probs(const Document& d, int c, int64_t t) {
+  const uint64_t id = d.columns[c]->id;
+  const Exploration& ex = *columns_.at(id).ex;
+  // Kept logits (the last token: typing; a token before a snapshot): no rerun, nothing to keep.
+  if (t == ex.computed() - 1 || ex.snapshot_at_or_before(t + 1) == t + 1) return ex.next_byte_probs(t);
+  const int64_t V = ex.config().vocab_size;
+  for (auto it = predictions_.begin(); it != predictions_.end(); ++it)
+    if (it->id == id && it->version == d.text_version && it->t0 <= t && t < it->t1) {
+      std::vector<float> p(it->probs.begin() + (t - it->t0) * V, it->probs.begin() + (t - it->t0 + 1) * V);
+      CachedPredictions hit = std::move(*it);  // most recent last
+      predictions_.erase(it);
+      predictions_.push_back(std::move(hit));
+      return p;
+    }
+  // The rerun from the snapshot goes through every token before t anyway; a few more after it. At
+  // most kPredictionBytes of rows are kept (V floats each).
+  const int64_t rows = std::max<int64_t>(2, kPredictionBytes / (V * int64_t(sizeof(float))));
+  const int64_t t1 = std::min(ex.computed(), t + 1 + std::min(kPredictionAhead, rows / 2));
+  const int64_t t0 = std::max(ex.snapshot_at_or_before(t), std::min(t, t1 - rows));
+  CachedPredictions fresh{id, d.text_version, t0, t1, ex.next_byte_probs(t0, t1)};
+  std::vector<float> p(fresh.probs.begin() + (t - t0) * V, fresh.probs.begin() + (t - t0 + 1) * V);
+  std::erase_if(predictions_, [&](const CachedPredictions& cp) { return cp.version != d.text_version; });  // never asked again
+  predictions_.push_back(std::move(fresh));
+  while (predictions_.size() > kPredictionRanges) predictions_.pop_front();
+  return p;
+}
+
+Tensor Engine::ssm_state_after(const Document& d, int c, int layer, int64_t t) {
+  const uint64_t id = d.columns[c]->id;
+  for (const CachedWindow& cw : windows_)
+    if (cw.id == id && cw.version == d.text_version && cw.layer == layer && !cw.w.states.empty() && cw.w.t0 <= t && t < cw.w.t1) {
+      const Shape shape(cw.w.states.shape().begin() + 1, cw.w.states.shape().end());  // states [W, ...]
+      const int64_t per = shape_numel(shape);
+      const float* row = cw.w.states.data() + (t - cw.w.t0) * per;
+      return Tensor::from(shape, std::vector<float>(row, row + per));
+    }
+  return columns_.at(id).ex->state_at(t, layer).layers[layer].ssm_state;
 }
 
 FramePtr Engine::block_rank(const Document& d, int c, int64_t r0, int64_t c0, int64_t r1, int64_t c1) {

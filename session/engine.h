@@ -69,6 +69,10 @@ class Engine {
     return col ? col->ex.get() : nullptr;
   }
 
+  // The SSM state of column c's `layer` after token t [Di, N] or [H, P, N]: from a cached window that
+  // recorded it, else Exploration::state_at (a rerun from the snapshot).
+  Tensor ssm_state_after(const Document& d, int c, int layer, int64_t t);
+
   int64_t cache_hits() const { return hits_; }      // frames answered from the cache
   int64_t cache_misses() const { return misses_; }
   // Host memory, each storage once (for soak tests): what every model keeps (Exploration::tally) and
@@ -113,6 +117,13 @@ class Engine {
   static constexpr int64_t kWindowCacheBytes = int64_t(384) << 20;
   LayerWindow window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head);
   std::shared_ptr<const std::vector<float>> per_token(const Document& d, int c, const std::string& what, int layer);
+  // p(next token | tokens 0..t) [V]: Exploration::next_byte_probs(t). When that reruns the model from a
+  // snapshot, the rerun answers every token from the snapshot to kPredictionAhead tokens past t at once
+  // (Exploration::next_byte_probs(t0, t1)), kept for the next click or arrow key near it.
+  static constexpr int64_t kPredictionAhead = 16;
+  static constexpr int64_t kPredictionBytes = int64_t(16) << 20;  // per range (a large vocabulary keeps fewer rows)
+  static constexpr size_t kPredictionRanges = 8;
+  std::vector<float> next_probs(const Document& d, int c, int64_t t);
 
   std::map<uint64_t, Column> columns_;
   struct CachedWindow {
@@ -121,11 +132,18 @@ class Engine {
     int64_t t0, t1;
     unsigned parts;
     LayerWindow w;
+    int64_t held = 0;  // bytes its tensors keep allocated: w's per-token rows are views into the trace from the snapshot
   };
   std::deque<CachedWindow> windows_;                      // most recent last, at most kWindowCacheBytes
   std::map<std::string, FramePtr> frames_;                // the frame cache (key: what, model, layer, ..., version)
   std::deque<std::string> frame_order_;                   // oldest first, at most 64
   std::map<std::string, std::shared_ptr<const std::vector<float>>> per_token_;
+  struct CachedPredictions {
+    uint64_t id, version;
+    int64_t t0, t1;
+    std::vector<float> probs;  // [t1 - t0, V]
+  };
+  std::deque<CachedPredictions> predictions_;             // most recent last, at most kPredictionRanges
   std::map<uint64_t, FramePtr> matrices_;                 // the last matrix frame per model (for readouts)
   FramePtr cost_;
   std::vector<uint64_t> cost_ids_;                        // the models cost_ was measured for

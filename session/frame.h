@@ -87,4 +87,11 @@ struct Frame {
 };
 using FramePtr = std::shared_ptr<const Frame>;
 
+// Whether a view draws `a` and `b` the same: every field but the request they answer, and the header
+// fields a view does not draw (`ignore`: the layer, head and channel the column shows, for a view of
+// the whole model such as the prediction; the selection, for the memory view). A view given a frame
+// that draws the same as the one it shows takes it without redrawing.
+enum FrameFields : unsigned { kIgnoreChoice = 1, kIgnoreSelection = 2 };
+bool same_drawing(const Frame& a, const Frame& b, unsigned ignore = 0);
+
 }  // namespace ss

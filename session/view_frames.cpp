@@ -176,7 +176,7 @@ FramePtr Engine::matrix_frame(const Document& d, int c) {
   // The duality, live: the scan's output (C_i · h_i from the states the model's recurrence recorded)
   // against M x plus the state entering the window. Windows up to kSharedWindow carry the states.
   if (!attn && !w.states.empty()) {
-    const Tensor h_before = w0 > 0 ? ex.state_at(w0 - 1, ch.layer).layers[ch.layer].ssm_state : Tensor();
+    const Tensor h_before = w0 > 0 ? ssm_state_after(d, c, ch.layer, w0 - 1) : Tensor();
     const ScanMatrixCheck check = scan_vs_matrix(w, ex.ssm_A(ch.layer), index, M, h_before);
     f.scalars["scan_vs_matrix"] = check.max_abs_diff;  // max |y_scan - (M x + carry)|
     f.scalars["scan_max_abs"] = check.max_abs_y;
@@ -202,7 +202,7 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
   Exploration& ex = *column(d, c)->ex;
   const Selection sel = selection(d, c);
   const int64_t t = sel.token;
-  const std::vector<float> p = ex.next_byte_probs(t);
+  const std::vector<float> p = next_probs(d, c, t);
   const int64_t V = static_cast<int64_t>(p.size());
   const Tokenizer* tok = ex.tokenized() ? ex.model().tokenizer() : nullptr;
   f.rows = 1;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "error.h"
 #include "exploration.h"
 #include "published_memory.h"
 #include "random_model_folder.h"
@@ -228,6 +229,44 @@ class TestExploration : public QObject {
       }
     }
     QCOMPARE(e->live_kv_bytes(), e->kv_bytes_at(149));
+  }
+
+  // next_byte_probs(t0, t1) answers a range of tokens with one rerun per snapshot interval (the
+  // session keeps a click's neighbours from it); every row must be next_byte_probs(t) of its token:
+  // the rows from kept logits exactly, the rerun rows from the same snapshot (a longer rerun may
+  // round differently in the last bits of a float: at most 1e-6 seen, 2e-6 allowed, on probabilities).
+  void next_byte_probs_of_a_range_data() {
+    QTest::addColumn<QString>("model");
+    for (const char* m : {"mamba1_tied_f32", "mamba2_g1_f32", "llama_mha_f32", "jamba_a"}) QTest::newRow(m) << m;
+  }
+  void next_byte_probs_of_a_range() {
+    QFETCH(QString, model);
+    const auto all = text_bytes(150);
+    auto e = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+    e->set_bytes(all);
+    const int64_t V = e->config().vocab_size;
+    double worst = 0;
+    int64_t identical = 0, rows = 0;
+    for (auto [t0, t1] : {std::pair<int64_t, int64_t>{0, 150}, {10, 80}, {31, 33}, {40, 41}, {100, 149}, {140, 150}}) {
+      const int64_t before = e->query_tokens_run();
+      const std::vector<float> range = e->next_byte_probs(t0, t1);
+      QCOMPARE(int64_t(range.size()), (t1 - t0) * V);
+      // Reruns: from the snapshot at or before each interval's first token, up to the interval's or the range's end.
+      QVERIFY(e->query_tokens_run() - before <= (t1 - t0) + 32);
+      for (int64_t t = t0; t < t1; ++t) {
+        const std::vector<float> one = e->next_byte_probs(t);
+        const std::vector<float> row(range.begin() + (t - t0) * V, range.begin() + (t - t0 + 1) * V);
+        const double d = max_abs_diff(row, one);
+        worst = std::max(worst, d);
+        identical += d == 0;
+        ++rows;
+        if (t == e->computed() - 1 || (t + 1) % 32 == 0) QCOMPARE(d, 0.0);  // kept logits: the same row
+        QVERIFY2(d < 2e-6, qPrintable(QString("token %1 of [%2, %3): %4").arg(t).arg(t0).arg(t1).arg(d)));
+      }
+    }
+    qInfo("%s: %lld of %lld rows bit-identical, largest difference %.3g", qPrintable(model), (long long)identical, (long long)rows, worst);
+    QVERIFY_THROWS_EXCEPTION(ss::Error, e->next_byte_probs(10, 151));
+    QVERIFY_THROWS_EXCEPTION(ss::Error, e->next_byte_probs(20, 20));
   }
 
   void state_at_matches_straight_trace() {

@@ -164,6 +164,33 @@ class TestMamba2 : public QObject {
     }
   }
 
+  // The state after every token (what the explorer's windows record): the recurrence from the state
+  // entering each chunk, as the step form steps it (O(P N) a token, not the closed form's O(i P N));
+  // recording it changes neither y nor the state leaving the call, bit for bit.
+  void states_after_every_token() {
+    auto be = make_cpu_backend();
+    const int64_t T = 150, H = 4, P = 8, N = 16, S = H * P * N;
+    const SsdInputs in = random_ssd(T, H, P, 2, N, 2.0f, 3);
+    Tensor steps;
+    run_steps(*be, in, 0, 0, &steps);
+    const SsdResult par = run_chunked(*be, in, 64, 0, 1), plain = run_chunked(*be, in, 64, 0, 0);
+    QCOMPARE(rel_max(par.y, plain.y), 0.0);
+    QCOMPARE(rel_max(par.state, plain.state), 0.0);
+    QCOMPARE(par.checkpoints.shape(), (Shape{T, H, P, N}));
+    double worst = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const Tensor ck = Tensor::from({H, P, N}, {par.checkpoints.data() + t * S, par.checkpoints.data() + (t + 1) * S});
+      const Tensor ref = Tensor::from({H, P, N}, {steps.data() + t * S, steps.data() + (t + 1) * S});
+      worst = std::max(worst, rel_max(ck, ref));
+      if (t < 64) QCOMPARE(rel_max(ck, ref), 0.0);  // the first chunk starts from the same state: the step form's numbers
+    }
+    qInfo("states after every token vs the step form: largest relative difference %.2g", worst);
+    QVERIFY(worst < 1e-5);
+    // The last token's recorded state is the state the call leaves.
+    const Tensor last = Tensor::from({H, P, N}, {par.checkpoints.data() + (T - 1) * S, par.checkpoints.data() + T * S});
+    QVERIFY(rel_max(last, par.state) < 1e-5);
+  }
+
   void chunk_size_does_not_change_the_result() {
     auto be = make_cpu_backend();
     const SsdInputs in = random_ssd(100, 4, 8, 2, 16, 1.0f, 5);

@@ -18,6 +18,7 @@ class MemoryPanel : public Panel {
   explicit MemoryPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
   ss::View view() const override { return ss::View::Memory; }
+  unsigned undrawnFields() const override { return ss::kIgnoreSelection | ss::kIgnoreChoice; }  // the whole text, every model
   int lineCount() const;  // chart lines with points (one per model shown)
   void refresh() override;
   QTableWidget* table() const { return m_table; }

@@ -51,7 +51,15 @@ void Panel::changeEvent(QEvent* e) {
 void Panel::followWorkspace() {
   setToolTip("<p><b>" + title() + "</b></p><p>" + help() + "</p>");
   connect(m_ws, &Workspace::frameReady, this, [this](ss::View v) {
-    if (v == view()) scheduleRefresh();
+    if (v != view()) return;
+    // The same drawing as shown (the memory view after a click, the prediction after a layer
+    // change): the newer frame, no redraw. (The matrix view draws one frame per model: it redraws.)
+    if (v != ss::View::Matrix && !m_refreshQueued && m_shown)
+      if (const ss::FramePtr f = m_ws->frame(v); f && f != m_shown && ss::same_drawing(*m_shown, *f, undrawnFields())) {
+        setShownFrame(f);
+        return;
+      }
+    scheduleRefresh();
   });
   connect(m_ws, &Workspace::statusChanged, this, &Panel::updateAge);
   connect(m_ws, &Workspace::bytesChanged, this, &Panel::updateAge);

@@ -42,6 +42,9 @@ class Panel : public QWidget {
   ss::FramePtr shownFrame() const { return m_shown; }
   // Redraws from the workspace's newest frames (normally called through its signals).
   virtual void refresh() = 0;
+  // Which header fields of its frames the view does not draw (ss::FrameFields): a new frame that
+  // differs from the shown one only there is taken without a redraw.
+  virtual unsigned undrawnFields() const { return 0; }
   QString ageNote() const;                   // "" or why the view shows an older result
 
  protected:

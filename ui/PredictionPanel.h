@@ -18,6 +18,7 @@ class PredictionPanel : public Panel {
   explicit PredictionPanel(Workspace* ws, QWidget* parent = nullptr);
   QString help() const override;
   ss::View view() const override { return ss::View::Prediction; }  // data(): [1, V] p(next byte) after token t
+  unsigned undrawnFields() const override { return ss::kIgnoreChoice; }  // the whole model: whatever layer the column shows
   QString caption() const { return m_caption->text(); }
   QString chartTitle() const { return m_chartView->chart()->title(); }
   void refresh() override;
