@@ -6,7 +6,11 @@ namespace ss {
 
 void MemoryTally::add(const Tensor& t) {
   if (t.empty()) return;
-  add_shared(std::shared_ptr<const void>(t.storage()), t.numel() * static_cast<int64_t>(sizeof(float)));
+  // A view (row_range) keeps its whole storage alive: count the allocation when the storage says how
+  // large it is (host storage from allocate_host), else the rows the view shows.
+  const auto* host = std::get_deleter<HostStorageFree>(t.storage());
+  const int64_t shown = t.numel() * static_cast<int64_t>(sizeof(float));
+  add_shared(std::shared_ptr<const void>(t.storage()), host ? std::max(shown, static_cast<int64_t>(host->bytes)) : shown);
 }
 
 void MemoryTally::add_shared(const std::shared_ptr<const void>& owner, int64_t n) {

@@ -12,8 +12,8 @@ namespace ss {
 
 class MemoryTally {
  public:
-  // t's storage, at least t's bytes (a view counts as the rows it shows, unless the whole storage is
-  // added too).
+  // t's storage: the whole allocation for host storage (a view keeps all of it alive), else at least
+  // t's bytes.
   void add(const Tensor& t);
   void add_bytes(int64_t n) { other_ += n; }  // memory that is not shared (vectors owned by one object)
   // Memory shared through a shared_ptr (a per-token vector held by several frames), counted once.

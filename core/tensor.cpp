@@ -28,8 +28,10 @@ std::shared_ptr<float> allocate_host(int64_t n) {
   const size_t bytes = ((static_cast<size_t>(n > 0 ? n : 1) * sizeof(float) + 63) / 64) * 64;
   void* p = std::aligned_alloc(64, bytes);
   if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  return std::shared_ptr<float>(static_cast<float*>(p), HostStorageFree{bytes});
 }
+
+void HostStorageFree::operator()(float* p) const { std::free(p); }
 
 Tensor Tensor::zeros(Shape shape) {
   const int64_t n = shape_numel(shape);

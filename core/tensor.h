@@ -63,8 +63,13 @@ class Tensor {
 };
 
 int64_t shape_numel(const Shape& shape);
-// Host storage for n floats, 64-byte aligned.
+// Host storage for n floats, 64-byte aligned. Its deleter is a HostStorageFree, which also says how
+// many bytes were allocated (std::get_deleter, through any view of it: MemoryTally counts them).
 std::shared_ptr<float> allocate_host(int64_t n);
+struct HostStorageFree {
+  size_t bytes = 0;
+  void operator()(float* p) const;
+};
 std::string shape_to_string(const Shape& shape);
 
 }  // namespace ss
