@@ -210,6 +210,16 @@ ExplorerWindow::ExplorerWindow(bool restoreSettings, QWidget* parent) : QMainWin
   }
 }
 
+bool ExplorerWindow::showsDocumentState(quint64 serial) const {
+  if (m_ws->status().serial < serial || m_ws->isBusy()) return false;
+  for (Panel* p : m_panels) {
+    if (p->key() == "cost") continue;
+    const ss::FramePtr f = p->shownFrame();
+    if (!f || f->request < serial) return false;
+  }
+  return true;
+}
+
 ExplorerWindow::~ExplorerWindow() { m_ws->cancel(); }
 
 QByteArray ExplorerWindow::sampleText() {

@@ -37,6 +37,9 @@ class ExplorerWindow : public QMainWindow {
   Workspace* workspace() const { return m_ws; }
   Panel* panel(const QString& key) const { return m_panels.value(key); }
   QList<Panel*> panels() const { return m_panels.values(); }
+  // The worker is idle and every panel (but the cost view, measured on request) shows a frame of
+  // document state `serial` or newer: what the benchmark and the soak wait for after an action.
+  bool showsDocumentState(quint64 serial) const;
   TokenStrip* tokenStrip() const { return m_strip; }
   InputEditor* inputEditor() const { return m_input; }
   Stepper* stepper() const { return m_stepper; }

@@ -83,15 +83,7 @@ class PaintClock : public QObject {
 qint64 settle(ExplorerWindow& win, PaintClock& pc) {
   Workspace* ws = win.workspace();
   const quint64 serial = ws->document().serial;
-  auto drawn = [&] {
-    if (ws->status().serial < serial || ws->isBusy()) return false;
-    for (Panel* p : win.panels()) {
-      if (p->key() == "cost") continue;
-      const ss::FramePtr f = p->shownFrame();
-      if (!f || f->request < serial) return false;
-    }
-    return true;
-  };
+  auto drawn = [&] { return win.showsDocumentState(serial); };
   QElapsedTimer guard;
   guard.start();
   while (!drawn() && guard.elapsed() < 600000) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);

@@ -78,15 +78,7 @@ QByteArray document(qint64 n) {
 void settle(ExplorerWindow& win, int ms) {
   Workspace* ws = win.workspace();
   const quint64 serial = ws->document().serial;
-  auto drawn = [&] {
-    if (ws->status().serial < serial || ws->isBusy()) return false;
-    for (Panel* p : win.panels()) {
-      if (p->key() == "cost") continue;
-      const ss::FramePtr f = p->shownFrame();
-      if (!f || f->request < serial) return false;
-    }
-    return true;
-  };
+  auto drawn = [&] { return win.showsDocumentState(serial); };
   QElapsedTimer t;
   t.start();
   while (!drawn() && t.elapsed() < ms) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
