@@ -17,6 +17,7 @@
 // the recurrent state, and it grows by one position per token.
 #include <cmath>
 
+#include "attention_recording.h"
 #include "error.h"
 #include "layer.h"
 
@@ -78,20 +79,10 @@ class AttentionMixer final : public Mixer {
     args.pos0 = p0;
     args.scale = a_.scale > 0.0f ? a_.scale : 1.0f / std::sqrt(static_cast<float>(hd));
     Tensor probs;  // [R, W] the probs window's rows whose queries are in this call
-    if (const ProbsWindow* w = cb.probs_window(il); w && w->t1 > w->t0 && p0 < w->t1 && p0 + T > w->t0) {
-      args.probs_window = *w;
-      args.probs = &probs;
-    }
+    request_probs_rows(cb, il, p0, T, args, probs);
     Tensor o = be.attention(args).reshaped({T, Hq * hd});  // [T, Hq * hd]
 
-    cb(trace::kAttnQ, il, q);
-    cb(trace::kAttnK, il, k);
-    if (!probs.empty()) cb(trace::kAttnProbs, il, probs);
-    if (cb.wants(trace::kLayerKvBytes, il)) {
-      Tensor bytes = Tensor::zeros({T});  // [T] this layer's cache after each token
-      for (int64_t t = 0; t < T; ++t) bytes.at(t) = static_cast<float>(kv_bytes(p0 + t + 1));
-      cb(trace::kLayerKvBytes, il, bytes);
-    }
+    record_attention(cb, il, q, k, probs, p0, [this](int64_t n) { return kv_bytes(n); });
     return be.linear(o, o_proj_, opt(o_bias_));  // [T, D]
   }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "attention_recording.h"
 #include "error.h"
 #include "layer.h"
 
@@ -161,19 +162,9 @@ Tensor Zamba2BlockUse::forward(Backend& be, const Tensor& x, const Tensor& x0, K
   args.pos0 = p0;
   args.scale = attn_.scale;
   Tensor probs;  // [R, W] the probs window's rows whose queries are in this call
-  if (const ProbsWindow* w = cb.probs_window(il); w && w->t1 > w->t0 && p0 < w->t1 && p0 + T > w->t0) {
-    args.probs_window = *w;
-    args.probs = &probs;
-  }
+  request_probs_rows(cb, il, p0, T, args, probs);
   const Tensor o = be.linear(be.attention(args).reshaped({T, Hq * hd}), s.o_proj, nullptr);  // [T, D]
-  cb(trace::kAttnQ, il, q);
-  cb(trace::kAttnK, il, k);
-  if (!probs.empty()) cb(trace::kAttnProbs, il, probs);
-  if (cb.wants(trace::kLayerKvBytes, il)) {
-    Tensor bytes = Tensor::zeros({T});  // [T] this layer's cache after each token
-    for (int64_t t = 0; t < T; ++t) bytes.at(t) = static_cast<float>(kv_bytes(p0 + t + 1));
-    cb(trace::kLayerKvBytes, il, bytes);
-  }
+  record_attention(cb, il, q, k, probs, p0, [this](int64_t n) { return kv_bytes(n); });
   // The GELU MLP on the attention's output (no residual in the block), then this layer's linear.
   const Tensor f = be.rms_norm(o, s.pre_ff_norm, eps_);                             // [T, D]
   const Tensor gu = adapted(be, f, s.gate_up, opt(s.gate_up_bias), gate_up_adapter_);  // [T, 2I]
