@@ -55,6 +55,16 @@ std::vector<int64_t> state_tokens(CpuBackend& be, const SsdArgs& a, const SsdSiz
   return ts;
 }
 
+// h = decay h + (Δ x) B^T for one head: h [P, N], x [P], B [N]. The one place the recurrence's state
+// update is written, so the chunked form's recorded states are the step form's numbers bit for bit
+// (two spellings of it compiled to different FMA contractions under -march=native).
+[[gnu::noinline]] void ssd_state_update(float* h, float decay, float dt, const float* x, const float* B, int64_t P, int64_t N) {
+  Eigen::Map<ArrayRows> Hs(h, P, N);                      // [P, N]
+  const Eigen::Map<const Eigen::ArrayXf> xv(x, P);        // [P]
+  const Eigen::Map<const Eigen::RowVectorXf> Bv(B, N);    // [N]
+  Hs = decay * Hs + ((dt * xv).matrix() * Bv).array();
+}
+
 }  // namespace
 
 void ssd_token(float* h, const float* x, const float* delta, const float* A, const float* B, const float* C, const float* D,
@@ -64,12 +74,10 @@ void ssd_token(float* h, const float* x, const float* delta, const float* A, con
     const int64_t g = hd / heads_per_group;
     Eigen::Map<ArrayRows> Hs(h + hd * P * N, P, N);                             // [P, N]
     const Eigen::Map<const Eigen::ArrayXf> xv(x + hd * P, P);                  // [P]
-    const Eigen::Map<const Eigen::RowVectorXf> Bv(B + g * N, N);               // [N]
     const Eigen::Map<const Eigen::VectorXf> Cv(C + g * N, N);                  // [N]
     const float dt = delta[hd];
-    const float decay = std::exp(dt * A[hd]);
     // h = exp(Δ A) h + (Δ x) B^T
-    Hs = decay * Hs + ((dt * xv).matrix() * Bv).array();
+    ssd_state_update(Hs.data(), std::exp(dt * A[hd]), dt, x + hd * P, B + g * N, P, N);
     // y = h C + D x
     Eigen::Map<Eigen::VectorXf> y(y_out + hd * P, P);
     y.noalias() = Hs.matrix() * Cv;
@@ -147,7 +155,8 @@ Tensor CpuBackend::ssd_chunked(const SsdArgs& a) {
           RowMatrix h = Hs;  // [P, N]
           size_t k = next_state;
           for (int64_t i = 0; k < state_toks.size() && state_toks[k] < c0 + Lc; ++i) {
-            h = std::exp(av(i)) * h + xd.row(i).transpose() * Bg.row(i);
+            ssd_state_update(h.data(), std::exp(av(i)), dt(i), a.x->data() + (c0 + i) * H * P + hd * P,
+                             a.B->data() + (c0 + i) * G * N + g * N, P, N);
             if (state_toks[k] == c0 + i) Eigen::Map<RowMatrix>(a.states->data() + (k++ * H + hd) * P * N, P, N) = h;
           }
         }
