@@ -2,7 +2,7 @@
 // from the input event to the last widget it changes being painted.
 //
 //   statescope-bench-explorer [--model DIR ...] [--sizes 1024,102400] [--samples 30] [--device cpu]
-//                             [--together] [--help]
+//                             [--together] [--phases keystroke,click,layer] [--help]
 //
 // For each model alone in a window (1600 x 1000, offscreen), or with --together all the models in
 // one window (the first one active), and each document size:
@@ -17,6 +17,7 @@
 //                text) until every view has drawn
 //   layer        a layer change in the active model's column until every view has drawn
 // p50 and p99 (the max when fewer than 100 samples) over --samples samples, in milliseconds.
+// --phases measures only the phases named (click includes the → key), e.g. to profile one of them.
 // Then the semiseparable-matrix heatmap: an 8192 x 8192 signed matrix redrawn at 900 x 800 pixels.
 #include <QApplication>
 #include <QElapsedTimer>
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "ExplorerWindow.h"
+#include "event_loop.h"
 #include "Heatmap.h"
 #include "InputEditor.h"
 #include "ModelColumn.h"
@@ -78,16 +80,13 @@ class PaintClock : public QObject {
   }
 };
 
-// Processes events until every panel shows the frames of the document's newest state, then until
+// Runs the event loop until every panel shows the frames of the document's newest state, then until
 // no paint is pending. Returns the time of the last paint (ns on `pc.clock`).
 qint64 settle(ExplorerWindow& win, PaintClock& pc) {
   Workspace* ws = win.workspace();
   const quint64 serial = ws->document().serial;
   auto drawn = [&] { return win.showsDocumentState(serial); };
-  QElapsedTimer guard;
-  guard.start();
-  while (!drawn() && guard.elapsed() < 600000) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
-  for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();  // the repaints the refreshes asked for
+  bench::run_until(drawn, 600000);  // inside an event loop, as the application runs (event_loop.h)
   return pc.lastPaintNs;
 }
 
@@ -100,7 +99,8 @@ int main(int argc, char** argv) {
   qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& m) {  // the offscreen plugin's noise
     if (!m.contains("propagateSizeHints") && !m.contains("XDG_RUNTIME_DIR")) std::fprintf(stderr, "%s\n", qPrintable(m));
   });
-  const char* usage = "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto] [--together]\n";
+  const char* usage = "usage: statescope-bench-explorer [--model DIR ...] [--sizes N,N] [--samples N] [--device cpu|cuda|auto] [--together]\n"
+                      "                                 [--phases keystroke,click,layer]\n";
   for (int i = 1; i < argc; ++i)
     if (QByteArray(argv[i]) == "--help" || QByteArray(argv[i]) == "-h") {
       std::printf("%s", usage);
@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
   int samples = 30;
   bool together = false;
   QString device = "cpu";
+  QStringList phases = {"keystroke", "click", "layer"};
   const QStringList args = app.arguments();
   for (int i = 1; i < args.size(); ++i) {
     if (args[i] == "--together") { together = true; continue; }
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
       for (const QString& s : args[++i].split(',')) sizes << s.toLongLong();
     } else if (args[i] == "--samples") samples = args[++i].toInt();
     else if (args[i] == "--device") device = args[++i];
+    else if (args[i] == "--phases") phases = args[++i].split(',');
     else { std::fprintf(stderr, "%s", usage); return 2; }
   }
   if (models.isEmpty())
@@ -150,7 +152,7 @@ int main(int argc, char** argv) {
       ws->setActiveColumn(0);
       win.resize(1600, 1000);
       win.show();
-      QCoreApplication::processEvents();
+      bench::drain();
       PaintClock pc;
       app.installEventFilter(&pc);
 
@@ -175,17 +177,17 @@ int main(int argc, char** argv) {
       QPlainTextEdit* editor = win.inputEditor()->editor();
       editor->moveCursor(QTextCursor::End);
       std::vector<double> keystroke, click, arrow, layer;
-      for (int i = 0; i < samples; ++i) {
+      for (int i = 0; i < samples && phases.contains("keystroke"); ++i) {
         t0 = pc.clock.nsecsElapsed();
         QTest::keyClick(editor, 'e');
         keystroke.push_back(ms(settle(win, pc) - t0));
       }
       TokenStrip* strip = win.tokenStrip();
       std::uniform_int_distribution<qint64> anywhere(0, std::max<qint64>(0, ws->bytes().size() - 2));
-      for (int i = 0; i < samples; ++i) {
+      for (int i = 0; i < samples && phases.contains("click"); ++i) {
         const qint64 tok = anywhere(rng);
         strip->ensureVisible(tok);  // scrolls there (not timed), then the click is
-        QCoreApplication::processEvents();
+        bench::drain();
         const QPoint at = strip->cellRect(tok).center();
         t0 = pc.clock.nsecsElapsed();
         QTest::mouseClick(strip->viewport(), Qt::LeftButton, {}, at);
@@ -199,7 +201,7 @@ int main(int argc, char** argv) {
       for (ModelColumn* c : win.findChildren<ModelColumn*>())
         if (c->column() == 0) column = c;
       const int layers = ws->column(0).config.n_layers;
-      for (int i = 0; i < samples && column && layers > 1; ++i) {
+      for (int i = 0; i < samples && column && layers > 1 && phases.contains("layer"); ++i) {
         t0 = pc.clock.nsecsElapsed();
         column->layerBox()->setValue((column->layerBox()->value() + 1) % layers);
         layer.push_back(ms(settle(win, pc) - t0));
@@ -207,9 +209,13 @@ int main(int argc, char** argv) {
       app.removeEventFilter(&pc);
       QStringList names;
       for (int c = 0; c < ws->columnCount(); ++c) names << QString::fromStdString(ws->column(c).name);
-      const Stats k = stats(keystroke), c = stats(click), a = stats(arrow), l = stats(layer);
-      std::printf("| %s | %s | %lld | %.2f | %.0f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |\n", qPrintable(names.join(", ")),
-                  ws->column(0).backend.c_str(), static_cast<long long>(n), first, ms(maxGap), k.p50, k.p99, c.p50, c.p99, a.p50, a.p99, l.p50, l.p99);
+      auto cell = [](const std::vector<double>& v) {  // "p50 / p99", or "-" for a phase not measured
+        const Stats s = stats(v);
+        return v.empty() ? QByteArray("-") : QByteArray::number(s.p50, 'f', 1) + " / " + QByteArray::number(s.p99, 'f', 1);
+      };
+      std::printf("| %s | %s | %lld | %.2f | %.0f | %s | %s | %s | %s |\n", qPrintable(names.join(", ")), ws->column(0).backend.c_str(),
+                  static_cast<long long>(n), first, ms(maxGap), cell(keystroke).constData(), cell(click).constData(),
+                  cell(arrow).constData(), cell(layer).constData());
       std::fflush(stdout);
     }
   }

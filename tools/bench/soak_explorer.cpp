@@ -45,6 +45,7 @@
 #endif
 
 #include "ExplorerWindow.h"
+#include "event_loop.h"
 #include "InputEditor.h"
 #include "ModelColumn.h"
 #include "Panel.h"
@@ -74,15 +75,12 @@ QByteArray document(qint64 n) {
   return out;
 }
 
-// Processes events until every panel shows a frame of the document's newest state, at most `ms`.
+// Runs the event loop until every panel shows a frame of the document's newest state, at most `ms`.
 void settle(ExplorerWindow& win, int ms) {
   Workspace* ws = win.workspace();
   const quint64 serial = ws->document().serial;
   auto drawn = [&] { return win.showsDocumentState(serial); };
-  QElapsedTimer t;
-  t.start();
-  while (!drawn() && t.elapsed() < ms) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
-  for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
+  bench::run_until(drawn, ms);  // inside an event loop, as the application runs (event_loop.h)
 }
 
 struct Sample {
@@ -148,7 +146,7 @@ int main(int argc, char** argv) {
   ws->setActiveColumn(0);
   win.resize(1600, 1000);
   win.show();
-  QCoreApplication::processEvents();
+  bench::drain();
   QElapsedTimer clock;
   clock.start();
   win.setText(document(bytes));
@@ -182,7 +180,7 @@ int main(int argc, char** argv) {
       case 1: {  // click, shift-click
         const qint64 tok = a == 0 ? uniform(0, n - 1) : std::clamp<qint64>(lastClicked + uniform(-300, 300), 0, n - 1);
         strip->ensureVisible(tok);
-        QCoreApplication::processEvents();
+        bench::drain();
         QTest::mouseClick(strip->viewport(), Qt::LeftButton, a == 1 ? Qt::ShiftModifier : Qt::NoModifier, strip->cellRect(tok).center());
         if (a == 0) lastClicked = tok;
         break;
@@ -224,7 +222,7 @@ int main(int argc, char** argv) {
       kept = m.bytes();
       caches = c.bytes();
     });
-    QCoreApplication::processEvents();
+    bench::drain();
     s.seconds = clock.elapsed() / 1e3 - firstRun;
     s.actions = actions;
     s.kept = double(kept) / 1048576.0;
