@@ -1,6 +1,7 @@
 #include "Colormap.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <vector>
 
@@ -64,14 +65,25 @@ const QVector<QRgb>& table(ColorScale scale) {
 ColorNormalizer::ColorNormalizer(ColorScale scale, double lo, double hi) : m_scale(scale), m_lo(lo), m_hi(hi) {}
 
 ColorNormalizer ColorNormalizer::fromData(ColorScale scale, const float* v, qsizetype n) {
-  double lo = INFINITY, hi = -INFINITY, amax = 0;
-  for (qsizetype i = 0; i < n; ++i) {
-    if (!std::isfinite(v[i])) continue;
-    lo = std::min(lo, double(v[i]));
-    hi = std::max(hi, double(v[i]));
-    amax = std::max(amax, std::abs(double(v[i])));
-  }
-  if (!std::isfinite(lo)) lo = 0, hi = 1, amax = 1;
+  // The finite values' range in floats, written so the compiler vectorises it (a 1 MB text's per-token
+  // series is read per keystroke); NaN and ±Inf fail the |x| <= FLT_MAX test and are skipped.
+  constexpr int kLanes = 16;
+  float los[kLanes], his[kLanes];
+  std::fill_n(los, kLanes, INFINITY);
+  std::fill_n(his, kLanes, -INFINITY);
+  auto take = [&](int lane, float x) {
+    const bool finite = std::fabs(x) <= FLT_MAX;
+    los[lane] = std::min(los[lane], finite ? x : INFINITY);
+    his[lane] = std::max(his[lane], finite ? x : -INFINITY);
+  };
+  qsizetype i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) take(k, v[i + k]);
+  for (; i < n; ++i) take(0, v[i]);
+  const float flo = *std::min_element(los, los + kLanes), fhi = *std::max_element(his, his + kLanes);
+  double lo = flo, hi = fhi;
+  if (!(flo <= fhi)) lo = 0, hi = 1;
+  double amax = std::max(std::abs(lo), std::abs(hi));
   if (amax == 0) amax = 1;
   switch (scale) {
     case ColorScale::Signed: return ColorNormalizer(scale, -amax, amax);

@@ -34,4 +34,11 @@ class InputEditor : public QWidget {
   QLabel* m_status;
   QByteArray m_bytes;
   bool m_updating = false;
+  // The document's edits since the last textChanged (QTextDocument::contentsChange): one insertion at
+  // the end in text mode is read as its own bytes, not as the whole text again (a keystroke in a 1 MB
+  // text would otherwise convert the whole document).
+  struct Change {
+    int count = 0, position = 0, removed = 0, added = 0;
+  } m_change;
+  QByteArray typedAtEnd() const;  // the inserted text's UTF-8 when m_change is one insertion at the end, else null
 };

@@ -37,10 +37,17 @@ int TokenStrip::cellWidth() const { return QFontMetrics(font()).horizontalAdvanc
 int TokenStrip::rowHeight() const { return int(QFontMetrics(font()).height() * 2.6) + 8; }
 
 void TokenStrip::setBytes(const QByteArray& bytes) {
+  const qint64 old = m_bytes.size(), n = bytes.size();
+  // Typing or stepping at the end of a text grouped by characters: only the characters from the old
+  // end on are grouped and laid out again (a 1 MB text is not walked per keystroke). A UTF-8 sequence
+  // is at most 4 bytes, so no group starting before old - 3 can change.
+  const bool byTokens = m_spans && !m_spans->end.empty() && m_spans->end.back() == n && n > 0;
+  const bool appended = old > 0 && n > old && !showsTokens() && !byTokens && m_groupOffset.size() == old && bytes.startsWith(m_bytes);
   m_bytes = bytes;
-  regroup();
+  const qint64 from = appended ? groupStart(std::max<qint64>(0, old - 3)) : 0;
+  regroup(from);
   if (m_values.size() != (showsTokens() ? qint64(m_spans->ids.size()) : m_bytes.size())) m_values.clear();
-  relayout();
+  relayout(from);
 }
 
 void TokenStrip::setTokens(std::shared_ptr<const ss::TokenSpans> spans) {
@@ -51,8 +58,21 @@ void TokenStrip::setTokens(std::shared_ptr<const ss::TokenSpans> spans) {
   relayout();
 }
 
-void TokenStrip::regroup() {
+void TokenStrip::regroup(qint64 from) {
   const qint64 n = m_bytes.size();
+  if (from > 0) {  // by characters, bytes before `from` grouped already
+    m_groupOffset.resize(n);
+    m_groupLength.resize(n);
+    for (qint64 i = from; i < n;) {
+      const int len = std::max(1, utf8Length(m_bytes, i));
+      for (int k = 0; k < len; ++k) {
+        m_groupOffset[i + k] = k;
+        m_groupLength[i + k] = len;
+      }
+      i += len;
+    }
+    return;
+  }
   m_groupOffset.fill(0, n);
   m_groupLength.fill(1, n);
   m_tokenOfByte.clear();
@@ -107,10 +127,18 @@ QString TokenStrip::glyph(qint64 i) const {
   return QString();  // a byte of no valid UTF-8 character: the hex line says it all
 }
 
-void TokenStrip::relayout() {
-  m_rowStart.clear();
-  const int perRow = std::max(4, viewport()->width() / cellWidth());
+void TokenStrip::relayout(qint64 from) {
+  // Rows ending at or before `from` (a group start) stay as they are; the rest are laid out again.
   qint64 i = 0;
+  if (from > 0 && !m_rowStart.isEmpty() && m_rowPerRow == std::max(4, viewport()->width() / cellWidth())) {
+    const qsizetype r = std::upper_bound(m_rowStart.begin(), m_rowStart.end(), from) - m_rowStart.begin() - 1;
+    i = m_rowStart[r];
+    m_rowStart.resize(r);
+  } else {
+    m_rowStart.clear();
+  }
+  const int perRow = std::max(4, viewport()->width() / cellWidth());
+  m_rowPerRow = perRow;
   const qint64 n = m_bytes.size();
   while (i < n) {
     m_rowStart.push_back(i);
@@ -126,7 +154,7 @@ void TokenStrip::relayout() {
   viewport()->update();
 }
 
-void TokenStrip::resizeEvent(QResizeEvent*) { relayout(); }
+void TokenStrip::resizeEvent(QResizeEvent*) { relayout(0); }
 
 QRect TokenStrip::cellRect(qint64 i) const {
   if (i < 0 || i >= m_bytes.size() || m_rowStart.isEmpty()) return {};

@@ -83,7 +83,12 @@ void Workspace::syncBytes() {
 
 void Workspace::setBytes(const QByteArray& bytes) {
   const quint64 v = textVersion();
-  m_session->set_text(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  // Typing at the end: the session appends the new bytes to the text it holds (each model then runs
+  // only them, and nothing copies or compares the whole text); any other edit replaces the text.
+  if (m_bytesVersion == v && bytes.size() > m_bytes.size() && bytes.startsWith(m_bytes))
+    m_session->append(std::vector<uint8_t>(bytes.begin() + m_bytes.size(), bytes.end()));
+  else
+    m_session->set_text(std::vector<uint8_t>(bytes.begin(), bytes.end()));
   if (textVersion() != v) {
     m_bytes = bytes;
     m_bytesVersion = textVersion();

@@ -16,6 +16,7 @@
 #include <QXmlStreamReader>
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "CostPanel.h"
 #include "DeltaGatePanel.h"
@@ -437,6 +438,54 @@ class TestExplorer : public QObject {
     const int N = int(h.size(1));
     QCOMPARE(d.token, qint64(edited.size() - 1));
     for (int c : {0, 5}) QVERIFY(std::abs(d.at(1, c) - h.data()[c * N + 1]) < 1e-4f * std::max(1.0f, std::abs(h.data()[c * N + 1])));
+  }
+
+  // Stepping and typing at the end of a long text touch only the new bytes (the editor inserts them,
+  // the strip groups and lays out from the old end): the result must be what the whole text gives.
+  void editor_and_strip_follow_appends_piece_by_piece() {
+    const QByteArray text = QByteArray("ab状态 c\n") + QByteArray("\xC2\xA0") + "x😀y" + QByteArray("e\xCC\x81") + "状\r\n" +
+                            QByteArray(200, 'q') + "态";
+    InputEditor editor;
+    editor.setHexMode(false);
+    TokenStrip strip, fresh;
+    strip.resize(300, 200);
+    fresh.resize(300, 200);
+    std::mt19937 rng(3);
+    QByteArray shown;
+    for (qsizetype i = 0; i < text.size();) {
+      i = std::min<qsizetype>(text.size(), i + 1 + qsizetype(rng() % 3));  // 1-3 bytes: characters split across steps
+      shown = text.left(i);
+      editor.setBytes(shown);
+      strip.setBytes(shown);
+      QVERIFY(!editor.hexMode());
+      InputEditor whole;  // what the editor shows when given the whole text at once
+      whole.setBytes(shown);
+      QCOMPARE(editor.editor()->toPlainText(), whole.editor()->toPlainText());
+      fresh.setBytes(shown);
+      for (qint64 b = 0; b < shown.size(); ++b) {
+        QCOMPARE(strip.groupStart(b), fresh.groupStart(b));
+        QCOMPARE(strip.groupLength(b), fresh.groupLength(b));
+        QCOMPARE(strip.cellRect(b), fresh.cellRect(b));
+      }
+    }
+    // An invalid byte appended: the whole text again, in hex.
+    editor.setBytes(shown + "\xFF");
+    QVERIFY(editor.hexMode());
+    editor.setHexMode(false);
+    editor.setBytes(text);
+
+    // Typing at the end adds the typed characters' bytes and leaves the others alone (the text's no-break
+    // space and CR, which the editor shows as a space and a line break, stay what they were).
+    QPlainTextEdit* ed = editor.editor();
+    ed->moveCursor(QTextCursor::End);
+    QTest::keyClicks(ed, "Hi ");
+    ed->insertPlainText(QString::fromUtf8("状态😀\u00a0z\n"));
+    QCOMPARE(editor.bytes(), text + "Hi " + "状态😀 z\n");  // a typed no-break space reads as a space, as toPlainText writes it
+    // Typing elsewhere: the whole text, as the editor shows it.
+    ed->moveCursor(QTextCursor::Start);
+    QTest::keyClick(ed, 'S');
+    QCOMPARE(editor.bytes(), ed->toPlainText().toUtf8());
+    QVERIFY(editor.bytes().startsWith("Sab"));
   }
 
   void stepping_feeds_one_byte_per_step() {
