@@ -5,7 +5,7 @@
 // With STATESCOPE_CUDA_SYNC=1 in the environment each launch is also synchronised, so an error inside
 // a kernel is reported at the launch that caused it. Fault injection for the tests:
 // STATESCOPE_CUDA_FAULT=launch:N makes the N-th kernel launch (1-based, per process) fail as
-// cudaErrorLaunchFailure would.
+// cudaErrorLaunchFailure would; a test can also arm it from inside (fail_launch_after).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -21,6 +21,8 @@ inline void check(cudaError_t e, const char* what, const char* file, int line) {
 }
 
 void check_launch(const char* kernel, const char* file, int line);
+// Test hook: the n-th kernel launch from now (in any thread) fails as STATESCOPE_CUDA_FAULT's does; 0 disarms.
+void fail_launch_after(long n);
 
 // Blocks for a grid-stride loop over n items: enough to fill any current GPU, never more than needed.
 inline unsigned grid_for(int64_t n, int threads) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 #include "window_matrix.h"
@@ -124,13 +125,7 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
       try {
         st = give_text(*col, d.text, r);
       } catch (const DeviceError& e) {
-        const ColumnInfo& info = *d.columns[c];
-        if (!info.cpu_fallback || ex.backend_name() == "cpu") throw;
-        col->notice = device_fallback_note(e, "running " + ex.name());
-        col->ex.reset();  // the GPU's memory back first
-        col->ex = Exploration::open(info.dir, make_cpu_backend());
-        col->held = SharedText();
-        col->ex->set_delta_average(d.averaged(c));
+        if (!fall_back_to_cpu(d, c, e, "running " + ex.name())) throw;
         chunks.clear();
         before = lastN = 0;
         last = std::chrono::steady_clock::now();
@@ -145,6 +140,31 @@ bool Engine::update(const Document& d, const RunControl& rc, const std::function
     }
     done += d.size();
   }
+  return true;
+}
+
+bool Engine::fall_back_to_cpu(const Document& d, int c, const DeviceError& e, const std::string& doing) {
+  Column* col = column(d, c);
+  const ColumnInfo& info = *d.columns[c];
+  if (!col || !info.cpu_fallback || col->ex->backend_name() == "cpu") return false;
+  col->notice = device_fallback_note(e, doing);
+  col->ex.reset();  // the GPU's memory back first
+  col->held = SharedText();
+  col->version = 0;  // the whole text again, on the CPU
+  try {
+    col->ex = Exploration::open(info.dir, make_cpu_backend());
+  } catch (const std::exception& again) {
+    throw std::runtime_error(col->notice + "; opening it on the CPU failed too: " + again.what());
+  }
+  col->ex->set_delta_average(d.averaged(c));
+  // Nothing computed on the GPU is shown after the fault: every cache goes (they are keyed by model id,
+  // which stays; the CPU's numbers differ from the GPU's in the last bits).
+  windows_.clear();
+  frames_.clear();
+  frame_order_.clear();
+  per_token_.clear();
+  predictions_.clear();
+  matrices_.erase(info.id);
   return true;
 }
 
@@ -307,6 +327,19 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
   FramePtr f;
   try {
     f = build(v, d, c);
+  } catch (const DeviceError& e) {
+    Frame e2 = header(v, d, c);
+    // A GPU fault while answering a view: a model opened with "auto" reruns the text on the CPU (the
+    // session sees it is no longer up to date and updates it, then builds the views again).
+    try {
+      if (perModel && fall_back_to_cpu(d, c, e, "answering the " + std::string(view_name(v)) + " view"))
+        e2.note = columns_.at(d.columns[c]->id).notice + "; rerunning on the CPU";
+      else
+        e2.error = e.what();
+    } catch (const std::exception& failed) {
+      e2.error = failed.what();
+    }
+    return std::make_shared<const Frame>(std::move(e2));
   } catch (const std::exception& e) {
     Frame e2 = header(v, d, c);
     e2.error = e.what();

@@ -46,7 +46,8 @@ class Engine {
   // Brings every loaded model up to d's text, model after model; `rc.cancel` stops between chunks.
   // Returns true when every model holds the whole text (or failed: its column then says why).
   // A GPU fault (DeviceError) on a model opened with cpu_fallback drops it and its results, reopens
-  // it on the CPU reference and runs it again there; its ColumnStatus::notice says so.
+  // it on the CPU reference and runs it again there; its ColumnStatus::notice says so. A fault while
+  // a view is built (frame) does the same: the model is left for the next update to run.
   bool update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress);
   bool up_to_date(const Document& d) const;  // every loaded model holds d's text (or failed on it), as intervened as asked
   // Switches each model to the intervention its column asks for (d.delta_average); a switch drops
@@ -90,6 +91,10 @@ class Engine {
   };
   Column* column(const Document& d, int c);
   const Column* column(const Document& d, int c) const;
+  // After a GPU fault (DeviceError) in column c's model opened with cpu_fallback: reopens it on the CPU
+  // reference, to be run over the whole text again (version 0), drops every cached result and says so
+  // in the column's notice. False (nothing changed) for a model already on the CPU or opened without it.
+  bool fall_back_to_cpu(const Document& d, int c, const DeviceError& e, const std::string& doing);
   // Brings col's model to `text`: an append when `text` extends the held one, else set_bytes.
   UpdateStats give_text(Column& col, const SharedText& text, const RunControl& rc);
   // The document's selection (text bytes) in column c's tokens: the same numbers for a byte model;

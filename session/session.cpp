@@ -257,12 +257,13 @@ void Session::run() {
   std::vector<Job> jobs;  // requests not yet answered (kept when a newer document interrupts)
   bool paused = false;
   uint64_t paused_version = 0;
+  bool again = false;  // the last pass left a model behind the text (a GPU fault sent it to the CPU)
   for (;;) {
     std::vector<View> views;
     bool resume = false;
     {
       std::unique_lock l(m_);
-      if (!posted_ && jobs_.empty() && jobs.empty() && !resume_ && !stop_) {
+      if (!again && !posted_ && jobs_.empty() && jobs.empty() && !resume_ && !stop_) {
         busy_ = false;
         idle_ = true;
         idle_cv_.notify_all();
@@ -356,6 +357,8 @@ void Session::run() {
       j(engine, *doc);
     }
     if (!s.busy) publish(s);  // (after a timing: not busy any more)
+    // A view that hit a GPU fault reopened its model on the CPU: run the text there, then the views again.
+    again = !paused && !engine.up_to_date(*doc);
   }
 }
 

@@ -16,10 +16,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "backend.h"
+#include "cuda_check.h"
 #include "gpu_check.h"
 #include "model.h"
 #include "session.h"
@@ -203,6 +207,80 @@ void session_kernel_fault() {
   }
 }
 
+// A GPU fault while the session answers a view (a click far from the end reruns the model from a
+// snapshot): the column says so, its model reruns the text on the CPU, and the views then show the
+// CPU's numbers, exactly, never the failed run's.
+struct ViewRun {
+  std::mutex m;
+  std::map<View, FramePtr> last;  // the newest frame of each view
+  std::vector<std::string> notes;
+};
+
+std::unique_ptr<Session> view_session(const std::string& dir, const std::string& device, ViewRun& vr) {
+  Session::Callbacks cb;
+  cb.frame = [&vr](FramePtr f) {
+    std::lock_guard l(vr.m);
+    vr.last[f->view] = f;
+    if (!f->note.empty()) vr.notes.push_back(f->note);
+  };
+  auto s = std::make_unique<Session>(cb);
+  std::string err;
+  s->open_model(dir, device, "fp32", &err);
+  s->set_views({View::State, View::Delta, View::Prediction});
+  return s;
+}
+
+std::string backend_of(Session& s) {
+  std::string b;
+  s.run_on_worker([&](Engine& e, const Document& d) {
+    if (Exploration* ex = e.exploration(d, 0)) b = ex->backend_name();
+  });
+  return b;
+}
+
+void view_fault_falls_back_in_the_session() {
+  suite.run("view_fault_falls_back_in_the_session", [] {
+    const std::string dir = fixture("mamba1_tied_f32");
+    const auto text = text_bytes(3000);
+    const int64_t token = 1000;  // far from the end: its window and prediction are reruns from a snapshot
+    ViewRun gpu, cpu;
+    auto g = view_session(dir, "auto", gpu);
+    g->set_text(text);
+    g->wait_idle();
+    const std::string before = backend_of(*g);
+    suite.check(before == "cuda", "the model runs on the GPU first: " + before);
+    if (before != "cuda") return;
+    cuda::fail_launch_after(1);  // the next kernel launch fails
+    g->select_token(token);
+    g->wait_idle();
+    cuda::fail_launch_after(0);
+    const Session::Status st = g->status();
+    const std::string notice = st.columns.at(0).notice, error = st.columns.at(0).error;
+    std::printf("  notice: %s\n  error: '%s'; backend after: %s\n", notice.c_str(), error.c_str(), backend_of(*g).c_str());
+    suite.check(contains(notice, "the GPU failed while answering the state view") && contains(notice, "CPU"), "the column's notice: " + notice);
+    suite.check(error.empty(), "no error: " + error);
+    suite.check(backend_of(*g) == "cpu", "the model now runs on the CPU");
+    bool said = false;
+    for (const std::string& n : gpu.notes) said |= contains(n, "rerunning on the CPU");
+    suite.check(said, "a view said it reruns on the CPU");
+
+    auto c = view_session(dir, "cpu", cpu);
+    c->set_text(text);
+    c->select_token(token);
+    c->wait_idle();
+    for (View v : {View::State, View::Delta, View::Prediction}) {
+      const FramePtr a = gpu.last[v], b = cpu.last[v];
+      const std::string name = view_name(v);
+      suite.check(a && b && a->error.empty() && a->note.empty() && a->token == token && b->token == token,
+                  name + ": a frame for token " + std::to_string(token) + " after the fallback" + (a ? " (" + a->error + a->note + ")" : ""));
+      if (!a || !b) continue;
+      bool equal = !a->values.empty() && a->values == b->values && a->series.size() == b->series.size();
+      for (size_t k = 0; equal && k < a->series.size(); ++k) equal = a->series[k].y == b->series[k].y;
+      suite.check(equal, name + ": the values equal the CPU session's exactly (" + std::to_string(a->values.size()) + " values)");
+    }
+  });
+}
+
 // The CLI as a child process: exit status, stderr.
 struct Child {
   int rc = -1;
@@ -280,6 +358,7 @@ int main(int argc, char** argv) {
   oom_at_load_falls_back_in_the_session();
   oom_during_a_run_falls_back_in_the_session();
   session_kernel_fault();
+  view_fault_falls_back_in_the_session();
   cli_falls_back_on_every_fault();
   return suite.finish();
 }
