@@ -430,19 +430,30 @@ LayerWindow Engine::window(const Document& d, int c, int layer, int64_t t0, int6
   return a == t0 && b == t1 ? w : sub_window(w, t0, t1);
 }
 
-std::shared_ptr<const std::vector<float>> Engine::per_token(const Document& d, int c, const std::string& what, int layer) {
+const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::string& what, int layer) {
   const uint64_t id = d.columns[c]->id;
   const std::string key = what + "|" + std::to_string(id) + "|" + std::to_string(layer) + "|" + std::to_string(d.text_version);
   auto it = per_token_.find(key);
   if (it != per_token_.end()) return it->second;
   const Exploration& ex = *columns_.at(id).ex;
+  PerToken pt;
   auto v = std::make_shared<const std::vector<float>>(what == "surprisal" ? ex.surprisals() : ex.mean_delta(layer));
+  float lo = INFINITY, hi = -INFINITY;
+  for (float x : *v) {
+    if (std::isnan(x)) continue;
+    pt.sum += x;
+    ++pt.count;
+    if (std::isinf(x)) continue;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  if (lo <= hi) pt.min = lo, pt.max = hi;
+  pt.values = std::move(v);
   // Older texts' values are not asked for again.
   const std::string suffix = "|" + std::to_string(d.text_version);
   for (auto k = per_token_.begin(); k != per_token_.end();)
     k = k->first.ends_with(suffix) ? std::next(k) : per_token_.erase(k);
-  per_token_[key] = v;
-  return v;
+  return per_token_[key] = std::move(pt);
 }
 
 void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
@@ -465,8 +476,8 @@ void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
   for (const auto& [k, f] : frames_) frame(f);
   for (const auto& [k, f] : matrices_) frame(f);
   frame(cost_);
-  for (const auto& [k, v] : per_token_)
-    if (v) all.add_shared(v, static_cast<int64_t>(v->capacity() * sizeof(float)));
+  for (const auto& [k, pt] : per_token_)
+    if (pt.values) all.add_shared(pt.values, static_cast<int64_t>(pt.values->capacity() * sizeof(float)));
   for (const CachedPredictions& cp : predictions_) all.add_bytes(static_cast<int64_t>(cp.probs.capacity() * sizeof(float)));
   caches.add_bytes(all.bytes() - models.bytes());
 }

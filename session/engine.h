@@ -4,6 +4,7 @@
 // (what, model, layer, head/channel, token or window, text version). No Qt.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -121,7 +122,15 @@ class Engine {
   static constexpr int64_t kWindowSlack = 128;
   static constexpr int64_t kWindowCacheBytes = int64_t(384) << 20;
   LayerWindow window(const Document& d, int c, int layer, int64_t t0, int64_t t1, unsigned parts, int head);
-  std::shared_ptr<const std::vector<float>> per_token(const Document& d, int c, const std::string& what, int layer);
+  // A per-token series of the whole text ("surprisal", or "mean_delta" of `layer`), copied once per text
+  // version and model, with what the views need of all of it (read once, here, on the worker).
+  struct PerToken {
+    std::shared_ptr<const std::vector<float>> values;  // [tokens]
+    double min = NAN, max = NAN;                       // over the finite values (NaN: none)
+    double sum = 0;                                    // of the values that are not NaN
+    int64_t count = 0;                                 // values that are not NaN
+  };
+  const PerToken& per_token(const Document& d, int c, const std::string& what, int layer);
   // p(next token | tokens 0..t) [V]: Exploration::next_byte_probs(t). When that reruns the model from a
   // snapshot, the rerun answers every token from the snapshot to kPredictionAhead tokens past t at once
   // (Exploration::next_byte_probs(t0, t1)), kept for the next click or arrow key near it.
@@ -142,7 +151,7 @@ class Engine {
   std::deque<CachedWindow> windows_;                      // most recent last, at most kWindowCacheBytes
   std::map<std::string, FramePtr> frames_;                // the frame cache (key: what, model, layer, ..., version)
   std::deque<std::string> frame_order_;                   // oldest first, at most 64
-  std::map<std::string, std::shared_ptr<const std::vector<float>>> per_token_;
+  std::map<std::string, PerToken> per_token_;
   struct CachedPredictions {
     uint64_t id, version;
     int64_t t0, t1;

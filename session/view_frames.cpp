@@ -144,7 +144,8 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
   f.row0 = w0;
   f.highlight_row = t - w0;
   f.row_labels = token_labels(ex, w0, w1);
-  f.per_token = per_token(d, c, "mean_delta", ch.layer);
+  const PerToken& pt = per_token(d, c, "mean_delta", ch.layer);
+  f.per_token = pt.values;
   const std::vector<float>& mean = *f.per_token;
   Series line{"mean Δ over channels", "line", c, {}, {}};
   double hi = 0;
@@ -154,7 +155,8 @@ FramePtr Engine::delta_frame(const Document& d, int c) {
     hi = std::max(hi, double(mean[k]));
   }
   f.series = {std::move(line), marker(t, hi * 1.05)};
-  f.scalars = {{"mean_delta", t < static_cast<int64_t>(mean.size()) ? mean[t] : NAN}, {"max", hi}};
+  f.scalars = {{"mean_delta", t < static_cast<int64_t>(mean.size()) ? mean[t] : NAN}, {"max", hi},
+               {"per_token_min", pt.min}, {"per_token_max", pt.max}};
   return std::make_shared<const Frame>(std::move(f));
 }
 
@@ -229,23 +231,19 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
     f.labels["token"] = ex.token_spans()->labels[t];
     if (next >= 0) f.labels["next"] = ex.token_spans()->labels[t + 1];
   }
-  f.per_token = per_token(d, c, "surprisal", -1);
-  double mean = 0;
-  int64_t cnt = 0;
-  for (float v : *f.per_token)
-    if (!std::isnan(v)) {
-      mean += v;
-      ++cnt;
-    }
+  const PerToken& pt = per_token(d, c, "surprisal", -1);
+  f.per_token = pt.values;
+  const double total = pt.sum;  // bits over the predicted tokens
+  const int64_t cnt = pt.count;
   // bits per byte of the text: a tokenizer model's bits per token summed over tokens, over the bytes
   // they cover (tokens after the first; the first has no prediction).
-  double bitsPerByte = cnt ? mean / cnt : NAN;
+  double bitsPerByte = cnt ? total / cnt : NAN;
   if (tok && cnt) {
     const TokenSpans& sp = *ex.token_spans();
     int64_t bytes = 0;
     for (size_t i = 0; i < f.per_token->size(); ++i)
       if (!std::isnan((*f.per_token)[i])) bytes += sp.end[i] - sp.begin[i];
-    bitsPerByte = bytes ? mean / double(bytes) : NAN;
+    bitsPerByte = bytes ? total / double(bytes) : NAN;
   }
   // A task model on its task's input (task.json): bits per byte over the bytes the task scores only
   // (noise padding: the text bytes, junk not counted), as the lesson card and the task notes count.
@@ -259,8 +257,8 @@ FramePtr Engine::prediction_frame(const Document& d, int c) {
   f.scalars = {{"byte", double(ids[t])}, {"token_id", double(ids[t])}, {"next_byte", next}, {"p_next", next >= 0 ? p[next] : NAN},
                {"task_bits_per_byte", taskBits}, {"task_scored", taskScored},
                {"bits_next", next >= 0 ? -std::log2(std::max(p[next], 1e-30f)) : NAN},
-               {"bits_per_byte", bitsPerByte}, {"bits_per_token", cnt ? mean / cnt : NAN}, {"p_max", p[f.order.front()]},
-               {"tokenized", tok ? 1.0 : 0.0}};
+               {"bits_per_byte", bitsPerByte}, {"bits_per_token", cnt ? total / cnt : NAN}, {"p_max", p[f.order.front()]},
+               {"tokenized", tok ? 1.0 : 0.0}, {"per_token_min", pt.min}, {"per_token_max", pt.max}};
   return std::make_shared<const Frame>(std::move(f));
 }
 

@@ -80,9 +80,11 @@ ColorNormalizer ColorNormalizer::fromData(ColorScale scale, const float* v, qsiz
   for (; i + kLanes <= n; i += kLanes)
     for (int k = 0; k < kLanes; ++k) take(k, v[i + k]);
   for (; i < n; ++i) take(0, v[i]);
-  const float flo = *std::min_element(los, los + kLanes), fhi = *std::max_element(his, his + kLanes);
-  double lo = flo, hi = fhi;
-  if (!(flo <= fhi)) lo = 0, hi = 1;
+  return fromRange(scale, *std::min_element(los, los + kLanes), *std::max_element(his, his + kLanes));
+}
+
+ColorNormalizer ColorNormalizer::fromRange(ColorScale scale, double lo, double hi) {
+  if (!(lo <= hi)) lo = 0, hi = 1;  // no finite value (NaN or an empty range)
   double amax = std::max(std::abs(lo), std::abs(hi));
   if (amax == 0) amax = 1;
   switch (scale) {

@@ -33,7 +33,9 @@ class ColorNormalizer {
  public:
   ColorNormalizer() = default;
   ColorNormalizer(ColorScale scale, double lo, double hi);
-  static ColorNormalizer fromData(ColorScale scale, const float* v, qsizetype n);
+  static ColorNormalizer fromData(ColorScale scale, const float* v, qsizetype n);  // from the finite values' range
+  // From the finite values' range [lo, hi] known already (NaN when there is none), as fromData would.
+  static ColorNormalizer fromRange(ColorScale scale, double lo, double hi);
   // Robust: the range from percentiles (ColorRange::Robust), over at most 2^20 evenly spaced samples.
   static ColorNormalizer fromDataRobust(ColorScale scale, const float* v, qsizetype n);
   double operator()(double v) const;  // NaN stays NaN

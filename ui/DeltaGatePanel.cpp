@@ -134,8 +134,8 @@ void DeltaGatePanel::refresh() {
   ChartStyle::setRange(m_chartView->chart(), m_y, 0, std::max(hi * 1.05, 1e-6), font());
   ChartStyle::setTitle(m_chartView->chart(), QString());
   ChartStyle::styleAxes(m_chartView->chart(), palette(), font());
-  const QVector<float> all(f->per_token->begin(), f->per_token->end());
-  m_text->setCellValues(all, ColorNormalizer::fromData(ColorScale::Linear, all.constData(), all.size()), tr("mean Δ"));
+  m_text->setCellValues(f->per_token, ColorNormalizer::fromRange(ColorScale::Linear, f->scalar("per_token_min", NAN), f->scalar("per_token_max", NAN)),
+                        tr("mean Δ"));
   m_caption->setText(tr("<b>%1</b> · layer %2 (%3) · token %4: mean Δ = %5")
                          .arg(SessionText::model(*f)).arg(f->layer).arg(SessionText::mixer(f->mixer)).arg(t)
                          .arg(f->scalar("mean_delta", NAN), 0, 'g', 3));

@@ -147,8 +147,9 @@ void PredictionPanel::refresh() {
                          : tr("Next byte after %1 (token %2)").arg(byteLabel(int(f->scalar("byte")))).arg(t));
   ChartStyle::apply(chart, palette(), font());
 
-  const QVector<float> sv(f->per_token->begin(), f->per_token->end());
-  m_text->setCellValues(sv, ColorNormalizer::fromData(ColorScale::Linear, sv.constData(), sv.size()), tr("surprisal (bits)"));
+  m_text->setCellValues(f->per_token,
+                        ColorNormalizer::fromRange(ColorScale::Linear, f->scalar("per_token_min", NAN), f->scalar("per_token_max", NAN)),
+                        tr("surprisal (bits)"));
   QString cap = tr("<b>%1</b>").arg(model);
   if (next >= 0 && tokens)
     cap += tr(" · next token %1 (id %2): p = %3, %4 bits").arg(label("next")).arg(next).arg(f->scalar("p_next"), 0, 'g', 3).arg(f->scalar("bits_next"), 0, 'f', 2);

@@ -46,14 +46,14 @@ void TokenStrip::setBytes(const QByteArray& bytes) {
   m_bytes = bytes;
   const qint64 from = appended ? groupStart(std::max<qint64>(0, old - 3)) : 0;
   regroup(from);
-  if (m_values.size() != (showsTokens() ? qint64(m_spans->ids.size()) : m_bytes.size())) m_values.clear();
+  if (m_values && qint64(m_values->size()) != (showsTokens() ? qint64(m_spans->ids.size()) : m_bytes.size())) m_values.reset();
   relayout(from);
 }
 
 void TokenStrip::setTokens(std::shared_ptr<const ss::TokenSpans> spans) {
   if (spans == m_spans) return;
   m_spans = std::move(spans);
-  m_values.clear();
+  m_values.reset();
   regroup();
   relayout();
 }
@@ -102,7 +102,7 @@ void TokenStrip::regroup(qint64 from) {
 
 float TokenStrip::valueAt(qint64 i) const {
   const qint64 t = tokenOfByte(i);
-  return t >= 0 && t < m_values.size() ? m_values[t] : NAN;
+  return m_values && t >= 0 && t < qint64(m_values->size()) ? (*m_values)[size_t(t)] : NAN;
 }
 
 int TokenStrip::groupLength(qint64 i) const { return m_groupLength.value(i, 1); }
@@ -180,15 +180,15 @@ void TokenStrip::setSelection(qint64 token, qint64 w0, qint64 w1) {
   viewport()->update();
 }
 
-void TokenStrip::setCellValues(const QVector<float>& values, const ColorNormalizer& norm, const QString& legend) {
-  m_values = values;
+void TokenStrip::setCellValues(std::shared_ptr<const std::vector<float>> values, const ColorNormalizer& norm, const QString& legend) {
+  m_values = std::move(values);
   m_norm = norm;
   m_legend = legend;
   viewport()->update();
 }
 
 void TokenStrip::clearCellValues() {
-  m_values.clear();
+  m_values.reset();
   viewport()->update();
 }
 

@@ -13,6 +13,7 @@
 #include <QByteArray>
 #include <QVector>
 #include <memory>
+#include <vector>
 
 #include "Colormap.h"
 #include "token_spans.h"
@@ -28,7 +29,8 @@ class TokenStrip : public QAbstractScrollArea {
   void setTokens(std::shared_ptr<const ss::TokenSpans> spans);
   bool showsTokens() const { return !m_tokenOfByte.isEmpty(); }
   void setSelection(qint64 token, qint64 windowStart, qint64 windowEnd);  // window [start, end)
-  void setCellValues(const QVector<float>& values, const ColorNormalizer& norm, const QString& legend);
+  // One value per token (shared with the frame that carries it: a 1 MB text's series is not copied).
+  void setCellValues(std::shared_ptr<const std::vector<float>> values, const ColorNormalizer& norm, const QString& legend);
   void clearCellValues();
   void setComputed(qint64 n);  // cells from n on are drawn as pending
 
@@ -70,7 +72,7 @@ class TokenStrip : public QAbstractScrollArea {
   std::shared_ptr<const ss::TokenSpans> m_spans;  // the tokenizer's tokens (null: bytes)
   QVector<qint64> m_tokenOfByte;  // per byte: its token when grouped by tokens (empty otherwise)
   QVector<qint64> m_rowStart;     // first byte of each row
-  QVector<float> m_values;
+  std::shared_ptr<const std::vector<float>> m_values;
   ColorNormalizer m_norm;
   QString m_legend;
   qint64 m_token = -1, m_w0 = 0, m_w1 = 0, m_computed = -1;

@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
         t0 = pc.clock.nsecsElapsed();
         QTest::keyClick(editor, 'e');
         keystroke.push_back(ms(settle(win, pc) - t0));
+        if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) std::fprintf(stderr, "keystroke %d: %.1f ms\n", i, keystroke.back());
       }
       TokenStrip* strip = win.tokenStrip();
       std::uniform_int_distribution<qint64> anywhere(0, std::max<qint64>(0, ws->bytes().size() - 2));
