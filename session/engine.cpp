@@ -346,6 +346,12 @@ FramePtr Engine::frame(View v, const Document& d, int c) {
     f = std::make_shared<const Frame>(std::move(e2));
   }
   if (cacheable && f->error.empty()) {
+    // Frames of older texts are never asked for again (a text version is never reused): dropped, so
+    // that the per-token series they hold go back to per_token's buffers at once.
+    if (!frame_order_.empty() && frames_.at(frame_order_.back())->text_version != d.text_version) {
+      std::erase_if(frames_, [&](const auto& kv) { return kv.second->text_version != d.text_version; });
+      std::erase_if(frame_order_, [&](const std::string& k) { return !frames_.contains(k); });
+    }
     frames_[key] = f;
     frame_order_.push_back(key);
     while (frame_order_.size() > 64) {
@@ -436,8 +442,24 @@ const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::s
   auto it = per_token_.find(key);
   if (it != per_token_.end()) return it->second;
   const Exploration& ex = *columns_.at(id).ex;
+  const std::vector<float>& src = what == "surprisal" ? ex.surprisals() : ex.mean_delta(layer);
+  // The copy goes into the buffer of an older text's series that nothing holds any more (the views
+  // have newer frames), else into a new one with room to grow: a fresh 4 MB buffer per keystroke on a
+  // 1 MB text cost more in page faults than the copy itself.
+  std::shared_ptr<std::vector<float>> buf;
+  for (auto& spare : spare_per_token_)
+    if (spare && spare.use_count() == 1 && spare->capacity() >= src.size()) {
+      buf = std::move(spare);
+      break;
+    }
+  std::erase(spare_per_token_, nullptr);
+  if (!buf) {
+    buf = std::make_shared<std::vector<float>>();
+    buf->reserve(src.size() + src.size() / 4 + 64);
+  }
+  buf->assign(src.begin(), src.end());
   PerToken pt;
-  auto v = std::make_shared<const std::vector<float>>(what == "surprisal" ? ex.surprisals() : ex.mean_delta(layer));
+  std::shared_ptr<const std::vector<float>> v = buf;
   float lo = INFINITY, hi = -INFINITY;
   for (float x : *v) {
     if (std::isnan(x)) continue;
@@ -449,10 +471,18 @@ const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::s
   }
   if (lo <= hi) pt.min = lo, pt.max = hi;
   pt.values = std::move(v);
-  // Older texts' values are not asked for again.
+  pt.buffer = std::move(buf);
+  // Older texts' values are not asked for again; their buffers are kept for reuse (at most 8).
   const std::string suffix = "|" + std::to_string(d.text_version);
-  for (auto k = per_token_.begin(); k != per_token_.end();)
-    k = k->first.ends_with(suffix) ? std::next(k) : per_token_.erase(k);
+  for (auto k = per_token_.begin(); k != per_token_.end();) {
+    if (k->first.ends_with(suffix)) {
+      ++k;
+      continue;
+    }
+    spare_per_token_.push_back(std::move(k->second.buffer));
+    k = per_token_.erase(k);
+  }
+  while (spare_per_token_.size() > 8) spare_per_token_.erase(spare_per_token_.begin());
   return per_token_[key] = std::move(pt);
 }
 
@@ -478,6 +508,8 @@ void Engine::tally(MemoryTally& models, MemoryTally& caches) const {
   frame(cost_);
   for (const auto& [k, pt] : per_token_)
     if (pt.values) all.add_shared(pt.values, static_cast<int64_t>(pt.values->capacity() * sizeof(float)));
+  for (const auto& spare : spare_per_token_)
+    if (spare) all.add_shared(spare, static_cast<int64_t>(spare->capacity() * sizeof(float)));
   for (const CachedPredictions& cp : predictions_) all.add_bytes(static_cast<int64_t>(cp.probs.capacity() * sizeof(float)));
   caches.add_bytes(all.bytes() - models.bytes());
 }

@@ -129,6 +129,7 @@ class Engine {
     double min = NAN, max = NAN;                       // over the finite values (NaN: none)
     double sum = 0;                                    // of the values that are not NaN
     int64_t count = 0;                                 // values that are not NaN
+    std::shared_ptr<std::vector<float>> buffer;        // `values`' storage, for reuse once nothing else holds it
   };
   const PerToken& per_token(const Document& d, int c, const std::string& what, int layer);
   // p(next token | tokens 0..t) [V]: Exploration::next_byte_probs(t). When that reruns the model from a
@@ -152,6 +153,7 @@ class Engine {
   std::map<std::string, FramePtr> frames_;                // the frame cache (key: what, model, layer, ..., version)
   std::deque<std::string> frame_order_;                   // oldest first, at most 64
   std::map<std::string, PerToken> per_token_;
+  std::vector<std::shared_ptr<std::vector<float>>> spare_per_token_;  // older texts' series buffers (see per_token)
   struct CachedPredictions {
     uint64_t id, version;
     int64_t t0, t1;

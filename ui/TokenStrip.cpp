@@ -60,6 +60,10 @@ void TokenStrip::setTokens(std::shared_ptr<const ss::TokenSpans> spans) {
 
 void TokenStrip::regroup(qint64 from) {
   const qint64 n = m_bytes.size();
+  if (m_groupOffset.capacity() < n) {  // room to type into: appends then never copy the arrays (4 bytes a byte each)
+    m_groupOffset.reserve(n + n / 4 + 64);
+    m_groupLength.reserve(n + n / 4 + 64);
+  }
   if (from > 0) {  // by characters, bytes before `from` grouped already
     m_groupOffset.resize(n);
     m_groupLength.resize(n);
