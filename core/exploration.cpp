@@ -304,37 +304,65 @@ void Exploration::extend_tail(TailSink& sink, int64_t new_t0) {
     // Per part: the step rows go after the kept ones in the part's buffer; a full buffer is replaced
     // by one twice the window (views handed out earlier keep the old one), so a row is copied about
     // once per W appends.
-    const bool m1 = ssm_kind(w.kind) == MixerKind::Mamba;
-    const std::pair<Tensor LayerWindow::*, const char*> parts[] = {
-        {&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
-        {&LayerWindow::delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta},
-        {&LayerWindow::B, m1 ? trace::kMambaB : trace::kMamba2B},
-        {&LayerWindow::C, m1 ? trace::kMambaC : trace::kMamba2C},
-        {&LayerWindow::states, m1 ? trace::kMambaState : trace::kMamba2State}};
-    for (const auto& [field, name] : parts) {
+    for (const auto& [field, name] : tail_parts(w.kind)) {
       Tensor& view = w.*field;
       if (view.empty()) continue;
-      auto [it, fresh] = tail.rows.try_emplace(name, Tail::Rows{view, 0});  // the traced window is the first buffer
-      Tensor& buf = it->second.buf;
+      Tail::Rows& rows = tail_rows(tail, name, view);
+      Tensor& buf = rows.buf;
       const std::vector<Tensor>& more = sink.rows[name];
       if (static_cast<int64_t>(more.size()) != added) throw std::logic_error("extend_tail: missing step rows of " + std::string(name));
       const int64_t row = view.numel() / std::max<int64_t>(view.size(0), 1);
-      int64_t f = it->second.first + drop;
-      if (f + W > buf.size(0)) {  // full: a new buffer with room for W more rows (uninitialised)
-        Shape shape = buf.shape();
-        shape[0] = 2 * W;
-        Tensor nb(allocate_host(shape_numel(shape)), shape, Device::Cpu);
-        std::memcpy(nb.data(), buf.data() + f * row, keep * row * sizeof(float));
-        buf = nb;
+      int64_t f = rows.first + drop;
+      if (f + W > buf.size(0)) {  // full: a new buffer with room for W more rows
+        grow_tail_rows(rows, f, keep, W);
         f = 0;
       }
       for (int64_t k = 0; k < added; ++k) std::memcpy(buf.data() + (f + keep + k) * row, more[k].data(), row * sizeof(float));
       view = buf.row_range(f, f + W);
-      it->second.first = f;
+      rows.first = f;
     }
   }
   w.t0 = new_t0;
   w.t1 = computed_;
+}
+
+Exploration::Tail::Rows& Exploration::tail_rows(Tail& tail, const std::string& name, const Tensor& view) {
+  return tail.rows.try_emplace(name, Tail::Rows{view, 0}).first->second;  // the traced window is the first buffer
+}
+
+void Exploration::grow_tail_rows(Tail::Rows& rows, int64_t from, int64_t keep, int64_t W) {
+  Tensor& buf = rows.buf;
+  const int64_t row = buf.numel() / std::max<int64_t>(buf.size(0), 1);
+  Shape shape = buf.shape();
+  shape[0] = 2 * W;
+  Tensor nb(allocate_host(shape_numel(shape)), shape, Device::Cpu);  // rows past `keep` uninitialised
+  std::memcpy(nb.data(), buf.data() + from * row, keep * row * sizeof(float));
+  buf = nb;
+  rows.first = 0;
+}
+
+std::vector<std::pair<Tensor LayerWindow::*, const char*>> Exploration::tail_parts(MixerKind kind) {
+  const bool m1 = ssm_kind(kind) == MixerKind::Mamba;
+  return {{&LayerWindow::x, m1 ? trace::kMambaX : trace::kMamba2X},
+          {&LayerWindow::delta, m1 ? trace::kMambaDelta : trace::kMamba2Delta},
+          {&LayerWindow::B, m1 ? trace::kMambaB : trace::kMamba2B},
+          {&LayerWindow::C, m1 ? trace::kMambaC : trace::kMamba2C},
+          {&LayerWindow::states, m1 ? trace::kMambaState : trace::kMamba2State}};
+}
+
+void Exploration::prepare_tail() const {
+  if (!tail_ || !has_ssm(tail_->w.kind)) return;
+  Tail& tail = *tail_;
+  LayerWindow& w = tail.w;
+  const int64_t W = w.t1 - w.t0;
+  for (const auto& [field, name] : tail_parts(w.kind)) {
+    Tensor& view = w.*field;
+    if (view.empty()) continue;
+    Tail::Rows& rows = tail_rows(tail, name, view);
+    if (rows.first + W + 1 <= rows.buf.size(0)) continue;  // room for the next step's row already
+    grow_tail_rows(rows, rows.first, W, W);
+    view = rows.buf.row_range(0, W);
+  }
 }
 
 void Exploration::run_forward(const RunControl& rc, UpdateStats& st) {

@@ -541,6 +541,11 @@ std::vector<float> Engine::next_probs(const Document& d, int c, int64_t t) {
   return p;
 }
 
+void Engine::prepare_for_typing(const Document& d) {
+  for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
+    if (Column* col = column(d, c); col && col->version == d.text_version) col->ex->prepare_tail();
+}
+
 Tensor Engine::ssm_state_after(const Document& d, int c, int layer, int64_t t) {
   const uint64_t id = d.columns[c]->id;
   for (const CachedWindow& cw : windows_)

@@ -75,6 +75,9 @@ class Engine {
   // recorded it, else Exploration::state_at (a rerun from the snapshot).
   Tensor ssm_state_after(const Document& d, int c, int layer, int64_t t);
 
+  // Work that makes the next keystroke cheap, done while nobody waits (Exploration::prepare_tail).
+  void prepare_for_typing(const Document& d);
+
   int64_t cache_hits() const { return hits_; }      // frames answered from the cache
   int64_t cache_misses() const { return misses_; }
   // Host memory, each storage once (for soak tests): what every model keeps (Exploration::tally) and

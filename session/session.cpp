@@ -359,6 +359,12 @@ void Session::run() {
     if (!s.busy) publish(s);  // (after a timing: not busy any more)
     // A view that hit a GPU fault reopened its model on the CPU: run the text there, then the views again.
     again = !paused && !engine.up_to_date(*doc);
+    bool waiting;
+    {
+      std::lock_guard l(m_);
+      waiting = posted_ || !jobs_.empty();
+    }
+    if (!again && !waiting) engine.prepare_for_typing(*doc);  // while nobody waits
   }
 }
 

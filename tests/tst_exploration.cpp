@@ -352,8 +352,13 @@ class TestExploration : public QObject {
       const unsigned parts = attn ? kWindowAttention : (kWindowGate | kWindowStates);
       int64_t n = 100;
       e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));
-      e->trace_window(layer, n - 64, n, parts, 1);  // the views look at the end
+      const LayerWindow first = e->trace_window(layer, n - 64, n, parts, 1);  // the views look at the end
+      e->prepare_tail();  // (what the session does when idle: room for the steps' rows; the window is unchanged)
+      const LayerWindow again = e->trace_window(layer, n - 64, n, parts, 1);
+      for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states, &LayerWindow::attn})
+        QCOMPARE(test::rel_l2(again.*f, first.*f), 0.0);
       for (int add : {1, 3, 1, 16, 2}) {
+        if (add == 16) e->prepare_tail();
         e->append(std::vector<uint8_t>(all.begin() + n, all.begin() + n + add));
         n += add;
         const int64_t before = e->query_tokens_run();

@@ -182,11 +182,24 @@ int main(int argc, char** argv) {
         bench::run_until([&] { return pc.clock.elapsed() >= until; }, 4000);
       }
       std::vector<double> keystroke, click, arrow, layer;
+      const bool verbose = qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES");
+      auto reruns = [&] {  // tokens the active model has rerun from snapshots for queries so far
+        int64_t n = 0;
+        ws->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
+          if (ss::Exploration* ex = e.exploration(d, 0)) n = ex->query_tokens_run();
+        });
+        return n;
+      };
       for (int i = 0; i < samples && phases.contains("keystroke"); ++i) {
+        const int64_t before = verbose ? reruns() : 0;
+        const qint64 selected = ws->token();
         t0 = pc.clock.nsecsElapsed();
         QTest::keyClick(editor, 'e');
         keystroke.push_back(ms(settle(win, pc) - t0));
-        if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) std::fprintf(stderr, "keystroke %d: %.1f ms\n", i, keystroke.back());
+        if (verbose)
+          std::fprintf(stderr, "keystroke %d: %.1f ms (token %lld -> %lld of %lld; %lld tokens rerun)\n", i, keystroke.back(),
+                       static_cast<long long>(selected), static_cast<long long>(ws->token()), static_cast<long long>(ws->bytes().size()),
+                       static_cast<long long>(reruns() - before));
       }
       if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) std::fprintf(stderr, "keystrokes done\n");
       TokenStrip* strip = win.tokenStrip();
