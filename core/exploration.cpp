@@ -359,7 +359,7 @@ void Exploration::prepare_tail() const {
     Tensor& view = w.*field;
     if (view.empty()) continue;
     Tail::Rows& rows = tail_rows(tail, name, view);
-    if (rows.first + W + 1 <= rows.buf.size(0)) continue;  // room for the next step's row already
+    if (rows.first + W + kTailRoom <= rows.buf.size(0)) continue;  // room for the next steps' rows already
     grow_tail_rows(rows, rows.first, W, W);
     view = rows.buf.row_range(0, W);
   }

@@ -158,8 +158,9 @@ class Exploration {
   // Keys of one KV head of an attention layer after token t, read from the live cache: [t + 1, hd].
   Tensor cached_keys(int64_t t, int layer, int kv_head) const;
   // Gives the window typing extends (the last one traced at the end) room for the next steps' rows now,
-  // while nobody waits, instead of at the first keystroke (for Mamba-2 at d 352 that copy is about
-  // 70 MB: 0.1 s). Nothing changes that a query returns. Called by the session when it is idle.
+  // while nobody waits, instead of at a keystroke: when fewer than kTailRoom rows are free, its buffers
+  // are replaced by ones of twice the window (for Mamba-2 at d 352 a copy of up to 70 MB: about 0.1 s).
+  // Nothing changes that a query returns. Called by the session when it is idle.
   void prepare_tail() const;
   // Tokens the queries above have rerun from snapshots so far (0 for answers from kept results).
   int64_t query_tokens_run() const { return query_tokens_run_; }
@@ -214,6 +215,7 @@ class Exploration {
   // kTailMax, so the next query for the window at the new end costs no rerun. Any other update
   // drops it. (A cache of query results: hence mutable.)
   static constexpr int64_t kTailMax = 1024;
+  static constexpr int64_t kTailRoom = 64;  // prepare_tail grows a part's buffer when fewer rows than this are free
   struct Tail {
     int layer = 0, head = 0;
     unsigned parts = 0;

@@ -176,13 +176,15 @@ int main(int argc, char** argv) {
 
       QPlainTextEdit* editor = win.inputEditor()->editor();
       editor->moveCursor(QTextCursor::End);
-      if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) {  // time for a profiler to attach: only the actions are sampled
+      if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) {  // STATESCOPE_BENCH_PAUSE_MS: time for a profiler to attach
         std::fprintf(stderr, "first run done\n");
-        const qint64 until = pc.clock.elapsed() + 3000;
+        const qint64 until = pc.clock.elapsed() + qEnvironmentVariableIntValue("STATESCOPE_BENCH_PAUSE_MS");
         bench::run_until([&] { return pc.clock.elapsed() >= until; }, 4000);
       }
       std::vector<double> keystroke, click, arrow, layer;
       const bool verbose = qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES");
+      // (asking the worker for its rerun count waits for its background jobs: only with ..._RERUNS)
+      const bool countReruns = qEnvironmentVariableIsSet("STATESCOPE_BENCH_RERUNS");
       auto reruns = [&] {  // tokens the active model has rerun from snapshots for queries so far
         int64_t n = 0;
         ws->session().run_on_worker([&](ss::Engine& e, const ss::Document& d) {
@@ -191,7 +193,7 @@ int main(int argc, char** argv) {
         return n;
       };
       for (int i = 0; i < samples && phases.contains("keystroke"); ++i) {
-        const int64_t before = verbose ? reruns() : 0;
+        const int64_t before = countReruns ? reruns() : 0;
         const qint64 selected = ws->token();
         t0 = pc.clock.nsecsElapsed();
         QTest::keyClick(editor, 'e');
@@ -199,7 +201,7 @@ int main(int argc, char** argv) {
         if (verbose)
           std::fprintf(stderr, "keystroke %d: %.1f ms (token %lld -> %lld of %lld; %lld tokens rerun)\n", i, keystroke.back(),
                        static_cast<long long>(selected), static_cast<long long>(ws->token()), static_cast<long long>(ws->bytes().size()),
-                       static_cast<long long>(reruns() - before));
+                       static_cast<long long>(countReruns ? reruns() - before : -1));
       }
       if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) std::fprintf(stderr, "keystrokes done\n");
       TokenStrip* strip = win.tokenStrip();
