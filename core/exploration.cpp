@@ -350,6 +350,22 @@ std::vector<std::pair<Tensor LayerWindow::*, const char*>> Exploration::tail_par
           {&LayerWindow::states, m1 ? trace::kMambaState : trace::kMamba2State}};
 }
 
+void Exploration::prepare_for_typing() {
+  prepare_tail();
+  // A KV cache that is full doubles at the next append, copying every key and value: on the CPU 0.3 s
+  // for llama-bytes at 16 KB (a text of 2^k bytes fills it exactly). Grown now instead, with the
+  // backend's own append (its capacity doubles; the rows past `length` are never read). On a GPU the
+  // copy is a device copy of a few ms, and its BF16 mirror follows the appends: left as it is.
+  if (be_->name() != "cpu") return;
+  for (LayerState& ls : live_.layers) {
+    KvCache& kv = ls.kv;
+    if (kv.k.empty() || kv.capacity() - kv.length >= kTailRoom) continue;
+    const Tensor room = be_->empty({kTailRoom, kv.k.size(0), kv.k.size(2)});  // [T, Hkv, hd], contents unused
+    be_->kv_append(kv, room, room);
+    kv.length -= kTailRoom;
+  }
+}
+
 void Exploration::prepare_tail() const {
   if (!tail_ || !has_ssm(tail_->w.kind)) return;
   Tail& tail = *tail_;

@@ -162,6 +162,8 @@ class Exploration {
   // are replaced by ones of twice the window (for Mamba-2 at d 352 a copy of up to 70 MB: about 0.1 s).
   // Nothing changes that a query returns. Called by the session when it is idle.
   void prepare_tail() const;
+  // prepare_tail, and room in the live KV caches for the next kTailRoom tokens (CPU backend).
+  void prepare_for_typing();
   // Tokens the queries above have rerun from snapshots so far (0 for answers from kept results).
   int64_t query_tokens_run() const { return query_tokens_run_; }
   // A of an SSM layer: Mamba [Di, N], Mamba-2 [H] (negative); empty for attention layers.

@@ -543,7 +543,7 @@ std::vector<float> Engine::next_probs(const Document& d, int c, int64_t t) {
 
 void Engine::prepare_for_typing(const Document& d) {
   for (int c = 0; c < static_cast<int>(d.columns.size()); ++c)
-    if (Column* col = column(d, c); col && col->version == d.text_version) col->ex->prepare_tail();
+    if (Column* col = column(d, c); col && col->version == d.text_version) col->ex->prepare_for_typing();
 }
 
 Tensor Engine::ssm_state_after(const Document& d, int c, int layer, int64_t t) {

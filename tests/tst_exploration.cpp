@@ -353,12 +353,12 @@ class TestExploration : public QObject {
       int64_t n = 100;
       e->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + n));
       const LayerWindow first = e->trace_window(layer, n - 64, n, parts, 1);  // the views look at the end
-      e->prepare_tail();  // (what the session does when idle: room for the steps' rows; the window is unchanged)
+      e->prepare_for_typing();  // (what the session does when idle: room for the steps' rows and keys; nothing it answers changes)
       const LayerWindow again = e->trace_window(layer, n - 64, n, parts, 1);
       for (Tensor LayerWindow::*f : {&LayerWindow::x, &LayerWindow::delta, &LayerWindow::B, &LayerWindow::C, &LayerWindow::states, &LayerWindow::attn})
         QCOMPARE(test::rel_l2(again.*f, first.*f), 0.0);
       for (int add : {1, 3, 1, 16, 2}) {
-        if (add == 16) e->prepare_tail();
+        if (add == 16) e->prepare_for_typing();
         e->append(std::vector<uint8_t>(all.begin() + n, all.begin() + n + add));
         n += add;
         const int64_t before = e->query_tokens_run();
@@ -377,6 +377,15 @@ class TestExploration : public QObject {
         const LayerWindow longer = e->trace_window(layer, n - 100, n, parts, 1);
         QCOMPARE(longer.t0, n - 100);
       }
+      // The same appends without prepare_for_typing: the same surprisals, bit for bit (the KV caches'
+      // spare room changes no number).
+      auto plain = Exploration::open(fixture(model.toStdString()), make_cpu_backend(), 32);
+      plain->set_bytes(std::vector<uint8_t>(all.begin(), all.begin() + 100));
+      for (int64_t m = 100; m < n; ++m) plain->append({all[m]});
+      const std::vector<float>&a = plain->surprisals(), &b = e->surprisals();
+      QCOMPARE(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i)  // (position 0 has no prediction: NaN in both)
+        QVERIFY2(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])), qPrintable(QString("position %1: %2 vs %3").arg(i).arg(a[i]).arg(b[i])));
     }
   }
 
