@@ -77,13 +77,17 @@ void Engine::apply_interventions(const Document& d) {
     if (!col || col->ex->delta_average() == d.averaged(c)) continue;
     col->ex->set_delta_average(d.averaged(c));
     col->version = 0;  // every result is recomputed
-    windows_.clear();
-    frames_.clear();
-    frame_order_.clear();
-    per_token_.clear();
-    predictions_.clear();
-    matrices_.erase(d.columns[c]->id);
+    drop_results(d.columns[c]->id);
   }
+}
+
+void Engine::drop_results(uint64_t id) {
+  windows_.clear();
+  frames_.clear();
+  frame_order_.clear();
+  per_token_.clear();
+  predictions_.clear();
+  matrices_.erase(id);
 }
 
 bool Engine::update(const Document& d, const RunControl& rc, const std::function<void(const Progress&)>& progress) {
@@ -157,14 +161,9 @@ bool Engine::fall_back_to_cpu(const Document& d, int c, const DeviceError& e, co
     throw std::runtime_error(col->notice + "; opening it on the CPU failed too: " + again.what());
   }
   col->ex->set_delta_average(d.averaged(c));
-  // Nothing computed on the GPU is shown after the fault: every cache goes (they are keyed by model id,
-  // which stays; the CPU's numbers differ from the GPU's in the last bits).
-  windows_.clear();
-  frames_.clear();
-  frame_order_.clear();
-  per_token_.clear();
-  predictions_.clear();
-  matrices_.erase(info.id);
+  // Nothing computed on the GPU is shown after the fault (the caches are keyed by model id, which
+  // stays; the CPU's numbers differ from the GPU's in the last bits).
+  drop_results(info.id);
   return true;
 }
 
@@ -446,22 +445,20 @@ const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::s
   // The copy goes into the buffer of an older text's series that nothing holds any more (the views
   // have newer frames), else into a new one with room to grow: a fresh 4 MB buffer per keystroke on a
   // 1 MB text cost more in page faults than the copy itself.
-  std::shared_ptr<std::vector<float>> buf;
+  PerToken pt;
   for (auto& spare : spare_per_token_)
     if (spare && spare.use_count() == 1 && spare->capacity() >= src.size()) {
-      buf = std::move(spare);
+      pt.values = std::move(spare);
       break;
     }
   std::erase(spare_per_token_, nullptr);
-  if (!buf) {
-    buf = std::make_shared<std::vector<float>>();
-    buf->reserve(src.size() + src.size() / 4 + 64);
+  if (!pt.values) {
+    pt.values = std::make_shared<std::vector<float>>();
+    pt.values->reserve(src.size() + src.size() / 4 + 64);
   }
-  buf->assign(src.begin(), src.end());
-  PerToken pt;
-  std::shared_ptr<const std::vector<float>> v = buf;
+  pt.values->assign(src.begin(), src.end());
   float lo = INFINITY, hi = -INFINITY;
-  for (float x : *v) {
+  for (float x : *pt.values) {
     if (std::isnan(x)) continue;
     pt.sum += x;
     ++pt.count;
@@ -470,8 +467,6 @@ const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::s
     hi = std::max(hi, x);
   }
   if (lo <= hi) pt.min = lo, pt.max = hi;
-  pt.values = std::move(v);
-  pt.buffer = std::move(buf);
   // Older texts' values are not asked for again; their buffers are kept for reuse (at most 8).
   const std::string suffix = "|" + std::to_string(d.text_version);
   for (auto k = per_token_.begin(); k != per_token_.end();) {
@@ -479,7 +474,7 @@ const Engine::PerToken& Engine::per_token(const Document& d, int c, const std::s
       ++k;
       continue;
     }
-    spare_per_token_.push_back(std::move(k->second.buffer));
+    spare_per_token_.push_back(std::move(k->second.values));
     k = per_token_.erase(k);
   }
   while (spare_per_token_.size() > 8) spare_per_token_.erase(spare_per_token_.begin());

@@ -99,6 +99,8 @@ class Engine {
   // reference, to be run over the whole text again (version 0), drops every cached result and says so
   // in the column's notice. False (nothing changed) for a model already on the CPU or opened without it.
   bool fall_back_to_cpu(const Document& d, int c, const DeviceError& e, const std::string& doing);
+  // Drops every cached result (windows, frames, per-token series, predictions) and model `id`'s matrix.
+  void drop_results(uint64_t id);
   // Brings col's model to `text`: an append when `text` extends the held one, else set_bytes.
   UpdateStats give_text(Column& col, const SharedText& text, const RunControl& rc);
   // The document's selection (text bytes) in column c's tokens: the same numbers for a byte model;
@@ -128,11 +130,11 @@ class Engine {
   // A per-token series of the whole text ("surprisal", or "mean_delta" of `layer`), copied once per text
   // version and model, with what the views need of all of it (read once, here, on the worker).
   struct PerToken {
-    std::shared_ptr<const std::vector<float>> values;  // [tokens]
-    double min = NAN, max = NAN;                       // over the finite values (NaN: none)
-    double sum = 0;                                    // of the values that are not NaN
-    int64_t count = 0;                                 // values that are not NaN
-    std::shared_ptr<std::vector<float>> buffer;        // `values`' storage, for reuse once nothing else holds it
+    // [tokens]; frames hold it as const. Written only here, into a buffer nothing else holds any more.
+    std::shared_ptr<std::vector<float>> values;
+    double min = NAN, max = NAN;  // over the finite values (NaN: none)
+    double sum = 0;               // of the values that are not NaN
+    int64_t count = 0;            // values that are not NaN
   };
   const PerToken& per_token(const Document& d, int c, const std::string& what, int layer);
   // p(next token | tokens 0..t) [V]: Exploration::next_byte_probs(t). When that reruns the model from a

@@ -41,8 +41,7 @@ void TokenStrip::setBytes(const QByteArray& bytes) {
   // Typing or stepping at the end of a text grouped by characters: only the characters from the old
   // end on are grouped and laid out again (a 1 MB text is not walked per keystroke). A UTF-8 sequence
   // is at most 4 bytes, so no group starting before old - 3 can change.
-  const bool byTokens = m_spans && !m_spans->end.empty() && m_spans->end.back() == n && n > 0;
-  const bool appended = old > 0 && n > old && !showsTokens() && !byTokens && m_groupOffset.size() == old && bytes.startsWith(m_bytes);
+  const bool appended = old > 0 && n > old && !showsTokens() && !spansCover(n) && m_groupOffset.size() == old && bytes.startsWith(m_bytes);
   m_bytes = bytes;
   const qint64 from = appended ? groupStart(std::max<qint64>(0, old - 3)) : 0;
   regroup(from);
@@ -67,34 +66,24 @@ void TokenStrip::regroup(qint64 from) {
   if (from > 0) {  // by characters, bytes before `from` grouped already
     m_groupOffset.resize(n);
     m_groupLength.resize(n);
-    for (qint64 i = from; i < n;) {
-      const int len = std::max(1, utf8Length(m_bytes, i));
-      for (int k = 0; k < len; ++k) {
-        m_groupOffset[i + k] = k;
-        m_groupLength[i + k] = len;
+  } else {
+    m_groupOffset.fill(0, n);
+    m_groupLength.fill(1, n);
+    m_tokenOfByte.clear();
+    if (spansCover(n)) {
+      m_tokenOfByte.fill(-1, n);
+      for (size_t t = 0; t < m_spans->ids.size(); ++t) {
+        const qint64 b = m_spans->begin[t], e = std::min<qint64>(m_spans->end[t], n);
+        for (qint64 i = b; i < e; ++i) {
+          m_groupOffset[i] = qint32(i - b);
+          m_groupLength[i] = qint32(e - b);
+          m_tokenOfByte[i] = qint64(t);
+        }
       }
-      i += len;
+      return;
     }
-    return;
   }
-  m_groupOffset.fill(0, n);
-  m_groupLength.fill(1, n);
-  m_tokenOfByte.clear();
-  // Tokens only when the spans are of this text (they cover it exactly); otherwise characters.
-  const bool tokens = m_spans && !m_spans->end.empty() && m_spans->end.back() == n && n > 0;
-  if (tokens) {
-    m_tokenOfByte.fill(-1, n);
-    for (size_t t = 0; t < m_spans->ids.size(); ++t) {
-      const qint64 b = m_spans->begin[t], e = std::min<qint64>(m_spans->end[t], n);
-      for (qint64 i = b; i < e; ++i) {
-        m_groupOffset[i] = qint32(i - b);
-        m_groupLength[i] = qint32(e - b);
-        m_tokenOfByte[i] = qint64(t);
-      }
-    }
-    return;
-  }
-  for (qint64 i = 0; i < n;) {
+  for (qint64 i = from; i < n;) {
     const int len = std::max(1, utf8Length(m_bytes, i));
     for (int k = 0; k < len; ++k) {
       m_groupOffset[i + k] = k;
@@ -103,6 +92,8 @@ void TokenStrip::regroup(qint64 from) {
     i += len;
   }
 }
+
+bool TokenStrip::spansCover(qint64 n) const { return m_spans && !m_spans->end.empty() && m_spans->end.back() == n && n > 0; }
 
 float TokenStrip::valueAt(qint64 i) const {
   const qint64 t = tokenOfByte(i);

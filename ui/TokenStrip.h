@@ -61,6 +61,8 @@ class TokenStrip : public QAbstractScrollArea {
   void regroup(qint64 from = 0);   // groups bytes from `from` on (> 0: by characters, the earlier ones kept)
   void relayout(qint64 from = 0);  // lays out rows from the row holding byte `from` on
   int m_rowPerRow = 0;             // the cells per row m_rowStart was laid out with
+  // Tokens group the cells only when the spans are of this text (they cover its n bytes exactly).
+  bool spansCover(qint64 n) const;
   float valueAt(qint64 i) const;  // the cell value of byte i's token (NaN when none)
   qint64 byteAt(QPoint viewportPos) const;
   int cellWidth() const;
