@@ -18,6 +18,9 @@
 //   layer        a layer change in the active model's column until every view has drawn
 // p50 and p99 (the max when fewer than 100 samples) over --samples samples, in milliseconds.
 // --phases measures only the phases named (click includes the → key), e.g. to profile one of them.
+// Environment: STATESCOPE_BENCH_SAMPLES=1 prints each keystroke's time and selection to stderr (and
+// "first run done" / "keystrokes done" marks), STATESCOPE_BENCH_PAUSE_MS=N then waits N ms before the
+// keystrokes, STATESCOPE_BENCH_RERUNS=1 also prints the tokens each keystroke reran from snapshots.
 // Then the semiseparable-matrix heatmap: an 8192 x 8192 signed matrix redrawn at 900 x 800 pixels.
 #include <QApplication>
 #include <QElapsedTimer>
@@ -176,13 +179,13 @@ int main(int argc, char** argv) {
 
       QPlainTextEdit* editor = win.inputEditor()->editor();
       editor->moveCursor(QTextCursor::End);
-      if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) {  // STATESCOPE_BENCH_PAUSE_MS: time for a profiler to attach
+      const bool verbose = qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES");
+      if (verbose) {  // STATESCOPE_BENCH_PAUSE_MS: time for a profiler to attach, or for the worker's idle work
         std::fprintf(stderr, "first run done\n");
         const qint64 until = pc.clock.elapsed() + qEnvironmentVariableIntValue("STATESCOPE_BENCH_PAUSE_MS");
         bench::run_until([&] { return pc.clock.elapsed() >= until; }, 4000);
       }
       std::vector<double> keystroke, click, arrow, layer;
-      const bool verbose = qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES");
       // (asking the worker for its rerun count waits for its background jobs: only with ..._RERUNS)
       const bool countReruns = qEnvironmentVariableIsSet("STATESCOPE_BENCH_RERUNS");
       auto reruns = [&] {  // tokens the active model has rerun from snapshots for queries so far
@@ -203,7 +206,7 @@ int main(int argc, char** argv) {
                        static_cast<long long>(selected), static_cast<long long>(ws->token()), static_cast<long long>(ws->bytes().size()),
                        static_cast<long long>(countReruns ? reruns() - before : -1));
       }
-      if (qEnvironmentVariableIsSet("STATESCOPE_BENCH_SAMPLES")) std::fprintf(stderr, "keystrokes done\n");
+      if (verbose) std::fprintf(stderr, "keystrokes done\n");
       TokenStrip* strip = win.tokenStrip();
       std::uniform_int_distribution<qint64> anywhere(0, std::max<qint64>(0, ws->bytes().size() - 2));
       for (int i = 0; i < samples && phases.contains("click"); ++i) {
